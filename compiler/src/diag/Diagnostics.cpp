@@ -1,0 +1,116 @@
+#include "diag/Diagnostics.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace cnnc {
+
+Diagnostic& Diagnostics::error(SrcLoc loc, std::string msg) {
+    // A block used twice or a repeat body reports the same problem at the same place once.
+    for (Diagnostic& d : list_)
+        if (d.severity == Severity::Error && d.loc.file == loc.file && d.loc.line == loc.line && d.loc.col == loc.col &&
+            d.message == msg)
+            return d;
+    ++errors_;
+    list_.push_back({Severity::Error, loc, std::move(msg), {}});
+    return list_.back();
+}
+
+Diagnostic& Diagnostics::warning(SrcLoc loc, std::string msg) {
+    list_.push_back({Severity::Warning, loc, std::move(msg), {}});
+    return list_.back();
+}
+
+std::vector<Diagnostic> Diagnostics::sorted() const {
+    std::vector<Diagnostic> v = list_;
+    std::stable_sort(v.begin(), v.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        auto key = [](const SrcLoc& l) { return std::make_tuple(l.file, l.line, l.col); };
+        return key(a.loc) < key(b.loc);
+    });
+    return v;
+}
+
+static const char* severity_word(Severity s) {
+    switch (s) {
+        case Severity::Error: return "error";
+        case Severity::Warning: return "warning";
+        case Severity::Note: return "note";
+    }
+    return "error";
+}
+
+static std::string headline(const SourceManager& sm, const Diagnostic& d) {
+    if (!d.loc.valid()) return fmt::format("cnnc: {}: {}", severity_word(d.severity), d.message);
+    return fmt::format("{}:{}:{}: {}: {}", sm.file(d.loc.file).path, d.loc.line, d.loc.col,
+                       severity_word(d.severity), d.message);
+}
+
+static void render_one(const SourceManager& sm, const Diagnostic& d, std::string& out) {
+    out += headline(sm, d);
+    out += '\n';
+    if (d.loc.valid()) {
+        std::string_view line = sm.file(d.loc.file).line(d.loc.line);
+        std::string gutter = fmt::format("{:>5}", d.loc.line);
+        out += fmt::format("{} | {}\n", gutter, line);
+        // The caret line copies tabs from the source so the caret lands under the right column.
+        std::string pad;
+        for (int i = 0; i < d.loc.col - 1 && static_cast<size_t>(i) < line.size(); ++i)
+            pad += line[static_cast<size_t>(i)] == '\t' ? '\t' : ' ';
+        int len = std::max(1, std::min<int>(d.loc.len, static_cast<int>(line.size()) - (d.loc.col - 1)));
+        out += fmt::format("{} | {}^{}\n", std::string(gutter.size(), ' '), pad, std::string(static_cast<size_t>(len - 1), '~'));
+    }
+    for (const Diagnostic& n : d.notes) render_one(sm, n, out);
+}
+
+std::string Diagnostics::render(bool) const {
+    std::string out;
+    for (const Diagnostic& d : sorted()) render_one(sm_, d, out);
+    if (errors_ > 0) out += fmt::format("{} error{} generated.\n", errors_, errors_ == 1 ? "" : "s");
+    return out;
+}
+
+std::vector<std::string> Diagnostics::headlines() const {
+    std::vector<std::string> v;
+    for (const Diagnostic& d : sorted()) v.push_back(headline(sm_, d));
+    return v;
+}
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions), compared
+// case-insensitively: `Conv2d` is one step from `Conv2D`, `Maxpooling2D` zero steps.
+static int edit_distance(const std::string& a, const std::string& b) {
+    auto lo = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+    size_t n = a.size(), m = b.size();
+    std::vector<std::vector<int>> d(n + 1, std::vector<int>(m + 1));
+    for (size_t i = 0; i <= n; ++i) d[i][0] = static_cast<int>(i);
+    for (size_t j = 0; j <= m; ++j) d[0][j] = static_cast<int>(j);
+    for (size_t i = 1; i <= n; ++i)
+        for (size_t j = 1; j <= m; ++j) {
+            int cost = lo(a[i - 1]) == lo(b[j - 1]) ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && lo(a[i - 1]) == lo(b[j - 2]) && lo(a[i - 2]) == lo(b[j - 1]))
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[n][m];
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+    std::string best;
+    int best_d = 1 << 30;
+    for (const std::string& c : candidates) {
+        if (c == word) continue;
+        int d = edit_distance(word, c);
+        if (d < best_d) best_d = d, best = c;
+    }
+    // Allow roughly one typo per three characters; short words need a near-exact match.
+    int limit = std::max<int>(1, static_cast<int>(word.size()) / 3);
+    return best_d <= limit ? best : std::string();
+}
+
+std::string suggestion_suffix(const std::string& word, const std::vector<std::string>& candidates) {
+    std::string s = did_you_mean(word, candidates);
+    return s.empty() ? std::string() : fmt::format("; did you mean '{}'?", s);
+}
+
+}  // namespace cnnc

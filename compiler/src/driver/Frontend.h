@@ -1,0 +1,34 @@
+// Loads a .cnn file and everything it imports, parses and checks it: the shared front half of every
+// cnnc command (check, summary, run, build) and of the tests and fuzzer.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "diag/Diagnostics.h"
+#include "sema/Program.h"
+#include "syntax/Ast.h"
+
+namespace cnnc {
+
+struct Compilation {
+    SourceManager sources;
+    Diagnostics diags{sources};
+    std::vector<ast::File> files;  // the main file first, then imports in the order met
+    Program program;
+    bool ok() const { return !diags.has_errors(); }
+};
+
+struct FrontendOptions {
+    std::vector<std::string> import_dirs;  // searched after the importing file's own directory
+};
+
+// The standard library directories: $CNNC_STDLIB, then <exe>/../share/cnnc/stdlib, then the
+// source tree's stdlib/ (for a build that was not installed).
+std::vector<std::string> default_import_dirs();
+
+std::unique_ptr<Compilation> compile_file(const std::string& path, const FrontendOptions& opts = {});
+std::unique_ptr<Compilation> compile_text(const std::string& text, const std::string& name = "<input>",
+                                          const FrontendOptions& opts = {});
+
+}  // namespace cnnc

@@ -1,0 +1,42 @@
+// Dense: a fully connected layer on the last axis (Keras applies it to the last axis of any rank).
+#include <fmt/format.h>
+
+#include "layers/Layer.h"
+
+namespace cnnc {
+
+const LayerKind& layer_Dense() {
+    static const LayerKind k = [] {
+        LayerKind k;
+        k.name = "Dense";
+        k.doc = "output = activation(input · kernel + bias) over the last axis";
+        k.params = {
+            required("units", ArgType::Int).min(1),
+            optional("activation", ArgType::Activation, none()),
+            optional("use_bias", ArgType::Bool, B(true)),
+            optional("kernel_initializer", ArgType::Initializer, N("glorot_uniform")),
+            optional("bias_initializer", ArgType::Initializer, N("zeros")),
+            optional("kernel_regularizer", ArgType::Regularizer, none()),
+            optional("bias_regularizer", ArgType::Regularizer, none()),
+        };
+        k.activation_arg = "activation";
+        k.infer = [](const BoundArgs& a, const Shape& in) {
+            if (in.rank() < 1) return ShapeResult::fail(fmt::format("expects at least a 1-D input, got {}", in));
+            Shape out = in;
+            out.dims.back() = a.integer("units");
+            return ShapeResult::ok(out);
+        };
+        k.weights = [](const BoundArgs& a, const Shape& in) {
+            std::vector<WeightSpec> w = {{"kernel", Shape{in.back(), a.integer("units")}, a.text("kernel_initializer")}};
+            if (a.flag("use_bias")) w.push_back({"bias", Shape{a.integer("units")}, a.text("bias_initializer")});
+            return w;
+        };
+        k.flops = [](const BoundArgs& a, const Shape& in, const Shape& out) {
+            return 2 * (in.elements() / in.back()) * in.back() * a.integer("units") + (a.flag("use_bias") ? out.elements() : 0);
+        };
+        return k;
+    }();
+    return k;
+}
+
+}  // namespace cnnc

@@ -1,0 +1,69 @@
+// Layers that map each value on its own: Activation, Dropout, Rescaling, PreprocessInput.
+#include <fmt/format.h>
+
+#include "layers/Layer.h"
+
+namespace cnnc {
+
+static ShapeResult same_shape(const BoundArgs&, const Shape& in) { return ShapeResult::ok(in); }
+
+const LayerKind& layer_Activation() {
+    static const LayerKind k = [] {
+        LayerKind k;
+        k.name = "Activation";
+        k.doc = "applies an activation function";
+        k.params = {required("activation", ArgType::Activation)};
+        k.activation_arg = "activation";
+        k.infer = same_shape;
+        k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return in.elements(); };
+        return k;
+    }();
+    return k;
+}
+
+const LayerKind& layer_Dropout() {
+    static const LayerKind k = [] {
+        LayerKind k;
+        k.name = "Dropout";
+        k.doc = "in training, zeroes a `rate` fraction of the values and scales the rest by 1/(1-rate); identity otherwise";
+        k.params = {required("rate", ArgType::Float).min(0).below(1), optional("noise_shape", ArgType::Dims, none()),
+                    optional("seed", ArgType::Int, none())};
+        k.infer = same_shape;
+        k.keeps_activation = true;
+        return k;
+    }();
+    return k;
+}
+
+const LayerKind& layer_Rescaling() {
+    static const LayerKind k = [] {
+        LayerKind k;
+        k.name = "Rescaling";
+        k.doc = "output = input * scale + offset (e.g. scale = 1/255 for 8-bit images)";
+        k.params = {required("scale", ArgType::Float), optional("offset", ArgType::Float, F(0.0))};
+        k.infer = same_shape;
+        k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return 2 * in.elements(); };
+        return k;
+    }();
+    return k;
+}
+
+const LayerKind& layer_PreprocessInput() {
+    static const LayerKind k = [] {
+        LayerKind k;
+        k.name = "PreprocessInput";
+        k.doc = "keras.applications' preprocess_input: caffe (RGB→BGR, ImageNet mean subtracted; VGG16), "
+                "tf (scaled to [-1, 1]) or torch (scaled to [0, 1], ImageNet mean and std)";
+        k.params = {optional("mode", ArgType::Name, N("caffe")).one_of({"caffe", "tf", "torch"})};
+        k.infer = [](const BoundArgs&, const Shape& in) {
+            if (in.rank() != 3 || in.back() != 3)
+                return ShapeResult::fail(fmt::format("expects RGB images (height, width, 3), got {}", in));
+            return ShapeResult::ok(in);
+        };
+        k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return 2 * in.elements(); };
+        return k;
+    }();
+    return k;
+}
+
+}  // namespace cnnc

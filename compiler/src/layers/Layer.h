@@ -1,0 +1,59 @@
+// What a layer kind is, in one record: its Keras name, argument schema with defaults, shape rule,
+// weights and FLOPs. One file per layer family under layers/ defines these records and
+// layers/LayerList.def lists them; nothing else in the compiler names a layer.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ir/Shape.h"
+#include "sema/Schema.h"
+
+namespace cnnc {
+
+struct WeightSpec {
+    std::string name;         // Keras' variable name: "kernel", "bias", "embeddings"
+    Shape shape;              // Keras' layout: Conv2D kernel (k_h, k_w, C_in, F), Dense (in, out)
+    std::string initializer;  // from the layer's *_initializer argument
+};
+
+// A shape rule's answer: the output shape, or why the input does not fit.
+struct ShapeResult {
+    Shape out;
+    std::string error;
+    static ShapeResult ok(Shape s) { return {std::move(s), {}}; }
+    static ShapeResult fail(std::string why) { return {{}, std::move(why)}; }
+};
+
+struct LayerKind {
+    std::string name;  // the name written in .cnn files: "Conv2D"
+    std::string doc;
+    std::vector<ParamSpec> params;  // in Keras' positional order; name/trainable/input_shape are added for all
+    // Output shape for a given input shape (batch axis excluded).
+    std::function<ShapeResult(const BoundArgs&, const Shape& in)> infer;
+    // Trainable variables for a given input shape; empty for layers without weights.
+    std::function<std::vector<WeightSpec>(const BoundArgs&, const Shape& in)> weights;
+    // Forward floating-point operations per sample (a multiply-add counts 2).
+    std::function<int64_t(const BoundArgs&, const Shape& in, const Shape& out)> flops;
+    // Cross-argument checks the schema cannot express; "" when fine.
+    std::function<std::string(const BoundArgs&)> validate;
+    bool augmentation = false;          // a random transform, active in training only
+    bool keeps_activation = false;      // Dropout, Flatten...: the model's output activation looks through it
+    std::string activation_arg;         // the argument naming the output activation, if any
+};
+
+const std::vector<const LayerKind*>& all_layers();
+const LayerKind* find_layer(const std::string& name);
+std::vector<std::string> layer_names();
+// Keras' default layer name for a class: Conv2D → conv2d, MaxPooling2D → max_pooling2d.
+std::string snake_case(const std::string& class_name);
+
+// Helpers shared by the layer files.
+namespace layer_util {
+// Output length of a sliding window along one axis, or -1 when the window does not fit.
+int64_t window_out(int64_t n, int64_t k, int64_t stride, int64_t dilation, bool same);
+std::string dims_text(const std::vector<int64_t>& v);  // {3, 3} → "3x3"
+int64_t product(const std::vector<int64_t>& v);
+}  // namespace layer_util
+
+}  // namespace cnnc

@@ -1,0 +1,323 @@
+// Datasets, callbacks, train and evaluate statements: everything that refers to a model, checked
+// against it before any data is read (the loss fits the output, the labels fit the loss, the data
+// fits the input, every monitored metric is one the run reports).
+#include <fmt/format.h>
+
+#include "sema/Checker.h"
+
+namespace cnnc {
+
+static std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+    return s;
+}
+
+std::optional<BoundArgs> Checker::bind_fields(const std::vector<ast::Field>& fields, const std::vector<ParamSpec>& schema,
+                                              const std::string& what, SrcLoc loc) {
+    std::vector<NamedValue> named;
+    bool ok = true;
+    for (const auto& f : fields) {
+        auto v = eval(f.value, {}, diags_);
+        if (!v) {
+            ok = false;
+            continue;
+        }
+        named.push_back({f.name, f.loc, *v});
+    }
+    auto b = bind_args(schema, named, what, loc, diags_);
+    if (!ok) return std::nullopt;
+    return b;
+}
+
+// An optimizer, loss or callback written as a name (`adam`, "adam") or a call (`adam(learning_rate = 1e-4)`).
+template <class T>
+const T* Checker::resolve_named(const std::vector<T>& list, const Value& v, const char* family, std::optional<BoundArgs>& args) {
+    if (!v.is_name() && v.kind != Value::Kind::Call) {
+        diags_.error(v.loc, "expected {} name or call, got {} {}", family, kind_name(v.kind), v);
+        return nullptr;
+    }
+    const T* k = find_builtin(list, v.s);
+    if (!k) {
+        diags_.error(v.loc, "unknown {} '{}'{}", family, v.s, suggestion_suffix(v.s, builtin_names(list)));
+        return nullptr;
+    }
+    args = bind_args(k->params, v.kind == Value::Kind::Call ? v.args : std::vector<NamedValue>{},
+                     fmt::format("{} {}", family, k->name), v.loc, diags_);
+    return args ? k : nullptr;
+}
+
+Dataset Checker::check_dataset(const ast::Decl& d) {
+    Dataset ds;
+    ds.name = d.name;
+    ds.loc = d.name_loc;
+    std::vector<ast::Field> options;
+    for (const auto& f : d.fields) {
+        bool is_option = false;
+        for (const auto& p : dataset_options()) is_option |= p.name == f.name;
+        if (is_option) {
+            options.push_back(f);
+            continue;
+        }
+        if (ds.member(f.name)) {
+            auto& e = diags_.error(f.loc, "dataset '{}' already has a member '{}'", d.name, f.name);
+            Diagnostics::note(e, ds.member(f.name)->loc, "first defined here");
+            continue;
+        }
+        auto v = eval(f.value, {}, diags_);
+        if (!v) continue;
+        if (v->kind != Value::Kind::Call) {
+            std::vector<std::string> opts;
+            for (const auto& p : dataset_options()) opts.push_back(p.name);
+            diags_.error(f.loc, "'{}' is not a dataset option{}; a dataset member must be a data source such as idx(...), "
+                         "image_directory(...), csv(...) or sequences(...)", f.name, suggestion_suffix(f.name, opts));
+            continue;
+        }
+        std::optional<BoundArgs> args;
+        const SourceKind* src = resolve_named(data_sources(), *v, "data source", args);
+        if (!src) continue;
+        ds.members.push_back({f.name, f.loc, src, *args});
+    }
+    if (auto b = bind_fields(options, dataset_options(), fmt::format("dataset '{}'", d.name), d.name_loc)) {
+        ds.options = *b;
+        const Value& l = b->get("labels");
+        if (l.kind == Value::Kind::Call && (l.s == "one_hot" || l.s == "categorical") && l.args.size() == 1 &&
+            l.args[0].name.empty() && l.args[0].value.kind == Value::Kind::Int && l.args[0].value.i >= 2) {
+            ds.labels = "one_hot";
+            ds.classes = l.args[0].value.i;
+        } else if (l.is_name() && (l.s == "int" || l.s == "sparse")) {
+            ds.labels = "int";
+        } else if (l.is_name() && l.s == "binary") {
+            ds.labels = "binary";
+        } else if (l.kind != Value::Kind::None) {
+            diags_.error(l.loc, "labels must be one_hot(k) with k >= 2 classes, int or binary; got {}", l);
+        }
+    }
+    if (d.fields.empty() || (ds.members.empty() && options.size() == d.fields.size()))
+        diags_.error(d.name_loc, "dataset '{}' has no members; add one such as train = idx(\"images\", \"labels\")", d.name);
+    return ds;
+}
+
+std::optional<CallbackSpec> Checker::check_callback(const Value& v) {
+    std::optional<BoundArgs> args;
+    const Builtin* k = resolve_named(callbacks(), v, "callback", args);
+    if (!k) return std::nullopt;
+    return CallbackSpec{k, *args, v.loc};
+}
+
+std::vector<CallbackSpec> Checker::check_callbacks(const std::vector<NamedValue>& calls) {
+    std::vector<CallbackSpec> out;
+    for (const auto& c : calls)
+        if (auto cb = check_callback(c.value)) out.push_back(std::move(*cb));
+    return out;
+}
+
+const Model* Checker::resolve_model(const std::string& name, SrcLoc loc) {
+    const ast::Decl* d = lookup(name);
+    if (d && d->kind == ast::Decl::Kind::Model) return prog_.model(name);
+    if (d) {
+        diags_.error(loc, "'{}' is a {}, not a model", name, ast::decl_kind_name(d->kind));
+        return nullptr;
+    }
+    diags_.error(loc, "unknown model '{}'{}", name, suggestion_suffix(name, names_of(ast::Decl::Kind::Model)));
+    return nullptr;
+}
+
+std::optional<DataRef> Checker::resolve_data(const Value& v, const char* role) {
+    if (v.kind != Value::Kind::Ref || std::count(v.s.begin(), v.s.end(), '.') != 1) {
+        if (v.kind == Value::Kind::Ident && lookup(v.s) && lookup(v.s)->kind == ast::Decl::Kind::Dataset) {
+            const Dataset* ds = prog_.dataset(v.s);
+            std::vector<std::string> names;
+            if (ds)
+                for (const auto& m : ds->members) names.push_back(v.s + "." + m.name);
+            diags_.error(v.loc, "{} must name a member of dataset '{}'{}", role, v.s,
+                         names.empty() ? std::string() : fmt::format(" ({})", join(names)));
+        } else {
+            diags_.error(v.loc, "{} must be a dataset member such as mnist.train, got {}", role, v);
+        }
+        return std::nullopt;
+    }
+    DataRef r;
+    r.dataset = v.s.substr(0, v.s.find('.'));
+    r.member = v.s.substr(v.s.find('.') + 1);
+    r.loc = v.loc;
+    const ast::Decl* d = lookup(r.dataset);
+    if (!d || d->kind != ast::Decl::Kind::Dataset) {
+        diags_.error(v.loc, "unknown dataset '{}'{}", r.dataset, suggestion_suffix(r.dataset, names_of(ast::Decl::Kind::Dataset)));
+        return std::nullopt;
+    }
+    const Dataset* ds = prog_.dataset(r.dataset);
+    if (!ds) return std::nullopt;
+    if (!ds->member(r.member)) {
+        std::vector<std::string> names;
+        for (const auto& m : ds->members) names.push_back(m.name);
+        diags_.error(v.loc, "dataset '{}' has no member '{}'{}", r.dataset, r.member, suggestion_suffix(r.member, names));
+        return std::nullopt;
+    }
+    return r;
+}
+
+bool Checker::check_loss_fit(const Model& m, const LossKind& loss, const BoundArgs& args, SrcLoc loc) {
+    if (!m.shaped) return true;  // the model's own error is already reported
+    std::string why = loss.fits(m.output(), m.output_activation(), args);
+    if (why.empty()) return true;
+    diags_.error(loc, "loss does not fit model '{}' (output {}): {}", m.name, m.output(), why);
+    return false;
+}
+
+void Checker::check_labels(const Model& m, const Dataset& ds, const LossKind& loss, SrcLoc loss_loc, SrcLoc) {
+    if (ds.labels.empty() || loss.labels == "any") return;
+    bool fits = ds.labels == loss.labels || (ds.labels == "int" && loss.labels == "binary");
+    if (!fits) {
+        std::string want = loss.labels == "one_hot" ? "one_hot(k)" : loss.labels;
+        diags_.error(loss_loc, "{} expects {} labels, but dataset '{}' gives {} labels", loss.name, want, ds.name,
+                     ds.labels == "one_hot" ? fmt::format("one_hot({})", ds.classes) : ds.labels);
+        return;
+    }
+    if (ds.labels == "one_hot" && m.shaped && m.output().back() != ds.classes)
+        diags_.error(loss_loc, "dataset '{}' has {} classes (one_hot({})) but model '{}' outputs {}", ds.name, ds.classes,
+                     ds.classes, m.name, m.output());
+}
+
+void Checker::check_data_shape(const Model& m, const DataRef& ref) {
+    const Dataset* ds = prog_.dataset(ref.dataset);
+    const DatasetMember* mem = ds ? ds->member(ref.member) : nullptr;
+    if (!mem || !m.shaped || !mem->source->element_shape) return;
+    auto shape = mem->source->element_shape(mem->args);
+    if (shape && *shape != m.input)
+        diags_.error(ref.loc, "{}.{} yields inputs of shape {} but model '{}' expects {}", ref.dataset, ref.member, *shape,
+                     m.name, m.input);
+}
+
+std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
+    TrainSpec t;
+    t.model = d.name;
+    t.loc = d.loc;
+    const Model* m = resolve_model(d.name, d.name_loc);
+    auto target = eval(d.target, {}, diags_);
+    std::optional<DataRef> data;
+    if (target) data = resolve_data(*target, "the data after 'on'");
+    auto fields = bind_fields(d.fields, train_fields(), "train", d.loc);
+    if (!m || !data || !fields) return std::nullopt;
+    trained_models_.insert(m->name);
+    t.data = *data;
+    t.fields = *fields;
+    bool ok = true;
+
+    std::optional<BoundArgs> oargs;
+    const Builtin* opt = resolve_named(optimizers(), fields->get("optimizer"), "optimizer", oargs);
+    if (opt) t.optimizer = {opt, *oargs};
+    ok &= opt != nullptr;
+
+    std::optional<BoundArgs> largs;
+    const LossKind* loss = resolve_named(losses(), fields->get("loss"), "loss", largs);
+    const Dataset* ds = prog_.dataset(data->dataset);
+    if (loss) {
+        t.loss = loss;
+        t.loss_args = *largs;
+        if (check_loss_fit(*m, *loss, *largs, fields->loc("loss")) && ds) check_labels(*m, *ds, *loss, fields->loc("loss"), data->loc);
+    }
+    ok &= loss != nullptr;
+
+    const Value& mv = fields->get("metrics");
+    std::vector<Value> mlist = mv.kind == Value::Kind::List || mv.kind == Value::Kind::Tuple ? mv.items
+                               : mv.kind == Value::Kind::None                                ? std::vector<Value>{}
+                                                                                             : std::vector<Value>{mv};
+    for (const auto& x : mlist) {
+        if (!x.is_name()) {
+            diags_.error(x.loc, "metrics must be a list of metric names such as [accuracy], got {} {}", kind_name(x.kind), x);
+            ok = false;
+        } else if (!find_builtin(metrics(), x.s)) {
+            diags_.error(x.loc, "unknown metric '{}'{}", x.s, suggestion_suffix(x.s, builtin_names(metrics())));
+            ok = false;
+        } else {
+            t.metrics.push_back(x.s);
+        }
+    }
+
+    const Value& val = fields->get("validation");
+    if (val.kind != Value::Kind::None) {
+        if (auto r = resolve_data(val, "validation")) {
+            t.has_validation = true;
+            t.validation = *r;
+            check_data_shape(*m, *r);
+        } else {
+            ok = false;
+        }
+    }
+    check_data_shape(*m, *data);
+
+    t.epochs = fields->integer("epochs");
+    if (!fields->is_none("batch_size")) t.batch_size = fields->integer("batch_size");
+    else if (ds && !ds->options.is_none("batch_size")) t.batch_size = ds->options.integer("batch_size");
+    else if (const DatasetMember* mem = ds ? ds->member(data->member) : nullptr; mem && mem->args.has("batch_size"))
+        t.batch_size = mem->args.integer("batch_size");
+
+    // Callbacks: the name of a `callbacks` declaration, or a list of callback calls.
+    const Value& cbv = fields->get("callbacks");
+    SrcLoc cb_loc = fields->loc("callbacks");
+    bool separate = false;
+    if (cbv.kind == Value::Kind::Ident) {
+        auto it = callback_sets_.find(cbv.s);
+        if (it != callback_sets_.end()) {
+            t.callbacks = it->second;
+            separate = true;
+        } else if (find_builtin(callbacks(), cbv.s)) {
+            if (auto cb = check_callback(cbv)) t.callbacks.push_back(*cb);
+        } else {
+            std::vector<std::string> cands = names_of(ast::Decl::Kind::Callbacks);
+            for (auto& n : builtin_names(callbacks())) cands.push_back(n);
+            diags_.error(cbv.loc, "unknown callbacks '{}'{}", cbv.s, suggestion_suffix(cbv.s, cands));
+            ok = false;
+        }
+    } else if (cbv.kind == Value::Kind::List || cbv.kind == Value::Kind::Tuple) {
+        for (const auto& x : cbv.items)
+            if (auto cb = check_callback(x)) t.callbacks.push_back(*cb);
+    } else if (cbv.kind == Value::Kind::Call) {
+        if (auto cb = check_callback(cbv)) t.callbacks.push_back(*cb);
+    } else if (cbv.kind != Value::Kind::None) {
+        diags_.error(cbv.loc, "callbacks must name a callbacks declaration or list callbacks, got {} {}", kind_name(cbv.kind), cbv);
+        ok = false;
+    }
+    // Every monitored metric must be one this run reports (Keras only warns at run time).
+    std::vector<std::string> reported = t.reported();
+    for (const auto& cb : t.callbacks) {
+        if (!cb.args.has("monitor")) continue;
+        const std::string& mon = cb.args.text("monitor");
+        if (std::find(reported.begin(), reported.end(), mon) != reported.end()) continue;
+        std::string hint = mon.rfind("val_", 0) == 0 && !t.has_validation ? " (it has no validation data)" : "";
+        auto& e = diags_.error(cb.args.loc("monitor"), "{} monitors '{}', which training of '{}' does not report{}; it reports {}{}",
+                               cb.kind->name, mon, t.model, hint, join(reported), suggestion_suffix(mon, reported));
+        if (separate) Diagnostics::note(e, cb_loc, "callbacks used by this train statement");
+        ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return t;
+}
+
+std::optional<EvaluateSpec> Checker::check_evaluate(const ast::Decl& d) {
+    EvaluateSpec e;
+    e.model = d.name;
+    e.loc = d.loc;
+    const Model* m = resolve_model(d.name, d.name_loc);
+    auto target = eval(d.target, {}, diags_);
+    std::optional<DataRef> data;
+    if (target) data = resolve_data(*target, "the data after 'on'");
+    auto fields = bind_fields(d.fields, evaluate_fields(), "evaluate", d.loc);
+    if (!m || !data || !fields) return std::nullopt;
+    e.data = *data;
+    e.fields = *fields;
+    check_data_shape(*m, *data);
+    if (!fields->is_none("loss")) {
+        std::optional<BoundArgs> largs;
+        if (const LossKind* loss = resolve_named(losses(), fields->get("loss"), "loss", largs))
+            check_loss_fit(*m, *loss, *largs, fields->loc("loss"));
+    } else if (!trained_models_.count(m->name)) {
+        diags_.error(d.loc, "evaluate needs a loss: model '{}' is not trained in this file, so give loss = ... (and metrics)",
+                     m->name);
+        return std::nullopt;
+    }
+    return e;
+}
+
+}  // namespace cnnc

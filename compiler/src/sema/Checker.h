@@ -1,0 +1,77 @@
+// Internal to sema/: the checker's state, shared by Check.cpp (declarations), CheckModels.cpp
+// (model expansion and shapes) and CheckTraining.cpp (datasets, callbacks, train, evaluate).
+#pragma once
+#include <map>
+#include <optional>
+#include <set>
+
+#include "sema/Check.h"
+#include "sema/Eval.h"
+
+namespace cnnc {
+
+class Checker {
+  public:
+    Checker(const std::vector<ast::File>& files, Diagnostics& d) : files_(files), diags_(d) {}
+    Program run();
+
+  private:
+    // Check.cpp
+    void collect();
+    const ast::Decl* lookup(const std::string& name) const;
+    std::vector<std::string> names_of(ast::Decl::Kind k) const;
+
+    // CheckModels.cpp
+    struct Scope {  // layer names among siblings
+        std::map<std::string, int> counters;
+        std::map<std::string, SrcLoc> taken;
+    };
+    struct Cursor {  // the shape flowing through the model being expanded
+        std::optional<Shape> shape;
+        bool broken = false;  // an upstream error: stop checking shapes, keep checking arguments
+        bool first_layer = true;
+        bool has_input = false;
+        SrcLoc input_loc;
+    };
+    struct Context {
+        bool frozen = false;
+        bool augmentation_only = false;  // inside an `augmentation` declaration
+        std::vector<std::string> stack;  // blocks being expanded, for recursion errors
+    };
+    Model check_model(const ast::Decl& d);
+    void expand(const std::vector<ast::Stmt>& body, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
+                const Context& ctx);
+    void expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env& env, std::vector<LayerNode>& out, Scope& scope,
+                      Cursor& cur, const Context& ctx);
+    void expand_group(const ast::Stmt& s, const ast::Decl& group, const Env& env, std::vector<LayerNode>& out, Scope& scope,
+                      Cursor& cur, const Context& ctx);
+    bool read_input(const ast::Stmt& s, Cursor& cur);
+    std::string unique_name(Scope& scope, const std::string& base, const std::optional<std::string>& given, SrcLoc loc);
+    void lint_unused(const ast::Decl& d);
+
+    // CheckTraining.cpp
+    Dataset check_dataset(const ast::Decl& d);
+    std::vector<CallbackSpec> check_callbacks(const std::vector<NamedValue>& calls);
+    std::optional<CallbackSpec> check_callback(const Value& v);
+    std::optional<TrainSpec> check_train(const ast::Decl& d);
+    std::optional<EvaluateSpec> check_evaluate(const ast::Decl& d);
+    std::optional<DataRef> resolve_data(const Value& v, const char* role);
+    const Model* resolve_model(const std::string& name, SrcLoc loc);
+    std::optional<BoundArgs> bind_fields(const std::vector<ast::Field>& fields, const std::vector<ParamSpec>& schema,
+                                         const std::string& what, SrcLoc loc);
+    template <class T>
+    const T* resolve_named(const std::vector<T>& list, const Value& v, const char* family, std::optional<BoundArgs>& args);
+    bool check_loss_fit(const Model& m, const LossKind& loss, const BoundArgs& args, SrcLoc loc);
+    void check_labels(const Model& m, const Dataset& ds, const LossKind& loss, SrcLoc loss_loc, SrcLoc data_loc);
+    void check_data_shape(const Model& m, const DataRef& ref);
+
+    const std::vector<ast::File>& files_;
+    Diagnostics& diags_;
+    std::map<std::string, const ast::Decl*> decls_;
+    std::set<std::string> used_groups_;
+    std::map<std::string, std::vector<CallbackSpec>> callback_sets_;
+    std::set<std::string> trained_models_;
+    Program prog_;
+};
+
+}  // namespace cnnc

@@ -1,0 +1,95 @@
+#include "sema/Program.h"
+
+namespace cnnc {
+
+int64_t LayerNode::param_count() const {
+    int64_t n = 0;
+    for (const auto& w : weights) n += w.shape.elements();
+    for (const auto& c : children) n += c.param_count();
+    return n;
+}
+
+int64_t LayerNode::trainable_count() const {
+    if (!trainable) return 0;
+    int64_t n = 0;
+    for (const auto& w : weights) n += w.shape.elements();
+    for (const auto& c : children) n += c.trainable_count();
+    return n;
+}
+
+int64_t LayerNode::flop_count() const {
+    int64_t n = flops;
+    for (const auto& c : children) n += c.flop_count();
+    return n;
+}
+
+static std::string last_activation(const std::vector<LayerNode>& layers, bool& decided) {
+    for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+        if (it->is_group()) {
+            std::string a = last_activation(it->children, decided);
+            if (decided) return a;
+            continue;
+        }
+        if (it->kind->augmentation || it->kind->keeps_activation) continue;
+        decided = true;
+        if (it->kind->activation_arg.empty()) return "linear";
+        const Value& v = it->args.get(it->kind->activation_arg);
+        return v.kind == Value::Kind::None ? "linear" : v.s;
+    }
+    return "linear";
+}
+
+std::string Model::output_activation() const {
+    bool decided = false;
+    std::string a = last_activation(layers, decided);
+    if (a == "silu") a = "swish";
+    return a;
+}
+
+int64_t Model::param_count() const {
+    int64_t n = 0;
+    for (const auto& l : layers) n += l.param_count();
+    return n;
+}
+
+int64_t Model::trainable_count() const {
+    int64_t n = 0;
+    for (const auto& l : layers) n += l.trainable_count();
+    return n;
+}
+
+int64_t Model::flop_count() const {
+    int64_t n = 0;
+    for (const auto& l : layers) n += l.flop_count();
+    return n;
+}
+
+const DatasetMember* Dataset::member(const std::string& n) const {
+    for (const auto& m : members)
+        if (m.name == n) return &m;
+    return nullptr;
+}
+
+std::vector<std::string> TrainSpec::reported() const {
+    std::vector<std::string> v = {"loss"};
+    for (const auto& m : metrics) v.push_back(m);
+    if (has_validation) {
+        size_t n = v.size();
+        for (size_t i = 0; i < n; ++i) v.push_back("val_" + v[i]);
+    }
+    return v;
+}
+
+const Model* Program::model(const std::string& n) const {
+    for (const auto& m : models)
+        if (m.name == n) return &m;
+    return nullptr;
+}
+
+const Dataset* Program::dataset(const std::string& n) const {
+    for (const auto& d : datasets)
+        if (d.name == n) return &d;
+    return nullptr;
+}
+
+}  // namespace cnnc

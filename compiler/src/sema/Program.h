@@ -1,0 +1,119 @@
+// The checked program: what `cnnc check` proves and every later stage consumes. Models are
+// expanded (blocks inlined as groups, repeats unrolled), every layer has typed arguments and known
+// input and output shapes, and train/evaluate statements point at models and dataset members that
+// exist.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "builtins/Builtins.h"
+#include "layers/Layer.h"
+
+namespace cnnc {
+
+// A layer, or a group of layers from a block or augmentation (one summary row, expandable).
+struct LayerNode {
+    std::string name;  // unique among its siblings: conv2d, conv2d_1, block1_conv1
+    std::string type;  // the layer kind ("Conv2D") or the block's name ("vgg_block")
+    const LayerKind* kind = nullptr;  // null for a group
+    bool augmentation_group = false;  // a group declared with `augmentation`
+    BoundArgs args;
+    Shape in, out;
+    bool shaped = false;  // in/out are known (false after a shape error upstream)
+    bool trainable = true;
+    std::vector<WeightSpec> weights;
+    int64_t flops = 0;
+    std::string weights_file;  // a group's `weights = "..."` (pretrained weights, loaded by name)
+    std::vector<LayerNode> children;
+    SrcLoc loc;
+
+    bool is_group() const { return kind == nullptr; }
+    int64_t param_count() const;      // all weights, children included
+    int64_t trainable_count() const;  // weights of trainable layers only
+    int64_t flop_count() const;
+};
+
+struct Model {
+    std::string name;
+    SrcLoc loc;
+    Shape input;
+    bool has_input = false;
+    std::vector<LayerNode> layers;
+    bool shaped = false;  // every layer's shape is known
+    Shape output() const { return layers.empty() ? input : layers.back().out; }
+    // The activation the model's output passes through last ("linear" if none): checked against the loss.
+    std::string output_activation() const;
+    int64_t param_count() const;
+    int64_t trainable_count() const;
+    int64_t flop_count() const;
+};
+
+struct DatasetMember {
+    std::string name;  // train, validation, test...
+    SrcLoc loc;
+    const SourceKind* source = nullptr;
+    BoundArgs args;
+};
+
+struct Dataset {
+    std::string name;
+    SrcLoc loc;
+    std::vector<DatasetMember> members;
+    BoundArgs options;
+    std::string labels = "";  // "one_hot", "int", "binary" or "" (unspecified)
+    int64_t classes = 0;      // for one_hot(k)
+    const DatasetMember* member(const std::string& n) const;
+};
+
+struct CallbackSpec {
+    const Builtin* kind = nullptr;
+    BoundArgs args;
+    SrcLoc loc;
+};
+
+struct NamedCall {  // an optimizer or loss with its bound arguments
+    const Builtin* kind = nullptr;
+    BoundArgs args;
+};
+
+struct DataRef {  // `mnist.train`
+    std::string dataset, member;
+    SrcLoc loc;
+};
+
+struct TrainSpec {
+    std::string model;
+    DataRef data;
+    bool has_validation = false;
+    DataRef validation;
+    NamedCall optimizer;
+    const LossKind* loss = nullptr;
+    BoundArgs loss_args;
+    std::vector<std::string> metrics;  // as the user wrote them: accuracy, acc...
+    int64_t epochs = 1;
+    int64_t batch_size = 32;
+    std::vector<CallbackSpec> callbacks;
+    BoundArgs fields;
+    SrcLoc loc;
+    // What the progress line and history will report: loss, metrics, then val_ versions.
+    std::vector<std::string> reported() const;
+};
+
+struct EvaluateSpec {
+    std::string model;
+    DataRef data;
+    BoundArgs fields;
+    SrcLoc loc;
+};
+
+struct Program {
+    std::vector<Model> models;
+    std::vector<Dataset> datasets;
+    std::vector<TrainSpec> trains;
+    std::vector<EvaluateSpec> evaluates;
+    const Model* model(const std::string& n) const;
+    const Dataset* dataset(const std::string& n) const;
+};
+
+}  // namespace cnnc

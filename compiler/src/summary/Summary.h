@@ -1,0 +1,22 @@
+// The Keras-style `summary()` table of a checked model.
+#pragma once
+#include <string>
+
+#include "sema/Program.h"
+
+namespace cnnc {
+
+struct SummaryOptions {
+    bool expand = false;  // show the layers inside blocks, indented with "└ "
+    bool flops = false;   // add a per-layer FLOPs column
+    bool ascii = false;   // Keras 2 style rules for terminals without box-drawing glyphs
+};
+
+std::string render_summary(const Model& m, const SummaryOptions& opts = {});
+
+// Helpers also used by other reports.
+std::string thousands(int64_t n);           // 991041 → "991,041"
+std::string memory_size(double bytes);      // Keras' readable_memory_size: "3.78 MB", "0.00 B"
+std::string flops_text(int64_t flops);      // 9401600 → "9.40 M"
+
+}  // namespace cnnc

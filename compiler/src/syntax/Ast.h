@@ -1,0 +1,81 @@
+// The typed syntax tree of a .cnn file, built from ANTLR's parse tree by syntax/Parse.cpp. It keeps
+// expressions unevaluated: block bodies are re-evaluated for each use with the block's arguments.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "diag/Source.h"
+
+namespace cnnc::ast {
+
+struct Arg;
+
+struct Expr {
+    enum class Kind { Number, String, Bool, None, Ref, Call, Tuple, List, Neg, Binary };
+    Kind kind = Kind::None;
+    SrcLoc loc;
+    bool is_int = false;            // Number: written without '.' or exponent
+    int64_t int_value = 0;          // Number (is_int)
+    double number = 0;              // Number
+    bool bool_value = false;        // Bool
+    std::string text;               // String contents; Call name; Ref joined with '.'
+    std::vector<std::string> path;  // Ref: the dotted parts
+    std::vector<Arg> args;          // Call
+    std::vector<Expr> items;        // Tuple, List; Neg: 1 operand; Binary: 2 operands
+    char op = 0;                    // Binary: + - * /
+};
+
+struct Arg {
+    std::string name;  // empty for a positional argument
+    SrcLoc name_loc;
+    Expr value;
+};
+
+struct Stmt {
+    enum class Kind { Call, Repeat };
+    Kind kind = Kind::Call;
+    SrcLoc loc;  // the name (Call) or the `repeat` keyword
+    std::string name;
+    bool has_parens = false;
+    std::vector<Arg> args;
+    Expr count;       // Repeat
+    std::string var;  // Repeat: `repeat n as i` binds i = 1..n
+    SrcLoc var_loc;
+    std::vector<Stmt> body;  // Repeat
+};
+
+struct Field {
+    std::string name;
+    SrcLoc loc;
+    Expr value;
+};
+
+struct Param {
+    std::string name;
+    SrcLoc loc;
+    std::optional<Expr> default_value;
+};
+
+struct Decl {
+    enum class Kind { Import, Dataset, Model, Block, Augmentation, Callbacks, Train, Evaluate };
+    Kind kind = Kind::Model;
+    SrcLoc loc;  // the keyword
+    std::string name;
+    SrcLoc name_loc;
+    std::string import_path;    // Import
+    std::vector<Param> params;  // Block
+    std::vector<Stmt> body;     // Model, Block, Augmentation, Callbacks
+    std::vector<Field> fields;  // Dataset, Train, Evaluate
+    Expr target;                // Train, Evaluate: the data after `on`
+};
+
+struct File {
+    int file_id = -1;
+    std::vector<Decl> decls;
+};
+
+const char* decl_kind_name(Decl::Kind k);
+
+}  // namespace cnnc::ast

@@ -1,0 +1,69 @@
+// The .cnn language. This grammar is the single source of truth for the syntax: the C++ parser is
+// generated from it at build time (antlr4 -Dlanguage=Cpp). Layer, loss, optimizer, callback and
+// augmentation names are plain identifiers here and are resolved through registries by the
+// checker, so adding a layer never touches this file.
+grammar Cnn;
+
+file : item* EOF ;
+
+item
+    : 'import' STRING                                                      # importItem
+    | 'dataset' name '{' field* '}'                                        # datasetItem
+    | 'model' name '{' stmt* '}'                                           # modelItem
+    | 'block' name ('(' (param (',' param)* ','?)? ')')? '{' stmt* '}'     # blockItem
+    | 'augmentation' name '{' stmt* '}'                                    # augmentationItem
+    | 'callbacks' name '{' stmt* '}'                                       # callbacksItem
+    | 'train' name 'on' expr ('{' field* '}')?                             # trainItem
+    | 'evaluate' name 'on' expr ('{' field* '}')?                          # evaluateItem
+    ;
+
+param : name ('=' expr)? ;
+
+field : name '=' expr ';'? ;
+
+stmt
+    : 'repeat' expr ('as' name)? '{' stmt* '}'                             # repeatStmt
+    | name ('(' argList? ')')? ';'?                                        # callStmt
+    ;
+
+argList : arg (',' arg)* ','? ;
+
+arg : (name '=')? expr ;
+
+// Earlier alternatives bind tighter: unary minus, then * and /, then + and -.
+expr
+    : '-' expr                                                             # negExpr
+    | expr op=('*' | '/') expr                                             # mulExpr
+    | expr op=('+' | '-') expr                                             # addExpr
+    | primary                                                              # primaryExpr
+    ;
+
+primary
+    : NUMBER                                                               # numberLit
+    | STRING                                                               # stringLit
+    | ('true' | 'false')                                                   # boolLit
+    | 'None'                                                               # noneLit
+    | name '(' argList? ')'                                                # callExpr
+    | name ('.' name)*                                                     # refExpr
+    | '(' expr ')'                                                         # parenExpr
+    | '(' (expr ',' (expr (',' expr)* ','?)?)? ')'                         # tupleExpr
+    | '[' (expr (',' expr)* ','?)? ']'                                     # listExpr
+    ;
+
+// Keywords only mean something at the start of a declaration; anywhere a name is expected they
+// are ordinary names (a dataset has a `train` member, a train statement a `callbacks` field).
+name
+    : ID | 'import' | 'dataset' | 'model' | 'block' | 'augmentation' | 'callbacks'
+    | 'train' | 'evaluate' | 'on' | 'repeat' | 'as'
+    ;
+
+NUMBER  : DIGITS ('.' DIGITS?)? EXPONENT? | '.' DIGITS EXPONENT? ;
+fragment DIGITS   : [0-9] ('_'? [0-9])* ;
+fragment EXPONENT : [eE] [+-]? [0-9]+ ;
+STRING  : '"' (~["\\\r\n] | '\\' .)* '"' | '\'' (~['\\\r\n] | '\\' .)* '\'' ;
+ID      : [a-zA-Z_] [a-zA-Z_0-9]* ;
+COMMENT : '#' ~[\r\n]* -> skip ;
+WS      : [ \t\r\n]+ -> skip ;
+// Anything else becomes a token the parser rejects with a located message, instead of a lexer
+// error the user cannot place.
+STRAY   : . ;

@@ -105,7 +105,20 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
     }
     // Allow roughly one typo per three characters; short words need a near-exact match.
     int limit = std::max<int>(1, static_cast<int>(word.size()) / 3);
-    return best_d <= limit ? best : std::string();
+    if (best_d <= limit) return best;
+    // Otherwise a shortened or extended spelling: val_acc for val_accuracy, idx_file for idx.
+    auto lower = [](std::string s) {
+        for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    std::string w = lower(word), prefix_best;
+    for (const std::string& c : candidates) {
+        std::string lc = lower(c);
+        if (lc == w || std::min(lc.size(), w.size()) < 3) continue;
+        if (lc.rfind(w, 0) == 0 || w.rfind(lc, 0) == 0)
+            if (prefix_best.empty() || c.size() < prefix_best.size()) prefix_best = c;
+    }
+    return prefix_best;
 }
 
 std::string suggestion_suffix(const std::string& word, const std::vector<std::string>& candidates) {

@@ -98,7 +98,9 @@ class Loader {
         }
         std::string list;
         for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t;
-        c_.diags.error(d.name_loc, "cannot find import \"{}\" (looked for {})", d.import_path, list);
+        auto& e = c_.diags.error(d.name_loc, "cannot find import \"{}\": no {} beside this file or in the import path",
+                                 d.import_path, fs::path(name).filename().string());
+        Diagnostics::note(e, SrcLoc{}, "looked for " + list);
     }
 
     Compilation& c_;

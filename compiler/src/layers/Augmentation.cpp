@@ -44,6 +44,7 @@ const LayerKind& layer_RandomFlip() {
                     optional("seed", ArgType::Int, none())};
         k.augmentation = true;
         k.infer = [](const BoundArgs&, const Shape& in) { return image_only("RandomFlip", in); };
+        k.examples = {{{32, 32, 3}, "RandomFlip(horizontal)", {32, 32, 3}, 0}};
         return k;
     }();
     return k;
@@ -59,6 +60,7 @@ const LayerKind& layer_RandomRotation() {
         k.augmentation = true;
         k.validate = [](const BoundArgs& a) { return check_factor(a.get("factor"), "factor", 1.0); };
         k.infer = [](const BoundArgs&, const Shape& in) { return image_only("RandomRotation", in); };
+        k.examples = {{{32, 32, 3}, "RandomRotation(0.1)", {32, 32, 3}, 0}, {{8, 8, 1}, "RandomRotation((-0.25, 0.25), fill_mode = constant)", {8, 8, 1}, 0}};
         return k;
     }();
     return k;
@@ -77,6 +79,7 @@ const LayerKind& layer_RandomZoom() {
             return e.empty() ? check_factor(a.get("width_factor"), "width_factor", 1.0) : e;
         };
         k.infer = [](const BoundArgs&, const Shape& in) { return image_only("RandomZoom", in); };
+        k.examples = {{{32, 32, 3}, "RandomZoom(0.2)", {32, 32, 3}, 0}, {{8, 8, 1}, "RandomZoom((-0.3, 0.1), width_factor = 0.2)", {8, 8, 1}, 0}};
         return k;
     }();
     return k;

@@ -63,6 +63,13 @@ static LayerKind conv(int rank) {
         int64_t macs = out.elements() * product(a.ints("kernel_size")) * in.back();
         return 2 * macs + (a.flag("use_bias") ? out.elements() : 0);
     };
+    if (rank == 2)
+        k.examples = {{{28, 28, 1}, "Conv2D(32, (3, 3))", {26, 26, 32}, 320},
+                      {{5, 5, 3}, "Conv2D(4, 3, strides = 2, padding = same, use_bias = false)", {3, 3, 4}, 108},
+                      {{9, 9, 2}, "Conv2D(3, 3, dilation_rate = 2)", {5, 5, 3}, 57}};
+    else
+        k.examples = {{{9, 1}, "Conv1D(256, 4, padding = same)", {9, 256}, 1280},
+                      {{500, 128}, "Conv1D(32, 7)", {494, 32}, 28704}};
     return k;
 }
 

@@ -34,6 +34,9 @@ const LayerKind& layer_Dense() {
         k.flops = [](const BoundArgs& a, const Shape& in, const Shape& out) {
             return 2 * (in.elements() / in.back()) * in.back() * a.integer("units") + (a.flag("use_bias") ? out.elements() : 0);
         };
+        k.examples = {{{576}, "Dense(64, activation = relu)", {64}, 36928},
+                      {{12544}, "Dense(1, activation = sigmoid)", {1}, 12545},
+                      {{5, 8}, "Dense(3, use_bias = false)", {5, 3}, 24}};
         return k;
     }();
     return k;

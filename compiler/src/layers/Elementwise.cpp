@@ -16,6 +16,7 @@ const LayerKind& layer_Activation() {
         k.activation_arg = "activation";
         k.infer = same_shape;
         k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return in.elements(); };
+        k.examples = {{{10}, "Activation(softmax)", {10}, 0}};
         return k;
     }();
     return k;
@@ -30,6 +31,7 @@ const LayerKind& layer_Dropout() {
                     optional("seed", ArgType::Int, none())};
         k.infer = same_shape;
         k.keeps_activation = true;
+        k.examples = {{{7, 7, 256}, "Dropout(0.5)", {7, 7, 256}, 0}};
         return k;
     }();
     return k;
@@ -43,6 +45,7 @@ const LayerKind& layer_Rescaling() {
         k.params = {required("scale", ArgType::Float), optional("offset", ArgType::Float, F(0.0))};
         k.infer = same_shape;
         k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return 2 * in.elements(); };
+        k.examples = {{{180, 180, 3}, "Rescaling(1/255)", {180, 180, 3}, 0}, {{4}, "Rescaling(scale = 2, offset = -1)", {4}, 0}};
         return k;
     }();
     return k;
@@ -61,6 +64,7 @@ const LayerKind& layer_PreprocessInput() {
             return ShapeResult::ok(in);
         };
         k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return 2 * in.elements(); };
+        k.examples = {{{180, 180, 3}, "PreprocessInput()", {180, 180, 3}, 0}};
         return k;
     }();
     return k;

@@ -28,6 +28,8 @@ const LayerKind& layer_Embedding() {
             return std::vector<WeightSpec>{
                 {"embeddings", Shape{a.integer("input_dim"), a.integer("output_dim")}, a.text("embeddings_initializer")}};
         };
+        k.examples = {{{500}, "Embedding(10000, 128)", {500, 128}, 1280000},
+                      {{20}, "Embedding(50, 8, input_length = 20)", {20, 8}, 400}};
         return k;
     }();
     return k;

@@ -23,6 +23,11 @@ static LayerKind global_pooling(const char* op, int rank) {
         return ShapeResult::ok(out);
     };
     k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return in.elements(); };
+    std::string name = k.name;
+    if (rank == 2)
+        k.examples = {{{5, 5, 512}, name + "()", {512}, 0}, {{5, 5, 8}, name + "(keepdims = true)", {1, 1, 8}, 0}};
+    else
+        k.examples = {{{4, 128}, name + "()", {128}, 0}, {{7, 3}, name + "(keepdims = true)", {1, 3}, 0}};
     return k;
 }
 

@@ -25,6 +25,15 @@ struct ShapeResult {
     static ShapeResult fail(std::string why) { return {{}, std::move(why)}; }
 };
 
+// A worked example, checked by the layer conformance test: `code` applied to input shape `in`
+// gives `out` with `params` weights (numbers computed by hand, as Keras reports them).
+struct LayerExample {
+    Shape in;
+    std::string code;
+    Shape out;
+    int64_t params = 0;
+};
+
 struct LayerKind {
     std::string name;  // the name written in .cnn files: "Conv2D"
     std::string doc;
@@ -40,6 +49,7 @@ struct LayerKind {
     bool augmentation = false;          // a random transform, active in training only
     bool keeps_activation = false;      // Dropout, Flatten...: the model's output activation looks through it
     std::string activation_arg;         // the argument naming the output activation, if any
+    std::vector<LayerExample> examples; // at least one per layer (tests/unit/test_layers.cpp)
 };
 
 const std::vector<const LayerKind*>& all_layers();

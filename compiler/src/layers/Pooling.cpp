@@ -38,6 +38,13 @@ static LayerKind pooling(const char* op, int rank) {
         return ShapeResult::ok(out);
     };
     k.flops = [](const BoundArgs& a, const Shape&, const Shape& out) { return out.elements() * product(a.ints("pool_size")); };
+    if (rank == 2)
+        k.examples = {{{26, 26, 32}, fmt::format("{}Pooling2D((2, 2))", op), {13, 13, 32}, 0},
+                      {{5, 5, 1}, fmt::format("{}Pooling2D(2, strides = 1)", op), {4, 4, 1}, 0},
+                      {{7, 7, 3}, fmt::format("{}Pooling2D(3, padding = same)", op), {3, 3, 3}, 0}};
+    else
+        k.examples = {{{9, 256}, fmt::format("{}Pooling1D(2)", op), {4, 256}, 0},
+                      {{10, 2}, fmt::format("{}Pooling1D(3, strides = 2)", op), {4, 2}, 0}};
     return k;
 }
 

@@ -13,6 +13,7 @@ const LayerKind& layer_Flatten() {
         k.params = {optional("data_format", ArgType::Name, N("channels_last")).one_of({"channels_last"})};
         k.infer = [](const BoundArgs&, const Shape& in) { return ShapeResult::ok(Shape{in.elements()}); };
         k.keeps_activation = true;
+        k.examples = {{{3, 3, 64}, "Flatten()", {576}, 0}, {{12544}, "Flatten()", {12544}, 0}};
         return k;
     }();
     return k;
@@ -49,6 +50,7 @@ const LayerKind& layer_Reshape() {
             }
             return ShapeResult::ok(Shape(t));
         };
+        k.examples = {{{9}, "Reshape((9, 1))", {9, 1}, 0}, {{12}, "Reshape((-1, 3))", {4, 3}, 0}};
         return k;
     }();
     return k;

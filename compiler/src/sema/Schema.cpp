@@ -194,8 +194,9 @@ bool check_value(const ParamSpec& p, Value& v, const std::string& what, Diagnost
         case ArgType::Float:
             if (!v.is_number()) return wrong();
             if (!std::isfinite(v.as_double())) return wrong();
+            if (!range(v.as_double())) return false;
             v = Value::real(v.as_double(), v.loc);
-            return range(v.f);
+            return true;
         case ArgType::Bool:
             if (v.kind != Value::Kind::Bool) return wrong();
             return true;
@@ -275,7 +276,9 @@ std::optional<BoundArgs> bind_args(const std::vector<ParamSpec>& params, const s
     for (const auto& p : params) {
         if (seen.count(p.name)) continue;
         if (p.required) {
-            diags.error(call_loc, "{} is missing required argument '{}'", what, p.name);
+            // After a misspelt or misplaced argument the "missing" one is usually that same
+            // argument: report only the first cause.
+            if (ok) diags.error(call_loc, "{} is missing required argument '{}'", what, p.name);
             ok = false;
             continue;
         }

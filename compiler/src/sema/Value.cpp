@@ -23,7 +23,12 @@ std::string to_string(const Value& v) {
         case Value::Kind::None: return "None";
         case Value::Kind::Bool: return v.b ? "true" : "false";
         case Value::Kind::Int: return std::to_string(v.i);
-        case Value::Kind::Float: return fmt::format("{:g}", v.f);
+        case Value::Kind::Float: {
+            // Keep a float looking like one: 1.0, not 1 (the user wrote a number, not an integer).
+            std::string t = fmt::format("{:g}", v.f);
+            if (t.find_first_of(".eEn") == std::string::npos) t += ".0";
+            return t;
+        }
         case Value::Kind::String: return fmt::format("\"{}\"", v.s);
         case Value::Kind::Ident:
         case Value::Kind::Ref: return v.s;

@@ -44,7 +44,10 @@ class ErrorListener : public antlr4::BaseErrorListener {
         } else if (tok && tok->getType() == antlr4::Token::EOF && m.find("missing") == std::string::npos) {
             m = "unexpected end of file";
             auto brace = msg.find("expecting");
-            if (brace != std::string::npos) m += "; " + shorten(msg.substr(brace));
+            if (msg.find("'}'") != std::string::npos && msg.find("'{'") == std::string::npos)
+                m += "; a '{' is not closed with '}'";
+            else if (brace != std::string::npos)
+                m += "; " + shorten(msg.substr(brace));
         } else {
             if (tok && tok->getType() != antlr4::Token::EOF) loc.len = static_cast<int>(tok->getText().size());
             if (m.rfind("mismatched input ", 0) == 0) m = "unexpected " + m.substr(17);

@@ -1,0 +1,43 @@
+// Shared by the unit tests: compile a snippet or a repository file, and find things in the result.
+#pragma once
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "driver/Frontend.h"
+
+namespace cnnc::test {
+
+inline std::string root() { return CNNC_ROOT; }
+
+inline std::unique_ptr<Compilation> compile(const std::string& text) {
+    FrontendOptions o;
+    o.import_dirs = {root() + "/stdlib"};
+    return compile_text(text, "test.cnn", o);
+}
+
+inline std::unique_ptr<Compilation> compile_repo_file(const std::string& rel) {
+    FrontendOptions o;
+    o.import_dirs = {root() + "/stdlib"};
+    return compile_file(root() + "/" + rel, o);
+}
+
+// Fails the test with the diagnostics shown when there are any.
+inline void require_ok(const Compilation& c) {
+    INFO(c.diags.render());
+    REQUIRE_FALSE(c.diags.has_errors());
+}
+
+// The error headlines without the file path: "3:5: error: ...".
+inline std::vector<std::string> errors(const Compilation& c) {
+    std::vector<std::string> out;
+    for (const auto& h : c.diags.headlines()) {
+        auto p = h.find(": error: ");
+        if (p == std::string::npos) continue;
+        auto colon = h.rfind(':', h.rfind(':', p - 1) - 1);
+        out.push_back(h.substr(colon + 1));
+    }
+    return out;
+}
+
+}  // namespace cnnc::test

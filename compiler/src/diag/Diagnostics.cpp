@@ -52,13 +52,23 @@ static void render_one(const SourceManager& sm, const Diagnostic& d, std::string
     out += '\n';
     if (d.loc.valid()) {
         std::string_view line = sm.file(d.loc.file).line(d.loc.line);
+        int col = d.loc.col;
+        // Show a window of a very long line around the column, not the whole line.
+        constexpr int kWindow = 60;
+        std::string clipped;
+        if (line.size() > 2 * kWindow + 20) {
+            size_t from = col - 1 > kWindow ? static_cast<size_t>(col - 1 - kWindow) : 0;
+            clipped = (from > 0 ? "..." : "") + std::string(line.substr(from, 2 * kWindow)) + "...";
+            col = col - static_cast<int>(from) + (from > 0 ? 3 : 0);
+            line = clipped;
+        }
         std::string gutter = fmt::format("{:>5}", d.loc.line);
         out += fmt::format("{} | {}\n", gutter, line);
         // The caret line copies tabs from the source so the caret lands under the right column.
         std::string pad;
-        for (int i = 0; i < d.loc.col - 1 && static_cast<size_t>(i) < line.size(); ++i)
+        for (int i = 0; i < col - 1 && static_cast<size_t>(i) < line.size(); ++i)
             pad += line[static_cast<size_t>(i)] == '\t' ? '\t' : ' ';
-        int len = std::max(1, std::min<int>(d.loc.len, static_cast<int>(line.size()) - (d.loc.col - 1)));
+        int len = std::max(1, std::min<int>(d.loc.len, static_cast<int>(line.size()) - (col - 1)));
         out += fmt::format("{} | {}^{}\n", std::string(gutter.size(), ' '), pad, std::string(static_cast<size_t>(len - 1), '~'));
     }
     for (const Diagnostic& n : d.notes) render_one(sm, n, out);

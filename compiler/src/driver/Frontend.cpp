@@ -69,7 +69,8 @@ class Loader {
 
     bool read(const std::string& path, std::string& text) {
         std::error_code ec;
-        if (fs::is_directory(path, ec)) return false;
+        // Regular files only (never /dev/zero or a FIFO), and nothing that cannot be a model file.
+        if (!fs::is_regular_file(path, ec) || fs::file_size(path, ec) > (64u << 20)) return false;
         std::ifstream in(path, std::ios::binary);
         if (!in) return false;
         std::ostringstream ss;
@@ -122,8 +123,12 @@ std::unique_ptr<Compilation> compile_file(const std::string& path, const Fronten
     std::string text;
     if (!loader.read(path, text)) {
         std::error_code ec;
-        c->diags.error(SrcLoc{}, "cannot read '{}': {}", path,
-                       fs::is_directory(path, ec) ? "it is a directory" : fs::exists(path, ec) ? "permission denied" : "no such file");
+        std::string why = !fs::exists(path, ec)           ? "no such file"
+                          : fs::is_directory(path, ec)    ? "it is a directory"
+                          : !fs::is_regular_file(path, ec) ? "not a regular file"
+                          : fs::file_size(path, ec) > (64u << 20) ? "larger than 64 MB"
+                                                                   : "permission denied";
+        c->diags.error(SrcLoc{}, "cannot read '{}': {}", path, why);
         return c;
     }
     loader.add(path, std::move(text), {});

@@ -19,9 +19,11 @@ struct Shape {
     size_t rank() const { return dims.size(); }
     int64_t operator[](size_t k) const { return dims[k]; }
     int64_t back() const { return dims.back(); }
+    // Saturates at INT64_MAX instead of overflowing, so absurd shapes can be reported as too large.
     int64_t elements() const {
         int64_t n = 1;
-        for (int64_t d : dims) n *= d;
+        for (int64_t d : dims)
+            if (__builtin_mul_overflow(n, d, &n)) return INT64_MAX;
         return n;
     }
     bool operator==(const Shape& o) const { return dims == o.dims; }

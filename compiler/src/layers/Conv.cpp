@@ -60,8 +60,8 @@ static LayerKind conv(int rank) {
         return w;
     };
     k.flops = [](const BoundArgs& a, const Shape& in, const Shape& out) {
-        int64_t macs = out.elements() * product(a.ints("kernel_size")) * in.back();
-        return 2 * macs + (a.flag("use_bias") ? out.elements() : 0);
+        double macs = double(out.elements()) * double(product(a.ints("kernel_size"))) * double(in.back());
+        return 2 * macs + (a.flag("use_bias") ? double(out.elements()) : 0.0);
     };
     if (rank == 2)
         k.examples = {{{28, 28, 1}, "Conv2D(32, (3, 3))", {26, 26, 32}, 320},

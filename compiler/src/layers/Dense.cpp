@@ -32,7 +32,7 @@ const LayerKind& layer_Dense() {
             return w;
         };
         k.flops = [](const BoundArgs& a, const Shape& in, const Shape& out) {
-            return 2 * (in.elements() / in.back()) * in.back() * a.integer("units") + (a.flag("use_bias") ? out.elements() : 0);
+            return 2.0 * double(in.elements()) * double(a.integer("units")) + (a.flag("use_bias") ? double(out.elements()) : 0.0);
         };
         k.examples = {{{576}, "Dense(64, activation = relu)", {64}, 36928},
                       {{12544}, "Dense(1, activation = sigmoid)", {1}, 12545},

@@ -15,7 +15,7 @@ const LayerKind& layer_Activation() {
         k.params = {required("activation", ArgType::Activation)};
         k.activation_arg = "activation";
         k.infer = same_shape;
-        k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return in.elements(); };
+        k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return double(in.elements()); };
         k.examples = {{{10}, "Activation(softmax)", {10}, 0}};
         return k;
     }();
@@ -44,7 +44,7 @@ const LayerKind& layer_Rescaling() {
         k.doc = "output = input * scale + offset (e.g. scale = 1/255 for 8-bit images)";
         k.params = {required("scale", ArgType::Float), optional("offset", ArgType::Float, F(0.0))};
         k.infer = same_shape;
-        k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return 2 * in.elements(); };
+        k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return 2.0 * double(in.elements()); };
         k.examples = {{{180, 180, 3}, "Rescaling(1/255)", {180, 180, 3}, 0}, {{4}, "Rescaling(scale = 2, offset = -1)", {4}, 0}};
         return k;
     }();
@@ -63,7 +63,7 @@ const LayerKind& layer_PreprocessInput() {
                 return ShapeResult::fail(fmt::format("expects RGB images (height, width, 3), got {}", in));
             return ShapeResult::ok(in);
         };
-        k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return 2 * in.elements(); };
+        k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return 2.0 * double(in.elements()); };
         k.examples = {{{180, 180, 3}, "PreprocessInput()", {180, 180, 3}, 0}};
         return k;
     }();

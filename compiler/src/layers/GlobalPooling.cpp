@@ -22,7 +22,7 @@ static LayerKind global_pooling(const char* op, int rank) {
         out.dims.push_back(in.back());
         return ShapeResult::ok(out);
     };
-    k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return in.elements(); };
+    k.flops = [](const BoundArgs&, const Shape& in, const Shape&) { return double(in.elements()); };
     std::string name = k.name;
     if (rank == 2)
         k.examples = {{{5, 5, 512}, name + "()", {512}, 0}, {{5, 5, 8}, name + "(keepdims = true)", {1, 1, 8}, 0}};

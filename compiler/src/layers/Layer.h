@@ -43,7 +43,7 @@ struct LayerKind {
     // Trainable variables for a given input shape; empty for layers without weights.
     std::function<std::vector<WeightSpec>(const BoundArgs&, const Shape& in)> weights;
     // Forward floating-point operations per sample (a multiply-add counts 2).
-    std::function<int64_t(const BoundArgs&, const Shape& in, const Shape& out)> flops;
+    std::function<double(const BoundArgs&, const Shape& in, const Shape& out)> flops;
     // Cross-argument checks the schema cannot express; "" when fine.
     std::function<std::string(const BoundArgs&)> validate;
     bool augmentation = false;          // a random transform, active in training only

@@ -37,7 +37,7 @@ static LayerKind pooling(const char* op, int rank) {
         out.dims.push_back(in.back());
         return ShapeResult::ok(out);
     };
-    k.flops = [](const BoundArgs& a, const Shape&, const Shape& out) { return out.elements() * product(a.ints("pool_size")); };
+    k.flops = [](const BoundArgs& a, const Shape&, const Shape& out) { return double(out.elements()) * double(product(a.ints("pool_size"))); };
     if (rank == 2)
         k.examples = {{{26, 26, 32}, fmt::format("{}Pooling2D((2, 2))", op), {13, 13, 32}, 0},
                       {{5, 5, 1}, fmt::format("{}Pooling2D(2, strides = 1)", op), {4, 4, 1}, 0},

@@ -67,11 +67,7 @@ std::string dims_text(const std::vector<int64_t>& v) {
     return s;
 }
 
-int64_t product(const std::vector<int64_t>& v) {
-    int64_t p = 1;
-    for (int64_t x : v) p *= x;
-    return p;
-}
+int64_t product(const std::vector<int64_t>& v) { return Shape(v).elements(); }
 
 }  // namespace layer_util
 }  // namespace cnnc

@@ -9,6 +9,10 @@ namespace cnnc {
 
 static constexpr int kMaxDepth = 32;
 static constexpr int64_t kMaxRepeat = 10000;
+// Beyond these a model cannot be trained on any machine; refusing them early also keeps every
+// count in 64-bit range and the checker fast on hostile input.
+static constexpr int64_t kMaxLayers = 100000;
+static constexpr int64_t kMaxValues = int64_t(1) << 40;
 
 Model Checker::check_model(const ast::Decl& d) {
     Model m;
@@ -60,6 +64,10 @@ bool Checker::read_input(const ast::Stmt& s, Cursor& cur) {
     static const std::vector<ParamSpec> schema = {required("shape", ArgType::Dims).min(1)};
     auto b = bind_args(schema, normal, "input", s.loc, diags_);
     if (!b) return false;
+    if (Shape(b->ints("shape")).elements() > kMaxValues) {
+        diags_.error(s.loc, "input shape {} is too large", Shape(b->ints("shape")));
+        return false;
+    }
     cur.shape = Shape(b->ints("shape"));
     cur.has_input = true;
     cur.input_loc = s.loc;
@@ -90,6 +98,7 @@ std::string Checker::unique_name(Scope& scope, const std::string& base, const st
 void Checker::expand(const std::vector<ast::Stmt>& body, const Env& env, std::vector<LayerNode>& out, Scope& scope,
                      Cursor& cur, const Context& ctx) {
     for (const ast::Stmt& s : body) {
+        if (cur.aborted) return;
         if (s.kind == ast::Stmt::Kind::Repeat) {
             auto n = eval(s.count, env, diags_);
             if (!n) {
@@ -144,6 +153,11 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env&
                            Scope& scope, Cursor& cur, const Context& ctx) {
     bool first = cur.first_layer;
     cur.first_layer = false;
+    if (++cur.layers > kMaxLayers) {
+        diags_.error(s.loc, "the model expands to more than {} layers", kMaxLayers);
+        cur.aborted = cur.broken = true;
+        return;
+    }
     if (ctx.augmentation_only && !kind.augmentation) {
         diags_.error(s.loc, "an augmentation may only contain random transforms (RandomFlip, RandomRotation, RandomZoom), not {}",
                      kind.name);
@@ -202,8 +216,17 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env&
             node.out = r.out;
             node.shaped = true;
             if (kind.weights) node.weights = kind.weights(*bound, node.in);
+            int64_t biggest = r.out.elements();
+            for (const auto& w : node.weights) biggest = std::max(biggest, w.shape.elements());
+            if (biggest > kMaxValues) {
+                diags_.error(s.loc, "layer '{}' ({}) is too large: a tensor of {} values", node.name, kind.name,
+                             biggest == INT64_MAX ? std::string("more than 2^63") : std::to_string(biggest));
+                cur.broken = true;
+                node.shaped = false;
+                node.weights.clear();
+            }
             if (kind.flops) node.flops = kind.flops(*bound, node.in, node.out);
-            cur.shape = r.out;
+            if (!cur.broken) cur.shape = r.out;
         }
     }
     if (cur.broken) cur.shape.reset();

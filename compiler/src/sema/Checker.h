@@ -32,6 +32,8 @@ class Checker {
         bool first_layer = true;
         bool has_input = false;
         SrcLoc input_loc;
+        int64_t layers = 0;
+        bool aborted = false;  // too many layers: stop expanding
     };
     struct Context {
         bool frozen = false;

@@ -30,6 +30,8 @@ static std::string interpolate(const std::string& s, const Env& env) {
 std::optional<Value> eval(const ast::Expr& e, const Env& env, Diagnostics& diags) {
     using K = ast::Expr::Kind;
     switch (e.kind) {
+        case K::Error:
+            return std::nullopt;
         case K::Number:
             return e.is_int ? Value::integer(e.int_value, e.loc) : Value::real(e.number, e.loc);
         case K::String:

@@ -17,8 +17,8 @@ int64_t LayerNode::trainable_count() const {
     return n;
 }
 
-int64_t LayerNode::flop_count() const {
-    int64_t n = flops;
+double LayerNode::flop_count() const {
+    double n = flops;
     for (const auto& c : children) n += c.flop_count();
     return n;
 }
@@ -58,8 +58,8 @@ int64_t Model::trainable_count() const {
     return n;
 }
 
-int64_t Model::flop_count() const {
-    int64_t n = 0;
+double Model::flop_count() const {
+    double n = 0;
     for (const auto& l : layers) n += l.flop_count();
     return n;
 }

@@ -23,7 +23,7 @@ struct LayerNode {
     bool shaped = false;  // in/out are known (false after a shape error upstream)
     bool trainable = true;
     std::vector<WeightSpec> weights;
-    int64_t flops = 0;
+    double flops = 0;
     std::string weights_file;  // a group's `weights = "..."` (pretrained weights, loaded by name)
     std::vector<LayerNode> children;
     SrcLoc loc;
@@ -31,7 +31,7 @@ struct LayerNode {
     bool is_group() const { return kind == nullptr; }
     int64_t param_count() const;      // all weights, children included
     int64_t trainable_count() const;  // weights of trainable layers only
-    int64_t flop_count() const;
+    double flop_count() const;
 };
 
 struct Model {
@@ -46,7 +46,7 @@ struct Model {
     std::string output_activation() const;
     int64_t param_count() const;
     int64_t trainable_count() const;
-    int64_t flop_count() const;
+    double flop_count() const;
 };
 
 struct DatasetMember {

@@ -111,6 +111,10 @@ static bool check_name(const std::string& what, const std::string& pname, Value&
 static bool check_ints(const ParamSpec& p, Value& v, const std::string& what, Diagnostics& diags, int want) {
     // Normalise to a tuple of ints: `3` → (3, 3) for a 2-D size.
     if (v.kind == Value::Kind::Int) {
+        if (v.i > INT32_MAX || v.i < INT32_MIN) {
+            diags.error(v.loc, "argument '{}' of {} is too large: {}", p.name, what, v.i);
+            return false;
+        }
         if (!in_range(p, static_cast<double>(v.i))) {
             diags.error(v.loc, "argument '{}' of {} must be {}, got {}", p.name, what, range_text(p), v.i);
             return false;
@@ -134,6 +138,10 @@ static bool check_ints(const ParamSpec& p, Value& v, const std::string& what, Di
         return false;
     }
     for (const Value& x : v.items) {
+        if (x.kind == Value::Kind::Int && (x.i > INT32_MAX || x.i < INT32_MIN)) {
+            diags.error(x.loc, "argument '{}' of {} is too large: {}", p.name, what, x.i);
+            return false;
+        }
         if (x.kind != Value::Kind::Int) {
             diags.error(x.loc, "argument '{}' of {} must hold integers, got {} {}", p.name, what, kind_name(x.kind), x);
             return false;
@@ -190,6 +198,10 @@ bool check_value(const ParamSpec& p, Value& v, const std::string& what, Diagnost
     switch (p.type) {
         case ArgType::Int:
             if (v.kind != Value::Kind::Int) return wrong();
+            if (v.i > INT32_MAX || v.i < INT32_MIN) {
+                diags.error(v.loc, "argument '{}' of {} is too large: {}", p.name, what, v.i);
+                return false;
+            }
             return range(static_cast<double>(v.i));
         case ArgType::Float:
             if (!v.is_number()) return wrong();

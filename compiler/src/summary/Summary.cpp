@@ -22,12 +22,12 @@ std::string memory_size(double bytes) {
     return fmt::format("{:.2f} PB", bytes);
 }
 
-std::string flops_text(int64_t f) {
-    static const char* units[] = {"", "K", "M", "G", "T"};
-    double x = static_cast<double>(f);
+std::string flops_text(double f) {
+    static const char* units[] = {"", "K", "M", "G", "T", "P", "E"};
+    double x = f;
     int u = 0;
-    while (x >= 1000 && u < 4) x /= 1000, ++u;
-    return u == 0 ? fmt::format("{}", f) : fmt::format("{:.2f} {}", x, units[u]);
+    while (x >= 1000 && u < 6) x /= 1000, ++u;
+    return u == 0 ? fmt::format("{:.0f}", f) : fmt::format("{:.2f} {}", x, units[u]);
 }
 
 namespace {

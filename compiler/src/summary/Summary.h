@@ -17,6 +17,6 @@ std::string render_summary(const Model& m, const SummaryOptions& opts = {});
 // Helpers also used by other reports.
 std::string thousands(int64_t n);           // 991041 → "991,041"
 std::string memory_size(double bytes);      // Keras' readable_memory_size: "3.78 MB", "0.00 B"
-std::string flops_text(int64_t flops);      // 9401600 → "9.40 M"
+std::string flops_text(double flops);       // 9401600 → "9.40 M"
 
 }  // namespace cnnc

@@ -13,7 +13,7 @@ namespace cnnc::ast {
 struct Arg;
 
 struct Expr {
-    enum class Kind { Number, String, Bool, None, Ref, Call, Tuple, List, Neg, Binary };
+    enum class Kind { Number, String, Bool, None, Ref, Call, Tuple, List, Neg, Binary, Error };  // Error: already reported
     Kind kind = Kind::None;
     SrcLoc loc;
     bool is_int = false;            // Number: written without '.' or exponent

@@ -208,6 +208,19 @@ class Builder {
         ast::Expr out;
         if (!e) return out;
         out.loc = loc(e);
+        // A chain like 1+1+...+1 is a left-deep tree; bound its depth so that building, evaluating
+        // and freeing it can never exhaust the stack.
+        struct Depth {
+            int& d;
+            explicit Depth(int& x) : d(++x) {}
+            ~Depth() { --d; }
+        } guard(depth_);
+        if (depth_ > kMaxExprDepth) {
+            if (!too_deep_) diags_.error(out.loc, "expression too long or too deeply nested (over {} levels)", kMaxExprDepth);
+            too_deep_ = true;
+            out.kind = ast::Expr::Kind::Error;
+            return out;
+        }
         if (auto* c = dynamic_cast<P::NegExprContext*>(e)) {
             out.kind = ast::Expr::Kind::Neg;
             out.items.push_back(expr(c->expr()));
@@ -225,7 +238,7 @@ class Builder {
         out.kind = ast::Expr::Kind::Binary;
         out.op = op ? op->getText()[0] : '+';
         for (auto* o : operands) out.items.push_back(expr(o));
-        if (out.items.size() != 2) out.kind = ast::Expr::Kind::None;  // recovered from a syntax error
+        if (out.items.size() != 2) out.kind = ast::Expr::Kind::Error;  // recovered from a syntax error
         if (op) out.loc = loc(op);  // point at the operator: "cannot divide by zero" is about it
     }
 
@@ -294,14 +307,47 @@ class Builder {
         return out;
     }
 
+    static constexpr int kMaxExprDepth = 256;
     Diagnostics& diags_;
     int file_;
+    int depth_ = 0;
+    bool too_deep_ = false;
 };
 
 }  // namespace
 
+// ANTLR's parser recurses once per nesting level of brackets and unary minus; refuse absurd nesting
+// before it can exhaust the stack. Returns false after reporting.
+static bool nesting_ok(const SourceFile& src, int file_id, Diagnostics& diags) {
+    constexpr int kMax = 100;
+    int depth = 0, minus_run = 0, line = 1, col = 0;
+    char quote = 0;
+    bool comment = false;
+    for (char c : src.text) {
+        ++col;
+        if (c == '\n') line++, col = 0, comment = false, quote = 0;
+        if (comment) continue;
+        if (quote) {
+            if (c == quote) quote = 0;
+            continue;
+        }
+        if (c == '#') comment = true;
+        else if (c == '"' || c == '\'') quote = c;
+        else if (c == '(' || c == '[' || c == '{') depth++;
+        else if (c == ')' || c == ']' || c == '}') depth = std::max(0, depth - 1);
+        if (c == '-') minus_run++;
+        else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') minus_run = 0;
+        if (depth > kMax || minus_run > kMax) {
+            diags.error(SrcLoc{file_id, line, std::max(col, 1), 1}, "nesting deeper than {} levels", kMax);
+            return false;
+        }
+    }
+    return true;
+}
+
 ast::File parse_file(int file_id, Diagnostics& diags) {
     const SourceFile& src = diags.sources().file(file_id);
+    if (!nesting_ok(src, file_id, diags)) return ast::File{file_id, {}};
     antlr4::ANTLRInputStream input(src.text);
     cnnc_gen::CnnLexer lexer(&input);
     ErrorListener listener(diags, file_id);

@@ -109,3 +109,20 @@ TEST_CASE("summary output: box table by default, ASCII on request", "[cli]") {
     CHECK_THAT(ascii.output, Catch::Contains(" conv2d (Conv2D) "));
     for (unsigned char ch : ascii.output) CHECK(ch < 0x80);
 }
+
+// Inputs the fuzzer once crashed on (tests/fuzz/regressions/): each must now give diagnostics, not
+// an exception or a crash.
+TEST_CASE("fuzzer regressions are handled", "[errors][fuzz]") {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(root() + "/tests/fuzz/regressions")) {
+        DYNAMIC_SECTION(e.path().filename().string()) {
+            FrontendOptions o;
+            o.import_dirs = {root() + "/stdlib"};
+            std::unique_ptr<Compilation> c;
+            REQUIRE_NOTHROW(c = compile_file(e.path().string(), o));
+            CHECK_FALSE(c->diags.render().empty());
+        }
+        ++n;
+    }
+    CHECK(n >= 1);
+}

@@ -78,6 +78,8 @@ Dataset Checker::check_dataset(const ast::Decl& d) {
         if (!src) continue;
         ds.members.push_back({f.name, f.loc, src, *args});
     }
+    // Defaults first, so later checks can read every option even when the user's ones are wrong.
+    ds.options = *bind_args(dataset_options(), {}, "dataset", d.name_loc, diags_);
     if (auto b = bind_fields(options, dataset_options(), fmt::format("dataset '{}'", d.name), d.name_loc)) {
         ds.options = *b;
         const Value& l = b->get("labels");

@@ -1,6 +1,6 @@
 #include "syntax/Parse.h"
 
-#include <antlr4-runtime.h>
+#include "antlr4-runtime.h"
 #include <fmt/format.h>
 
 #include <cerrno>

@@ -55,9 +55,7 @@ static LayerKind conv(int rank) {
         Shape kernel(a.ints("kernel_size"));
         kernel.dims.push_back(in.back());
         kernel.dims.push_back(a.integer("filters"));
-        std::vector<WeightSpec> w = {{"kernel", kernel, a.text("kernel_initializer")}};
-        if (a.flag("use_bias")) w.push_back({"bias", Shape{a.integer("filters")}, a.text("bias_initializer")});
-        return w;
+        return kernel_and_bias(a, kernel, a.integer("filters"));
     };
     k.flops = [](const BoundArgs& a, const Shape& in, const Shape& out) {
         double macs = double(out.elements()) * double(product(a.ints("kernel_size"))) * double(in.back());

@@ -27,9 +27,7 @@ const LayerKind& layer_Dense() {
             return ShapeResult::ok(out);
         };
         k.weights = [](const BoundArgs& a, const Shape& in) {
-            std::vector<WeightSpec> w = {{"kernel", Shape{in.back(), a.integer("units")}, a.text("kernel_initializer")}};
-            if (a.flag("use_bias")) w.push_back({"bias", Shape{a.integer("units")}, a.text("bias_initializer")});
-            return w;
+            return layer_util::kernel_and_bias(a, Shape{in.back(), a.integer("units")}, a.integer("units"));
         };
         k.flops = [](const BoundArgs& a, const Shape& in, const Shape& out) {
             return 2.0 * double(in.elements()) * double(a.integer("units")) + (a.flag("use_bias") ? double(out.elements()) : 0.0);

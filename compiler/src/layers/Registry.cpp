@@ -69,5 +69,11 @@ std::string dims_text(const std::vector<int64_t>& v) {
 
 int64_t product(const std::vector<int64_t>& v) { return Shape(v).elements(); }
 
+std::vector<WeightSpec> kernel_and_bias(const BoundArgs& a, Shape kernel, int64_t units) {
+    std::vector<WeightSpec> w = {{"kernel", std::move(kernel), a.text("kernel_initializer")}};
+    if (a.flag("use_bias")) w.push_back({"bias", Shape{units}, a.text("bias_initializer")});
+    return w;
+}
+
 }  // namespace layer_util
 }  // namespace cnnc

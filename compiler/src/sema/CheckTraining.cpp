@@ -191,16 +191,28 @@ void Checker::check_data_shape(const Model& m, const DataRef& ref) {
                      m.name, m.input);
 }
 
+std::optional<Checker::Statement> Checker::resolve_statement(const ast::Decl& d, const std::vector<ParamSpec>& schema) {
+    Statement s;
+    s.model = resolve_model(d.name, d.name_loc);
+    auto target = eval(d.target, {}, diags_);
+    std::optional<DataRef> data;
+    if (target) data = resolve_data(*target, "the data after 'on'");
+    auto fields = bind_fields(d.fields, schema, ast::decl_kind_name(d.kind), d.loc);
+    if (!s.model || !data || !fields) return std::nullopt;
+    s.data = *data;
+    s.fields = *fields;
+    return s;
+}
+
 std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
     TrainSpec t;
     t.model = d.name;
     t.loc = d.loc;
-    const Model* m = resolve_model(d.name, d.name_loc);
-    auto target = eval(d.target, {}, diags_);
-    std::optional<DataRef> data;
-    if (target) data = resolve_data(*target, "the data after 'on'");
-    auto fields = bind_fields(d.fields, train_fields(), "train", d.loc);
-    if (!m || !data || !fields) return std::nullopt;
+    auto st = resolve_statement(d, train_fields());
+    if (!st) return std::nullopt;
+    const Model* m = st->model;
+    const DataRef* data = &st->data;
+    const BoundArgs* fields = &st->fields;
     trained_models_.insert(m->name);
     t.data = *data;
     t.fields = *fields;
@@ -301,12 +313,11 @@ std::optional<EvaluateSpec> Checker::check_evaluate(const ast::Decl& d) {
     EvaluateSpec e;
     e.model = d.name;
     e.loc = d.loc;
-    const Model* m = resolve_model(d.name, d.name_loc);
-    auto target = eval(d.target, {}, diags_);
-    std::optional<DataRef> data;
-    if (target) data = resolve_data(*target, "the data after 'on'");
-    auto fields = bind_fields(d.fields, evaluate_fields(), "evaluate", d.loc);
-    if (!m || !data || !fields) return std::nullopt;
+    auto st = resolve_statement(d, evaluate_fields());
+    if (!st) return std::nullopt;
+    const Model* m = st->model;
+    const BoundArgs* fields = &st->fields;
+    const DataRef* data = &st->data;
     e.data = *data;
     e.fields = *fields;
     check_data_shape(*m, *data);

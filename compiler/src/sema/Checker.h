@@ -55,6 +55,12 @@ class Checker {
     Dataset check_dataset(const ast::Decl& d);
     std::vector<CallbackSpec> check_callbacks(const std::vector<NamedValue>& calls);
     std::optional<CallbackSpec> check_callback(const Value& v);
+    struct Statement {  // what train and evaluate share: `MODEL on DATA { fields }`
+        const Model* model = nullptr;
+        DataRef data;
+        BoundArgs fields;
+    };
+    std::optional<Statement> resolve_statement(const ast::Decl& d, const std::vector<ParamSpec>& schema);
     std::optional<TrainSpec> check_train(const ast::Decl& d);
     std::optional<EvaluateSpec> check_evaluate(const ast::Decl& d);
     std::optional<DataRef> resolve_data(const Value& v, const char* role);

@@ -17,13 +17,8 @@ static LayerKind conv(int rank) {
         optional("padding", ArgType::Name, N("valid")).one_of({"valid", "same"}),
         optional("data_format", ArgType::Name, N("channels_last")).one_of({"channels_last"}),
         optional("dilation_rate", ArgType::Size, I(1)).dims(rank).min(1),
-        optional("activation", ArgType::Activation, none()),
-        optional("use_bias", ArgType::Bool, B(true)),
-        optional("kernel_initializer", ArgType::Initializer, N("glorot_uniform")),
-        optional("bias_initializer", ArgType::Initializer, N("zeros")),
-        optional("kernel_regularizer", ArgType::Regularizer, none()),
-        optional("bias_regularizer", ArgType::Regularizer, none()),
     };
+    for (auto& p : kernel_params()) k.params.push_back(p);
     k.activation_arg = "activation";
     k.validate = [](const BoundArgs& a) -> std::string {
         bool strided = false, dilated = false;

@@ -10,15 +10,8 @@ const LayerKind& layer_Dense() {
         LayerKind k;
         k.name = "Dense";
         k.doc = "output = activation(input · kernel + bias) over the last axis";
-        k.params = {
-            required("units", ArgType::Int).min(1),
-            optional("activation", ArgType::Activation, none()),
-            optional("use_bias", ArgType::Bool, B(true)),
-            optional("kernel_initializer", ArgType::Initializer, N("glorot_uniform")),
-            optional("bias_initializer", ArgType::Initializer, N("zeros")),
-            optional("kernel_regularizer", ArgType::Regularizer, none()),
-            optional("bias_regularizer", ArgType::Regularizer, none()),
-        };
+        k.params = {required("units", ArgType::Int).min(1)};
+        for (auto& p : layer_util::kernel_params()) k.params.push_back(p);
         k.activation_arg = "activation";
         k.infer = [](const BoundArgs& a, const Shape& in) {
             if (in.rank() < 1) return ShapeResult::fail(fmt::format("expects at least a 1-D input, got {}", in));

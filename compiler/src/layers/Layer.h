@@ -64,6 +64,9 @@ namespace layer_util {
 int64_t window_out(int64_t n, int64_t k, int64_t stride, int64_t dilation, bool same);
 std::string dims_text(const std::vector<int64_t>& v);  // {3, 3} → "3x3"
 int64_t product(const std::vector<int64_t>& v);
+// The arguments Keras' Conv* and Dense end with, in their positional order: activation, use_bias,
+// kernel/bias initializers and regularizers.
+std::vector<ParamSpec> kernel_params();
 // Keras' kernel + optional bias pair for a layer with `units` outputs (Conv*, Dense).
 std::vector<WeightSpec> kernel_and_bias(const BoundArgs& a, Shape kernel, int64_t units);
 }  // namespace layer_util

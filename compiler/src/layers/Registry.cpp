@@ -69,6 +69,15 @@ std::string dims_text(const std::vector<int64_t>& v) {
 
 int64_t product(const std::vector<int64_t>& v) { return Shape(v).elements(); }
 
+std::vector<ParamSpec> kernel_params() {
+    return {optional("activation", ArgType::Activation, none()),
+            optional("use_bias", ArgType::Bool, B(true)),
+            optional("kernel_initializer", ArgType::Initializer, N("glorot_uniform")),
+            optional("bias_initializer", ArgType::Initializer, N("zeros")),
+            optional("kernel_regularizer", ArgType::Regularizer, none()),
+            optional("bias_regularizer", ArgType::Regularizer, none())};
+}
+
 std::vector<WeightSpec> kernel_and_bias(const BoundArgs& a, Shape kernel, int64_t units) {
     std::vector<WeightSpec> w = {{"kernel", std::move(kernel), a.text("kernel_initializer")}};
     if (a.flag("use_bias")) w.push_back({"bias", Shape{units}, a.text("bias_initializer")});

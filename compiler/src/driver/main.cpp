@@ -3,10 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <xmmintrin.h>
+
 #include <cstdio>
 #include <unistd.h>
 
 #include "driver/Frontend.h"
+#include "engine/Run.h"
 #include "summary/Summary.h"
 
 using namespace cnnc;
@@ -82,6 +85,9 @@ int cmd_layers(const std::string& only) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Flush denormals to zero: tiny gradients late in training otherwise slow float math many
+    // times over. Threads started later (Halide's pool) inherit the setting.
+    _mm_setcsr(_mm_getcsr() | 0x8040);
     CLI::App app{"cnnc: a compiler for .cnn convolutional network files"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("cnnc ") + CNNC_VERSION);
@@ -102,6 +108,18 @@ int main(int argc, char** argv) {
     summary->add_flag("--flops", so.flops, "add a per-layer FLOPs column");
     summary->add_flag("--ascii", force_ascii, "ASCII rules instead of box-drawing characters");
     summary->add_flag("--box", force_box, "box-drawing characters even when the locale is not UTF-8");
+
+    std::string run_file;
+    engine::RunOptions ro;
+    int threads = 0;
+    uint64_t seed = 0;
+    int64_t epochs = 0;
+    auto* run = app.add_subcommand("run", "JIT-compile the file's models and execute its train and evaluate statements");
+    run->add_option("file", run_file, ".cnn file")->required();
+    run->add_option("--threads", threads, "worker threads (default: all cores)")->check(CLI::Range(1, 1024));
+    auto* seed_opt = run->add_option("--seed", seed, "seed for initialization, shuffling and dropout");
+    auto* epochs_opt = run->add_option("--epochs", epochs, "override every train statement's epochs")->check(CLI::Range(1, 1000000));
+    run->add_option("--output-dir", ro.output_dir, "where history CSVs go (default: .)");
 
     std::string layer_name;
     auto* layers = app.add_subcommand("layers", "list the layers the language knows, or one layer's arguments");
@@ -130,6 +148,17 @@ int main(int argc, char** argv) {
             return cmd_summary(summary_file, summary_model, so, common);
         }
         if (*layers) return cmd_layers(layer_name);
+        if (*run) {
+            if (*seed_opt) ro.seed = seed;
+            if (*epochs_opt) ro.epochs = epochs;
+            ro.interactive = isatty(fileno(stdout));
+            // Halide's thread pool reads this when it starts, i.e. at the first kernel.
+            if (threads > 0) setenv("HL_NUM_THREADS", std::to_string(threads).c_str(), 1);
+            auto c = compile_file(run_file, common.options());
+            int rc = report(*c);
+            if (rc != 0) return rc;
+            return engine::run_program(*c, run_file, ro);
+        }
     } catch (const std::exception& e) {
         fmt::print(stderr, "cnnc: internal error: {}\nThis is a bug in cnnc, not in your file; please report it.\n", e.what());
         return 3;

@@ -1,0 +1,208 @@
+#include "engine/Run.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+
+#include "Error.h"
+#include "data/Idx.h"
+#include "engine/Build.h"
+#include "train/Trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace cnnc::engine {
+
+namespace {
+
+// Data paths are relative to the working directory, as in a Keras script; failing that, to the
+// model file's directory.
+std::string resolve_path(const std::string& p, const std::string& model_file) {
+    if (fs::path(p).is_absolute()) return p;
+    std::error_code ec;
+    if (fs::exists(p, ec) || fs::exists(p + ".gz", ec)) return p;
+    fs::path beside = fs::path(model_file).parent_path() / p;
+    if (fs::exists(beside, ec) || fs::exists(beside.string() + ".gz", ec)) return beside.string();
+    return p;
+}
+
+// Targets encoded for the loss: one-hot rows, class indices, or raw 0/1 values.
+rt::Tensor encode_labels(const std::vector<int32_t>& labels, const Dataset& ds, const LossKind& loss) {
+    int64_t n = static_cast<int64_t>(labels.size());
+    if (loss.labels == "one_hot") {
+        int64_t k = ds.classes;
+        if (k == 0) {
+            for (int32_t l : labels) k = std::max<int64_t>(k, l + 1);
+        }
+        rt::Tensor y({n, k});
+        y.fill(0);
+        for (int64_t i = 0; i < n; ++i) {
+            if (labels[static_cast<size_t>(i)] >= k)
+                throw rt::UserError(fmt::format("dataset '{}': label {} does not fit one_hot({})", ds.name, labels[static_cast<size_t>(i)], k));
+            y[i * k + labels[static_cast<size_t>(i)]] = 1;
+        }
+        return y;
+    }
+    rt::Tensor y({n, 1});
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(labels[static_cast<size_t>(i)]);
+    return y;
+}
+
+class Runner {
+  public:
+    Runner(const Compilation& c, std::string file, const RunOptions& o)
+        : c_(c), file_(std::move(file)), o_(o), cache_(host_target()) {}
+
+    void run() {
+        // Statements run in file order: trains first within the list the checker produced, which
+        // keeps file order per kind; evaluations use the most recently trained weights.
+        for (const TrainSpec& t : c_.program.trains) train(t);
+        for (const EvaluateSpec& e : c_.program.evaluates) evaluate(e);
+    }
+
+  private:
+    const rt::Samples& samples(const DataRef& ref, const LossKind& loss) {
+        std::string key = ref.dataset + "." + ref.member + "|" + loss.labels;
+        auto it = data_.find(key);
+        if (it != data_.end()) return it->second;
+        const Dataset& ds = *c_.program.dataset(ref.dataset);
+        const DatasetMember& m = *ds.member(ref.member);
+        rt::Samples s;
+        if (m.source->name == "idx") {
+            auto li = rt::load_idx(resolve_path(m.args.text("images"), file_), resolve_path(m.args.text("labels"), file_));
+            s.x = std::move(li.images);
+            if (!ds.options.is_none("rescale")) {
+                float r = static_cast<float>(ds.options.number("rescale"));
+                for (int64_t i = 0; i < s.x.size(); ++i) s.x[i] *= r;
+            }
+            s.y = encode_labels(li.labels, ds, loss);
+        } else {
+            throw rt::UserError(fmt::format("{}.{}: the data source {}(...) is not supported by `cnnc run` yet", ref.dataset,
+                                            ref.member, m.source->name));
+        }
+        return data_.emplace(key, std::move(s)).first->second;
+    }
+
+    rt::Network& network(const Model& m, uint64_t seed, int64_t batch, bool training) {
+        auto& net = nets_[m.name];
+        if (!net) net = build_network(m, cache_, seed);
+        net->prepare(batch, training);
+        return *net;
+    }
+
+    void train(const TrainSpec& t) {
+        const Model& m = *c_.program.model(t.model);
+        uint64_t seed = o_.seed ? *o_.seed : t.fields.is_none("seed") ? 1337 : static_cast<uint64_t>(t.fields.integer("seed"));
+        const rt::Samples& train = samples(t.data, *t.loss);
+        const rt::Samples* val = t.has_validation ? &samples(t.validation, *t.loss) : nullptr;
+        check_input(m, train, t.data);
+        auto t0 = std::chrono::steady_clock::now();
+        double compiled_before = cache_.compile_seconds();
+        rt::Network& net = network(m, seed, t.batch_size, true);
+        double compile_s = cache_.compile_seconds() - compiled_before;
+        (void)t0;
+        rt::OptimizerSpec os{t.optimizer.kind->name, {}};
+        for (const auto& [k, v] : t.optimizer.args.all())
+            if (v.is_number() || v.kind == Value::Kind::Bool) os.args[k] = v.kind == Value::Kind::Bool ? (v.b ? 1 : 0) : v.as_double();
+        auto& opt = optimizers_[m.name];
+        opt = std::make_unique<rt::Optimizer>(os);
+        rt::FitConfig cfg = fit_config(m, *t.loss, t.loss_args, t.metrics, t.batch_size, seed);
+        cfg.epochs = o_.epochs ? *o_.epochs : t.epochs;
+        cfg.initial_epoch = t.fields.integer("initial_epoch");
+        cfg.shuffle = t.fields.flag("shuffle");
+        fmt::print("Training {} on {}.{}: {} samples, batch {}, {} epochs (kernels compiled in {:.1f} s)\n", m.name, t.data.dataset,
+                   t.data.member, train.size(), t.batch_size, cfg.epochs, compile_s);
+        std::fflush(stdout);
+        rt::Trainer trainer(net, *opt, cfg);
+        rt::History h = trainer.fit(train, val);
+        std::string path = (fs::path(o_.output_dir) / (m.name + "_history.csv")).string();
+        h.write_csv(path);
+        fmt::print("History: {}\n", path);
+        trained_[m.name] = {t.loss, t.loss_args, t.metrics, seed};
+    }
+
+    void evaluate(const EvaluateSpec& e) {
+        const Model& m = *c_.program.model(e.model);
+        auto it = trained_.find(m.name);
+        const LossKind* loss = it != trained_.end() ? it->second.loss : nullptr;
+        BoundArgs largs = it != trained_.end() ? it->second.loss_args : BoundArgs{};
+        std::vector<std::string> metrics = it != trained_.end() ? it->second.metrics : std::vector<std::string>{};
+        if (!loss) {
+            const Value& lv = e.fields.get("loss");
+            loss = find_builtin(losses(), lv.s);
+            largs = *bind_args(loss->params, lv.kind == Value::Kind::Call ? lv.args : std::vector<NamedValue>{}, "loss", lv.loc,
+                               const_cast<Diagnostics&>(c_.diags));
+            const Value& mv = e.fields.get("metrics");
+            for (const auto& x : mv.items) metrics.push_back(x.s);
+        }
+        if (!e.fields.is_none("weights"))
+            throw rt::UserError("evaluate ... { weights = ... }: loading weights files is not supported by this version yet");
+        int64_t batch = e.fields.is_none("batch_size") ? 32 : e.fields.integer("batch_size");
+        uint64_t seed = it != trained_.end() ? it->second.seed : (o_.seed ? *o_.seed : 1337);
+        const rt::Samples& data = samples(e.data, *loss);
+        check_input(m, data, e.data);
+        rt::Network& net = network(m, seed, std::max<int64_t>(batch, 1), false);
+        rt::Optimizer dummy({"sgd", {}});
+        rt::Trainer trainer(net, dummy, fit_config(m, *loss, largs, metrics, batch, seed));
+        fmt::print("Evaluating {} on {}.{}: {} samples\n", m.name, e.data.dataset, e.data.member, data.size());
+        std::fflush(stdout);
+        rt::EvalResult r = trainer.evaluate(data, true);
+        std::string line;
+        for (const auto& [k, v] : r.values) line += fmt::format("{}{}: {}", line.empty() ? "" : " - ", k, rt::format_value(v));
+        fmt::print("{} on {}.{}: {}\n", m.name, e.data.dataset, e.data.member, line);
+    }
+
+    rt::FitConfig fit_config(const Model& m, const LossKind& loss, const BoundArgs& largs, const std::vector<std::string>& metrics,
+                             int64_t batch, uint64_t seed) {
+        rt::FitConfig cfg;
+        cfg.batch_size = batch;
+        cfg.seed = seed;
+        cfg.loss.name = loss.name;
+        cfg.loss.from_logits = largs.has("from_logits") && largs.flag("from_logits");
+        cfg.loss.label_smoothing = largs.has("label_smoothing") ? largs.number("label_smoothing") : 0;
+        cfg.output_activation = m.output_activation();
+        for (const auto& name : metrics) cfg.metrics.push_back(rt::resolve_metric(name, cfg.loss, m.output().back()));
+        cfg.interactive = o_.interactive;
+        return cfg;
+    }
+
+    static void check_input(const Model& m, const rt::Samples& s, const DataRef& ref) {
+        rt::Dims per(s.x.shape().begin() + 1, s.x.shape().end());
+        if (rt::product(per) != m.input.elements() || (per.size() == m.input.rank() && per != m.input.dims))
+            throw rt::UserError(fmt::format("{}.{} has samples of shape {} but model '{}' expects {}", ref.dataset, ref.member,
+                                            rt::dims_str(per), m.name, m.input.str(false)));
+    }
+
+    struct Trained {
+        const LossKind* loss;
+        BoundArgs loss_args;
+        std::vector<std::string> metrics;
+        uint64_t seed;
+    };
+    const Compilation& c_;
+    std::string file_;
+    const RunOptions& o_;
+    KernelCache cache_;
+    std::map<std::string, rt::Samples> data_;
+    std::map<std::string, std::unique_ptr<rt::Network>> nets_;
+    std::map<std::string, std::unique_ptr<rt::Optimizer>> optimizers_;
+    std::map<std::string, Trained> trained_;
+};
+
+}  // namespace
+
+int run_program(const Compilation& c, const std::string& file, const RunOptions& o) {
+    try {
+        Runner r(c, file, o);
+        r.run();
+    } catch (const rt::UserError& e) {
+        std::fflush(stdout);
+        fmt::print(stderr, "{}: error: {}\n", file, e.what());
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace cnnc::engine

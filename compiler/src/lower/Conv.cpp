@@ -1,0 +1,288 @@
+// Conv1D/Conv2D in Halide: a register-blocked direct convolution with channels innermost (the
+// schedule of Halide's apps/conv_layer: a tile of output channels × x positions accumulates in
+// vector registers while the reduction over input channels and kernel taps runs outside it), and
+// hand-written backward kernels for the input and the weights. Conv1D is Conv2D with height 1.
+#include <fmt/format.h>
+
+#include "engine/Activation.h"
+#include "lower/Lowering.h"
+#include "lower/Schedule.h"
+
+namespace cnnc::engine {
+using namespace Halide;
+
+namespace {
+
+struct ConvCfg {
+    int ci, w, h;          // input
+    int co, ow, oh;        // output
+    int kw, kh, sx, sy, dx, dy;
+    int pl, pt;            // padding before (left, top)
+    bool bias;
+    std::string act;
+    std::string key() const {
+        return fmt::format("{}x{}x{}>{}x{}x{}|k{}x{}|s{}x{}|d{}x{}|p{}x{}|b{}|{}", ci, w, h, co, ow, oh, kw, kh, sx, sy, dx, dy,
+                           pl, pt, bias, act);
+    }
+};
+
+// Keras 'same': the total padding is what makes ceil(n / s) outputs, the odd pixel after.
+int pad_before(int n, int out, int k, int s, int d) { return std::max((out - 1) * s + (k - 1) * d + 1 - n, 0) / 2; }
+
+Kernel conv_forward(const ConvCfg& c) {
+    Kernel k;
+    ImageParam in(Float(32), 4, "in"), w(Float(32), 4, "w"), b(Float(32), 1, "b");
+    dense_layout(in, {c.ci, c.w, c.h, 0});
+    dense_layout(w, {c.co, c.ci, c.kw, c.kh});
+    Var co("co"), x("x"), y("y"), n("n");
+    Func src("src");
+    bool padded = c.pl > 0 || c.pt > 0 || (c.ow - 1) * c.sx + (c.kw - 1) * c.dx + 1 > c.w ||
+                  (c.oh - 1) * c.sy + (c.kh - 1) * c.dy + 1 > c.h;
+    if (padded) {
+        Func bounded = BoundaryConditions::constant_exterior(in, 0.f, {{0, c.ci}, {0, c.w}, {0, c.h}});
+        src(co, x, y, n) = bounded(co, x - c.pl, y - c.pt, n);
+    } else {
+        src(co, x, y, n) = in(co, x, y, n);
+    }
+    RDom r(0, c.ci, 0, c.kw, 0, c.kh, "r");
+    Func conv("conv");
+    conv(co, x, y, n) = c.bias ? b(co) : 0.f;
+    conv(co, x, y, n) += w(co, r.x, r.y, r.z) * src(r.x, x * c.sx + r.y * c.dx, y * c.sy + r.z * c.dy, n);
+    Func out = activation_forward(c.act, conv, 4, c.co);
+    out.output_buffer().dim(0).set_bounds(0, c.co);
+
+    Tile t = register_tile(c.co, c.ow);
+    Var coo("coo"), coi("coi"), xo("xo"), xi("xi"), yn("yn");
+    if (c.act == "softmax") {
+        conv.compute_root().vectorize(co, t.vec).parallel(n);
+    } else {
+        // The activation's Func has its own variables.
+        Var oc = out.args()[0], ox = out.args()[1], oy = out.args()[2], on = out.args()[3];
+        out.split(oc, coo, coi, t.vec * t.vecs)
+            .split(ox, xo, xi, t.other)
+            .reorder(coi, xi, xo, coo, oy, on)
+            .vectorize(coi, t.vec)
+            .unroll(coi)
+            .unroll(xi)
+            .fuse(oy, on, yn)
+            .parallel(yn);
+        conv.compute_at(out, xo)
+            .vectorize(co, t.vec)
+            .unroll(co)
+            .unroll(x)
+            .update()
+            .reorder(co, x, r.x, r.y, r.z)
+            .vectorize(co, t.vec)
+            .unroll(co)
+            .unroll(x);
+    }
+    if (padded) src.compute_root().parallel(n);
+    k.pipeline = Pipeline(out);
+    k.inputs = {in, w, b};
+    return k;
+}
+
+// dL/dz from the stored output and dL/dy, materialised once: both backward products read it.
+Func conv_dz(const ConvCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logits) {
+    Func fy("fy"), fdy("fdy");
+    Var co("co"), x("x"), yy("y"), n("n");
+    fy(co, x, yy, n) = y(co, x, yy, n);
+    fdy(co, x, yy, n) = dy(co, x, yy, n);
+    Func dz = activation_backward(c.act, fy, fdy, 4, c.co, logits != 0);
+    dz.compute_root().vectorize(dz.args()[0], sched::vector_width(c.co)).parallel(dz.args()[3]);
+    return dz;
+}
+
+Kernel conv_backward_weights(const ConvCfg& c) {
+    Kernel k;
+    ImageParam in(Float(32), 4, "in"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
+    Param<int> logits("logits");
+    dense_layout(in, {c.ci, c.w, c.h, 0});
+    dense_layout(y, {c.co, c.ow, c.oh, 0});
+    dense_layout(dy, {c.co, c.ow, c.oh, 0});
+    Func dz = conv_dz(c, y, dy, logits);
+    Var co("co"), ci("ci"), kx("kx"), ky("ky"), x("x"), yy("y"), n("n");
+    Func src("src");
+    Func bounded = BoundaryConditions::constant_exterior(in, 0.f, {{0, c.ci}, {0, c.w}, {0, c.h}});
+    src(ci, x, yy, n) = bounded(ci, x - c.pl, yy - c.pt, n);
+    RDom r(0, c.ow, 0, c.oh, 0, in.dim(3).extent(), "r");
+    Func acc("dw_acc"), dw("dw"), dbias("db_acc"), db("db");
+    acc(co, ci, kx, ky) = 0.f;
+    acc(co, ci, kx, ky) += dz(co, r.x, r.y, r.z) * src(ci, r.x * c.sx + kx * c.dx, r.y * c.sy + ky * c.dy, r.z);
+    dw(co, ci, kx, ky) = acc(co, ci, kx, ky);
+    dbias(co) = 0.f;
+    dbias(co) += dz(co, r.x, r.y, r.z);
+    db(co) = dbias(co);
+    dw.output_buffer().dim(0).set_bounds(0, c.co);
+    dw.output_buffer().dim(1).set_bounds(0, c.ci);
+    dw.output_buffer().dim(2).set_bounds(0, c.kw);
+    dw.output_buffer().dim(3).set_bounds(0, c.kh);
+    db.output_buffer().dim(0).set_bounds(0, c.co);
+
+    // Register tile: vectors of output channels × a few input channels; the reduction over every
+    // output position runs around it. Parallel over the remaining (ci, co, kx, ky) tiles.
+    Tile t = register_tile(c.co, 1);
+    int tci = divisor_tile(c.ci, std::max(1, 20 / t.vecs));
+    Var coo("coo"), coi("coi"), cio("cio"), cii("cii"), par("par");
+    dw.split(co, coo, coi, t.vec * t.vecs)
+        .split(ci, cio, cii, tci)
+        .reorder(coi, cii, cio, coo, kx, ky)
+        .vectorize(coi, t.vec)
+        .unroll(coi)
+        .unroll(cii)
+        .fuse(cio, coo, par)
+        .fuse(par, kx, par)
+        .fuse(par, ky, par)
+        .parallel(par);
+    acc.compute_at(dw, par)
+        .vectorize(co, t.vec)
+        .unroll(co)
+        .unroll(ci)
+        .update()
+        .reorder(co, ci, r.x, r.y, r.z)
+        .vectorize(co, t.vec)
+        .unroll(co)
+        .unroll(ci);
+    dbias.compute_root().vectorize(co, t.vec).update().vectorize(co, t.vec);
+    src.compute_root().parallel(n);
+    k.pipeline = Pipeline({dw, db});
+    k.inputs = {in, y, dy};
+    k.ints = {logits};
+    return k;
+}
+
+Kernel conv_backward_input(const ConvCfg& c) {
+    Kernel k;
+    ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
+    Param<int> logits("logits");
+    dense_layout(w, {c.co, c.ci, c.kw, c.kh});
+    dense_layout(y, {c.co, c.ow, c.oh, 0});
+    dense_layout(dy, {c.co, c.ow, c.oh, 0});
+    Func dz = conv_dz(c, y, dy, logits);
+    Var ci("ci"), co("co"), kx("kx"), ky("ky"), x("x"), yy("y"), n("n");
+    // Weights transposed so input channels are innermost (vectorised), as the forward does.
+    Func wt("wt");
+    wt(ci, co, kx, ky) = w(co, ci, kx, ky);
+    Func dzp("dz_padded");
+    Func bounded = BoundaryConditions::constant_exterior(dz, 0.f, {{0, c.co}, {0, c.ow}, {0, c.oh}});
+    dzp(co, x, yy, n) = bounded(co, x, yy, n);
+    RDom r(0, c.co, 0, c.kw, 0, c.kh, "r");
+    Func acc("dx_acc"), dx("dx");
+    // x = X*s... inverted: output position ox contributes to input X = ox*s + kx*d - pad.
+    Expr ex = x + c.pl - r.y * c.dx, ey = yy + c.pt - r.z * c.dy;
+    acc(ci, x, yy, n) = 0.f;
+    if (c.sx == 1 && c.sy == 1) {
+        acc(ci, x, yy, n) += wt(ci, r.x, r.y, r.z) * dzp(r.x, ex, ey, n);
+    } else {
+        Expr ok = (ex % c.sx == 0) && (ey % c.sy == 0);
+        acc(ci, x, yy, n) += select(ok, wt(ci, r.x, r.y, r.z) * dzp(r.x, ex / c.sx, ey / c.sy, n), 0.f);
+    }
+    dx(ci, x, yy, n) = acc(ci, x, yy, n);
+    dx.output_buffer().dim(0).set_bounds(0, c.ci);
+
+    Tile t = register_tile(c.ci, c.w);
+    Var cio("cio"), cii("cii"), xo("xo"), xi("xi"), yn("yn");
+    dx.split(ci, cio, cii, t.vec * t.vecs)
+        .split(x, xo, xi, t.other)
+        .reorder(cii, xi, xo, cio, yy, n)
+        .vectorize(cii, t.vec)
+        .unroll(cii)
+        .unroll(xi)
+        .fuse(yy, n, yn)
+        .parallel(yn);
+    acc.compute_at(dx, xo)
+        .vectorize(ci, t.vec)
+        .unroll(ci)
+        .unroll(x)
+        .update()
+        .reorder(ci, x, r.x, r.y, r.z)
+        .vectorize(ci, t.vec)
+        .unroll(ci)
+        .unroll(x);
+    wt.compute_root();
+    dzp.compute_root().parallel(n);
+    k.pipeline = Pipeline(dx);
+    k.inputs = {w, y, dy};
+    k.ints = {logits};
+    return k;
+}
+
+class ConvOp : public rt::Op {
+  public:
+    ConvOp(const LowerContext& ctx, ConvCfg cfg) : cfg_(std::move(cfg)), cache_(&ctx.cache) {
+        params = make_params(ctx);
+        std::string key = cfg_.key();
+        fwd_ = ctx.cache.get("conv_fwd|" + key, [&] { return conv_forward(cfg_); });
+        if (!cfg_.bias) zero_bias_ = rt::Tensor({cfg_.co});
+        if (!cfg_.bias) zero_bias_.fill(0), db_scratch_ = rt::Tensor({cfg_.co});
+    }
+    bool owns_activation() const override { return true; }
+    void prepare_backward(bool need_dx) override {
+        std::string key = cfg_.key();
+        if (any_trainable(*this)) bwd_w_ = cache_->get("conv_bwd_w|" + key, [&] { return conv_backward_weights(cfg_); });
+        if (need_dx) bwd_x_ = cache_->get("conv_bwd_x|" + key, [&] { return conv_backward_input(cfg_); });
+    }
+
+    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override {
+        fwd_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), kernel(), bias()}, {image(y, cfg_.co, cfg_.ow, cfg_.oh)});
+    }
+
+    void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,
+                  const rt::StepInfo&) override {
+        auto hy = image(y, cfg_.co, cfg_.ow, cfg_.oh), hdy = image(dy, cfg_.co, cfg_.ow, cfg_.oh);
+        if (params[0].trainable) {
+            rt::View dbv = cfg_.bias ? params[1].grad.view() : db_scratch_.view();
+            bwd_w_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), hy, hdy}, {kernel_of(params[0].grad.view()), to_halide(dbv)},
+                        {logits ? 1 : 0});
+        }
+        if (dx) bwd_x_->run({kernel(), hy, hdy}, {image(*dx, cfg_.ci, cfg_.w, cfg_.h)}, {logits ? 1 : 0});
+    }
+
+  private:
+    // (N, H, W, C) or (N, steps, C) as Halide (C, W, H, N).
+    static Buffer<float> image(const rt::View& v, int c, int w, int h) {
+        return to_halide(v, {v.shape[0], h, w, c});
+    }
+    Buffer<float> kernel_of(const rt::View& v) const { return to_halide(v, {cfg_.kh, cfg_.kw, cfg_.ci, cfg_.co}); }
+    Buffer<float> kernel() { return kernel_of(params[0].value.view()); }
+    Buffer<float> bias() { return to_halide(cfg_.bias ? params[1].value.view() : zero_bias_.view()); }
+
+    ConvCfg cfg_;
+    KernelCache* cache_;
+    std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_;
+    rt::Tensor zero_bias_, db_scratch_;
+};
+
+std::unique_ptr<rt::Op> lower_conv(const LowerContext& ctx, int rank) {
+    const LayerNode& l = ctx.node;
+    const BoundArgs& a = l.args;
+    auto ks = a.ints("kernel_size"), st = a.ints("strides"), dl = a.ints("dilation_rate");
+    ConvCfg c;
+    c.ci = static_cast<int>(l.in.back());
+    c.co = static_cast<int>(l.out.back());
+    if (rank == 2) {
+        c.h = static_cast<int>(l.in[0]), c.w = static_cast<int>(l.in[1]);
+        c.oh = static_cast<int>(l.out[0]), c.ow = static_cast<int>(l.out[1]);
+        c.kh = static_cast<int>(ks[0]), c.kw = static_cast<int>(ks[1]);
+        c.sy = static_cast<int>(st[0]), c.sx = static_cast<int>(st[1]);
+        c.dy = static_cast<int>(dl[0]), c.dx = static_cast<int>(dl[1]);
+    } else {
+        c.h = c.oh = 1, c.kh = 1, c.sy = 1, c.dy = 1;
+        c.w = static_cast<int>(l.in[0]), c.ow = static_cast<int>(l.out[0]);
+        c.kw = static_cast<int>(ks[0]), c.sx = static_cast<int>(st[0]), c.dx = static_cast<int>(dl[0]);
+    }
+    bool same = a.text("padding") == "same";
+    c.pl = same ? pad_before(c.w, c.ow, c.kw, c.sx, c.dx) : 0;
+    c.pt = same ? pad_before(c.h, c.oh, c.kh, c.sy, c.dy) : 0;
+    c.bias = a.flag("use_bias");
+    c.act = a.is_none("activation") ? "linear" : a.text("activation");
+    if (c.act == "silu") c.act = "swish";
+    return std::make_unique<ConvOp>(ctx, c);
+}
+
+}  // namespace
+
+std::unique_ptr<rt::Op> lower_Conv1D(const LowerContext& ctx) { return lower_conv(ctx, 1); }
+std::unique_ptr<rt::Op> lower_Conv2D(const LowerContext& ctx) { return lower_conv(ctx, 2); }
+
+}  // namespace cnnc::engine

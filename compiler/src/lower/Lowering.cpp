@@ -1,0 +1,58 @@
+#include "lower/Lowering.h"
+
+#include <map>
+
+namespace cnnc::engine {
+
+#define CNNC_LAYER(N) std::unique_ptr<rt::Op> lower_##N(const LowerContext&);
+#include "layers/LayerList.def"
+#undef CNNC_LAYER
+
+LowerFn lowering_for(const LayerKind& kind) {
+    static const std::map<std::string, LowerFn> table = {
+#define CNNC_LAYER(N) {#N, &lower_##N},
+#include "layers/LayerList.def"
+#undef CNNC_LAYER
+    };
+    return table.at(kind.name);
+}
+
+std::string key_dims(const Shape& s) {
+    std::string k;
+    for (size_t i = 0; i < s.rank(); ++i) k += (i ? "x" : "") + std::to_string(s[i]);
+    return k;
+}
+
+static void penalties(const Value& reg, double& l1, double& l2) {
+    if (reg.kind != Value::Kind::Call) return;
+    for (const auto& a : reg.args) {
+        if (a.name == "l1") l1 = a.value.as_double();
+        if (a.name == "l2") l2 = a.value.as_double();
+    }
+}
+
+std::vector<rt::Param> make_params(const LowerContext& c) {
+    std::vector<rt::Param> out;
+    for (const WeightSpec& w : c.node.weights) {
+        rt::Param p;
+        p.name = c.path + "/" + w.name;
+        p.value.resize(w.shape.dims);
+        p.value.fill(0);
+        p.grad.resize(w.shape.dims);
+        p.grad.fill(0);
+        p.initializer = w.initializer;
+        p.trainable = c.node.trainable;
+        std::string reg = w.name + "_regularizer";
+        if (c.node.args.has(reg)) penalties(c.node.args.get(reg), p.l1, p.l2);
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+bool any_trainable(const rt::Op& op) {
+    for (const auto& p : op.params)
+        if (p.trainable) return true;
+    return false;
+}
+
+}  // namespace cnnc::engine

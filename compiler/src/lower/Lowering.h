@@ -1,0 +1,38 @@
+// Lowering: a checked layer (sema/Program.h) becomes a runtime Op running Halide kernels. One file
+// per layer family here, beside its schema in layers/; layers/LayerList.def lists both, so a layer
+// without a lowering is a link error.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "engine/Kernel.h"
+#include "net/Op.h"
+#include "sema/Program.h"
+
+namespace cnnc::engine {
+
+struct LowerContext {
+    const LayerNode& node;  // shaped, with bound arguments and weight specs
+    KernelCache& cache;
+    std::string path;  // "vgg16/block1/block1_conv1": names its params
+};
+
+using LowerFn = std::unique_ptr<rt::Op> (*)(const LowerContext&);
+LowerFn lowering_for(const LayerKind& kind);
+
+// The layer's weights as runtime params (shapes, initializers, trainable flag, regularizer
+// penalties from kernel_regularizer/bias_regularizer/embeddings_regularizer).
+std::vector<rt::Param> make_params(const LowerContext& c);
+// A cache key fragment for shapes: "28x28x1".
+std::string key_dims(const Shape& s);
+// Whether any of the op's params is trainable (skip weight-gradient kernels otherwise).
+bool any_trainable(const rt::Op& op);
+
+// An op whose output is its input reshaped (Flatten, Reshape).
+struct ViewOp : rt::Op {
+    void forward(const rt::View&, const rt::View&, const rt::StepInfo&) override {}
+    void backward(const rt::View&, const rt::View&, const rt::View&, const rt::View*, bool, const rt::StepInfo&) override {}
+    bool is_view() const override { return true; }
+};
+
+}  // namespace cnnc::engine

@@ -1,0 +1,50 @@
+// The runtime's view of one compiled layer: it runs kernels on tensors and owns the layer's
+// weights. Ops are made by the compiler's lowering (compiler/src/lower/); the runtime never knows
+// which layer an Op is.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensor/Tensor.h"
+
+namespace cnnc::rt {
+
+// A trainable variable with its gradient (overwritten by each backward pass) and the L1/L2
+// penalties of its regularizer.
+struct Param {
+    std::string name;  // Keras path: "conv2d/kernel"
+    Tensor value, grad;
+    std::string initializer;
+    bool trainable = true;
+    double l1 = 0, l2 = 0;
+};
+
+struct StepInfo {
+    bool training = false;
+    uint64_t seed = 0;  // the run's seed
+    int64_t step = 0;   // global step: random layers draw a fresh mask/transform per step
+};
+
+class Op {
+  public:
+    virtual ~Op() = default;
+    // y = f(x). x and y hold a whole batch (batch axis first).
+    virtual void forward(const View& x, const View& y, const StepInfo& s) = 0;
+    // Given dL/dy, writes dL/dx (when dx is non-null) and every trainable param's grad. With
+    // `dy_is_logits`, dy is already the gradient with respect to the layer's pre-activation
+    // (a fused softmax/sigmoid cross-entropy), so the activation's derivative is skipped.
+    virtual void backward(const View& x, const View& y, const View& dy, const View* dx, bool dy_is_logits,
+                          const StepInfo& s) = 0;
+    // Called once before training: compile what backward() needs (dL/dx only when `need_dx`).
+    virtual void prepare_backward(bool need_dx) { (void)need_dx; }
+    // True for Flatten/Reshape: the output is the input under another shape; no kernel runs.
+    virtual bool is_view() const { return false; }
+    // True when this op applies the model's final activation (so a fused loss may skip it).
+    virtual bool owns_activation() const { return false; }
+
+    std::vector<Param> params;
+};
+
+}  // namespace cnnc::rt

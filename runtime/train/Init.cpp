@@ -1,0 +1,73 @@
+#include "train/Init.h"
+
+#include <cmath>
+
+#include "Error.h"
+
+namespace cnnc::rt {
+
+double Rng::normal() {
+    double u1 = uniform(), u2 = uniform();
+    if (u1 < 1e-300) u1 = 1e-300;
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+void compute_fans(const Dims& shape, double& fan_in, double& fan_out) {
+    if (shape.size() < 1) {
+        fan_in = fan_out = 1;
+    } else if (shape.size() == 1) {
+        fan_in = fan_out = static_cast<double>(shape[0]);
+    } else if (shape.size() == 2) {
+        fan_in = static_cast<double>(shape[0]);
+        fan_out = static_cast<double>(shape[1]);
+    } else {
+        double rf = 1;
+        for (size_t i = 0; i + 2 < shape.size(); ++i) rf *= static_cast<double>(shape[i]);
+        fan_in = static_cast<double>(shape[shape.size() - 2]) * rf;
+        fan_out = static_cast<double>(shape.back()) * rf;
+    }
+}
+
+// Keras' truncated normal: redraw outside two standard deviations.
+static double truncated_normal(Rng& rng, double stddev) {
+    for (;;) {
+        double z = rng.normal();
+        if (std::fabs(z) <= 2.0) return z * stddev;
+    }
+}
+
+void initialize(Tensor& t, const std::string& init, Rng& rng) {
+    double fan_in, fan_out;
+    compute_fans(t.shape(), fan_in, fan_out);
+    int64_t n = t.size();
+    float* p = t.data();
+    // keras.initializers.VarianceScaling: scale / fan, uniform limit sqrt(3 * variance), truncated
+    // normal stddev sqrt(variance) / 0.87962566103423978.
+    auto scaling = [&](double scale, double fan, bool uniform) {
+        double var = scale / std::max(1.0, fan);
+        if (uniform) {
+            double limit = std::sqrt(3.0 * var);
+            for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(rng.uniform(-limit, limit));
+        } else {
+            double sd = std::sqrt(var) / 0.87962566103423978;
+            for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(truncated_normal(rng, sd));
+        }
+    };
+    if (init == "zeros") t.fill(0);
+    else if (init == "ones") t.fill(1);
+    else if (init == "glorot_uniform") scaling(2.0, fan_in + fan_out, true);  // scale 1 over mean fan
+    else if (init == "glorot_normal") scaling(2.0, fan_in + fan_out, false);
+    else if (init == "he_uniform") scaling(2.0, fan_in, true);
+    else if (init == "he_normal") scaling(2.0, fan_in, false);
+    else if (init == "lecun_uniform") scaling(1.0, fan_in, true);
+    else if (init == "lecun_normal") scaling(1.0, fan_in, false);
+    else if (init == "random_uniform")
+        for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(rng.uniform(-0.05, 0.05));
+    else if (init == "random_normal")
+        for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(rng.normal() * 0.05);
+    else if (init == "truncated_normal")
+        for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(truncated_normal(rng, 0.05));
+    else throw UserError("initializer '" + init + "' is not supported by the runtime");
+}
+
+}  // namespace cnnc::rt

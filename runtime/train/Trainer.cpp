@@ -1,0 +1,128 @@
+#include "train/Trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "Error.h"
+#include "train/Random.h"
+
+namespace cnnc::rt {
+
+namespace {
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+Dims batch_shape(int64_t n, const Tensor& t) {
+    Dims d = t.shape();
+    d[0] = n;
+    return d;
+}
+}  // namespace
+
+void Trainer::gather(const Samples& s, const std::vector<int64_t>& order, int64_t begin, int64_t n) {
+    int64_t xr = s.x.size() / s.size(), yr = s.y.size() / s.size();
+    bx_.resize(batch_shape(n, s.x));
+    by_.resize(batch_shape(n, s.y));
+    for (int64_t i = 0; i < n; ++i) {
+        int64_t src = order.empty() ? begin + i : order[static_cast<size_t>(begin + i)];
+        std::memcpy(bx_.data() + i * xr, s.x.data() + src * xr, static_cast<size_t>(xr) * sizeof(float));
+        std::memcpy(by_.data() + i * yr, s.y.data() + src * yr, static_cast<size_t>(yr) * sizeof(float));
+    }
+}
+
+// Keras adds kernel_regularizer penalties to the reported loss.
+double Trainer::regularization() const {
+    double r = 0;
+    for (Param* p : const_cast<Network&>(net_).params()) {
+        if (p->l1 == 0 && p->l2 == 0) continue;
+        for (int64_t i = 0; i < p->value.size(); ++i) {
+            double w = p->value[i];
+            r += p->l1 * std::fabs(w) + p->l2 * w * w;
+        }
+    }
+    return r;
+}
+
+History Trainer::fit(const Samples& train, const Samples* val) {
+    History history;
+    const int64_t n = train.size();
+    if (n == 0) throw UserError("the training data is empty");
+    const int64_t bs = cfg_.batch_size;
+    const int64_t steps = (n + bs - 1) / bs;
+    const bool fused = net_.last_owns_activation() && fuses_with(cfg_.loss, cfg_.output_activation);
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+    std::vector<Param*> params = net_.params();
+    for (int64_t epoch = cfg_.initial_epoch; epoch < cfg_.epochs; ++epoch) {
+        std::fprintf(cfg_.out, "Epoch %lld/%lld\n", static_cast<long long>(epoch + 1), static_cast<long long>(cfg_.epochs));
+        if (cfg_.shuffle) {  // Fisher-Yates with the run's seed: the same order on every machine
+            Rng rng(derive_seed(cfg_.seed, 7, static_cast<uint64_t>(epoch)));
+            for (int64_t i = n - 1; i > 0; --i) std::swap(order[static_cast<size_t>(i)], order[rng.below(static_cast<uint64_t>(i + 1))]);
+        }
+        ProgressBar bar(steps, cfg_.interactive, cfg_.out);
+        double t0 = now(), loss_sum = 0;
+        std::vector<double> metric_sums(cfg_.metrics.size(), 0.0);
+        int64_t seen = 0;
+        Metrics shown;
+        for (int64_t s = 0; s < steps; ++s) {
+            int64_t b = std::min(bs, n - s * bs);
+            gather(train, order, s * bs, b);
+            StepInfo info{true, cfg_.seed, step_++};
+            View out = net_.forward(bx_.view(), info);
+            grad_.resize(out.shape);
+            double loss = compute_loss(cfg_.loss, out, by_.view(), grad_.data(), fused);
+            if (!std::isfinite(loss))
+                throw UserError("the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
+                                std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) +
+                                "; try a smaller learning rate (training stopped, nothing was saved from this epoch)");
+            for (size_t m = 0; m < cfg_.metrics.size(); ++m) metric_sums[m] += metric_sum(cfg_.metrics[m], out, by_.view());
+            net_.backward(grad_.view(), fused, info);
+            opt_.step(params);
+            loss_sum += loss * static_cast<double>(b);
+            seen += b;
+            shown.clear();
+            shown.emplace_back("loss", loss_sum / static_cast<double>(seen) + regularization());
+            for (size_t m = 0; m < cfg_.metrics.size(); ++m)
+                shown.emplace_back(cfg_.metrics[m].name, metric_sums[m] / static_cast<double>(seen));
+            if (s + 1 < steps) bar.update(s + 1, now() - t0, shown);
+        }
+        bar.update(steps, now() - t0, shown);
+        Metrics row = shown;
+        if (val) {
+            EvalResult v = evaluate(*val, false);
+            for (const auto& [k, x] : v.values) row.emplace_back("val_" + k, x);
+        }
+        bar.finish(now() - t0, row);
+        history.add(static_cast<int>(epoch + 1), row);
+        if (on_epoch_end && !on_epoch_end(epoch + 1, row)) break;
+    }
+    return history;
+}
+
+EvalResult Trainer::evaluate(const Samples& data, bool progress) {
+    const int64_t n = data.size();
+    if (n == 0) throw UserError("the evaluation data is empty");
+    const int64_t bs = cfg_.batch_size, steps = (n + bs - 1) / bs;
+    double loss_sum = 0, t0 = now();
+    std::vector<double> sums(cfg_.metrics.size(), 0.0);
+    ProgressBar bar(steps, cfg_.interactive, cfg_.out);
+    for (int64_t s = 0; s < steps; ++s) {
+        int64_t b = std::min(bs, n - s * bs);
+        gather(data, {}, s * bs, b);
+        View out = net_.forward(bx_.view(), StepInfo{false, cfg_.seed, 0});
+        loss_sum += compute_loss(cfg_.loss, out, by_.view(), nullptr, false) * static_cast<double>(b);
+        for (size_t m = 0; m < cfg_.metrics.size(); ++m) sums[m] += metric_sum(cfg_.metrics[m], out, by_.view());
+        if (progress && s + 1 < steps) bar.update(s + 1, now() - t0, {});
+    }
+    EvalResult r;
+    r.loss = loss_sum / static_cast<double>(n) + regularization();
+    r.values.emplace_back("loss", r.loss);
+    for (size_t m = 0; m < cfg_.metrics.size(); ++m) r.values.emplace_back(cfg_.metrics[m].name, sums[m] / static_cast<double>(n));
+    if (progress) {
+        bar.update(steps, now() - t0, r.values);
+        bar.finish(now() - t0, r.values);
+    }
+    return r;
+}
+
+}  // namespace cnnc::rt

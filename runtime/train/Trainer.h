@@ -1,0 +1,60 @@
+// The training loop (Keras' fit/evaluate): epochs of shuffled mini-batches, the last partial batch
+// included, a progress line, validation at the end of each epoch, a history of every metric. It
+// runs any Network; it knows nothing about layers.
+#pragma once
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "net/Network.h"
+#include "train/History.h"
+#include "train/Loss.h"
+#include "train/Optimizer.h"
+#include "train/Progress.h"
+
+namespace cnnc::rt {
+
+// Samples in memory: inputs (N, ...) and targets (N, k) encoded for the loss (one-hot rows,
+// class indices, or 0/1).
+struct Samples {
+    Tensor x, y;
+    int64_t size() const { return x.shape().empty() ? 0 : x.shape()[0]; }
+};
+
+struct FitConfig {
+    int64_t epochs = 1, initial_epoch = 0, batch_size = 32;
+    bool shuffle = true;
+    uint64_t seed = 0;
+    LossSpec loss;
+    std::string output_activation = "linear";
+    std::vector<Metric> metrics;
+    bool interactive = false;  // redraw the progress line in place (a terminal)
+    std::FILE* out = stdout;
+};
+
+struct EvalResult {
+    double loss = 0;
+    Metrics values;  // loss first, then the metrics in order
+};
+
+class Trainer {
+  public:
+    Trainer(Network& net, Optimizer& opt, FitConfig cfg) : net_(net), opt_(opt), cfg_(std::move(cfg)) {}
+    // Trains; returns one row of metrics per epoch (loss, metrics, val_ versions, lr).
+    History fit(const Samples& train, const Samples* validation);
+    EvalResult evaluate(const Samples& data, bool progress);
+    // Called after each epoch with (epoch 1-based, that epoch's metrics); return false to stop.
+    std::function<bool(int64_t, const Metrics&)> on_epoch_end;
+
+  private:
+    void gather(const Samples& s, const std::vector<int64_t>& order, int64_t begin, int64_t n);
+    double regularization() const;
+    Network& net_;
+    Optimizer& opt_;
+    FitConfig cfg_;
+    Tensor bx_, by_, grad_;
+    int64_t step_ = 0;
+};
+
+}  // namespace cnnc::rt

@@ -1,0 +1,34 @@
+// Shared by the engine tests: one kernel cache for the whole test binary (JIT compiles cost about
+// half a second each, so identical kernels are compiled once), and models built from snippets.
+#pragma once
+#include "Helpers.h"
+#include "engine/Build.h"
+#include "train/Random.h"
+
+namespace cnnc::test {
+
+inline engine::KernelCache& kernel_cache() {
+    static engine::KernelCache cache(engine::host_target());
+    return cache;
+}
+
+// Compiles `code` (a whole file) and builds its first model.
+struct Built {
+    std::unique_ptr<Compilation> c;
+    std::unique_ptr<rt::Network> net;
+    const Model& model() const { return c->program.models.at(0); }
+};
+
+inline Built build(const std::string& code, uint64_t seed = 1) {
+    Built b;
+    b.c = compile(code);
+    require_ok(*b.c);
+    b.net = engine::build_network(b.c->program.models.at(0), kernel_cache(), seed);
+    return b;
+}
+
+inline void fill_uniform(float* p, int64_t n, rt::Rng& rng, double lo, double hi) {
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(rng.uniform(lo, hi));
+}
+
+}  // namespace cnnc::test

@@ -33,7 +33,7 @@ Kernel dense_forward(const DenseCfg& c) {
     Tile t = register_tile(c.units, 8);
     Var uo("uo"), ui("ui"), ro("ro"), ri("ri");
     if (c.act == "softmax") {
-        z.compute_root().vectorize(u, t.vec).parallel(r, 8).update().vectorize(u, t.vec).parallel(r, 8);
+        z.compute_root().vectorize(u, t.vec).parallel(r).update().vectorize(u, t.vec).parallel(r);
     } else {
         // Blocks of t.other rows when the batch has that many; a last small batch takes the plain path.
         Var ou = out.args()[0], orow = out.args()[1];  // the activation's own variables

@@ -1,6 +1,8 @@
 #include "engine/Kernel.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -55,8 +57,25 @@ void cached_free(void*, void* p) {
 
 Halide::Target host_target() { return Halide::get_host_target().without_feature(Halide::Target::AVX512_SapphireRapids); }
 
+static const bool kProfile = std::getenv("CNNC_PROFILE") != nullptr;
+
+KernelCache::~KernelCache() {
+    if (!kProfile) return;
+    std::vector<std::shared_ptr<Kernel>> v;
+    for (auto& [k, p] : cache_) v.push_back(p);
+    std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a->seconds > b->seconds; });
+    double total = 0;
+    for (auto& k : v) total += k->seconds;
+    std::fprintf(stderr, "kernel profile (%.3f s in kernels, %.2f s compiling):\n", total, seconds_);
+    for (auto& k : v)
+        if (k->calls)
+            std::fprintf(stderr, "  %8.3f s %6.1f%% %8lld calls %8.3f ms/call  %s\n", k->seconds, 100 * k->seconds / total,
+                         static_cast<long long>(k->calls), 1e3 * k->seconds / static_cast<double>(k->calls), k->key.c_str());
+}
+
 void Kernel::run(const std::vector<Halide::Buffer<float>>& in, const std::vector<Halide::Buffer<float>>& out,
                  const std::vector<int>& int_args) {
+    auto t0 = kProfile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     for (size_t i = 0; i < inputs.size(); ++i) inputs[i].set(in.at(i));
     for (size_t i = 0; i < ints.size(); ++i) ints[i].set(int_args.at(i));
     if (out.size() == 1) {
@@ -67,6 +86,10 @@ void Kernel::run(const std::vector<Halide::Buffer<float>>& in, const std::vector
         Halide::Realization r(bufs);
         pipeline.realize(r);
     }
+    if (kProfile) {
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        ++calls;
+    }
 }
 
 std::shared_ptr<Kernel> KernelCache::get(const std::string& key, const std::function<Kernel()>& build) {
@@ -74,6 +97,7 @@ std::shared_ptr<Kernel> KernelCache::get(const std::string& key, const std::func
     if (it != cache_.end()) return it->second;
     auto t0 = std::chrono::steady_clock::now();
     auto k = std::make_shared<Kernel>(build());
+    k->key = key;
     k->pipeline.set_custom_allocator(cached_malloc, cached_free);
     k->pipeline.compile_jit(target_);
     seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -30,6 +30,9 @@ class Kernel {
     Halide::Pipeline pipeline;
     std::vector<Halide::ImageParam> inputs;
     std::vector<Halide::Param<int>> ints;
+    std::string key;  // set by the cache
+    double seconds = 0;  // time spent in run(), when CNNC_PROFILE is set
+    int64_t calls = 0;
 
     // Binds `in` to `inputs` in order, sets the int params, realizes into `out`.
     void run(const std::vector<Halide::Buffer<float>>& in, const std::vector<Halide::Buffer<float>>& out,
@@ -39,6 +42,7 @@ class Kernel {
 class KernelCache {
   public:
     explicit KernelCache(Halide::Target t) : target_(t) {}
+    ~KernelCache();  // prints the per-kernel profile when CNNC_PROFILE is set
     // The kernel for `key`, built and JIT-compiled by `build` the first time it is asked for.
     std::shared_ptr<Kernel> get(const std::string& key, const std::function<Kernel()>& build);
     const Halide::Target& target() const { return target_; }

@@ -93,6 +93,9 @@ Func conv_dz(const ConvCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logits
     return dz;
 }
 
+// dL/dW as a (Co, Ci*KW*KH) matrix — exactly the memory of Keras' (kh, kw, ci, co) kernel — so
+// the register tile runs over output channels × any mix of input channels and taps: a first
+// convolution with one input channel still gets a full tile (its 9 taps), not a single column.
 Kernel conv_backward_weights(const ConvCfg& c) {
     Kernel k;
     ImageParam in(Float(32), 4, "in"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
@@ -101,48 +104,42 @@ Kernel conv_backward_weights(const ConvCfg& c) {
     dense_layout(y, {c.co, c.ow, c.oh, 0});
     dense_layout(dy, {c.co, c.ow, c.oh, 0});
     Func dz = conv_dz(c, y, dy, logits);
-    Var co("co"), ci("ci"), kx("kx"), ky("ky"), x("x"), yy("y"), n("n");
+    const int K = c.ci * c.kw * c.kh;
+    Var co("co"), kk("kk"), ci("ci"), x("x"), yy("y"), n("n");
     Func src("src");
     Func bounded = BoundaryConditions::constant_exterior(in, 0.f, {{0, c.ci}, {0, c.w}, {0, c.h}});
     src(ci, x, yy, n) = bounded(ci, x - c.pl, yy - c.pt, n);
     RDom r(0, c.ow, 0, c.oh, 0, in.dim(3).extent(), "r");
+    Expr kci = kk % c.ci, kx = (kk / c.ci) % c.kw, ky = kk / (c.ci * c.kw);
     Func acc("dw_acc"), dw("dw"), dbias("db_acc"), db("db");
-    acc(co, ci, kx, ky) = 0.f;
-    acc(co, ci, kx, ky) += dz(co, r.x, r.y, r.z) * src(ci, r.x * c.sx + kx * c.dx, r.y * c.sy + ky * c.dy, r.z);
-    dw(co, ci, kx, ky) = acc(co, ci, kx, ky);
+    acc(co, kk) = 0.f;
+    acc(co, kk) += dz(co, r.x, r.y, r.z) * src(kci, r.x * c.sx + kx * c.dx, r.y * c.sy + ky * c.dy, r.z);
+    dw(co, kk) = acc(co, kk);
     dbias(co) = 0.f;
     dbias(co) += dz(co, r.x, r.y, r.z);
     db(co) = dbias(co);
-    dw.output_buffer().dim(0).set_bounds(0, c.co);
-    dw.output_buffer().dim(1).set_bounds(0, c.ci);
-    dw.output_buffer().dim(2).set_bounds(0, c.kw);
-    dw.output_buffer().dim(3).set_bounds(0, c.kh);
+    dense_layout(dw.output_buffer(), {c.co, K});
     db.output_buffer().dim(0).set_bounds(0, c.co);
 
-    // Register tile: vectors of output channels × a few input channels; the reduction over every
-    // output position runs around it. Parallel over the remaining (ci, co, kx, ky) tiles.
-    Tile t = register_tile(c.co, 1);
-    int tci = divisor_tile(c.ci, std::max(1, 20 / t.vecs));
-    Var coo("coo"), coi("coi"), cio("cio"), cii("cii"), par("par");
+    Tile t = register_tile(c.co, K);
+    Var coo("coo"), coi("coi"), ko("ko"), ki("ki"), par("par");
     dw.split(co, coo, coi, t.vec * t.vecs)
-        .split(ci, cio, cii, tci)
-        .reorder(coi, cii, cio, coo, kx, ky)
+        .split(kk, ko, ki, t.other)
+        .reorder(coi, ki, coo, ko)
         .vectorize(coi, t.vec)
         .unroll(coi)
-        .unroll(cii)
-        .fuse(cio, coo, par)
-        .fuse(par, kx, par)
-        .fuse(par, ky, par)
+        .unroll(ki)
+        .fuse(coo, ko, par)
         .parallel(par);
     acc.compute_at(dw, par)
         .vectorize(co, t.vec)
         .unroll(co)
-        .unroll(ci)
+        .unroll(kk)
         .update()
-        .reorder(co, ci, r.x, r.y, r.z)
+        .reorder(co, kk, r.x, r.y, r.z)
         .vectorize(co, t.vec)
         .unroll(co)
-        .unroll(ci);
+        .unroll(kk);
     dbias.compute_root().vectorize(co, t.vec).update().vectorize(co, t.vec);
     src.compute_root().parallel(n);
     k.pipeline = Pipeline({dw, db});
@@ -232,8 +229,9 @@ class ConvOp : public rt::Op {
         auto hy = image(y, cfg_.co, cfg_.ow, cfg_.oh), hdy = image(dy, cfg_.co, cfg_.ow, cfg_.oh);
         if (params[0].trainable) {
             rt::View dbv = cfg_.bias ? params[1].grad.view() : db_scratch_.view();
-            bwd_w_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), hy, hdy}, {kernel_of(params[0].grad.view()), to_halide(dbv)},
-                        {logits ? 1 : 0});
+            rt::View dw = params[0].grad.view();
+            bwd_w_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), hy, hdy},
+                        {to_halide(dw, {cfg_.ci * cfg_.kw * cfg_.kh, cfg_.co}), to_halide(dbv)}, {logits ? 1 : 0});
         }
         if (dx) bwd_x_->run({kernel(), hy, hdy}, {image(*dx, cfg_.ci, cfg_.w, cfg_.h)}, {logits ? 1 : 0});
     }

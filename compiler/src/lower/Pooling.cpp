@@ -66,6 +66,18 @@ Kernel pool_backward(const PoolCfg& c) {
     }
     // Each input cell sums the gradients of the windows that chose it (max) or contain it (avg).
     Expr g = 0.f;
+    if (c.max && c.sx == c.pw && c.sy == c.ph && c.pl == 0 && c.pt == 0) {
+        // Windows tile the image (the usual 2x2 at stride 2): a cell belongs to one window at most.
+        Expr ox = x / c.sx, oy = y / c.sy;
+        Expr valid = ox < c.ow && oy < c.oh;
+        Expr cx = min(ox, c.ow - 1), cy = min(oy, c.oh - 1);
+        Func dx("dx");
+        dx(ch, x, y, n) = select(valid && arg(ch, cx, cy, n) == (x - ox * c.sx) + (y - oy * c.sy) * c.pw, dy(ch, cx, cy, n), 0.f);
+        dx.vectorize(ch, sched::vector_width(c.c)).parallel(n);
+        k.pipeline = Pipeline(dx);
+        k.inputs = {in, dy};
+        return k;
+    }
     for (int ky = 0; ky < c.ph; ++ky)
         for (int kx = 0; kx < c.pw; ++kx) {
             Expr ex = x + c.pl - kx, ey = y + c.pt - ky;

@@ -33,12 +33,22 @@ inline int divisor_tile(int n, int limit) {
 struct Tile {
     int vec, vecs, other;
 };
+// Among tiles of at most 24 accumulators, pick the one that wastes least work at the edge of
+// `other_extent` (a split of 11 by 5 computes 15) while keeping at least ~12 accumulators busy.
 inline Tile register_tile(int channels, int other_extent) {
-    Tile t;
-    t.vec = sched::vector_width(channels);
-    t.vecs = divisor_tile(channels / t.vec, 4);
-    t.other = std::max(1, std::min(other_extent, 20 / t.vecs));
-    return t;
+    Tile best{sched::vector_width(channels), 1, 1};
+    double best_score = -1;
+    for (int vecs = 1; vecs <= 4; ++vecs) {
+        if ((channels / best.vec) % vecs != 0) continue;
+        for (int o = 1; o <= std::min(other_extent, 24 / vecs); ++o) {
+            int tiles = (other_extent + o - 1) / o;
+            double useful = double(other_extent) / double(tiles * o);
+            double busy = std::min(1.0, double(vecs * o) / 12.0);
+            double score = useful * busy + 0.01 * vecs;  // ties: more vectors, fewer broadcasts
+            if (score > best_score) best_score = score, best.vecs = vecs, best.other = o;
+        }
+    }
+    return best;
 }
 
 }  // namespace cnnc::engine

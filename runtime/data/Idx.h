@@ -1,0 +1,23 @@
+// The IDX format MNIST ships in (http://yann.lecun.com/exdb/mnist/): a big-endian header, then raw
+// unsigned bytes. Files may be plain or gzipped, since MNIST is distributed both ways.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tensor/Tensor.h"
+
+namespace cnnc::rt {
+
+struct LabeledImages {
+    Tensor images;                // (N, H, W, 1): raw pixel values 0..255 as float, unscaled
+    std::vector<int32_t> labels;  // N labels, 0..255 as stored
+};
+
+// Loads an IDX3 image file (magic 0x00000803) and its IDX1 label file (magic 0x00000801).
+// A path that does not exist is retried with ".gz" appended, or with a trailing ".gz" removed.
+// Throws UserError, with the offending file's path first, for a missing file, a wrong magic, a
+// length that does not match the header, a corrupt gzip stream, or differing image/label counts.
+LabeledImages load_idx(const std::string& images_path, const std::string& labels_path);
+
+}  // namespace cnnc::rt

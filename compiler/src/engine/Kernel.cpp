@@ -69,8 +69,9 @@ KernelCache::~KernelCache() {
     std::fprintf(stderr, "kernel profile (%.3f s in kernels, %.2f s compiling):\n", total, seconds_);
     for (auto& k : v)
         if (k->calls)
-            std::fprintf(stderr, "  %8.3f s %6.1f%% %8lld calls %8.3f ms/call  %s\n", k->seconds, 100 * k->seconds / total,
-                         static_cast<long long>(k->calls), 1e3 * k->seconds / static_cast<double>(k->calls), k->key.c_str());
+            std::fprintf(stderr, "  %8.3f s %6.1f%% %8lld calls %8.3f ms/call (fastest %.3f)  %s\n", k->seconds,
+                         100 * k->seconds / total, static_cast<long long>(k->calls),
+                         1e3 * k->seconds / static_cast<double>(k->calls), 1e3 * k->fastest, k->key.c_str());
 }
 
 void Kernel::run(const std::vector<Halide::Buffer<float>>& in, const std::vector<Halide::Buffer<float>>& out,
@@ -87,7 +88,9 @@ void Kernel::run(const std::vector<Halide::Buffer<float>>& in, const std::vector
         pipeline.realize(r);
     }
     if (kProfile) {
-        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        seconds += dt;
+        fastest = std::min(fastest, dt);
         ++calls;
     }
 }

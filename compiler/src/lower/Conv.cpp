@@ -83,20 +83,26 @@ Kernel conv_forward(const ConvCfg& c) {
 }
 
 // dL/dz from the stored output and dL/dy, materialised once: both backward products read it.
+// dL/dz from the stored output and dL/dy (inlined into its consumer unless scheduled).
 Func conv_dz(const ConvCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logits) {
     Func fy("fy"), fdy("fdy");
     Var co("co"), x("x"), yy("y"), n("n");
     fy(co, x, yy, n) = y(co, x, yy, n);
     fdy(co, x, yy, n) = dy(co, x, yy, n);
-    Func dz = activation_backward(c.act, fy, fdy, 4, c.co, logits != 0);
-    dz.compute_root().vectorize(dz.args()[0], sched::vector_width(c.co)).parallel(dz.args()[3]);
-    return dz;
+    return activation_backward(c.act, fy, fdy, 4, c.co, logits != 0);
 }
 
 // dL/dW as a (Co, Ci*KW*KH) matrix — exactly the memory of Keras' (kh, kw, ci, co) kernel — so
 // the register tile runs over output channels × any mix of input channels and taps: a first
 // convolution with one input channel still gets a full tile (its 9 taps), not a single column.
+//
+// Loop structure (why it is not one big reduction): the batch is cut into kChunks parallel
+// chunks; within a chunk, image by image, every tile of dW accumulates that image's positions in
+// registers and then adds them to the chunk's partial sum. One image's dz and input stay in L1/L2
+// while all tiles read them, instead of every tile streaming the whole batch. The chunks' partial
+// sums are added at the end.
 Kernel conv_backward_weights(const ConvCfg& c) {
+    constexpr int kChunks = 4;
     Kernel k;
     ImageParam in(Float(32), 4, "in"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
     Param<int> logits("logits");
@@ -105,43 +111,67 @@ Kernel conv_backward_weights(const ConvCfg& c) {
     dense_layout(dy, {c.co, c.ow, c.oh, 0});
     Func dz = conv_dz(c, y, dy, logits);
     const int K = c.ci * c.kw * c.kh;
-    Var co("co"), kk("kk"), ci("ci"), x("x"), yy("y"), n("n");
+    Var co("co"), kk("kk"), ci("ci"), x("x"), yy("y"), n("n"), u("u");
     Func src("src");
-    Func bounded = BoundaryConditions::constant_exterior(in, 0.f, {{0, c.ci}, {0, c.w}, {0, c.h}});
-    src(ci, x, yy, n) = bounded(ci, x - c.pl, yy - c.pt, n);
-    RDom r(0, c.ow, 0, c.oh, 0, in.dim(3).extent(), "r");
+    bool padded = c.pl > 0 || c.pt > 0 || (c.ow - 1) * c.sx + (c.kw - 1) * c.dx + 1 > c.w ||
+                  (c.oh - 1) * c.sy + (c.kh - 1) * c.dy + 1 > c.h;
+    if (padded) {
+        Func bounded = BoundaryConditions::constant_exterior(in, 0.f, {{0, c.ci}, {0, c.w}, {0, c.h}});
+        src(ci, x, yy, n) = bounded(ci, x - c.pl, yy - c.pt, n);
+    } else {
+        src(ci, x, yy, n) = in(ci, x, yy, n);
+    }
     Expr kci = kk % c.ci, kx = (kk / c.ci) % c.kw, ky = kk / (c.ci * c.kw);
-    Func acc("dw_acc"), dw("dw"), dbias("db_acc"), db("db");
-    acc(co, kk) = 0.f;
-    acc(co, kk) += dz(co, r.x, r.y, r.z) * src(kci, r.x * c.sx + kx * c.dx, r.y * c.sy + ky * c.dy, r.z);
-    dw(co, kk) = acc(co, kk);
+    // One image's contribution, reduced over its output positions.
+    RDom rp(0, c.ow, 0, c.oh, "rp");
+    Func img("dw_image");
+    img(co, kk, n) = 0.f;
+    img(co, kk, n) += dz(co, rp.x, rp.y, n) * src(kci, rp.x * c.sx + kx * c.dx, rp.y * c.sy + ky * c.dy, n);
+    // A chunk's partial sum over its images.
+    Expr batch = in.dim(3).extent(), chunk = (batch + kChunks - 1) / kChunks;
+    RDom rc(0, chunk, "rc");
+    rc.where(u * chunk + rc < batch);
+    Func part("dw_part");
+    part(co, kk, u) = 0.f;
+    part(co, kk, u) += img(co, kk, min(u * chunk + rc, batch - 1));  // min: for bounds inference; `where` skips it
+    RDom ru(0, kChunks, "ru");
+    Func dw("dw"), db("db");
+    dw(co, kk) = 0.f;
+    dw(co, kk) += part(co, kk, ru);
+    Func dbias("db_acc");
+    RDom rb(0, c.ow, 0, c.oh, 0, batch, "rb");
     dbias(co) = 0.f;
-    dbias(co) += dz(co, r.x, r.y, r.z);
+    Func dz_for_bias = conv_dz(c, y, dy, logits);  // its own copy: dz is computed per image for the tiles
+    dbias(co) += dz_for_bias(co, rb.x, rb.y, rb.z);
     db(co) = dbias(co);
     dense_layout(dw.output_buffer(), {c.co, K});
     db.output_buffer().dim(0).set_bounds(0, c.co);
 
     Tile t = register_tile(c.co, K);
-    Var coo("coo"), coi("coi"), ko("ko"), ki("ki"), par("par");
-    dw.split(co, coo, coi, t.vec * t.vecs)
+    Var coo("coo"), coi("coi"), ko("ko"), ki("ki");
+    part.compute_root().vectorize(co, t.vec).parallel(u);
+    part.update()
+        .split(co, coo, coi, t.vec * t.vecs)
         .split(kk, ko, ki, t.other)
-        .reorder(coi, ki, coo, ko)
+        .reorder(coi, ki, coo, ko, rc, u)
         .vectorize(coi, t.vec)
         .unroll(coi)
         .unroll(ki)
-        .fuse(coo, ko, par)
-        .parallel(par);
-    acc.compute_at(dw, par)
+        .parallel(u);
+    img.compute_at(part, coo)
         .vectorize(co, t.vec)
         .unroll(co)
         .unroll(kk)
         .update()
-        .reorder(co, kk, r.x, r.y, r.z)
+        .reorder(co, kk, rp.x, rp.y)
         .vectorize(co, t.vec)
         .unroll(co)
         .unroll(kk);
+    // The activation's derivative once per image, shared by every tile.
+    dz.compute_at(part, rc).vectorize(dz.args()[0], sched::vector_width(c.co));
+    dw.vectorize(co, t.vec).update().vectorize(co, t.vec);
     dbias.compute_root().vectorize(co, t.vec).update().vectorize(co, t.vec);
-    src.compute_root().parallel(n);
+    if (padded) src.compute_root().parallel(n);
     k.pipeline = Pipeline({dw, db});
     k.inputs = {in, y, dy};
     k.ints = {logits};
@@ -160,6 +190,8 @@ Kernel conv_backward_input(const ConvCfg& c) {
     // Weights transposed so input channels are innermost (vectorised), as the forward does.
     Func wt("wt");
     wt(ci, co, kx, ky) = w(co, ci, kx, ky);
+    // dz with a zero border, materialised one image at a time (it stays in cache for the image's
+    // rows) with the activation's derivative applied on the way.
     Func dzp("dz_padded");
     Func bounded = BoundaryConditions::constant_exterior(dz, 0.f, {{0, c.co}, {0, c.ow}, {0, c.oh}});
     dzp(co, x, yy, n) = bounded(co, x, yy, n);
@@ -185,8 +217,7 @@ Kernel conv_backward_input(const ConvCfg& c) {
         .vectorize(cii, t.vec)
         .unroll(cii)
         .unroll(xi)
-        .fuse(yy, n, yn)
-        .parallel(yn);
+        .parallel(n);
     acc.compute_at(dx, xo)
         .vectorize(ci, t.vec)
         .unroll(ci)
@@ -197,7 +228,7 @@ Kernel conv_backward_input(const ConvCfg& c) {
         .unroll(ci)
         .unroll(x);
     wt.compute_root();
-    dzp.compute_root().parallel(n);
+    dzp.compute_at(dx, n).vectorize(co, sched::vector_width(c.co));
     k.pipeline = Pipeline(dx);
     k.inputs = {w, y, dy};
     k.ints = {logits};

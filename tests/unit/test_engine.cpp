@@ -1,6 +1,6 @@
 // The engine against numbers computed by hand, and every layer's gradients against finite
 // differences. The gradient harness runs over the layer list: a new layer is covered by its
-// worked example in layers/.
+// worked examples in layers/.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -97,9 +97,10 @@ void check_close(double analytic, double numeric, const std::string& what) {
 }  // namespace
 
 TEST_CASE("every layer's gradients match finite differences", "[engine][gradients]") {
-    for (const LayerKind* k : all_layers()) {
-        DYNAMIC_SECTION(k->name) {
-            const LayerExample& ex = k->examples.at(0);
+    for (const LayerKind* k : all_layers())
+        for (size_t e = 0; e < k->examples.size(); ++e) {
+        DYNAMIC_SECTION(k->name << " example " << e + 1) {
+            const LayerExample& ex = k->examples[e];
             std::string dims;
             for (size_t i = 0; i < ex.in.rank(); ++i) dims += (i ? ", " : "") + std::to_string(ex.in[i]);
             Built b = build(fmt::format("model t {{ input({}) {} }}", dims, ex.code), 5);
@@ -143,7 +144,7 @@ TEST_CASE("every layer's gradients match finite differences", "[engine][gradient
                     check_close(g, numeric(p.value[i]), fmt::format("{} {}[{}]", k->name, p.name, i));
                 }
         }
-    }
+        }
 }
 
 TEST_CASE("a whole network's loss gradient (fused softmax cross-entropy) matches finite differences", "[engine][gradients]") {

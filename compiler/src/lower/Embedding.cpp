@@ -21,7 +21,8 @@ class EmbeddingOp : public rt::Op {
             Var d("d"), t("t");
             Func out("embed");
             out(d, t) = e(d, clamp(cast<int>(ids(t)), 0, vocab_ - 1));
-            out.vectorize(d, sched::vector_width(dim_)).parallel(t, 64);
+            Var to("to"), ti("ti");  // GuardWithIf: a short sequence must not be shifted out of its buffer
+            out.vectorize(d, sched::vector_width(dim_)).split(t, to, ti, 64, TailStrategy::GuardWithIf).parallel(to);
             k.pipeline = Pipeline(out);
             k.inputs = {ids, e};
             return k;

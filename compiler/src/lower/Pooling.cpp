@@ -50,13 +50,34 @@ Kernel pool_forward(const PoolCfg& c) {
 
 Kernel pool_backward(const PoolCfg& c) {
     Kernel k;
-    ImageParam in(Float(32), 4, "in"), dy(Float(32), 4, "dy");
+    ImageParam in(Float(32), 4, "in"), yout(Float(32), 4, "y"), dy(Float(32), 4, "dy");
     dense_layout(in, {c.c, c.w, c.h, 0});
+    dense_layout(yout, {c.c, c.ow, c.oh, 0});
     dense_layout(dy, {c.c, c.ow, c.oh, 0});
     Var ch("c"), x("x"), y("y"), n("n");
     Func src("src");
     src(ch, x, y, n) = BoundaryConditions::constant_exterior(in, Float(32).min(), {{0, c.c}, {0, c.w}, {0, c.h}})(ch, x, y, n);
     Func dyb = BoundaryConditions::constant_exterior(dy, 0.f, {{0, c.c}, {0, c.ow}, {0, c.oh}});
+    // Each input cell sums the gradients of the windows that chose it (max) or contain it (avg).
+    if (c.max && c.sx == c.pw && c.sy == c.ph && c.pl == 0 && c.pt == 0) {
+        // Windows tile the image (the usual 2x2 at stride 2): a cell belongs to one window at most,
+        // and it receives the window's gradient when it holds the maximum (the forward output) and
+        // no earlier cell of the window does. No argmax buffer, one pass.
+        Expr ox = x / c.sx, oy = y / c.sy;
+        Expr cx = min(ox, c.ow - 1), cy = min(oy, c.oh - 1);
+        Expr m = yout(ch, cx, cy, n);
+        Expr pos = (x - ox * c.sx) + (y - oy * c.sy) * c.pw;
+        Expr earlier = Internal::const_false();
+        for (int q = 0; q + 1 < c.pw * c.ph; ++q)
+            earlier = earlier || (pos > q && in(ch, cx * c.sx + q % c.pw, cy * c.sy + q / c.pw, n) == m);
+        Expr valid = ox < c.ow && oy < c.oh;
+        Func dx("dx");
+        dx(ch, x, y, n) = select(valid && in(ch, x, y, n) == m && !earlier, dy(ch, cx, cy, n), 0.f);
+        dx.vectorize(ch, sched::vector_width(c.c)).parallel(n);
+        k.pipeline = Pipeline(dx);
+        k.inputs = {in, yout, dy};
+        return k;
+    }
     Func arg("argmax");
     if (c.max) {
         RDom r(0, c.pw, 0, c.ph, "r");
@@ -66,18 +87,6 @@ Kernel pool_backward(const PoolCfg& c) {
     }
     // Each input cell sums the gradients of the windows that chose it (max) or contain it (avg).
     Expr g = 0.f;
-    if (c.max && c.sx == c.pw && c.sy == c.ph && c.pl == 0 && c.pt == 0) {
-        // Windows tile the image (the usual 2x2 at stride 2): a cell belongs to one window at most.
-        Expr ox = x / c.sx, oy = y / c.sy;
-        Expr valid = ox < c.ow && oy < c.oh;
-        Expr cx = min(ox, c.ow - 1), cy = min(oy, c.oh - 1);
-        Func dx("dx");
-        dx(ch, x, y, n) = select(valid && arg(ch, cx, cy, n) == (x - ox * c.sx) + (y - oy * c.sy) * c.pw, dy(ch, cx, cy, n), 0.f);
-        dx.vectorize(ch, sched::vector_width(c.c)).parallel(n);
-        k.pipeline = Pipeline(dx);
-        k.inputs = {in, dy};
-        return k;
-    }
     for (int ky = 0; ky < c.ph; ++ky)
         for (int kx = 0; kx < c.pw; ++kx) {
             Expr ex = x + c.pl - kx, ey = y + c.pt - ky;
@@ -97,7 +106,7 @@ Kernel pool_backward(const PoolCfg& c) {
     dx(ch, x, y, n) = g;
     dx.vectorize(ch, sched::vector_width(c.c)).parallel(n);
     k.pipeline = Pipeline(dx);
-    k.inputs = {in, dy};
+    k.inputs = {in, yout, dy};
     return k;
 }
 
@@ -112,8 +121,8 @@ class PoolOp : public rt::Op {
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override {
         fwd_->run({image(x, c_.w, c_.h)}, {image(y, c_.ow, c_.oh)});
     }
-    void backward(const rt::View& x, const rt::View&, const rt::View& dy, const rt::View* dx, bool, const rt::StepInfo&) override {
-        if (dx) bwd_->run({image(x, c_.w, c_.h), image(dy, c_.ow, c_.oh)}, {image(*dx, c_.w, c_.h)});
+    void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool, const rt::StepInfo&) override {
+        if (dx) bwd_->run({image(x, c_.w, c_.h), image(y, c_.ow, c_.oh), image(dy, c_.ow, c_.oh)}, {image(*dx, c_.w, c_.h)});
     }
 
   private:

@@ -29,7 +29,7 @@ void Network::prepare(int64_t max_batch, bool training) {
     for (size_t i = 0; i < stages_.size(); ++i) {
         if (stages_[i].op->is_view()) continue;
         acts_[i].resize(with_batch(max_batch, stages_[i].out_shape));
-        grads_[i].resize(with_batch(max_batch, stages_[i].out_shape));
+        if (training) grads_[i].resize(with_batch(max_batch, stages_[i].out_shape));  // inference needs none
     }
     if (training)
         for (size_t i = 0; i < stages_.size(); ++i) stages_[i].op->prepare_backward(needs_dx_[i]);

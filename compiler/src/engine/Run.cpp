@@ -56,8 +56,8 @@ class Runner {
         : c_(c), file_(std::move(file)), o_(o), cache_(host_target()) {}
 
     void run() {
-        // Statements run in file order: trains first within the list the checker produced, which
-        // keeps file order per kind; evaluations use the most recently trained weights.
+        // Every train statement in file order, then every evaluate: an evaluation sees the weights
+        // its model's training left.
         for (const TrainSpec& t : c_.program.trains) train(t);
         for (const EvaluateSpec& e : c_.program.evaluates) evaluate(e);
     }
@@ -98,11 +98,9 @@ class Runner {
         const rt::Samples& train = samples(t.data, *t.loss);
         const rt::Samples* val = t.has_validation ? &samples(t.validation, *t.loss) : nullptr;
         check_input(m, train, t.data);
-        auto t0 = std::chrono::steady_clock::now();
         double compiled_before = cache_.compile_seconds();
         rt::Network& net = network(m, seed, t.batch_size, true);
         double compile_s = cache_.compile_seconds() - compiled_before;
-        (void)t0;
         rt::OptimizerSpec os{t.optimizer.kind->name, {}};
         for (const auto& [k, v] : t.optimizer.args.all())
             if (v.is_number() || v.kind == Value::Kind::Bool) os.args[k] = v.kind == Value::Kind::Bool ? (v.b ? 1 : 0) : v.as_double();

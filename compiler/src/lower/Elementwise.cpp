@@ -26,7 +26,14 @@ Kernel elementwise(int channels, int n_inputs, int n_ints,
     Func out("out");
     out(c, i) = f(k.inputs, k.ints, c, i);
     Var io("io"), ii("ii");
-    out.vectorize(c, sched::vector_width(channels)).split(i, io, ii, 64, TailStrategy::GuardWithIf).parallel(io);
+    out.output_buffer().dim(0).set_bounds(0, channels);
+    if (sched::vector_width(channels) == 16) {
+        out.vectorize(c, 16).split(i, io, ii, 256, TailStrategy::GuardWithIf).parallel(io);
+    } else {
+        // Few channels (Rescaling of an image has 1, RGB 3): vectorise along the rows instead,
+        // channels unrolled, so a 180x180x3 batch is not 48,000 tasks of scalar code.
+        out.bound(c, 0, channels).unroll(c).reorder(c, i).split(i, io, ii, 4096, TailStrategy::GuardWithIf).parallel(io).vectorize(ii, 16, TailStrategy::GuardWithIf);
+    }
     k.pipeline = Pipeline(out);
     return k;
 }

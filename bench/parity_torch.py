@@ -38,9 +38,7 @@ order 1e-1 .. 1 on the first step and does not hide inside these bounds. Where c
 the float64 reference is of the same size as PyTorch's own, the engines agree to float32 precision.
 """
 import argparse
-import gzip
 import os
-import struct
 import sys
 
 import numpy as np
@@ -49,33 +47,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def idx(path):
-    if not os.path.exists(path) and os.path.exists(path + ".gz"):
-        path += ".gz"
-    op = gzip.open if path.endswith(".gz") else open
-    with op(path, "rb") as f:
-        data = f.read()
-    magic, = struct.unpack(">I", data[:4])
-    nd = magic & 0xFF
-    dims = struct.unpack(">" + "I" * nd, data[4:4 + 4 * nd])
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * nd).reshape(dims)
-
-
-class Mnist(nn.Module):  # models/mnist.cnn, returning logits (the softmax is fused into the loss)
-    def __init__(self):
-        super().__init__()
-        self.conv2d = nn.Conv2d(1, 32, 3)
-        self.conv2d_1 = nn.Conv2d(32, 64, 3)
-        self.conv2d_2 = nn.Conv2d(64, 64, 3)
-        self.dense = nn.Linear(576, 64)
-        self.dense_1 = nn.Linear(64, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv2d(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2d_1(x)), 2)
-        x = F.relu(self.conv2d_2(x))
-        x = F.relu(self.dense(x.flatten(1)))
-        return self.dense_1(x)
+# The same model definition and IDX reader as the benchmark peer (its main() is guarded).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_torch import Mnist, idx  # noqa: E402
 
 
 # Keras layout <-> torch layout, per parameter ("conv2d/kernel", "dense/bias", ...).

@@ -1,7 +1,9 @@
 // Shared by the unit tests: compile a snippet or a repository file, and find things in the result.
 #pragma once
 #include <catch2/catch.hpp>
+#include <sys/wait.h>
 
+#include <cstdio>
 #include <string>
 
 #include "driver/Frontend.h"
@@ -38,6 +40,23 @@ inline std::vector<std::string> errors(const Compilation& c) {
         out.push_back(h.substr(colon + 1));
     }
     return out;
+}
+
+// Runs the cnnc binary with `args` (in `dir` when given) and captures stdout and stderr together.
+struct CommandResult {
+    int status;
+    std::string output;
+};
+inline CommandResult run_cnnc(const std::string& args, const std::string& dir = "") {
+    std::string cmd = (dir.empty() ? "" : "cd '" + dir + "' && ") + std::string(CNNC_BINARY) + " " + args + " 2>&1";
+    FILE* f = popen(cmd.c_str(), "r");
+    REQUIRE(f);
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    int st = pclose(f);
+    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
 
 }  // namespace cnnc::test

@@ -12,6 +12,8 @@ using namespace cnnc;
 using namespace cnnc::test;
 namespace fs = std::filesystem;
 
+using Run = CommandResult;
+
 namespace {
 std::vector<fs::path> corpus() {
     std::vector<fs::path> v;
@@ -29,22 +31,7 @@ std::vector<std::string> expected(const fs::path& p) {
     return v;
 }
 
-struct Run {
-    int status;
-    std::string output;
-};
-
-Run run(const std::string& args) {
-    std::string cmd = std::string(CNNC_BINARY) + " " + args + " 2>&1";
-    FILE* f = popen(cmd.c_str(), "r");
-    REQUIRE(f);
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-    int st = pclose(f);
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+Run run(const std::string& args) { return run_cnnc(args); }
 }  // namespace
 
 TEST_CASE("every broken file gives exactly its expected diagnostics", "[errors][golden]") {

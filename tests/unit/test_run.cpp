@@ -15,22 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int status;
-    std::string output;
-};
+using Run = CommandResult;
 
-Run run_in(const fs::path& dir, const std::string& args) {
-    std::string cmd = "cd '" + dir.string() + "' && " + std::string(CNNC_BINARY) + " " + args + " 2>&1";
-    FILE* f = popen(cmd.c_str(), "r");
-    REQUIRE(f);
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-    int st = pclose(f);
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+Run run_in(const fs::path& dir, const std::string& args) { return run_cnnc(args, dir.string()); }
 
 void put_be32(std::ofstream& o, uint32_t v) {
     unsigned char b[4] = {static_cast<unsigned char>(v >> 24), static_cast<unsigned char>(v >> 16), static_cast<unsigned char>(v >> 8),

@@ -29,6 +29,26 @@ struct ConvCfg {
 // Keras 'same': the total padding is what makes ceil(n / s) outputs, the odd pixel after.
 int pad_before(int n, int out, int k, int s, int d) { return std::max((out - 1) * s + (k - 1) * d + 1 - n, 0) / 2; }
 
+// The register-blocked schedule of a convolution-shaped stage `out(c, x, y, n) = acc(...)` whose
+// update reduces over `red`: a tile of channels (t.vecs vectors) × t.other x positions lives in
+// registers while the reduction runs around it (apps/conv_layer's CPU schedule). Leaves the
+// (y, n) loops to the caller.
+void register_tiled(Func out, Func acc, std::vector<RVar> red, const Tile& t) {
+    Var oc = out.args()[0], ox = out.args()[1], oy = out.args()[2], on = out.args()[3];
+    Var ac = acc.args()[0], ax = acc.args()[1];
+    Var co("tile_co"), ci("tile_ci"), xo("tile_xo"), xi("tile_xi");
+    out.split(oc, co, ci, t.vec * t.vecs)
+        .split(ox, xo, xi, t.other)
+        .reorder(ci, xi, xo, co, oy, on)
+        .vectorize(ci, t.vec)
+        .unroll(ci)
+        .unroll(xi);
+    std::vector<VarOrRVar> order = {ac, ax};
+    for (const RVar& r : red) order.emplace_back(r);
+    acc.compute_at(out, xo).vectorize(ac, t.vec).unroll(ac).unroll(ax);
+    acc.update().reorder(order).vectorize(ac, t.vec).unroll(ac).unroll(ax);
+}
+
 Kernel conv_forward(const ConvCfg& c) {
     Kernel k;
     ImageParam in(Float(32), 4, "in"), w(Float(32), 4, "w"), b(Float(32), 1, "b");
@@ -52,29 +72,12 @@ Kernel conv_forward(const ConvCfg& c) {
     out.output_buffer().dim(0).set_bounds(0, c.co);
 
     Tile t = register_tile(c.co, c.ow);
-    Var coo("coo"), coi("coi"), xo("xo"), xi("xi"), yn("yn");
+    Var yn("yn");
     if (c.act == "softmax") {
         conv.compute_root().vectorize(co, t.vec).parallel(n);
     } else {
-        // The activation's Func has its own variables.
-        Var oc = out.args()[0], ox = out.args()[1], oy = out.args()[2], on = out.args()[3];
-        out.split(oc, coo, coi, t.vec * t.vecs)
-            .split(ox, xo, xi, t.other)
-            .reorder(coi, xi, xo, coo, oy, on)
-            .vectorize(coi, t.vec)
-            .unroll(coi)
-            .unroll(xi)
-            .fuse(oy, on, yn)
-            .parallel(yn);
-        conv.compute_at(out, xo)
-            .vectorize(co, t.vec)
-            .unroll(co)
-            .unroll(x)
-            .update()
-            .reorder(co, x, r.x, r.y, r.z)
-            .vectorize(co, t.vec)
-            .unroll(co)
-            .unroll(x);
+        register_tiled(out, conv, {r.x, r.y, r.z}, t);
+        out.fuse(out.args()[2], out.args()[3], yn).parallel(yn);
     }
     if (padded) src.compute_root().parallel(n);
     k.pipeline = Pipeline(out);
@@ -227,23 +230,8 @@ Kernel conv_backward_input(const ConvCfg& c) {
     dx.output_buffer().dim(0).set_bounds(0, c.ci);
 
     Tile t = register_tile(c.ci, c.w);
-    Var cio("cio"), cii("cii"), xo("xo"), xi("xi"), yn("yn");
-    dx.split(ci, cio, cii, t.vec * t.vecs)
-        .split(x, xo, xi, t.other)
-        .reorder(cii, xi, xo, cio, yy, n)
-        .vectorize(cii, t.vec)
-        .unroll(cii)
-        .unroll(xi)
-        .parallel(n);
-    acc.compute_at(dx, xo)
-        .vectorize(ci, t.vec)
-        .unroll(ci)
-        .unroll(x)
-        .update()
-        .reorder(ci, x, r.x, r.y, r.z)
-        .vectorize(ci, t.vec)
-        .unroll(ci)
-        .unroll(x);
+    register_tiled(dx, acc, {r.x, r.y, r.z}, t);
+    dx.parallel(n);
     wt.compute_root();
     dzp.compute_at(dx, n).vectorize(co, sched::vector_width(c.co));
     k.pipeline = Pipeline(dx);

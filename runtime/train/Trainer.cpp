@@ -53,6 +53,12 @@ History Trainer::fit(const Samples& train, const Samples* val) {
     std::vector<int64_t> order(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
     std::vector<Param*> params = net_.params();
+    TrainState state{&opt_, params, cfg_.out, false};
+    bool show_lr = false;
+    for (auto& cb : cfg_.callbacks) {
+        cb->on_train_begin(state);
+        show_lr |= cb->schedules_lr();
+    }
     for (int64_t epoch = cfg_.initial_epoch; epoch < cfg_.epochs; ++epoch) {
         std::fprintf(cfg_.out, "Epoch %lld/%lld\n", static_cast<long long>(epoch + 1), static_cast<long long>(cfg_.epochs));
         if (cfg_.shuffle) {  // Fisher-Yates with the run's seed: the same order on every machine
@@ -92,10 +98,13 @@ History Trainer::fit(const Samples& train, const Samples* val) {
             EvalResult v = evaluate(*val, false);
             for (const auto& [k, x] : v.values) row.emplace_back("val_" + k, x);
         }
+        if (show_lr) row.emplace_back("lr", opt_.learning_rate);  // the rate this epoch used, as Keras 2 shows it
         bar.finish(now() - t0, row);
         history.add(static_cast<int>(epoch + 1), row);
-        if (on_epoch_end && !on_epoch_end(epoch + 1, row)) break;
+        for (auto& cb : cfg_.callbacks) cb->on_epoch_end(epoch, row, state);
+        if (state.stop || (on_epoch_end && !on_epoch_end(epoch + 1, row))) break;
     }
+    for (auto& cb : cfg_.callbacks) cb->on_train_end(state);
     return history;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "net/Network.h"
+#include "train/Callbacks.h"
 #include "train/History.h"
 #include "train/Loss.h"
 #include "train/Optimizer.h"
@@ -31,6 +32,7 @@ struct FitConfig {
     std::vector<Metric> metrics;
     bool interactive = false;  // redraw the progress line in place (a terminal)
     std::FILE* out = stdout;
+    std::vector<std::shared_ptr<Callback>> callbacks;
 };
 
 struct EvalResult {

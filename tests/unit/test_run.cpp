@@ -127,3 +127,23 @@ TEST_CASE("cnnc run: a loss that becomes NaN stops with a clear error", "[run][c
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains("the loss became"));
 }
+
+TEST_CASE("cnnc run executes EarlyStopping and ReduceLROnPlateau from the file", "[run][callbacks]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_bars(d / "train-images", d / "train-labels", 64, 1);
+    write_bars(d / "test-images", d / "test-labels", 16, 2);
+    std::string model = kModel;
+    model.replace(model.find("    validation = bars.test\n"), 26,
+                  "    validation = bars.test\n"
+                  "    callbacks = [EarlyStopping(monitor = loss, min_delta = 100, patience = 2, verbose = 1),\n"
+                  "                 ReduceLROnPlateau(monitor = val_loss, min_delta = 100, patience = 1, factor = 0.5)]\n");
+    std::ofstream(d / "bars.cnn") << model;
+    Run r = run_in(d, "run bars.cnn");
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("Epoch 3: early stopping"));  // epochs 2 and 3 do not improve by 100
+    CHECK_THAT(r.output, !Catch::Contains("Epoch 4/4"));
+    CHECK_THAT(r.output, Catch::Contains(" - lr: 0.0100\n"));  // epochs 1 and 2 train at 0.01 ...
+    CHECK_THAT(r.output, Catch::Contains(" - lr: 0.0050\n"));  // ... halved after epoch 2's plateau
+}

@@ -110,6 +110,16 @@ class Runner {
         cfg.epochs = o_.epochs ? *o_.epochs : t.epochs;
         cfg.initial_epoch = t.fields.integer("initial_epoch");
         cfg.shuffle = t.fields.flag("shuffle");
+        for (const CallbackSpec& cb : t.callbacks) {
+            rt::CallbackArgs a;
+            a.kind = cb.kind->name;
+            for (const auto& [k, v] : cb.args.all()) {
+                if (v.is_number()) a.num[k] = v.as_double();
+                else if (v.kind == Value::Kind::Bool) a.num[k] = v.b ? 1 : 0;
+                else if (v.is_name()) a.str[k] = v.s;
+            }
+            cfg.callbacks.push_back(rt::make_callback(a));
+        }
         fmt::print("Training {} on {}.{}: {} samples, batch {}, {} epochs (kernels compiled in {:.1f} s)\n", m.name, t.data.dataset,
                    t.data.member, train.size(), t.batch_size, cfg.epochs, compile_s);
         std::fflush(stdout);

@@ -1,0 +1,199 @@
+#include "train/Callbacks.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "Error.h"
+#include "io/AtomicFile.h"
+
+namespace cnnc::rt {
+
+bool minimize(const std::string& monitor, const std::string& mode) {
+    if (mode == "min") return true;
+    if (mode == "max") return false;
+    std::string m = monitor.rfind("val_", 0) == 0 ? monitor.substr(4) : monitor;
+    return !(m.find("acc") != std::string::npos || m == "auc" || m == "precision" || m == "recall");
+}
+
+namespace {
+
+const double* find(const Metrics& logs, const std::string& name) {
+    for (const auto& [k, v] : logs)
+        if (k == name) return &v;
+    return nullptr;
+}
+
+// keras.callbacks.EarlyStopping (Keras 3).
+class EarlyStopping : public Callback {
+  public:
+    explicit EarlyStopping(const CallbackArgs& a)
+        : monitor_(a.text("monitor", "val_loss")), min_(minimize(monitor_, a.text("mode", "auto"))),
+          min_delta_(std::fabs(a.get("min_delta", 0))), patience_(static_cast<int64_t>(a.get("patience", 0))),
+          verbose_(a.get("verbose", 0) > 0), restore_(a.get("restore_best_weights", 0) != 0),
+          start_from_(static_cast<int64_t>(a.get("start_from_epoch", 0))), has_baseline_(a.num.count("baseline") > 0),
+          baseline_(a.get("baseline", 0)) {}
+
+    void on_train_begin(TrainState&) override {
+        wait_ = 0, stopped_epoch_ = -1, best_epoch_ = 0;
+        best_ = has_baseline_ ? baseline_ : (min_ ? INFINITY : -INFINITY);
+        best_weights_.clear();
+    }
+    void on_epoch_end(int64_t epoch, const Metrics& logs, TrainState& st) override {
+        const double* cur = find(logs, monitor_);
+        if (!cur || epoch < start_from_) return;
+        if (restore_ && best_weights_.empty()) snapshot(st);
+        ++wait_;
+        if (improves(*cur, best_)) {
+            best_ = *cur;
+            best_epoch_ = epoch;
+            if (restore_) snapshot(st);
+            if (!has_baseline_ || improves(*cur, baseline_)) wait_ = 0;
+            return;
+        }
+        if (wait_ >= patience_ && epoch > 0) {
+            stopped_epoch_ = epoch;
+            st.stop = true;
+        }
+    }
+    void on_train_end(TrainState& st) override {
+        if (stopped_epoch_ >= 0 && verbose_) std::fprintf(st.out, "Epoch %lld: early stopping\n", static_cast<long long>(stopped_epoch_ + 1));
+        if (restore_ && !best_weights_.empty()) {
+            if (verbose_) std::fprintf(st.out, "Restoring model weights from the end of the best epoch: %lld.\n", static_cast<long long>(best_epoch_ + 1));
+            for (size_t i = 0; i < st.params.size(); ++i) st.params[i]->value = best_weights_[i];
+        }
+    }
+
+  private:
+    bool improves(double v, double ref) const { return min_ ? v + min_delta_ < ref : v - min_delta_ > ref; }
+    void snapshot(const TrainState& st) {
+        best_weights_.clear();
+        for (const Param* p : st.params) best_weights_.push_back(p->value);
+    }
+    std::string monitor_;
+    bool min_;
+    double min_delta_;
+    int64_t patience_;
+    bool verbose_, restore_;
+    int64_t start_from_;
+    bool has_baseline_;
+    double baseline_, best_ = 0;
+    int64_t wait_ = 0, stopped_epoch_ = -1, best_epoch_ = 0;
+    std::vector<Tensor> best_weights_;
+};
+
+// keras.callbacks.ReduceLROnPlateau (Keras 3).
+class ReduceLROnPlateau : public Callback {
+  public:
+    explicit ReduceLROnPlateau(const CallbackArgs& a)
+        : monitor_(a.text("monitor", "val_loss")), min_(minimize(monitor_, a.text("mode", "auto"))),
+          factor_(a.get("factor", 0.1)), patience_(static_cast<int64_t>(a.get("patience", 10))),
+          verbose_(a.get("verbose", 0) > 0), min_delta_(a.get("min_delta", 1e-4)),
+          cooldown_(static_cast<int64_t>(a.get("cooldown", 0))), min_lr_(a.get("min_lr", 0)) {
+        if (factor_ >= 1) throw UserError("ReduceLROnPlateau does not support a factor >= 1");
+    }
+    bool schedules_lr() const override { return true; }
+    void on_train_begin(TrainState&) override {
+        best_ = min_ ? INFINITY : -INFINITY;
+        cooldown_counter_ = 0, wait_ = 0;
+    }
+    void on_epoch_end(int64_t epoch, const Metrics& logs, TrainState& st) override {
+        const double* cur = find(logs, monitor_);
+        if (!cur) return;
+        if (cooldown_counter_ > 0) {
+            --cooldown_counter_;
+            wait_ = 0;
+        }
+        bool better = min_ ? *cur < best_ - min_delta_ : *cur > best_ + min_delta_;
+        if (better) {
+            best_ = *cur;
+            wait_ = 0;
+        } else if (cooldown_counter_ <= 0) {
+            if (++wait_ >= patience_) {
+                double old_lr = st.optimizer->learning_rate;
+                if (old_lr > min_lr_) {
+                    double lr = std::max(old_lr * factor_, min_lr_);
+                    st.optimizer->learning_rate = lr;
+                    if (verbose_)
+                        std::fprintf(st.out, "Epoch %lld: ReduceLROnPlateau reducing learning rate to %g.\n",
+                                     static_cast<long long>(epoch + 1), lr);
+                    cooldown_counter_ = cooldown_;
+                    wait_ = 0;
+                }
+            }
+        }
+    }
+
+  private:
+    std::string monitor_;
+    bool min_;
+    double factor_;
+    int64_t patience_;
+    bool verbose_;
+    double min_delta_;
+    int64_t cooldown_;
+    double min_lr_, best_ = 0;
+    int64_t cooldown_counter_ = 0, wait_ = 0;
+};
+
+// keras.callbacks.CSVLogger: one row per epoch, columns `epoch` (0-based, as Keras writes it)
+// and the metrics sorted by name. Rewritten atomically after every epoch, so an interrupted run
+// leaves a whole file.
+class CSVLogger : public Callback {
+  public:
+    explicit CSVLogger(const CallbackArgs& a)
+        : path_(a.text("filename", "training.log")), sep_(a.text("separator", ",")), append_(a.get("append", 0) != 0) {}
+    void on_train_begin(TrainState&) override {
+        text_.clear();
+        header_.clear();
+        if (append_) {
+            std::FILE* f = std::fopen(path_.c_str(), "rb");
+            if (f) {
+                char buf[4096];
+                size_t n;
+                while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text_.append(buf, n);
+                std::fclose(f);
+            }
+        }
+    }
+    void on_epoch_end(int64_t epoch, const Metrics& logs, TrainState&) override {
+        Metrics sorted = logs;
+        std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        if (header_.empty()) {
+            header_ = "epoch";
+            for (const auto& [k, v] : sorted) header_ += sep_ + k;
+            if (text_.empty()) text_ = header_ + "\n";
+        }
+        std::string row = std::to_string(epoch);
+        for (const auto& [k, v] : sorted) {
+            char b[64];
+            std::snprintf(b, sizeof b, "%.17g", v);
+            row += sep_ + b;
+        }
+        text_ += row + "\n";
+        write_file_atomically(path_, text_);
+    }
+
+  private:
+    std::string path_, sep_;
+    bool append_;
+    std::string text_, header_;
+};
+
+// keras.callbacks.TerminateOnNaN. cnnc's trainer always stops on a NaN or infinite loss with an
+// error, so this callback needs no action of its own.
+class TerminateOnNaN : public Callback {
+  public:
+    void on_epoch_end(int64_t, const Metrics&, TrainState&) override {}
+};
+
+}  // namespace
+
+std::unique_ptr<Callback> make_callback(const CallbackArgs& a) {
+    if (a.kind == "EarlyStopping") return std::make_unique<EarlyStopping>(a);
+    if (a.kind == "ReduceLROnPlateau") return std::make_unique<ReduceLROnPlateau>(a);
+    if (a.kind == "CSVLogger") return std::make_unique<CSVLogger>(a);
+    if (a.kind == "TerminateOnNaN") return std::make_unique<TerminateOnNaN>();
+    throw UserError("the callback " + a.kind + " is not supported by this version of `cnnc run` yet");
+}
+
+}  // namespace cnnc::rt

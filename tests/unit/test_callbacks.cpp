@@ -1,0 +1,117 @@
+// Callbacks against Keras 3's rules, epoch by epoch on scripted metrics, and end to end.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "Helpers.h"
+#include "TempDir.h"
+#include "train/Callbacks.h"
+
+using namespace cnnc;
+using namespace cnnc::test;
+
+namespace {
+
+struct Scripted {
+    rt::Optimizer opt{{"rmsprop", {}}};
+    rt::Param param;
+    rt::TrainState st;
+    std::unique_ptr<rt::Callback> cb;
+    explicit Scripted(rt::CallbackArgs a) {
+        param.value = rt::Tensor({1});
+        param.value[0] = 0;
+        st.optimizer = &opt;
+        st.params = {&param};
+        cb = rt::make_callback(a);
+        cb->on_train_begin(st);
+    }
+    // Runs epochs with `values` of `metric`; returns the number of epochs run before a stop.
+    int run(const std::string& metric, const std::vector<double>& values, std::vector<double>* lrs = nullptr) {
+        for (size_t e = 0; e < values.size(); ++e) {
+            param.value[0] = static_cast<float>(e);  // the "weights" of epoch e
+            cb->on_epoch_end(static_cast<int64_t>(e), {{metric, values[e]}}, st);
+            if (lrs) lrs->push_back(opt.learning_rate);
+            if (st.stop) return static_cast<int>(e + 1);
+        }
+        return static_cast<int>(values.size());
+    }
+};
+
+rt::CallbackArgs args(std::string kind, std::map<std::string, double> num, std::map<std::string, std::string> str = {}) {
+    rt::CallbackArgs a;
+    a.kind = std::move(kind);
+    a.num = std::move(num);
+    a.str = std::move(str);
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("EarlyStopping stops after `patience` epochs without improvement", "[callbacks]") {
+    Scripted s(args("EarlyStopping", {{"patience", 2}}, {{"monitor", "val_loss"}}));
+    // 1.0, 0.9 improve; 0.95 and 0.96 do not: the second of them reaches patience 2.
+    CHECK(s.run("val_loss", {1.0, 0.9, 0.95, 0.96, 0.5}) == 4);
+}
+
+TEST_CASE("EarlyStopping: patience 0 stops at the first epoch without improvement, never the first", "[callbacks]") {
+    Scripted s(args("EarlyStopping", {{"patience", 0}}, {{"monitor", "val_loss"}}));
+    CHECK(s.run("val_loss", {1.0, 1.1, 0.5}) == 2);
+}
+
+TEST_CASE("EarlyStopping: an improvement smaller than min_delta does not count", "[callbacks]") {
+    Scripted s(args("EarlyStopping", {{"patience", 1}, {"min_delta", 0.01}}, {{"monitor", "val_loss"}}));
+    CHECK(s.run("val_loss", {1.0, 0.995, 0.5}) == 2);
+}
+
+TEST_CASE("EarlyStopping maximises accuracy and restores the best epoch's weights", "[callbacks]") {
+    Scripted s(args("EarlyStopping", {{"patience", 2}, {"restore_best_weights", 1}}, {{"monitor", "val_accuracy"}}));
+    CHECK(s.run("val_accuracy", {0.5, 0.6, 0.55, 0.58, 0.9}) == 4);
+    s.cb->on_train_end(s.st);
+    CHECK(s.param.value[0] == 1.0f);  // epoch 2 (index 1) had the best val_accuracy
+}
+
+TEST_CASE("ReduceLROnPlateau divides the rate by 1/factor after `patience` flat epochs: 0.001, 2e-4, 4e-5", "[callbacks]") {
+    Scripted s(args("ReduceLROnPlateau", {{"factor", 0.2}, {"patience", 2}}, {{"monitor", "val_loss"}}));
+    std::vector<double> lrs;
+    s.run("val_loss", {1, 1, 1, 1, 1, 1}, &lrs);
+    REQUIRE(lrs.size() == 6);
+    CHECK(lrs[0] == Approx(1e-3));
+    CHECK(lrs[1] == Approx(1e-3));
+    CHECK(lrs[2] == Approx(2e-4));
+    CHECK(lrs[3] == Approx(2e-4));
+    CHECK(lrs[4] == Approx(4e-5));
+    CHECK(lrs[5] == Approx(4e-5));
+}
+
+TEST_CASE("ReduceLROnPlateau honours cooldown and min_lr", "[callbacks]") {
+    Scripted s(args("ReduceLROnPlateau", {{"factor", 0.5}, {"patience", 1}, {"cooldown", 2}, {"min_lr", 3e-4}},
+                    {{"monitor", "val_loss"}}));
+    std::vector<double> lrs;
+    s.run("val_loss", {1, 1, 1, 1, 1, 1, 1}, &lrs);
+    // Reduce after epoch index 1; Keras counts the cooldown down at the start of each epoch, so
+    // cooldown 2 holds index 2 only; index 3 reduces again, floored at min_lr.
+    CHECK(lrs == std::vector<double>{1e-3, 5e-4, 5e-4, 3e-4, 3e-4, 3e-4, 3e-4});
+}
+
+TEST_CASE("CSVLogger writes Keras' columns (epoch from 0, metrics sorted) and appends", "[callbacks]") {
+    TempDir dir;
+    std::string path = dir.path() + "/log/train.csv";
+    for (int run = 0; run < 2; ++run) {
+        Scripted s(args("CSVLogger", {{"append", run == 1 ? 1.0 : 0.0}}, {{"filename", path}}));
+        s.cb->on_epoch_end(0, {{"loss", 0.5}, {"accuracy", 0.75}}, s.st);
+        s.cb->on_epoch_end(1, {{"loss", 0.25}, {"accuracy", 1}}, s.st);
+    }
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    CHECK(ss.str() == "epoch,accuracy,loss\n0,0.75,0.5\n1,1,0.25\n0,0.75,0.5\n1,1,0.25\n");
+}
+
+TEST_CASE("mode auto: losses are minimised, accuracies maximised", "[callbacks]") {
+    CHECK(rt::minimize("val_loss", "auto"));
+    CHECK(rt::minimize("loss", "auto"));
+    CHECK(rt::minimize("mean_squared_error", "auto"));
+    CHECK_FALSE(rt::minimize("val_accuracy", "auto"));
+    CHECK_FALSE(rt::minimize("acc", "auto"));
+    CHECK_FALSE(rt::minimize("val_loss", "max"));
+}

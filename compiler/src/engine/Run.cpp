@@ -8,6 +8,7 @@
 
 #include "Error.h"
 #include "data/Idx.h"
+#include "data/Table.h"
 #include "engine/Build.h"
 #include "train/Trainer.h"
 
@@ -69,20 +70,59 @@ class Runner {
         if (it != data_.end()) return it->second;
         const Dataset& ds = *c_.program.dataset(ref.dataset);
         const DatasetMember& m = *ds.member(ref.member);
+        rt::LabeledRows rows = load(ref, m);
         rt::Samples s;
-        if (m.source->name == "idx") {
+        s.x = std::move(rows.x);
+        if (!ds.options.is_none("rescale")) {
+            float r = static_cast<float>(ds.options.number("rescale"));
+            for (int64_t i = 0; i < s.x.size(); ++i) s.x[i] *= r;
+        }
+        s.y = encode_labels(rows.labels, ds, loss);
+        return data_.emplace(key, std::move(s)).first->second;
+    }
+
+    // A dataset member's samples and integer labels, from whichever source it names.
+    rt::LabeledRows load(const DataRef& ref, const DatasetMember& m) {
+        const std::string& src = m.source->name;
+        rt::LabeledRows rows;
+        if (src == "idx") {
             auto li = rt::load_idx(resolve_path(m.args.text("images"), file_), resolve_path(m.args.text("labels"), file_));
-            s.x = std::move(li.images);
-            if (!ds.options.is_none("rescale")) {
-                float r = static_cast<float>(ds.options.number("rescale"));
-                for (int64_t i = 0; i < s.x.size(); ++i) s.x[i] *= r;
-            }
-            s.y = encode_labels(li.labels, ds, loss);
+            rows.x = std::move(li.images);
+            rows.labels = std::move(li.labels);
+            return rows;
+        }
+        if (src == "csv") {
+            rt::CsvOptions o;
+            const Value& label = m.args.get("label");
+            if (label.kind == Value::Kind::Int) o.label_index = label.i;
+            else if (label.is_name()) o.label_name = label.s;
+            else throw rt::UserError(fmt::format("{}.{}: label must be a column name or index", ref.dataset, ref.member));
+            o.header = m.args.flag("header");
+            const std::string& d = m.args.text("delimiter");
+            if (d.size() != 1) throw rt::UserError(fmt::format("{}.{}: delimiter must be one character", ref.dataset, ref.member));
+            o.delimiter = d[0];
+            if (!m.args.is_none("shape")) o.shape = m.args.ints("shape");
+            rows = rt::load_csv(resolve_path(m.args.text("path"), file_), o);
+        } else if (src == "sequences") {
+            rt::SequenceOptions o;
+            o.max_len = m.args.integer("max_len");
+            o.max_features = m.args.is_none("max_features") ? 0 : m.args.integer("max_features");
+            o.pad_post = m.args.text("padding") == "post";
+            o.truncate_post = m.args.text("truncating") == "post";
+            rows = rt::load_sequences(resolve_path(m.args.text("path"), file_), o);
         } else {
             throw rt::UserError(fmt::format("{}.{}: the data source {}(...) is not supported by `cnnc run` yet", ref.dataset,
-                                            ref.member, m.source->name));
+                                            ref.member, src));
         }
-        return data_.emplace(key, std::move(s)).first->second;
+        bool has_split = !m.args.is_none("validation_split"), has_subset = !m.args.is_none("subset");
+        if (has_split != has_subset)
+            throw rt::UserError(fmt::format("{}.{}: validation_split and subset go together (subset = training or validation)",
+                                            ref.dataset, ref.member));
+        if (has_split) {
+            uint64_t seed = m.args.is_none("seed") ? 1337 : static_cast<uint64_t>(m.args.integer("seed"));
+            rows = rt::take_subset(rows, m.args.number("validation_split"), m.args.text("subset") == "validation", seed);
+        }
+        return rows;
     }
 
     rt::Network& network(const Model& m, uint64_t seed, int64_t batch, bool training) {

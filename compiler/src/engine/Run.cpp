@@ -8,6 +8,7 @@
 
 #include "Error.h"
 #include "data/Idx.h"
+#include "data/ImageFolder.h"
 #include "data/Table.h"
 #include "engine/Build.h"
 #include "train/Trainer.h"
@@ -110,6 +111,23 @@ class Runner {
             o.pad_post = m.args.text("padding") == "post";
             o.truncate_post = m.args.text("truncating") == "post";
             rows = rt::load_sequences(resolve_path(m.args.text("path"), file_), o);
+        } else if (src == "image_directory") {
+            rt::ImageFolderOptions o;
+            auto hw = m.args.ints("image_size");
+            o.height = hw[0], o.width = hw[1];
+            const std::string& cm = m.args.text("color_mode");
+            o.channels = cm == "grayscale" ? 1 : cm == "rgba" ? 4 : 3;
+            o.nearest = m.args.text("interpolation") == "nearest";
+            o.crop_to_aspect_ratio = m.args.flag("crop_to_aspect_ratio");
+            std::vector<std::string> classes;
+            rows = rt::load_image_folder(resolve_path(m.args.text("directory"), file_), o, &classes);
+            const Dataset& ds = *c_.program.dataset(ref.dataset);
+            if (ds.labels == "one_hot" && static_cast<int64_t>(classes.size()) != ds.classes)
+                throw rt::UserError(fmt::format("{}.{}: {} class folders, but labels = one_hot({})", ref.dataset, ref.member,
+                                                classes.size(), ds.classes));
+            if (ds.labels == "binary" && classes.size() != 2)
+                throw rt::UserError(fmt::format("{}.{}: labels = binary needs exactly 2 class folders, found {}", ref.dataset,
+                                                ref.member, classes.size()));
         } else {
             throw rt::UserError(fmt::format("{}.{}: the data source {}(...) is not supported by `cnnc run` yet", ref.dataset,
                                             ref.member, src));

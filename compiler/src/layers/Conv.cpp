@@ -59,7 +59,8 @@ static LayerKind conv(int rank) {
     if (rank == 2)
         k.examples = {{{28, 28, 1}, "Conv2D(32, (3, 3))", {26, 26, 32}, 320},
                       {{5, 5, 3}, "Conv2D(4, 3, strides = 2, padding = same, use_bias = false)", {3, 3, 4}, 108},
-                      {{9, 9, 2}, "Conv2D(3, 3, dilation_rate = 2)", {5, 5, 3}, 57}};
+                      {{9, 9, 2}, "Conv2D(3, 3, dilation_rate = 2)", {5, 5, 3}, 57},
+                      {{9, 9, 3}, "Conv2D(8, 3)", {7, 7, 8}, 224}};  // RGB in: 27 kernel taps, not a multiple of 16
     else
         k.examples = {{{9, 1}, "Conv1D(256, 4, padding = same)", {9, 256}, 1280},
                       {{500, 128}, "Conv1D(32, 7)", {494, 32}, 28704}};

@@ -162,7 +162,7 @@ Kernel conv_backward_weights(const ConvCfg& c) {
     dense_layout(dw.output_buffer(), {c.co, K});
     db.output_buffer().dim(0).set_bounds(0, c.co);
 
-    Tile t = register_tile(c.co, K);
+    Tile t = register_tile(c.co, K, /*exact=*/true);
     Var coo("coo"), coi("coi"), ko("ko"), ki("ki");
     part.compute_root().vectorize(co, t.vec).parallel(u);
     part.update()

@@ -35,12 +35,15 @@ struct Tile {
 };
 // Among tiles of at most 24 accumulators, pick the one that wastes least work at the edge of
 // `other_extent` (a split of 11 by 5 computes 15) while keeping at least ~12 accumulators busy.
-inline Tile register_tile(int channels, int other_extent) {
+// With `exact`, only tiles that divide other_extent: an update stage's split is rounded up, and a
+// rounded-up tile would read past the end of what it reduces.
+inline Tile register_tile(int channels, int other_extent, bool exact = false) {
     Tile best{sched::vector_width(channels), 1, 1};
     double best_score = -1;
     for (int vecs = 1; vecs <= 4; ++vecs) {
         if ((channels / best.vec) % vecs != 0) continue;
         for (int o = 1; o <= std::min(other_extent, 24 / vecs); ++o) {
+            if (exact && other_extent % o != 0) continue;
             int tiles = (other_extent + o - 1) / o;
             double useful = double(other_extent) / double(tiles * o);
             double busy = std::min(1.0, double(vecs * o) / 12.0);

@@ -1,0 +1,106 @@
+#include "data/ImageFolder.h"
+
+#include <stb/stb_image.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <thread>
+
+#include "Error.h"
+
+namespace fs = std::filesystem;
+
+namespace cnnc::rt {
+
+void resize_image(const unsigned char* src, int sw, int sh, int c, float* dst, int dw, int dh, bool nearest, int cx, int cy,
+                  int cw, int ch) {
+    if (cw < 0) cw = sw;
+    if (ch < 0) ch = sh;
+    const double sx = static_cast<double>(cw) / dw, sy = static_cast<double>(ch) / dh;
+    for (int y = 0; y < dh; ++y) {
+        double fy = (y + 0.5) * sy - 0.5;
+        for (int x = 0; x < dw; ++x) {
+            double fx = (x + 0.5) * sx - 0.5;
+            float* out = dst + (static_cast<int64_t>(y) * dw + x) * c;
+            if (nearest) {
+                int ix = std::clamp(static_cast<int>(std::floor((x + 0.5) * sx)), 0, cw - 1) + cx;
+                int iy = std::clamp(static_cast<int>(std::floor((y + 0.5) * sy)), 0, ch - 1) + cy;
+                for (int k = 0; k < c; ++k) out[k] = src[(static_cast<int64_t>(iy) * sw + ix) * c + k];
+                continue;
+            }
+            double cfx = std::clamp(fx, 0.0, cw - 1.0), cfy = std::clamp(fy, 0.0, ch - 1.0);
+            int x0 = static_cast<int>(cfx), y0 = static_cast<int>(cfy);
+            int x1 = std::min(x0 + 1, cw - 1), y1 = std::min(y0 + 1, ch - 1);
+            double ax = cfx - x0, ay = cfy - y0;
+            auto at = [&](int xx, int yy, int k) { return static_cast<double>(src[(static_cast<int64_t>(yy + cy) * sw + xx + cx) * c + k]); };
+            for (int k = 0; k < c; ++k) {
+                double top = at(x0, y0, k) * (1 - ax) + at(x1, y0, k) * ax;
+                double bot = at(x0, y1, k) * (1 - ax) + at(x1, y1, k) * ax;
+                out[k] = static_cast<float>(top * (1 - ay) + bot * ay);
+            }
+        }
+    }
+}
+
+LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* names) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw UserError(dir + ": no such directory");
+    std::vector<std::string> classes;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.is_directory()) classes.push_back(e.path().filename().string());
+    std::sort(classes.begin(), classes.end());
+    if (classes.empty()) throw UserError(dir + ": no class folders (expected one sub-folder of images per class)");
+    static const std::vector<std::string> exts = {".jpg", ".jpeg", ".png", ".bmp", ".gif"};
+    std::vector<std::pair<std::string, int32_t>> files;
+    for (size_t k = 0; k < classes.size(); ++k) {
+        std::vector<std::string> here;
+        for (const auto& e : fs::recursive_directory_iterator(fs::path(dir) / classes[k], ec)) {
+            std::string ext = e.path().extension().string();
+            std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+            if (e.is_regular_file() && std::find(exts.begin(), exts.end(), ext) != exts.end()) here.push_back(e.path().string());
+        }
+        std::sort(here.begin(), here.end());
+        for (auto& f : here) files.emplace_back(f, static_cast<int32_t>(k));
+    }
+    if (files.empty()) throw UserError(dir + ": no images (.jpg, .jpeg, .png, .bmp, .gif) in its class folders");
+    if (names) *names = classes;
+
+    const int64_t n = static_cast<int64_t>(files.size()), pixels = o.height * o.width * o.channels;
+    LabeledRows out;
+    out.x = Tensor({n, o.height, o.width, o.channels});
+    for (const auto& f : files) out.labels.push_back(f.second);
+    // Decode in parallel: JPEG decoding, not the disk, is the cost.
+    std::atomic<int64_t> next{0};
+    std::vector<std::string> errors(static_cast<size_t>(std::max(1, o.threads)));
+    auto work = [&](int t) {
+        for (int64_t i; (i = next++) < n;) {
+            int w, h, c;
+            unsigned char* img = stbi_load(files[static_cast<size_t>(i)].first.c_str(), &w, &h, &c, o.channels);
+            if (!img) {
+                errors[static_cast<size_t>(t)] = files[static_cast<size_t>(i)].first + ": cannot decode image (" + stbi_failure_reason() + ")";
+                next = n;
+                return;
+            }
+            int cx = 0, cy = 0, cw = w, ch = h;
+            if (o.crop_to_aspect_ratio) {  // the largest centred box with the target's aspect ratio
+                double target = static_cast<double>(o.width) / static_cast<double>(o.height);
+                if (static_cast<double>(w) / h > target) cw = std::max(1, static_cast<int>(std::lround(h * target))), cx = (w - cw) / 2;
+                else ch = std::max(1, static_cast<int>(std::lround(w / target))), cy = (h - ch) / 2;
+            }
+            resize_image(img, w, h, o.channels, out.x.data() + i * pixels, static_cast<int>(o.width), static_cast<int>(o.height),
+                         o.nearest, cx, cy, cw, ch);
+            stbi_image_free(img);
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < o.threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (auto& th : pool) th.join();
+    for (const auto& e : errors)
+        if (!e.empty()) throw UserError(e);
+    return out;
+}
+
+}  // namespace cnnc::rt

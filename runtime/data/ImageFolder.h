@@ -1,0 +1,27 @@
+// Keras' image_dataset_from_directory: one sub-folder per class (sorted names give the labels),
+// JPEG/PNG/BMP/GIF decoded (stb_image) in parallel, resized to the model's size, pixels 0..255.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "data/Table.h"
+
+namespace cnnc::rt {
+
+struct ImageFolderOptions {
+    int64_t height = 256, width = 256;
+    int channels = 3;                 // grayscale 1, rgb 3, rgba 4
+    bool nearest = false;             // interpolation = nearest; otherwise bilinear
+    bool crop_to_aspect_ratio = false;
+    int threads = 2;
+};
+
+// Every error names the folder or the file (an image that does not decode, a folder without
+// classes).
+LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* class_names = nullptr);
+
+// Bilinear (half-pixel centres, as tf.image.resize) or nearest resize of an interleaved image.
+void resize_image(const unsigned char* src, int sw, int sh, int channels, float* dst, int dw, int dh, bool nearest,
+                  int crop_x = 0, int crop_y = 0, int crop_w = -1, int crop_h = -1);
+
+}  // namespace cnnc::rt

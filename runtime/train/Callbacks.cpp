@@ -5,6 +5,7 @@
 
 #include "Error.h"
 #include "io/AtomicFile.h"
+#include "io/Weights.h"
 
 namespace cnnc::rt {
 
@@ -179,6 +180,72 @@ class CSVLogger : public Callback {
     std::string text_, header_;
 };
 
+}  // namespace
+
+std::string format_checkpoint_path(const std::string& pattern, int64_t epoch, const Metrics& logs) {
+    std::string out;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+        size_t close = pattern[i] == '{' ? pattern.find('}', i) : std::string::npos;
+        if (close == std::string::npos) {
+            out += pattern[i];
+            continue;
+        }
+        std::string field = pattern.substr(i + 1, close - i - 1), spec;
+        if (auto colon = field.find(':'); colon != std::string::npos) spec = field.substr(colon + 1), field = field.substr(0, colon);
+        char buf[128];
+        if (field == "epoch") {
+            std::string f = "%" + (spec.empty() ? std::string("d") : spec);
+            if (f.back() == 'd') f.insert(f.size() - 1, "ll");
+            std::snprintf(buf, sizeof buf, f.c_str(), static_cast<long long>(epoch));
+        } else {
+            const double* v = find(logs, field);
+            if (!v) throw UserError("ModelCheckpoint: the path names {" + field + "}, which this training does not report");
+            std::string f = "%" + (spec.empty() ? std::string("g") : spec);
+            std::snprintf(buf, sizeof buf, f.c_str(), *v);
+        }
+        out += buf;
+        i = close;
+    }
+    return out;
+}
+
+namespace {
+
+// keras.callbacks.ModelCheckpoint: saves the weights (Keras' HDF5 layout, written atomically)
+// after every epoch, or only when `monitor` improves.
+class ModelCheckpoint : public Callback {
+  public:
+    explicit ModelCheckpoint(const CallbackArgs& a)
+        : path_(a.text("filepath", "")), monitor_(a.text("monitor", "val_loss")), min_(minimize(monitor_, a.text("mode", "auto"))),
+          best_only_(a.get("save_best_only", 0) != 0), verbose_(a.get("verbose", 0) > 0),
+          has_threshold_(a.num.count("initial_value_threshold") > 0), threshold_(a.get("initial_value_threshold", 0)) {}
+    void on_train_begin(TrainState&) override { best_ = has_threshold_ ? threshold_ : (min_ ? INFINITY : -INFINITY); }
+    void on_epoch_end(int64_t epoch, const Metrics& logs, TrainState& st) override {
+        std::string path = format_checkpoint_path(path_, epoch + 1, logs);
+        if (!best_only_) {
+            if (verbose_) std::fprintf(st.out, "Epoch %lld: saving model to %s\n", static_cast<long long>(epoch + 1), path.c_str());
+            save_weights(path, st.params);
+            return;
+        }
+        const double* cur = find(logs, monitor_);
+        if (!cur) return;
+        if (min_ ? *cur < best_ : *cur > best_) {
+            if (verbose_)
+                std::fprintf(st.out, "Epoch %lld: %s improved from %.5f to %.5f, saving model to %s\n", static_cast<long long>(epoch + 1),
+                             monitor_.c_str(), best_, *cur, path.c_str());
+            best_ = *cur;
+            save_weights(path, st.params);
+        } else if (verbose_) {
+            std::fprintf(st.out, "Epoch %lld: %s did not improve from %.5f\n", static_cast<long long>(epoch + 1), monitor_.c_str(), best_);
+        }
+    }
+
+  private:
+    std::string path_, monitor_;
+    bool min_, best_only_, verbose_, has_threshold_;
+    double threshold_, best_ = 0;
+};
+
 // keras.callbacks.TerminateOnNaN. cnnc's trainer always stops on a NaN or infinite loss with an
 // error, so this callback needs no action of its own.
 class TerminateOnNaN : public Callback {
@@ -189,6 +256,7 @@ class TerminateOnNaN : public Callback {
 }  // namespace
 
 std::unique_ptr<Callback> make_callback(const CallbackArgs& a) {
+    if (a.kind == "ModelCheckpoint") return std::make_unique<ModelCheckpoint>(a);
     if (a.kind == "EarlyStopping") return std::make_unique<EarlyStopping>(a);
     if (a.kind == "ReduceLROnPlateau") return std::make_unique<ReduceLROnPlateau>(a);
     if (a.kind == "CSVLogger") return std::make_unique<CSVLogger>(a);

@@ -1,4 +1,5 @@
-// Callbacks with Keras 3's semantics: EarlyStopping, ReduceLROnPlateau, CSVLogger, TerminateOnNaN.
+// Callbacks with Keras 3's semantics: ModelCheckpoint, EarlyStopping, ReduceLROnPlateau, CSVLogger,
+// TerminateOnNaN.
 // They see each epoch's metrics (loss, metrics, val_ versions) and may stop training, change the
 // learning rate, or restore weights. The list of kinds is make_callback() in Callbacks.cpp; the
 // checker (compiler/src/builtins/Callbacks.cpp) has already validated every argument and every
@@ -23,6 +24,9 @@ struct TrainState {
     std::FILE* out = stdout;
     bool stop = false;
 };
+
+// Keras' checkpoint path template: "{epoch:02d}" (1-based) and "{val_loss:.2f}"-style metrics.
+std::string format_checkpoint_path(const std::string& pattern, int64_t epoch, const Metrics& logs);
 
 // A callback's arguments as the checker bound them: numbers (booleans as 0/1) and names/strings.
 struct CallbackArgs {

@@ -147,3 +147,44 @@ TEST_CASE("cnnc run executes EarlyStopping and ReduceLROnPlateau from the file",
     CHECK_THAT(r.output, Catch::Contains(" - lr: 0.0100\n"));  // epochs 1 and 2 train at 0.01 ...
     CHECK_THAT(r.output, Catch::Contains(" - lr: 0.0050\n"));  // ... halved after epoch 2's plateau
 }
+
+TEST_CASE("ModelCheckpoint(save_best_only) keeps the epoch with the lowest val_loss; evaluate loads it", "[run][weights]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_bars(d / "train-images", d / "train-labels", 96, 1);
+    write_bars(d / "test-images", d / "test-labels", 32, 2);
+    std::string model = kModel;
+    model.replace(model.find("    validation = bars.test\n"), 26,
+                  "    validation = bars.test\n"
+                  "    callbacks = [ModelCheckpoint(\"ckpt/best_{epoch:02d}.weights.h5\", monitor = val_loss, save_best_only = true, verbose = 1),\n"
+                  "                 ModelCheckpoint(\"ckpt/best.weights.h5\", monitor = val_loss, save_best_only = true)]\n");
+    model.replace(model.find("epochs = 4"), 10, "epochs = 6");
+    std::ofstream(d / "bars.cnn") << model;
+    Run r = run_in(d, "run bars.cnn --seed 5");
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("Epoch 1: val_loss improved from inf to "));
+    // The lowest val_loss of the history is the checkpoint's.
+    std::ifstream h(d / "bar_net_history.csv");
+    std::string line;
+    std::getline(h, line);
+    double best = 1e9;
+    int best_epoch = 0;
+    while (std::getline(h, line)) {
+        std::vector<std::string> cells;
+        std::stringstream ss(line);
+        for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+        double v = std::stod(cells.at(3));
+        if (v < best) best = v, best_epoch = std::stoi(cells[0]);
+    }
+    CHECK(fs::exists(d / "ckpt" / fmt::format("best_{:02d}.weights.h5", best_epoch)));
+    std::ofstream(d / "eval.cnn") << std::string(kModel).substr(0, std::string(kModel).find("train bar_net")) +
+                                         "evaluate bar_net on bars.test { weights = \"ckpt/best.weights.h5\"\n"
+                                         "    loss = categorical_crossentropy  metrics = [accuracy] }\n";
+    Run e = run_in(d, "run eval.cnn");
+    INFO(e.output);
+    REQUIRE(e.status == 0);
+    auto at = e.output.rfind("bar_net on bars.test: loss: ");
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stod(e.output.substr(at + 28)) == Approx(best).margin(1e-4));
+}

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <map>
 
@@ -10,6 +11,8 @@
 #include "data/Idx.h"
 #include "data/ImageFolder.h"
 #include "data/Table.h"
+#include "engine/LoadWeights.h"
+#include "io/Weights.h"
 #include "engine/Build.h"
 #include "train/Trainer.h"
 
@@ -145,7 +148,10 @@ class Runner {
 
     rt::Network& network(const Model& m, uint64_t seed, int64_t batch, bool training) {
         auto& net = nets_[m.name];
-        if (!net) net = build_network(m, cache_, seed);
+        if (!net) {
+            net = build_network(m, cache_, seed);
+            load_block_weights(m.layers, "", *net, file_, [&](const std::string& p) { return resolve_path(p, file_); });
+        }
         net->prepare(batch, training);
         return *net;
     }
@@ -203,13 +209,15 @@ class Runner {
             const Value& mv = e.fields.get("metrics");
             for (const auto& x : mv.items) metrics.push_back(x.s);
         }
-        if (!e.fields.is_none("weights"))
-            throw rt::UserError("evaluate ... { weights = ... }: loading weights files is not supported by this version yet");
         int64_t batch = e.fields.is_none("batch_size") ? 32 : e.fields.integer("batch_size");
         uint64_t seed = it != trained_.end() ? it->second.seed : (o_.seed ? *o_.seed : 1337);
         const rt::Samples& data = samples(e.data, *loss);
         check_input(m, data, e.data);
         rt::Network& net = network(m, seed, std::max<int64_t>(batch, 1), false);
+        if (!e.fields.is_none("weights")) {
+            std::string file = resolve_path(e.fields.text("weights"), file_);
+            load_weights_into(m.layers, "", "", net, rt::read_weights(file), file);
+        }
         rt::Optimizer dummy({"sgd", {}});
         rt::Trainer trainer(net, dummy, fit_config(m, *loss, largs, metrics, batch, seed));
         fmt::print("Evaluating {} on {}.{}: {} samples\n", m.name, e.data.dataset, e.data.member, data.size());

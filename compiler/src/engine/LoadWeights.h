@@ -1,0 +1,23 @@
+// Loading Keras-layout weights files into a built network: a whole model (`evaluate { weights =
+// ... }`) or a block declared with `weights = "file.h5"` (a pretrained base such as VGG16's
+// published `notop` file), matched by layer name, with errors that name the file, the layer and
+// the shapes.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "io/Weights.h"
+#include "net/Network.h"
+#include "sema/Program.h"
+
+namespace cnnc::engine {
+
+// The arrays for the layers under `layers` (named from `prefix`; `top` is the enclosing top-level
+// layer, "" at the top).
+void load_weights_into(const std::vector<LayerNode>& layers, const std::string& prefix, const std::string& top, rt::Network& net,
+                       const rt::WeightsFile& f, const std::string& file);
+// Every block with `weights = ...` under `layers`; `resolve` turns the written path into a file.
+void load_block_weights(const std::vector<LayerNode>& layers, const std::string& prefix, rt::Network& net, const std::string& model_file,
+                        const std::function<std::string(const std::string&)>& resolve);
+
+}  // namespace cnnc::engine

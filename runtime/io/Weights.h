@@ -1,0 +1,37 @@
+// Weights files in Keras' HDF5 layout (the layout of keras.Model.save_weights("x.h5") and of the
+// published application weights such as VGG16's `notop` file): a root attribute `layer_names`;
+// one group per layer with an attribute `weight_names` ("conv2d/kernel:0", ...) naming its
+// datasets; kernels in Keras' layouts ((k_h, k_w, C_in, F), (in, out)). Written atomically.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "net/Op.h"
+
+namespace cnnc::rt {
+
+// One layer's arrays, in the file's order (kernel, bias...).
+struct LayerArrays {
+    std::vector<std::string> names;  // "block1_conv1/kernel:0"
+    std::vector<Tensor> arrays;
+};
+
+struct WeightsFile {
+    std::vector<std::string> layer_order;
+    std::map<std::string, LayerArrays> layers;
+};
+
+// Every error names the file (missing, not HDF5, not in Keras' layout).
+WeightsFile read_weights(const std::string& path);
+
+// Saves params named "<layer path>/<weight>" (as the engine names them). Each top-level layer
+// (the first component of the path) is one Keras layer group; a block's inner weights are named by
+// their leaf layer inside it ("vgg16" holds "block1_conv1/kernel:0"), as in a nested Keras model.
+void save_weights(const std::string& path, const std::vector<Param*>& params);
+
+// Copies the arrays of file layer `layer` into `params` (in order), checking count and shapes;
+// errors name the file, the layer and both shapes.
+void assign_layer(const std::string& path, const WeightsFile& f, const std::string& layer, const std::vector<Param*>& params);
+
+}  // namespace cnnc::rt

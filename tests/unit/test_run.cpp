@@ -90,6 +90,11 @@ TEST_CASE("cnnc run trains and evaluates from IDX files, writes the history, and
     int rows = 0;
     for (std::string line; std::getline(h, line);) ++rows;
     CHECK(rows == 4);
+    // The seed's two figures, when gnuplot is there to draw them (scripts/install-deps installs it).
+    if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {
+        CHECK(fs::file_size(fs::path(dir.path()) / "bar_net_accuracy.png") > 1000);
+        CHECK(fs::file_size(fs::path(dir.path()) / "bar_net_loss.svg") > 1000);
+    }
     // The task is learnable: the evaluation line reports a high accuracy.
     auto at = r.output.rfind("bar_net on bars.test: loss: ");
     REQUIRE(at != std::string::npos);

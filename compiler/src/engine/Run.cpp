@@ -14,6 +14,7 @@
 #include "engine/LoadWeights.h"
 #include "io/Weights.h"
 #include "engine/Build.h"
+#include "train/Plots.h"
 #include "train/Trainer.h"
 
 namespace fs = std::filesystem;
@@ -192,6 +193,10 @@ class Runner {
         std::string path = (fs::path(o_.output_dir) / (m.name + "_history.csv")).string();
         h.write_csv(path);
         fmt::print("History: {}\n", path);
+        std::string why;
+        auto plots = rt::write_plots(h, (fs::path(o_.output_dir) / m.name).string(), m.name, &why);
+        if (!plots.empty()) fmt::print("Plots: {}\n", fmt::join(plots, ", "));
+        else if (!why.empty()) fmt::print("Plots: none ({})\n", why);
         trained_[m.name] = {t.loss, t.loss_args, t.metrics, seed};
     }
 

@@ -193,3 +193,40 @@ TEST_CASE("ModelCheckpoint(save_best_only) keeps the epoch with the lowest val_l
     REQUIRE(at != std::string::npos);
     CHECK(std::stod(e.output.substr(at + 28)) == Approx(best).margin(1e-4));
 }
+
+TEST_CASE("features(model, data): a frozen model's outputs computed once and trained on", "[run][features]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_bars(d / "train-images", d / "train-labels", 96, 1);
+    write_bars(d / "test-images", d / "test-labels", 32, 2);
+    std::string base = std::string(kModel).substr(0, std::string(kModel).find("model bar_net"));
+    std::ofstream(d / "feats.cnn") << base << R"(
+model extractor {
+    input(8, 8, 1)
+    Conv2D(8, 3, activation = relu, trainable = false)
+    GlobalMaxPooling2D()
+}
+dataset feats {
+    train = features(extractor, bars.train)
+    test  = features(extractor, bars.test)
+    labels = one_hot(2)
+}
+model head {
+    input(8)
+    Dense(2, activation = softmax)
+}
+train head on feats.train {
+    optimizer = adam(learning_rate = 0.05)
+    loss = categorical_crossentropy
+    metrics = [accuracy]
+    epochs = 3
+}
+evaluate head on feats.test
+)";
+    Run r = run_in(d, "run feats.cnn");
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("Extracting features of bars.train with extractor: 96 samples"));
+    CHECK_THAT(r.output, Catch::Contains("Training head on feats.train: 96 samples"));
+    CHECK_THAT(r.output, Catch::Contains("head on feats.test: loss: "));
+}

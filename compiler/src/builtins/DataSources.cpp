@@ -58,6 +58,13 @@ const std::vector<SourceKind>& data_sources() {
         };
         v.push_back(csv);
 
+        SourceKind feat;
+        feat.name = "features";
+        feat.doc = "another dataset member run once through a (frozen) model: cached features, e.g. from VGG16's base";
+        feat.params = {required("model", ArgType::Name), required("data", ArgType::Any)};
+        feat.element_shape = [](const BoundArgs&) { return std::optional<Shape>(); };  // the model's output: see the checker
+        v.push_back(feat);
+
         SourceKind seq;
         seq.name = "sequences";
         seq.doc = "integer token sequences, one per line after the label, padded or truncated to max_len";

@@ -86,6 +86,39 @@ class Runner {
         return data_.emplace(key, std::move(s)).first->second;
     }
 
+    // features(model, data): the data run once through the model (in inference, batch 64); the
+    // outputs become the samples and the data's labels stay. The seed's feature extraction with a
+    // frozen VGG16 base.
+    rt::LabeledRows features(const DatasetMember& m) {
+        const Model& fm = *c_.program.model(m.args.text("model"));
+        const Value& dv = m.args.get("data");
+        DataRef src{dv.s.substr(0, dv.s.find('.')), dv.s.substr(dv.s.find('.') + 1), dv.loc};
+        const Dataset& sds = *c_.program.dataset(src.dataset);
+        rt::LabeledRows in = load(src, *sds.member(src.member));
+        if (!sds.options.is_none("rescale")) {
+            float r = static_cast<float>(sds.options.number("rescale"));
+            for (int64_t i = 0; i < in.x.size(); ++i) in.x[i] *= r;
+        }
+        const int64_t batch = 64, n = static_cast<int64_t>(in.labels.size());
+        rt::Network& net = network(fm, o_.seed ? *o_.seed : 1337, batch, false);
+        const Shape per = fm.output();  // a value: begin() and end() must come from one object
+        rt::Dims shape = {n};
+        shape.insert(shape.end(), per.dims.begin(), per.dims.end());
+        rt::LabeledRows out;
+        out.x = rt::Tensor(shape);
+        out.labels = std::move(in.labels);
+        int64_t per_in = in.x.size() / std::max<int64_t>(n, 1), per_out = out.x.size() / std::max<int64_t>(n, 1);
+        fmt::print("Extracting features of {}.{} with {}: {} samples\n", src.dataset, src.member, fm.name, n);
+        for (int64_t b = 0; b < n; b += batch) {
+            int64_t k = std::min(batch, n - b);
+            rt::View x{in.x.data() + b * per_in, {k}};
+            x.shape.insert(x.shape.end(), fm.input.dims.begin(), fm.input.dims.end());
+            rt::View y = net.forward(x, rt::StepInfo{false, 0, 0});
+            std::copy(y.data, y.data + k * per_out, out.x.data() + b * per_out);
+        }
+        return out;
+    }
+
     // A dataset member's samples and integer labels, from whichever source it names.
     rt::LabeledRows load(const DataRef& ref, const DatasetMember& m) {
         const std::string& src = m.source->name;
@@ -115,6 +148,8 @@ class Runner {
             o.pad_post = m.args.text("padding") == "post";
             o.truncate_post = m.args.text("truncating") == "post";
             rows = rt::load_sequences(resolve_path(m.args.text("path"), file_), o);
+        } else if (src == "features") {
+            rows = features(m);
         } else if (src == "image_directory") {
             rt::ImageFolderOptions o;
             auto hw = m.args.ints("image_size");
@@ -136,6 +171,7 @@ class Runner {
             throw rt::UserError(fmt::format("{}.{}: the data source {}(...) is not supported by `cnnc run` yet", ref.dataset,
                                             ref.member, src));
         }
+        if (!m.args.has("validation_split")) return rows;  // a source without Keras' split arguments
         bool has_split = !m.args.is_none("validation_split"), has_subset = !m.args.is_none("subset");
         if (has_split != has_subset)
             throw rt::UserError(fmt::format("{}.{}: validation_split and subset go together (subset = training or validation)",

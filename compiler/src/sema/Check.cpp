@@ -51,11 +51,11 @@ Program Checker::run() {
     // Order matters only for what later checks can see: models and datasets first, then the
     // statements that refer to them.
     for (const auto& f : files_)
-        for (const auto& d : f.decls) {
-            if (lookup(d.name) != &d) continue;
-            if (d.kind == ast::Decl::Kind::Model) prog_.models.push_back(check_model(d));
-            if (d.kind == ast::Decl::Kind::Dataset) prog_.datasets.push_back(check_dataset(d));
-        }
+        for (const auto& d : f.decls)
+            if (lookup(d.name) == &d && d.kind == ast::Decl::Kind::Model) prog_.models.push_back(check_model(d));
+    for (const auto& f : files_)  // after the models: features(model, ...) members refer to them
+        for (const auto& d : f.decls)
+            if (lookup(d.name) == &d && d.kind == ast::Decl::Kind::Dataset) prog_.datasets.push_back(check_dataset(d));
     for (const auto& f : files_)
         for (const auto& d : f.decls) {
             if (d.kind != ast::Decl::Kind::Callbacks || lookup(d.name) != &d) continue;

@@ -76,6 +76,7 @@ Dataset Checker::check_dataset(const ast::Decl& d) {
         std::optional<BoundArgs> args;
         const SourceKind* src = resolve_named(data_sources(), *v, "data source", args);
         if (!src) continue;
+        if (src->name == "features" && !check_features(*args)) continue;
         ds.members.push_back({f.name, f.loc, src, *args});
     }
     // Defaults first, so later checks can read every option even when the user's ones are wrong.
@@ -181,11 +182,44 @@ void Checker::check_labels(const Model& m, const Dataset& ds, const LossKind& lo
                      ds.classes, m.name, m.output());
 }
 
+// features(model, data): the model must exist and take the data's samples; the samples it yields
+// are the model's outputs.
+bool Checker::check_features(const BoundArgs& a) {
+    const Value& mv = a.get("model");
+    const ast::Decl* d = lookup(mv.s);
+    if (!d || d->kind != ast::Decl::Kind::Model) {
+        diags_.error(mv.loc, "features(...) needs a model, and '{}' is not one{}", mv.s, suggestion_suffix(mv.s, names_of(ast::Decl::Kind::Model)));
+        return false;
+    }
+    const Value& dv = a.get("data");
+    if (dv.kind == Value::Kind::Ref) {
+        std::string dsname = dv.s.substr(0, dv.s.find('.'));
+        const ast::Decl* dd = lookup(dsname);
+        if (dd && dd->kind == ast::Decl::Kind::Dataset && !prog_.dataset(dsname)) {
+            diags_.error(dv.loc, "dataset '{}' must be declared before features(...) uses it", dsname);
+            return false;
+        }
+    }
+    auto ref = resolve_data(dv, "the data of features(...)");
+    if (!ref) return false;
+    if (const Model* m = prog_.model(mv.s)) check_data_shape(*m, *ref);
+    return true;
+}
+
+std::optional<Shape> Checker::member_shape(const DatasetMember& mem) {
+    if (mem.source->name == "features") {
+        const Model* fm = prog_.model(mem.args.text("model"));
+        if (fm && fm->shaped) return fm->output();
+        return std::nullopt;
+    }
+    return mem.source->element_shape ? mem.source->element_shape(mem.args) : std::nullopt;
+}
+
 void Checker::check_data_shape(const Model& m, const DataRef& ref) {
     const Dataset* ds = prog_.dataset(ref.dataset);
     const DatasetMember* mem = ds ? ds->member(ref.member) : nullptr;
-    if (!mem || !m.shaped || !mem->source->element_shape) return;
-    auto shape = mem->source->element_shape(mem->args);
+    if (!mem || !m.shaped) return;
+    auto shape = member_shape(*mem);
     if (shape && *shape != m.input)
         diags_.error(ref.loc, "{}.{} yields inputs of shape {} but model '{}' expects {}", ref.dataset, ref.member, *shape,
                      m.name, m.input);

@@ -72,6 +72,8 @@ class Checker {
     bool check_loss_fit(const Model& m, const LossKind& loss, const BoundArgs& args, SrcLoc loc);
     void check_labels(const Model& m, const Dataset& ds, const LossKind& loss, SrcLoc loss_loc, SrcLoc data_loc);
     void check_data_shape(const Model& m, const DataRef& ref);
+    bool check_features(const BoundArgs& args);
+    std::optional<Shape> member_shape(const DatasetMember& mem);
 
     const std::vector<ast::File>& files_;
     Diagnostics& diags_;

@@ -64,6 +64,23 @@ class EarlyStopping : public Callback {
         }
     }
 
+    void save_state(StateFile& f, const std::string& p) const override {
+        f.put(p + "wait", static_cast<double>(wait_));
+        f.put(p + "stopped_epoch", static_cast<double>(stopped_epoch_));
+        f.put(p + "best", best_);
+        f.put(p + "best_epoch", static_cast<double>(best_epoch_));
+        f.put(p + "best_weights", static_cast<double>(best_weights_.size()));
+        for (size_t i = 0; i < best_weights_.size(); ++i) f.put(p + "best_weights/" + std::to_string(i), best_weights_[i]);
+    }
+    void load_state(const StateFile& f, const std::string& p) override {
+        wait_ = static_cast<int64_t>(f.scalar(p + "wait"));
+        stopped_epoch_ = static_cast<int64_t>(f.scalar(p + "stopped_epoch"));
+        best_ = f.scalar(p + "best");
+        best_epoch_ = static_cast<int64_t>(f.scalar(p + "best_epoch"));
+        best_weights_.clear();
+        for (int i = 0; i < static_cast<int>(f.scalar(p + "best_weights")); ++i) best_weights_.push_back(f.tensor(p + "best_weights/" + std::to_string(i)));
+    }
+
   private:
     bool improves(double v, double ref) const { return min_ ? v + min_delta_ < ref : v - min_delta_ > ref; }
     void snapshot(const TrainState& st) {
@@ -124,6 +141,17 @@ class ReduceLROnPlateau : public Callback {
         }
     }
 
+    void save_state(StateFile& f, const std::string& p) const override {
+        f.put(p + "best", best_);
+        f.put(p + "wait", static_cast<double>(wait_));
+        f.put(p + "cooldown_counter", static_cast<double>(cooldown_counter_));
+    }
+    void load_state(const StateFile& f, const std::string& p) override {
+        best_ = f.scalar(p + "best");
+        wait_ = static_cast<int64_t>(f.scalar(p + "wait"));
+        cooldown_counter_ = static_cast<int64_t>(f.scalar(p + "cooldown_counter"));
+    }
+
   private:
     std::string monitor_;
     bool min_;
@@ -172,6 +200,15 @@ class CSVLogger : public Callback {
         }
         text_ += row + "\n";
         write_file_atomically(path_, text_);
+    }
+
+    void save_state(StateFile& f, const std::string& p) const override {
+        f.put_text(p + "text", text_);
+        f.put_text(p + "header", header_);
+    }
+    void load_state(const StateFile& f, const std::string& p) override {
+        text_ = f.text(p + "text");
+        header_ = f.text(p + "header");
     }
 
   private:
@@ -239,6 +276,9 @@ class ModelCheckpoint : public Callback {
             std::fprintf(st.out, "Epoch %lld: %s did not improve from %.5f\n", static_cast<long long>(epoch + 1), monitor_.c_str(), best_);
         }
     }
+
+    void save_state(StateFile& f, const std::string& p) const override { f.put(p + "best", best_); }
+    void load_state(const StateFile& f, const std::string& p) override { best_ = f.scalar(p + "best"); }
 
   private:
     std::string path_, monitor_;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "io/StateFile.h"
 #include "net/Op.h"
 #include "train/Optimizer.h"
 #include "train/Progress.h"
@@ -52,6 +53,9 @@ class Callback {
     virtual void on_train_end(TrainState&) {}
     // True when the learning rate may change during training (the progress line then shows it).
     virtual bool schedules_lr() const { return false; }
+    // The counters a resumed run needs (after on_train_begin, load_state restores them).
+    virtual void save_state(StateFile&, const std::string& prefix) const { (void)prefix; }
+    virtual void load_state(const StateFile&, const std::string& prefix) { (void)prefix; }
 };
 
 std::unique_ptr<Callback> make_callback(const CallbackArgs& args);

@@ -1,10 +1,13 @@
 #include "train/Trainer.h"
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <cmath>
 #include <cstring>
 
 #include "Error.h"
+#include "io/StateFile.h"
 #include "train/Random.h"
 
 namespace cnnc::rt {
@@ -43,6 +46,60 @@ double Trainer::regularization() const {
     return r;
 }
 
+void Trainer::save_state(int64_t epochs_done, const History& h, const std::vector<Param*>& params) const {
+    StateFile f;
+    f.put("epochs_done", static_cast<double>(epochs_done));
+    f.put("step", static_cast<double>(step_));
+    f.put("learning_rate", opt_.learning_rate);
+    f.put("iterations", static_cast<double>(opt_.iterations));
+    for (const Param* p : params) f.put("param/" + p->name, p->value);
+    f.put("slots", static_cast<double>(opt_.slots.size()));
+    for (size_t i = 0; i < opt_.slots.size(); ++i)
+        for (size_t k = 0; k < opt_.slots[i].size(); ++k) f.put("slot/" + std::to_string(i) + "/" + std::to_string(k), opt_.slots[i][k]);
+    f.put("history", static_cast<double>(h.epochs().size()));
+    for (size_t e = 0; e < h.epochs().size(); ++e) {
+        std::string names;
+        for (size_t k = 0; k < h.epochs()[e].second.size(); ++k) names += (k ? "," : "") + h.epochs()[e].second[k].first;
+        f.put_text("history/" + std::to_string(e) + "/names", names);
+        // Metrics as doubles, one scalar each: the resumed history must equal the original bit for bit.
+        for (size_t k = 0; k < h.epochs()[e].second.size(); ++k)
+            f.put("history/" + std::to_string(e) + "/" + std::to_string(k), h.epochs()[e].second[k].second);
+    }
+    for (size_t c = 0; c < cfg_.callbacks.size(); ++c) cfg_.callbacks[c]->save_state(f, "callback/" + std::to_string(c) + "/");
+    f.save(cfg_.state_path);
+}
+
+int64_t Trainer::load_state(History& h, const std::vector<Param*>& params) {
+    StateFile f = StateFile::load(cfg_.state_path);
+    for (Param* p : params) {
+        const Tensor& t = f.tensor("param/" + p->name);
+        if (t.shape() != p->value.shape()) throw UserError(cfg_.state_path + ": the saved " + p->name + " has another shape: a different model?");
+        p->value = t;
+    }
+    step_ = static_cast<int64_t>(f.scalar("step"));
+    opt_.learning_rate = f.scalar("learning_rate");
+    opt_.iterations = static_cast<int64_t>(f.scalar("iterations"));
+    opt_.slots.assign(static_cast<size_t>(f.scalar("slots")), {});
+    for (size_t i = 0; i < opt_.slots.size(); ++i)
+        for (size_t k = 0; f.has("slot/" + std::to_string(i) + "/" + std::to_string(k)); ++k)
+            opt_.slots[i].push_back(f.tensor("slot/" + std::to_string(i) + "/" + std::to_string(k)));
+    for (int e = 0; e < static_cast<int>(f.scalar("history")); ++e) {
+        Metrics m;
+        std::string names = f.text("history/" + std::to_string(e) + "/names");
+        size_t k = 0, start = 0;
+        while (start <= names.size() && !names.empty()) {
+            size_t comma = names.find(',', start);
+            std::string n = names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            m.emplace_back(n, f.scalar("history/" + std::to_string(e) + "/" + std::to_string(k++)));
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+        h.add(e + 1 + static_cast<int>(cfg_.initial_epoch), m);
+    }
+    for (size_t c = 0; c < cfg_.callbacks.size(); ++c) cfg_.callbacks[c]->load_state(f, "callback/" + std::to_string(c) + "/");
+    return static_cast<int64_t>(f.scalar("epochs_done"));
+}
+
 History Trainer::fit(const Samples& train, const Samples* val) {
     History history;
     const int64_t n = train.size();
@@ -59,9 +116,22 @@ History Trainer::fit(const Samples& train, const Samples* val) {
         cb->on_train_begin(state);
         show_lr |= cb->schedules_lr();
     }
-    for (int64_t epoch = cfg_.initial_epoch; epoch < cfg_.epochs; ++epoch) {
+    int64_t first = cfg_.initial_epoch;
+    if (cfg_.resume) {
+        std::error_code ec;
+        if (std::filesystem::exists(cfg_.state_path, ec)) {
+            first = load_state(history, params);
+            std::fprintf(cfg_.out, "Resuming after epoch %lld (%s)\n", static_cast<long long>(first), cfg_.state_path.c_str());
+        } else {
+            std::fprintf(cfg_.out, "No saved state at %s: starting from the beginning\n", cfg_.state_path.c_str());
+        }
+    }
+    for (int64_t epoch = first; epoch < cfg_.epochs; ++epoch) {
         std::fprintf(cfg_.out, "Epoch %lld/%lld\n", static_cast<long long>(epoch + 1), static_cast<long long>(cfg_.epochs));
-        if (cfg_.shuffle) {  // Fisher-Yates with the run's seed: the same order on every machine
+        if (cfg_.shuffle) {
+            // Fisher-Yates with the run's seed, from the identity each epoch: the order depends only
+            // on (seed, epoch), the same on every machine and after a resume.
+            for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
             Rng rng(derive_seed(cfg_.seed, 7, static_cast<uint64_t>(epoch)));
             for (int64_t i = n - 1; i > 0; --i) std::swap(order[static_cast<size_t>(i)], order[rng.below(static_cast<uint64_t>(i + 1))]);
         }
@@ -102,9 +172,14 @@ History Trainer::fit(const Samples& train, const Samples* val) {
         bar.finish(now() - t0, row);
         history.add(static_cast<int>(epoch + 1), row);
         for (auto& cb : cfg_.callbacks) cb->on_epoch_end(epoch, row, state);
-        if (state.stop || (on_epoch_end && !on_epoch_end(epoch + 1, row))) break;
+        bool stop = state.stop || (on_epoch_end && !on_epoch_end(epoch + 1, row));
+        if (!cfg_.state_path.empty() && !stop && epoch + 1 < cfg_.epochs) save_state(epoch + 1, history, params);
+        if (epoch + 1 == cfg_.interrupt_after && !stop)
+            throw UserError("interrupted after epoch " + std::to_string(epoch + 1) + " (CNNC_INTERRUPT_AFTER_EPOCH); continue with --resume");
+        if (stop) break;
     }
     for (auto& cb : cfg_.callbacks) cb->on_train_end(state);
+    if (!cfg_.state_path.empty()) std::remove(cfg_.state_path.c_str());  // finished: nothing to resume
     return history;
 }
 

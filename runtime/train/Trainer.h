@@ -33,6 +33,11 @@ struct FitConfig {
     bool interactive = false;  // redraw the progress line in place (a terminal)
     std::FILE* out = stdout;
     std::vector<std::shared_ptr<Callback>> callbacks;
+    // Resume support: the state is saved here after every epoch (and removed when training
+    // completes); with `resume`, a saved state is loaded and training continues after its epoch.
+    std::string state_path;
+    bool resume = false;
+    int64_t interrupt_after = -1;  // test hook: stop with an error after this epoch (1-based)
 };
 
 struct EvalResult {
@@ -51,6 +56,8 @@ class Trainer {
 
   private:
     void gather(const Samples& s, const std::vector<int64_t>& order, int64_t begin, int64_t n);
+    void save_state(int64_t epochs_done, const History& h, const std::vector<Param*>& params) const;
+    int64_t load_state(History& h, const std::vector<Param*>& params);
     double regularization() const;
     Network& net_;
     Optimizer& opt_;

@@ -42,13 +42,15 @@ inline std::vector<std::string> errors(const Compilation& c) {
     return out;
 }
 
-// Runs the cnnc binary with `args` (in `dir` when given) and captures stdout and stderr together.
+// Runs the cnnc binary with `args` (in `dir`, with `env` assignments, when given) and captures stdout
+// and stderr together.
 struct CommandResult {
     int status;
     std::string output;
 };
-inline CommandResult run_cnnc(const std::string& args, const std::string& dir = "") {
-    std::string cmd = (dir.empty() ? "" : "cd '" + dir + "' && ") + std::string(CNNC_BINARY) + " " + args + " 2>&1";
+inline CommandResult run_cnnc(const std::string& args, const std::string& dir = "", const std::string& env = "") {
+    std::string cmd = (dir.empty() ? "" : "cd '" + dir + "' && ") + (env.empty() ? "" : env + " ") + std::string(CNNC_BINARY) + " " +
+                      args + " 2>&1";
     FILE* f = popen(cmd.c_str(), "r");
     REQUIRE(f);
     std::string out;

@@ -230,3 +230,45 @@ evaluate head on feats.test
     CHECK_THAT(r.output, Catch::Contains("Training head on feats.train: 96 samples"));
     CHECK_THAT(r.output, Catch::Contains("head on feats.test: loss: "));
 }
+
+TEST_CASE("an interrupted run resumed with --resume ends exactly like an uninterrupted one", "[run][resume]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_bars(d / "train-images", d / "train-labels", 96, 1);
+    write_bars(d / "test-images", d / "test-labels", 32, 2);
+    std::string model = kModel;
+    model.replace(model.find("    Flatten()\n"), 14, "    Flatten()\n    Dropout(0.3)\n");
+    model.replace(model.find("    validation = bars.test\n"), 26,
+                  "    validation = bars.test\n"
+                  "    callbacks = [ReduceLROnPlateau(monitor = val_loss, factor = 0.5, patience = 1, min_delta = 0.05),\n"
+                  "                 EarlyStopping(monitor = val_loss, patience = 10, restore_best_weights = true),\n"
+                  "                 CSVLogger(\"log.csv\")]\n");
+    model.replace(model.find("epochs = 4"), 10, "epochs = 5");
+    std::ofstream(d / "bars.cnn") << model;
+    auto read = [&](const char* name) {
+        std::ifstream in(d / name);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    };
+    Run whole = run_in(d, "run bars.cnn --seed 9");
+    REQUIRE(whole.status == 0);
+    CHECK_FALSE(fs::exists(d / "bar_net.state"));  // removed when training completes
+    std::string history = read("bar_net_history.csv"), log = read("log.csv");
+    std::string eval = whole.output.substr(whole.output.rfind("bar_net on bars.test"));
+
+    // The same run, stopped after epoch 2 (as if killed), then resumed.
+    Run interrupted = run_cnnc("run bars.cnn --seed 9", d.string(), "CNNC_INTERRUPT_AFTER_EPOCH=2");
+    INFO(interrupted.output);
+    REQUIRE(interrupted.status == 1);
+    CHECK_THAT(interrupted.output, Catch::Contains("interrupted after epoch 2"));
+    REQUIRE(fs::exists(d / "bar_net.state"));
+    Run resumed = run_in(d, "run bars.cnn --seed 9 --resume");
+    INFO(resumed.output);
+    REQUIRE(resumed.status == 0);
+    CHECK_THAT(resumed.output, Catch::Contains("Resuming after epoch 2"));
+    CHECK_THAT(resumed.output, !Catch::Contains("Epoch 2/5"));
+    CHECK(read("bar_net_history.csv") == history);
+    CHECK(read("log.csv") == log);
+    CHECK(resumed.output.substr(resumed.output.rfind("bar_net on bars.test")) == eval);
+}

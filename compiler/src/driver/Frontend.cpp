@@ -25,14 +25,23 @@ std::vector<std::string> default_import_dirs() {
     return dirs;
 }
 
-// ANTLR's input stream throws on malformed UTF-8; find it first and say where.
+// ANTLR's input stream throws on malformed UTF-8; find it first and say where. Strict (RFC 3629):
+// no overlong forms, no surrogates, nothing above U+10FFFF — the fuzzer found 0xF6 getting through
+// a laxer check.
 static std::string utf8_problem(const std::string& s, int& line, int& col) {
     line = 1, col = 1;
     for (size_t i = 0; i < s.size();) {
         auto c = static_cast<unsigned char>(s[i]);
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
         if (n == 0 || i + n > s.size()) return "the file is not UTF-8 text";
-        for (size_t k = 1; k < n; ++k)
+        auto b1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0x80;
+        unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+        if (n > 1 && (b1 < lo || b1 > hi)) return "the file is not UTF-8 text";
+        for (size_t k = 2; k < n; ++k)
             if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return "the file is not UTF-8 text";
         if (c == '\n') line++, col = 1;
         else col++;

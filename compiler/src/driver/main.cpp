@@ -119,7 +119,8 @@ int main(int argc, char** argv) {
     run->add_option("--threads", threads, "worker threads (default: all cores)")->check(CLI::Range(1, 1024));
     auto* seed_opt = run->add_option("--seed", seed, "seed for initialization, shuffling and dropout");
     auto* epochs_opt = run->add_option("--epochs", epochs, "override every train statement's epochs")->check(CLI::Range(1, 1000000));
-    run->add_option("--output-dir", ro.output_dir, "where history CSVs go (default: .)");
+    run->add_option("--output-dir", ro.output_dir, "where history CSVs, plots and the training state go (default: .)");
+    run->add_flag("--resume", ro.resume, "continue an interrupted training run from its saved state");
 
     std::string layer_name;
     auto* layers = app.add_subcommand("layers", "list the layers the language knows, or one layer's arguments");

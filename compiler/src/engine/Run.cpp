@@ -224,6 +224,9 @@ class Runner {
         fmt::print("Training {} on {}.{}: {} samples, batch {}, {} epochs (kernels compiled in {:.1f} s)\n", m.name, t.data.dataset,
                    t.data.member, train.size(), t.batch_size, cfg.epochs, compile_s);
         std::fflush(stdout);
+        cfg.state_path = (fs::path(o_.output_dir) / (m.name + ".state")).string();
+        cfg.resume = o_.resume;
+        if (const char* s = std::getenv("CNNC_INTERRUPT_AFTER_EPOCH")) cfg.interrupt_after = std::atoll(s);
         rt::Trainer trainer(net, *opt, cfg);
         rt::History h = trainer.fit(train, val);
         std::string path = (fs::path(o_.output_dir) / (m.name + "_history.csv")).string();

@@ -13,6 +13,7 @@ struct RunOptions {
     std::optional<int64_t> epochs;    // --epochs
     std::string output_dir = ".";     // history CSVs
     bool interactive = false;         // progress lines redrawn in place
+    bool resume = false;              // --resume: continue interrupted training from its saved state
 };
 
 // Returns the process exit code (0, or 1 after printing a user error).

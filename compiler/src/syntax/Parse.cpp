@@ -348,7 +348,13 @@ static bool nesting_ok(const SourceFile& src, int file_id, Diagnostics& diags) {
 ast::File parse_file(int file_id, Diagnostics& diags) {
     const SourceFile& src = diags.sources().file(file_id);
     if (!nesting_ok(src, file_id, diags)) return ast::File{file_id, {}};
-    antlr4::ANTLRInputStream input(src.text);
+    antlr4::ANTLRInputStream input;
+    try {
+        input.load(src.text);
+    } catch (const std::exception&) {  // the loader's UTF-8 check should have caught it first
+        diags.error(SrcLoc{file_id, 1, 1, 1}, "the file is not UTF-8 text");
+        return ast::File{file_id, {}};
+    }
     cnnc_gen::CnnLexer lexer(&input);
     ErrorListener listener(diags, file_id);
     lexer.removeErrorListeners();

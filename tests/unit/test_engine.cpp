@@ -233,3 +233,38 @@ TEST_CASE("losses: Keras' values and fused gradients", "[engine][losses]") {
     CHECK(rt::compute_loss({"sparse_categorical_crossentropy", false, 0}, p.view(), idx.view(), nullptr, false) ==
           Approx(-std::log(0.7)).epsilon(1e-6));
 }
+
+TEST_CASE("a frozen layer's weights do not change in training; its successors' do", "[engine][frozen]") {
+    Built b = build(R"(model m {
+        input(6, 6, 1)
+        Conv2D(4, 3, activation = relu, trainable = false)
+        Flatten()
+        Dense(3, activation = softmax)
+    })", 4);
+    b.net->prepare(8, true);
+    rt::Rng rng(2);
+    rt::Tensor x({8, 6, 6, 1}), y({8, 3});
+    fill_uniform(x.data(), x.size(), rng, -1, 1);
+    y.fill(0);
+    for (int i = 0; i < 8; ++i) y[i * 3 + i % 3] = 1;
+    std::vector<rt::Tensor> before;
+    for (rt::Param* p : b.net->params()) before.push_back(p->value);
+    rt::Optimizer opt({"adam", {{"learning_rate", 0.1}}});
+    rt::LossSpec loss{"categorical_crossentropy", false, 0};
+    for (int step = 0; step < 5; ++step) {
+        rt::StepInfo s{true, 1, step};
+        rt::View out = b.net->forward(x.view(), s);
+        rt::Tensor g(out.shape);
+        rt::compute_loss(loss, out, y.view(), g.data(), true);
+        b.net->backward(g.view(), true, s);
+        opt.step(b.net->params());
+    }
+    auto params = b.net->params();
+    for (size_t i = 0; i < params.size(); ++i) {
+        bool same = true;
+        for (int64_t k = 0; k < params[i]->value.size(); ++k) same &= params[i]->value[k] == before[i][k];
+        INFO(params[i]->name);
+        CHECK(same == !params[i]->trainable);
+    }
+    CHECK_FALSE(params[0]->trainable);
+}

@@ -103,6 +103,7 @@ const std::vector<ParamSpec>& train_fields() {
         optional("shuffle", ArgType::Bool, B(true)),
         optional("seed", ArgType::Int, none()),
         optional("initial_epoch", ArgType::Int, I(0)).min(0),
+        optional("unfreeze", ArgType::Any, none()).about("layers of frozen blocks to train in this statement (fine-tuning)"),
     };
     return list;
 }

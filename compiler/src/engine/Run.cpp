@@ -200,6 +200,14 @@ class Runner {
         const rt::Samples* val = t.has_validation ? &samples(t.validation, *t.loss) : nullptr;
         check_input(m, train, t.data);
         double compiled_before = cache_.compile_seconds();
+        if (!t.unfreeze.empty()) {  // fine-tuning: these layers train in this statement
+            rt::Network& built = network(m, seed, t.batch_size, false);
+            for (rt::Param* p : built.params()) {
+                std::string layer = p->name.substr(0, p->name.rfind('/'));
+                std::string leaf = layer.substr(layer.rfind('/') == std::string::npos ? 0 : layer.rfind('/') + 1);
+                if (std::find(t.unfreeze.begin(), t.unfreeze.end(), leaf) != t.unfreeze.end()) p->trainable = true;
+            }
+        }
         rt::Network& net = network(m, seed, t.batch_size, true);
         double compile_s = cache_.compile_seconds() - compiled_before;
         rt::OptimizerSpec os{t.optimizer.kind->name, {}};
@@ -229,11 +237,14 @@ class Runner {
         if (const char* s = std::getenv("CNNC_INTERRUPT_AFTER_EPOCH")) cfg.interrupt_after = std::atoll(s);
         rt::Trainer trainer(net, *opt, cfg);
         rt::History h = trainer.fit(train, val);
-        std::string path = (fs::path(o_.output_dir) / (m.name + "_history.csv")).string();
+        // A model trained by several statements (fine-tuning after training) gets one history each.
+        int run = ++trained_count_[m.name];
+        std::string stem = run == 1 ? m.name : fmt::format("{}_{}", m.name, run);
+        std::string path = (fs::path(o_.output_dir) / (stem + "_history.csv")).string();
         h.write_csv(path);
         fmt::print("History: {}\n", path);
         std::string why;
-        auto plots = rt::write_plots(h, (fs::path(o_.output_dir) / m.name).string(), m.name, &why);
+        auto plots = rt::write_plots(h, (fs::path(o_.output_dir) / stem).string(), m.name, &why);
         if (!plots.empty()) fmt::print("Plots: {}\n", fmt::join(plots, ", "));
         else if (!why.empty()) fmt::print("Plots: none ({})\n", why);
         trained_[m.name] = {t.loss, t.loss_args, t.metrics, seed};
@@ -307,6 +318,7 @@ class Runner {
     std::map<std::string, std::unique_ptr<rt::Network>> nets_;
     std::map<std::string, std::unique_ptr<rt::Optimizer>> optimizers_;
     std::map<std::string, Trained> trained_;
+    std::map<std::string, int> trained_count_;
 };
 
 }  // namespace

@@ -3,6 +3,8 @@
 // fits the input, every monitored metric is one the run reports).
 #include <fmt/format.h>
 
+#include <functional>
+
 #include "sema/Checker.h"
 
 namespace cnnc {
@@ -294,6 +296,31 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
         }
     }
     check_data_shape(*m, *data);
+
+    // unfreeze = [block5_conv1, ...]: Keras' fine-tuning (set trainable on the top of a base).
+    const Value& uf = fields->get("unfreeze");
+    if (uf.kind != Value::Kind::None) {
+        std::vector<std::string> names;
+        std::function<void(const std::vector<LayerNode>&)> collect = [&](const std::vector<LayerNode>& ls) {
+            for (const auto& l : ls) {
+                if (l.is_group()) collect(l.children);
+                else names.push_back(l.name);
+            }
+        };
+        collect(m->layers);
+        std::vector<Value> items = uf.kind == Value::Kind::List || uf.kind == Value::Kind::Tuple ? uf.items : std::vector<Value>{uf};
+        for (const auto& x : items) {
+            if (!x.is_name()) {
+                diags_.error(x.loc, "unfreeze lists layer names, got {} {}", kind_name(x.kind), x);
+                ok = false;
+            } else if (std::find(names.begin(), names.end(), x.s) == names.end()) {
+                diags_.error(x.loc, "model '{}' has no layer '{}' to unfreeze{}", m->name, x.s, suggestion_suffix(x.s, names));
+                ok = false;
+            } else {
+                t.unfreeze.push_back(x.s);
+            }
+        }
+    }
 
     t.epochs = fields->integer("epochs");
     if (!fields->is_none("batch_size")) t.batch_size = fields->integer("batch_size");

@@ -94,6 +94,7 @@ struct TrainSpec {
     int64_t epochs = 1;
     int64_t batch_size = 32;
     std::vector<CallbackSpec> callbacks;
+    std::vector<std::string> unfreeze;  // layer names made trainable for this statement (fine-tuning)
     BoundArgs fields;
     SrcLoc loc;
     // What the progress line and history will report: loss, metrics, then val_ versions.

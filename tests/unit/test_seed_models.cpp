@@ -1,0 +1,132 @@
+// Every seed model file in models/ runs end to end — `cnnc run` with its own dataset, callbacks
+// and evaluation — on data the test writes in the layout the file expects (IDX files, folders of
+// JPEGs, a Keras-layout VGG16 weights file written by h5py). One epoch each: this checks that the
+// whole workflow executes; learning itself is checked on smaller models elsewhere.
+#include <stb/stb_image_write.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "EngineHelpers.h"
+#include "TempDir.h"
+
+using namespace cnnc;
+using namespace cnnc::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+void be32(std::ofstream& o, uint32_t v) {
+    unsigned char b[4] = {static_cast<unsigned char>(v >> 24), static_cast<unsigned char>(v >> 16), static_cast<unsigned char>(v >> 8),
+                          static_cast<unsigned char>(v)};
+    o.write(reinterpret_cast<char*>(b), 4);
+}
+
+// 28x28 "digits": class k lights a 6x6 square at a class-dependent place, on noise.
+void write_digits(const fs::path& images, const fs::path& labels, int n, uint64_t seed) {
+    rt::Rng rng(seed);
+    std::ofstream im(images, std::ios::binary), lb(labels, std::ios::binary);
+    be32(im, 0x803), be32(im, static_cast<uint32_t>(n)), be32(im, 28), be32(im, 28);
+    be32(lb, 0x801), be32(lb, static_cast<uint32_t>(n));
+    for (int i = 0; i < n; ++i) {
+        int k = i % 10, ox = 2 + (k % 5) * 5, oy = 4 + (k / 5) * 12;
+        for (int y = 0; y < 28; ++y)
+            for (int x = 0; x < 28; ++x) {
+                bool on = x >= ox && x < ox + 6 && y >= oy && y < oy + 6;
+                unsigned char p = static_cast<unsigned char>(on ? 255 : rng.below(30));
+                im.write(reinterpret_cast<char*>(&p), 1);
+            }
+        unsigned char l = static_cast<unsigned char>(k);
+        lb.write(reinterpret_cast<char*>(&l), 1);
+    }
+}
+
+void write_pets(const fs::path& root, int per_class, uint64_t seed) {
+    rt::Rng rng(seed);
+    for (const char* split : {"train", "validation", "test"})
+        for (int cls = 0; cls < 2; ++cls) {
+            fs::path dir = root / split / (cls ? "dogs" : "cats");
+            fs::create_directories(dir);
+            for (int i = 0; i < per_class; ++i) {
+                std::vector<unsigned char> px(64 * 64 * 3);
+                for (size_t p = 0; p < px.size(); ++p) px[p] = static_cast<unsigned char>(rng.below(256) / (cls ? 1 : 2));
+                stbi_write_jpg((dir / (std::to_string(i) + ".jpg")).string().c_str(), 64, 64, 3, px.data(), 85);
+            }
+        }
+}
+
+void copy_model(const std::string& name, const fs::path& dir) {
+    fs::copy_file(root() + "/models/" + name, dir / name);
+}
+
+void check_runs(const CommandResult& r, const std::string& evaluated) {
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("Epoch 1/1"));
+    CHECK_THAT(r.output, Catch::Contains(evaluated + ": loss: "));
+}
+
+}  // namespace
+
+TEST_CASE("models/mnist.cnn runs end to end", "[seed][models]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    fs::create_directories(d / "data" / "mnist");
+    write_digits(d / "data/mnist/train-images-idx3-ubyte", d / "data/mnist/train-labels-idx1-ubyte", 320, 1);
+    write_digits(d / "data/mnist/t10k-images-idx3-ubyte", d / "data/mnist/t10k-labels-idx1-ubyte", 100, 2);
+    copy_model("mnist.cnn", d);
+    check_runs(run_cnnc("run mnist.cnn --epochs 1", d.string()), "mnist_cnn on mnist.test");
+}
+
+TEST_CASE("the cats-vs-dogs model files run end to end (plain, augmented, dropout + L1/L2)", "[seed][models][images]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_pets(d / "data" / "cats_and_dogs_small", 8, 3);
+    for (const char* f : {"cats_vs_dogs.cnn", "cats_vs_dogs_augmented.cnn", "cats_vs_dogs_dropout.cnn"}) {
+        DYNAMIC_SECTION(f) {
+            copy_model(f, d);
+            auto r = run_cnnc(std::string("run ") + f + " --epochs 1", d.string());
+            std::string model = std::string(f) == "cats_vs_dogs.cnn" ? "small_convnet" : std::string(f) == "cats_vs_dogs_augmented.cnn" ? "augmented_convnet" : "regularized_convnet";
+            check_runs(r, model + " on cats_vs_dogs.test");
+            // ModelCheckpoint(save_best_only) wrote the best weights.
+            bool saved = false;
+            for (const auto& e : fs::directory_iterator(d)) saved |= e.path().string().find(".weights.h5") != std::string::npos;
+            CHECK(saved);
+        }
+    }
+}
+
+TEST_CASE("models/cats_vs_dogs_vgg16.cnn: pretrained VGG16 weights, feature extraction and the frozen base", "[seed][models][weights]") {
+    if (std::system("/usr/bin/python3 -c 'import h5py' > /dev/null 2>&1") != 0) {
+        WARN("python3-h5py is not installed (scripts/install-deps installs it): skipped");
+        return;
+    }
+    TempDir dir;
+    fs::path d(dir.path());
+    write_pets(d / "data" / "cats_and_dogs_small", 4, 5);
+    fs::create_directories(d / "weights");
+    // Keras' published vgg16 notop file has this layout (random values here, small ones).
+    std::ofstream(d / "vgg.py") << R"(
+import h5py, numpy as np, sys
+convs = [(1,1,3,64),(1,2,64,64),(2,1,64,128),(2,2,128,128),(3,1,128,256),(3,2,256,256),(3,3,256,256),
+         (4,1,256,512),(4,2,512,512),(4,3,512,512),(5,1,512,512),(5,2,512,512),(5,3,512,512)]
+rng = np.random.default_rng(0)
+with h5py.File(sys.argv[1], "w") as f:
+    names = []
+    for b, i, cin, cout in convs:
+        n = "block%d_conv%d" % (b, i)
+        names.append(n.encode())
+        g = f.create_group(n)
+        g.attrs["weight_names"] = np.array([(n + "/kernel:0").encode(), (n + "/bias:0").encode()])
+        g.create_dataset(n + "/kernel:0", data=rng.normal(0, (2.0 / (9 * cin)) ** 0.5, (3, 3, cin, cout)).astype(np.float32))
+        g.create_dataset(n + "/bias:0", data=np.zeros(cout, np.float32))
+    f.attrs["layer_names"] = np.array(names)
+)";
+    REQUIRE(std::system(("/usr/bin/python3 " + (d / "vgg.py").string() + " " + (d / "weights" / "vgg16_notop.h5").string()).c_str()) == 0);
+    copy_model("cats_vs_dogs_vgg16.cnn", d);
+    auto r = run_cnnc("run cats_vs_dogs_vgg16.cnn --epochs 1", d.string());
+    check_runs(r, "vgg_transfer on cats_vs_dogs.test");
+    CHECK_THAT(r.output, Catch::Contains("Extracting features of cats_vs_dogs.train with vgg16_features: 8 samples"));
+    CHECK_THAT(r.output, Catch::Contains("Training feature_classifier on vgg_features.train"));
+    CHECK(fs::exists(d / "vgg_transfer_2_history.csv"));  // (c) fine-tuning ran after (b)
+}

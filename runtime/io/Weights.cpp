@@ -96,8 +96,31 @@ WeightsFile read_weights(const std::string& path) {
         mw = std::make_unique<Handle>(H5Gopen2(file.id, "model_weights", H5P_DEFAULT), H5Gclose);
         root = mw->id;
     }
-    if (!read_strings(root, "layer_names", out.layer_order))
-        throw UserError(path + ": not in Keras' HDF5 weights layout (no 'layer_names' attribute)");
+    if (!read_strings(root, "layer_names", out.layer_order)) {
+        if (H5Lexists(root, "layers", H5P_DEFAULT) <= 0 && H5Lexists(root, "vars", H5P_DEFAULT) <= 0)
+            throw UserError(path + ": not in a Keras HDF5 weights layout (no 'layer_names' attribute, no 'layers' group)");
+        // Keras 3: walk every dataset.
+        out.keras3 = true;
+        struct Walk {
+            WeightsFile* out;
+            std::string file;
+            static herr_t visit(hid_t loc, const char* name, const H5O_info_t* info, void* data) {
+                auto* w = static_cast<Walk*>(data);
+                if (info->type != H5O_TYPE_DATASET) return 0;
+                Handle d(H5Dopen2(loc, name, H5P_DEFAULT), H5Dclose);
+                Handle space(H5Dget_space(d.id), H5Sclose);
+                int rank = H5Sget_simple_extent_ndims(space.id);
+                std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
+                H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+                Tensor t(Dims(dims.begin(), dims.end()));
+                if (H5Dread(d.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) < 0) return -1;
+                w->out->by_path[name] = std::move(t);
+                return 0;
+            }
+        } walk{&out, path};
+        if (H5Ovisit(root, H5_INDEX_NAME, H5_ITER_NATIVE, &Walk::visit, &walk) < 0) throw UserError(path + ": cannot read the weights");
+        return out;
+    }
     for (const auto& layer : out.layer_order) {
         Handle g(H5Gopen2(root, layer.c_str(), H5P_DEFAULT), H5Gclose);
         if (g.id < 0) throw UserError(path + ": layer '" + layer + "' is listed but has no group");
@@ -121,7 +144,21 @@ WeightsFile read_weights(const std::string& path) {
     return out;
 }
 
+static void save_keras3(hid_t file, const std::string& path, const std::vector<Param*>& params) {
+    Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    H5Pset_create_intermediate_group(lcpl.id, 1);
+    for (const Param* p : params) {
+        if (p->keras3_path.empty()) throw UserError(path + ": internal: " + p->name + " has no Keras 3 path");
+        std::vector<hsize_t> dims(p->value.shape().begin(), p->value.shape().end());
+        Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+        Handle d(H5Dcreate2(file, p->keras3_path.c_str(), H5T_IEEE_F32LE, space.id, lcpl.id, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+        if (d.id < 0 || H5Dwrite(d.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->value.data()) < 0)
+            throw UserError(path + ": cannot write weight '" + p->keras3_path + "'");
+    }
+}
+
 void save_weights(const std::string& path, const std::vector<Param*>& params) {
+    const bool keras3 = path.size() >= 11 && path.compare(path.size() - 11, 11, ".weights.h5") == 0;
     // Group by top-level layer, keeping the model's order.
     std::vector<std::string> order;
     std::map<std::string, std::vector<std::pair<std::string, const Param*>>> groups;
@@ -142,9 +179,19 @@ void save_weights(const std::string& path, const std::vector<Param*>& params) {
         Quiet quiet;
         Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
         if (file.id < 0) throw UserError(path + ": cannot write the weights file");
-        write_strings(file.id, "layer_names", order);
-        write_strings(file.id, "backend", {"cnnc"});
-        write_strings(file.id, "keras_version", {"2.15.0"});
+        if (keras3) {
+            try {
+                save_keras3(file.id, path, params);
+            } catch (...) {
+                std::remove(tmp.c_str());
+                throw;
+            }
+            order.clear();
+        } else {
+            write_strings(file.id, "layer_names", order);
+            write_strings(file.id, "backend", {"cnnc"});
+            write_strings(file.id, "keras_version", {"2.15.0"});
+        }
         for (const auto& layer : order) {
             Handle g(H5Gcreate2(file.id, layer.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
             std::vector<std::string> names;

@@ -18,14 +18,18 @@ struct LayerArrays {
 };
 
 struct WeightsFile {
+    bool keras3 = false;  // Keras 3's `.weights.h5` layout: arrays by path ("layers/dense/vars/0")
     std::vector<std::string> layer_order;
     std::map<std::string, LayerArrays> layers;
+    std::map<std::string, Tensor> by_path;  // keras3: every dataset under its full path
 };
 
 // Every error names the file (missing, not HDF5, not in Keras' layout).
 WeightsFile read_weights(const std::string& path);
 
-// Saves params named "<layer path>/<weight>" (as the engine names them). Each top-level layer
+// Saves params named "<layer path>/<weight>" (as the engine names them). A path ending in
+// `.weights.h5` gets Keras 3's layout (each param at its keras3_path, as keras.Model.save_weights
+// writes it); any other, Keras 2's (layer_names / weight_names), which Keras reads from `.h5`. Each top-level layer
 // (the first component of the path) is one Keras layer group; a block's inner weights are named by
 // their leaf layer inside it ("vgg16" holds "block1_conv1/kernel:0"), as in a nested Keras model.
 void save_weights(const std::string& path, const std::vector<Param*>& params);

@@ -14,7 +14,10 @@ namespace cnnc::rt {
 // A trainable variable with its gradient (overwritten by each backward pass) and the L1/L2
 // penalties of its regularizer.
 struct Param {
-    std::string name;  // Keras path: "conv2d/kernel"
+    std::string name;  // the layer path and the weight: "vgg16/block1/block1_conv1/kernel"
+    // Where Keras 3's `.weights.h5` keeps it: "layers/conv2d_1/vars/0" (layers named by class,
+    // numbered per container, as keras.saving does; a block is a nested "sequential").
+    std::string keras3_path;
     Tensor value, grad;
     std::string initializer;
     bool trainable = true;

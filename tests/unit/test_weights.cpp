@@ -70,7 +70,7 @@ TEST_CASE("weights files: save and read back, atomically; errors name file, laye
     Built b = build("block two { Dense(3, name = \"h\") Dense(2, name = \"o\") } model m { input(4) Dense(4) two() }");
     rt::Rng rng(1);
     for (rt::Param* p : b.net->params()) fill_uniform(p->value.data(), p->value.size(), rng, -1, 1);
-    std::string path = (d / "out" / "w.weights.h5").string();
+    std::string path = (d / "out" / "w.h5").string();  // Keras 2 layout (layer_names)
     rt::save_weights(path, b.net->params());
     rt::save_weights(path, b.net->params());  // replaces the file in place
     size_t files = 0;
@@ -90,9 +90,39 @@ TEST_CASE("weights files: save and read back, atomically; errors name file, laye
         engine::load_weights_into(wrong.model().layers, "", "", *wrong.net, f, path);
         FAIL("no error");
     } catch (const rt::UserError& e) {
-        CHECK_THAT(e.what(), Catch::Contains("w.weights.h5: weight 'o/kernel:0' has shape (3, 2) in the file, but two/o/kernel is (3, 5)"));
+        CHECK_THAT(e.what(), Catch::Contains("w.h5: weight 'o/kernel:0' has shape (3, 2) in the file, but two/o/kernel is (3, 5)"));
     }
     CHECK_THROWS_WITH(rt::read_weights((d / "none.h5").string()), Catch::Contains("none.h5: no such weights file"));
     std::ofstream(d / "junk.h5") << "not hdf5";
     CHECK_THROWS_WITH(rt::read_weights((d / "junk.h5").string()), Catch::Contains("junk.h5: not an HDF5 file"));
+}
+
+TEST_CASE("a .weights.h5 path gets Keras 3's layout (layers/<class>_<n>/vars/<i>) and reads back", "[weights]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    const char* code = "block two { Dense(3, name = \"h\") Dense(2, name = \"o\") } model m { input(4) Dense(4) Dropout(0.1) Dense(4) two() }";
+    Built b = build(code);
+    rt::Rng rng(3);
+    for (rt::Param* p : b.net->params()) fill_uniform(p->value.data(), p->value.size(), rng, -1, 1);
+    std::string path = (d / "m.weights.h5").string();
+    rt::save_weights(path, b.net->params());
+    rt::WeightsFile f = rt::read_weights(path);
+    CHECK(f.keras3);
+    for (const char* k : {"layers/dense/vars/0", "layers/dense/vars/1", "layers/dense_1/vars/0", "layers/sequential/layers/dense/vars/0",
+                          "layers/sequential/layers/dense_1/vars/1"})
+        CHECK(f.by_path.count(k) == 1);
+    CHECK(f.by_path.at("layers/sequential/layers/dense_1/vars/0").shape() == rt::Dims{3, 2});
+    Built c = build(code, 77);
+    engine::load_weights_into(c.model().layers, "", "", *c.net, f, path);
+    for (size_t i = 0; i < b.net->params().size(); ++i)
+        for (int64_t k = 0; k < b.net->params()[i]->value.size(); ++k) REQUIRE(c.net->params()[i]->value[k] == b.net->params()[i]->value[k]);
+    if (have_h5py()) {  // the same paths as h5py (and so Keras) sees them
+        std::string cmd = "/usr/bin/python3 -c \"import h5py,sys; f=h5py.File(sys.argv[1]); print(f['layers/sequential/layers/dense/vars/0'].shape)\" " + path;
+        FILE* p = popen(cmd.c_str(), "r");
+        char buf[64] = {0};
+        REQUIRE(p);
+        CHECK(fgets(buf, sizeof buf, p) != nullptr);
+        pclose(p);
+        CHECK(std::string(buf) == "(4, 3)\n");
+    }
 }

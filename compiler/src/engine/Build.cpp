@@ -1,5 +1,7 @@
 #include "engine/Build.h"
 
+#include <map>
+
 #include "Error.h"
 #include "engine/Activation.h"
 #include "lower/Lowering.h"
@@ -8,11 +10,16 @@
 
 namespace cnnc::engine {
 
-static void add_layers(const std::vector<LayerNode>& layers, const std::string& prefix, KernelCache& cache, rt::Network& net) {
+static void add_layers(const std::vector<LayerNode>& layers, const std::string& prefix, const std::string& keras3, KernelCache& cache,
+                       rt::Network& net) {
+    std::map<std::string, int> used;  // keras.saving's per-container class counters
     for (const LayerNode& l : layers) {
         std::string path = prefix.empty() ? l.name : prefix + "/" + l.name;
+        std::string cls = l.is_group() ? "sequential" : snake_case(l.kind->name);
+        int k = used.count(cls) ? ++used[cls] : (used[cls] = 0);
+        std::string k3 = keras3 + "layers/" + (k ? cls + "_" + std::to_string(k) : cls);
         if (l.is_group()) {
-            add_layers(l.children, path, cache, net);
+            add_layers(l.children, path, k3 + "/", cache, net);
             continue;
         }
         if (!l.kind->activation_arg.empty() && !l.args.is_none(l.kind->activation_arg)) {
@@ -21,14 +28,16 @@ static void add_layers(const std::vector<LayerNode>& layers, const std::string& 
                 throw rt::UserError("layer '" + path + "': activation '" + act + "' is not supported by the engine yet");
         }
         LowerContext ctx{l, cache, path};
-        net.add(path, lowering_for(*l.kind)(ctx), l.out.dims);
+        auto op = lowering_for(*l.kind)(ctx);
+        for (size_t i = 0; i < op->params.size(); ++i) op->params[i].keras3_path = k3 + "/vars/" + std::to_string(i);
+        net.add(path, std::move(op), l.out.dims);
     }
 }
 
 std::unique_ptr<rt::Network> build_network(const Model& m, KernelCache& cache, uint64_t seed) {
     if (!m.shaped) throw rt::UserError("model '" + m.name + "' has shape errors");
     auto net = std::make_unique<rt::Network>(m.input.dims);
-    add_layers(m.layers, "", cache, *net);
+    add_layers(m.layers, "", "", cache, *net);
     // Each weight gets its own stream, so adding a layer does not change the others' values.
     uint64_t k = 0;
     for (rt::Param* p : net->params()) {

@@ -21,6 +21,17 @@ void load_weights_into(const std::vector<LayerNode>& layers, const std::string& 
         std::vector<rt::Param*> mine;
         for (rt::Param* p : net.params())
             if (p->name.rfind(path + "/", 0) == 0 && p->name.find('/', path.size() + 1) == std::string::npos) mine.push_back(p);
+        if (f.keras3) {  // each param at its Keras 3 path
+            for (rt::Param* p : mine) {
+                auto it = f.by_path.find(p->keras3_path);
+                if (it == f.by_path.end()) throw rt::UserError(file + ": no weight at '" + p->keras3_path + "' (for " + p->name + ")");
+                if (it->second.shape() != p->value.shape())
+                    throw rt::UserError(file + ": weight '" + p->keras3_path + "' has shape " + rt::dims_str(it->second.shape()) +
+                                        " in the file, but " + p->name + " is " + rt::dims_str(p->value.shape()));
+                p->value = it->second;
+            }
+            continue;
+        }
         if (f.layers.count(l.name)) {
             rt::assign_layer(file, f, l.name, mine);
             continue;

@@ -8,6 +8,7 @@
 
 #include "EngineHelpers.h"
 #include "TempDir.h"
+#include "TestData.h"
 
 using namespace cnnc;
 using namespace cnnc::test;
@@ -19,29 +20,17 @@ using Run = CommandResult;
 
 Run run_in(const fs::path& dir, const std::string& args) { return run_cnnc(args, dir.string()); }
 
-void put_be32(std::ofstream& o, uint32_t v) {
-    unsigned char b[4] = {static_cast<unsigned char>(v >> 24), static_cast<unsigned char>(v >> 16), static_cast<unsigned char>(v >> 8),
-                          static_cast<unsigned char>(v)};
-    o.write(reinterpret_cast<char*>(b), 4);
-}
-
 // Class 0: a bright vertical bar at a random column; class 1: a horizontal bar. 8x8 pixels.
 void write_bars(const fs::path& images, const fs::path& labels, int n, uint64_t seed) {
     rt::Rng rng(seed);
-    std::ofstream im(images, std::ios::binary), lb(labels, std::ios::binary);
-    put_be32(im, 0x803), put_be32(im, static_cast<uint32_t>(n)), put_be32(im, 8), put_be32(im, 8);
-    put_be32(lb, 0x801), put_be32(lb, static_cast<uint32_t>(n));
-    for (int i = 0; i < n; ++i) {
-        int cls = i % 2, at = static_cast<int>(rng.below(8));
-        for (int y = 0; y < 8; ++y)
-            for (int x = 0; x < 8; ++x) {
-                bool on = cls == 0 ? x == at : y == at;
-                unsigned char p = static_cast<unsigned char>(on ? 200 + rng.below(55) : rng.below(40));
-                im.write(reinterpret_cast<char*>(&p), 1);
-            }
-        unsigned char l = static_cast<unsigned char>(cls);
-        lb.write(reinterpret_cast<char*>(&l), 1);
-    }
+    int at = 0;
+    write_idx(images, labels, n, 8, 8,
+              [&](int i, int y, int x) {
+                  if (y == 0 && x == 0) at = static_cast<int>(rng.below(8));
+                  bool on = i % 2 == 0 ? x == at : y == at;
+                  return static_cast<unsigned char>(on ? 200 + rng.below(55) : rng.below(40));
+              },
+              [](int i) { return i % 2; });
 }
 
 const char* kModel = R"(
@@ -96,10 +85,7 @@ TEST_CASE("cnnc run trains and evaluates from IDX files, writes the history, and
         CHECK(fs::file_size(fs::path(dir.path()) / "bar_net_loss.svg") > 1000);
     }
     // The task is learnable: the evaluation line reports a high accuracy.
-    auto at = r.output.rfind("bar_net on bars.test: loss: ");
-    REQUIRE(at != std::string::npos);
-    double acc = std::stod(r.output.substr(r.output.find("accuracy: ", at) + 10));
-    CHECK(acc >= 0.9);
+    CHECK(metric_on_line(r.output, "bar_net on bars.test: ", "accuracy") >= 0.9);
     // Same seed, same numbers (the progress lines carry the losses to four decimals).
     Run again = run_in(fs::path(dir.path()), "run bars.cnn --seed 3");
     auto losses = [](const std::string& s) {

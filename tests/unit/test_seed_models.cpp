@@ -9,6 +9,7 @@
 
 #include "EngineHelpers.h"
 #include "TempDir.h"
+#include "TestData.h"
 
 using namespace cnnc;
 using namespace cnnc::test;
@@ -16,29 +17,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void be32(std::ofstream& o, uint32_t v) {
-    unsigned char b[4] = {static_cast<unsigned char>(v >> 24), static_cast<unsigned char>(v >> 16), static_cast<unsigned char>(v >> 8),
-                          static_cast<unsigned char>(v)};
-    o.write(reinterpret_cast<char*>(b), 4);
-}
-
 // 28x28 "digits": class k lights a 6x6 square at a class-dependent place, on noise.
 void write_digits(const fs::path& images, const fs::path& labels, int n, uint64_t seed) {
     rt::Rng rng(seed);
-    std::ofstream im(images, std::ios::binary), lb(labels, std::ios::binary);
-    be32(im, 0x803), be32(im, static_cast<uint32_t>(n)), be32(im, 28), be32(im, 28);
-    be32(lb, 0x801), be32(lb, static_cast<uint32_t>(n));
-    for (int i = 0; i < n; ++i) {
-        int k = i % 10, ox = 2 + (k % 5) * 5, oy = 4 + (k / 5) * 12;
-        for (int y = 0; y < 28; ++y)
-            for (int x = 0; x < 28; ++x) {
-                bool on = x >= ox && x < ox + 6 && y >= oy && y < oy + 6;
-                unsigned char p = static_cast<unsigned char>(on ? 255 : rng.below(30));
-                im.write(reinterpret_cast<char*>(&p), 1);
-            }
-        unsigned char l = static_cast<unsigned char>(k);
-        lb.write(reinterpret_cast<char*>(&l), 1);
-    }
+    write_idx(images, labels, n, 28, 28,
+              [&](int i, int y, int x) {
+                  int k = i % 10, ox = 2 + (k % 5) * 5, oy = 4 + (k / 5) * 12;
+                  bool on = x >= ox && x < ox + 6 && y >= oy && y < oy + 6;
+                  return static_cast<unsigned char>(on ? 255 : rng.below(30));
+              },
+              [](int i) { return i % 10; });
 }
 
 void write_pets(const fs::path& root, int per_class, uint64_t seed) {

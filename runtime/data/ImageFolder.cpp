@@ -44,7 +44,8 @@ void resize_image(const unsigned char* src, int sw, int sh, int c, float* dst, i
     }
 }
 
-LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* names) {
+LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* names,
+                              std::vector<std::string>* skipped) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) throw UserError(dir + ": no such directory");
     std::vector<std::string> classes;
@@ -74,12 +75,18 @@ LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& 
     // Decode in parallel: JPEG decoding, not the disk, is the cost.
     std::atomic<int64_t> next{0};
     std::vector<std::string> errors(static_cast<size_t>(std::max(1, o.threads)));
+    std::vector<char> bad(static_cast<size_t>(n), 0);
     auto work = [&](int t) {
         for (int64_t i; (i = next++) < n;) {
             int w, h, c;
             unsigned char* img = stbi_load(files[static_cast<size_t>(i)].first.c_str(), &w, &h, &c, o.channels);
             if (!img) {
-                errors[static_cast<size_t>(t)] = files[static_cast<size_t>(i)].first + ": cannot decode image (" + stbi_failure_reason() + ")";
+                if (o.skip_corrupt) {
+                    bad[static_cast<size_t>(i)] = 1;
+                    continue;
+                }
+                errors[static_cast<size_t>(t)] = files[static_cast<size_t>(i)].first + ": cannot decode image (" + stbi_failure_reason() +
+                                                 "); skip_corrupt = true leaves such files out";
                 next = n;
                 return;
             }
@@ -100,6 +107,24 @@ LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& 
     for (auto& th : pool) th.join();
     for (const auto& e : errors)
         if (!e.empty()) throw UserError(e);
+    int64_t kept = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        if (bad[static_cast<size_t>(i)]) {
+            if (skipped) skipped->push_back(files[static_cast<size_t>(i)].first);
+            continue;
+        }
+        if (kept != i) std::copy(out.x.data() + i * pixels, out.x.data() + (i + 1) * pixels, out.x.data() + kept * pixels);
+        out.labels[static_cast<size_t>(kept)] = out.labels[static_cast<size_t>(i)];
+        ++kept;
+    }
+    if (kept == 0) throw UserError(dir + ": none of its images decode");
+    if (kept < n) {
+        LabeledRows compact;
+        compact.x = Tensor({kept, o.height, o.width, o.channels});
+        std::copy(out.x.data(), out.x.data() + kept * pixels, compact.x.data());
+        compact.labels.assign(out.labels.begin(), out.labels.begin() + kept);
+        return compact;
+    }
     return out;
 }
 

@@ -13,12 +13,15 @@ struct ImageFolderOptions {
     int channels = 3;                 // grayscale 1, rgb 3, rgba 4
     bool nearest = false;             // interpolation = nearest; otherwise bilinear
     bool crop_to_aspect_ratio = false;
+    bool skip_corrupt = false;  // leave out images that do not decode instead of stopping
     int threads = 2;
 };
 
 // Every error names the folder or the file (an image that does not decode, a folder without
 // classes).
-LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* class_names = nullptr);
+// With skip_corrupt, `skipped` receives the files left out.
+LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* class_names = nullptr,
+                              std::vector<std::string>* skipped = nullptr);
 
 // Bilinear (half-pixel centres, as tf.image.resize) or nearest resize of an interleaved image.
 void resize_image(const unsigned char* src, int sw, int sh, int channels, float* dst, int dw, int dh, bool nearest,

@@ -76,6 +76,15 @@ TEST_CASE("image folders: a corrupt file and an empty folder are errors that nam
     } catch (const rt::UserError& e) {
         CHECK_THAT(e.what(), Catch::Contains("broken.jpg: cannot decode image"));
     }
+    o.skip_corrupt = true;  // ... or left out when the user asks
+    unsigned char px[3] = {1, 2, 3};
+    stbi_write_png((d / "cats" / "good.png").string().c_str(), 1, 1, 3, px, 3);
+    std::vector<std::string> skipped;
+    auto rows = rt::load_image_folder(d.string(), o, nullptr, &skipped);
+    CHECK(rows.labels.size() == 1);
+    REQUIRE(skipped.size() == 1);
+    CHECK_THAT(skipped[0], Catch::EndsWith("broken.jpg"));
+    o.skip_corrupt = false;
     fs::path empty = d / "empty";
     fs::create_directories(empty);
     try {

@@ -35,7 +35,8 @@ const std::vector<SourceKind>& data_sources() {
                           optional("color_mode", ArgType::Name, N("rgb")).one_of({"grayscale", "rgb", "rgba"}),
                           optional("shuffle", ArgType::Bool, B(true)),
                           optional("interpolation", ArgType::Name, N("bilinear")).one_of({"bilinear", "nearest", "bicubic", "area"}),
-                          optional("crop_to_aspect_ratio", ArgType::Bool, B(false))},
+                          optional("crop_to_aspect_ratio", ArgType::Bool, B(false)),
+                          optional("skip_corrupt", ArgType::Bool, B(false)).about("leave out images that do not decode")},
                          split_params());
         dir.element_shape = [](const BoundArgs& a) {
             auto hw = a.ints("image_size");

@@ -158,8 +158,12 @@ class Runner {
             o.channels = cm == "grayscale" ? 1 : cm == "rgba" ? 4 : 3;
             o.nearest = m.args.text("interpolation") == "nearest";
             o.crop_to_aspect_ratio = m.args.flag("crop_to_aspect_ratio");
-            std::vector<std::string> classes;
-            rows = rt::load_image_folder(resolve_path(m.args.text("directory"), file_), o, &classes);
+            o.skip_corrupt = m.args.flag("skip_corrupt");
+            std::vector<std::string> classes, skipped;
+            rows = rt::load_image_folder(resolve_path(m.args.text("directory"), file_), o, &classes, &skipped);
+            if (!skipped.empty())
+                fmt::print("{}.{}: skipped {} image{} that do not decode (the first: {})\n", ref.dataset, ref.member, skipped.size(),
+                           skipped.size() == 1 ? "" : "s", skipped.front());
             const Dataset& ds = *c_.program.dataset(ref.dataset);
             if (ds.labels == "one_hot" && static_cast<int64_t>(classes.size()) != ds.classes)
                 throw rt::UserError(fmt::format("{}.{}: {} class folders, but labels = one_hot({})", ref.dataset, ref.member,

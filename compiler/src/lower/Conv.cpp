@@ -49,21 +49,29 @@ void register_tiled(Func out, Func acc, std::vector<RVar> red, const Tile& t) {
     acc.update().reorder(order).vectorize(ac, t.vec).unroll(ac).unroll(ax);
 }
 
+// The input as the convolution reads it: shifted by the 'same' padding and zero outside, or the
+// input itself when every window fits (no boundary checks then). `padded` says which.
+Func conv_source(const ConvCfg& c, ImageParam& in, bool& padded) {
+    Var ci("ci"), x("x"), y("y"), n("n");
+    Func src("src");
+    padded = c.pl > 0 || c.pt > 0 || (c.ow - 1) * c.sx + (c.kw - 1) * c.dx + 1 > c.w || (c.oh - 1) * c.sy + (c.kh - 1) * c.dy + 1 > c.h;
+    if (padded) {
+        Func bounded = BoundaryConditions::constant_exterior(in, 0.f, {{0, c.ci}, {0, c.w}, {0, c.h}});
+        src(ci, x, y, n) = bounded(ci, x - c.pl, y - c.pt, n);
+    } else {
+        src(ci, x, y, n) = in(ci, x, y, n);
+    }
+    return src;
+}
+
 Kernel conv_forward(const ConvCfg& c) {
     Kernel k;
     ImageParam in(Float(32), 4, "in"), w(Float(32), 4, "w"), b(Float(32), 1, "b");
     dense_layout(in, {c.ci, c.w, c.h, 0});
     dense_layout(w, {c.co, c.ci, c.kw, c.kh});
     Var co("co"), x("x"), y("y"), n("n");
-    Func src("src");
-    bool padded = c.pl > 0 || c.pt > 0 || (c.ow - 1) * c.sx + (c.kw - 1) * c.dx + 1 > c.w ||
-                  (c.oh - 1) * c.sy + (c.kh - 1) * c.dy + 1 > c.h;
-    if (padded) {
-        Func bounded = BoundaryConditions::constant_exterior(in, 0.f, {{0, c.ci}, {0, c.w}, {0, c.h}});
-        src(co, x, y, n) = bounded(co, x - c.pl, y - c.pt, n);
-    } else {
-        src(co, x, y, n) = in(co, x, y, n);
-    }
+    bool padded = false;
+    Func src = conv_source(c, in, padded);
     RDom r(0, c.ci, 0, c.kw, 0, c.kh, "r");
     Func conv("conv");
     conv(co, x, y, n) = c.bias ? b(co) : 0.f;
@@ -115,15 +123,8 @@ Kernel conv_backward_weights(const ConvCfg& c) {
     Func dz = conv_dz(c, y, dy, logits);
     const int K = c.ci * c.kw * c.kh;
     Var co("co"), kk("kk"), ci("ci"), x("x"), yy("y"), n("n"), u("u");
-    Func src("src");
-    bool padded = c.pl > 0 || c.pt > 0 || (c.ow - 1) * c.sx + (c.kw - 1) * c.dx + 1 > c.w ||
-                  (c.oh - 1) * c.sy + (c.kh - 1) * c.dy + 1 > c.h;
-    if (padded) {
-        Func bounded = BoundaryConditions::constant_exterior(in, 0.f, {{0, c.ci}, {0, c.w}, {0, c.h}});
-        src(ci, x, yy, n) = bounded(ci, x - c.pl, yy - c.pt, n);
-    } else {
-        src(ci, x, yy, n) = in(ci, x, yy, n);
-    }
+    bool padded = false;
+    Func src = conv_source(c, in, padded);
     Expr kci = kk % c.ci, kx = (kk / c.ci) % c.kw, ky = kk / (c.ci * c.kw);
     // One block of rows of one image, reduced over its output positions. A block's dz (about 32 KB)
     // stays in L1 while every tile reads it; a large image (cats vs dogs: 178 x 178 x 32) is cut

@@ -58,6 +58,14 @@ train bar_net on bars.train {
 evaluate bar_net on bars.test
 )";
 
+// kModel with extra lines in its train statement (callbacks, ...), after `validation = bars.test`.
+std::string model_with(const std::string& train_lines) {
+    std::string model = kModel;
+    const std::string at = "    validation = bars.test\n";
+    model.insert(model.find(at) + at.size(), train_lines);
+    return model;
+}
+
 }  // namespace
 
 TEST_CASE("cnnc run trains and evaluates from IDX files, writes the history, and is reproducible", "[run][cli]") {
@@ -124,9 +132,7 @@ TEST_CASE("cnnc run executes EarlyStopping and ReduceLROnPlateau from the file",
     fs::path d(dir.path());
     write_bars(d / "train-images", d / "train-labels", 64, 1);
     write_bars(d / "test-images", d / "test-labels", 16, 2);
-    std::string model = kModel;
-    model.replace(model.find("    validation = bars.test\n"), 26,
-                  "    validation = bars.test\n"
+    std::string model = model_with(
                   "    callbacks = [EarlyStopping(monitor = loss, min_delta = 100, patience = 2, verbose = 1),\n"
                   "                 ReduceLROnPlateau(monitor = val_loss, min_delta = 100, patience = 1, factor = 0.5)]\n");
     std::ofstream(d / "bars.cnn") << model;
@@ -144,9 +150,7 @@ TEST_CASE("ModelCheckpoint(save_best_only) keeps the epoch with the lowest val_l
     fs::path d(dir.path());
     write_bars(d / "train-images", d / "train-labels", 96, 1);
     write_bars(d / "test-images", d / "test-labels", 32, 2);
-    std::string model = kModel;
-    model.replace(model.find("    validation = bars.test\n"), 26,
-                  "    validation = bars.test\n"
+    std::string model = model_with(
                   "    callbacks = [ModelCheckpoint(\"ckpt/best_{epoch:02d}.weights.h5\", monitor = val_loss, save_best_only = true, verbose = 1),\n"
                   "                 ModelCheckpoint(\"ckpt/best.weights.h5\", monitor = val_loss, save_best_only = true)]\n");
     model.replace(model.find("epochs = 4"), 10, "epochs = 6");
@@ -222,13 +226,11 @@ TEST_CASE("an interrupted run resumed with --resume ends exactly like an uninter
     fs::path d(dir.path());
     write_bars(d / "train-images", d / "train-labels", 96, 1);
     write_bars(d / "test-images", d / "test-labels", 32, 2);
-    std::string model = kModel;
-    model.replace(model.find("    Flatten()\n"), 14, "    Flatten()\n    Dropout(0.3)\n");
-    model.replace(model.find("    validation = bars.test\n"), 26,
-                  "    validation = bars.test\n"
+    std::string model = model_with(
                   "    callbacks = [ReduceLROnPlateau(monitor = val_loss, factor = 0.5, patience = 1, min_delta = 0.05),\n"
                   "                 EarlyStopping(monitor = val_loss, patience = 10, restore_best_weights = true),\n"
                   "                 CSVLogger(\"log.csv\")]\n");
+    model.replace(model.find("    Flatten()\n"), 14, "    Flatten()\n    Dropout(0.3)\n");
     model.replace(model.find("epochs = 4"), 10, "epochs = 5");
     std::ofstream(d / "bars.cnn") << model;
     auto read = [&](const char* name) {

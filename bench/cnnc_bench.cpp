@@ -43,7 +43,7 @@
 #include "data/Idx.h"
 #include "driver/Frontend.h"
 #include "engine/Build.h"
-#include "engine/Kernel.h"
+#include "kernels/Jit.h"
 #include "train/Loss.h"
 #include "train/Optimizer.h"
 #include "train/Trainer.h"
@@ -513,7 +513,7 @@ void bench_mnist(const Options& o) {
     figure("mnist_fwd_mflop_per_sample", m.flop_count() / 1e6, "MFLOP");
 
     // Training kernels, as `cnnc run` compiles them: build (forward kernels) and prepare (backward).
-    engine::KernelCache cache(engine::host_target());
+    engine::JitKernels cache;
     double w0 = now();
     auto net = engine::build_network(m, cache, o.seed);
     net->prepare(64, true);
@@ -651,7 +651,7 @@ void bench_mnist(const Options& o) {
 
     // Inference kernels alone, in a cache of their own (what an inference-only program pays).
     {
-        engine::KernelCache c2(engine::host_target());
+        engine::JitKernels c2;
         auto n2 = engine::build_network(m, c2, o.seed);
         n2->prepare(o.infer_batches[0], false);
         n2->forward(data.test.x.view().rows(0, o.infer_batches[0]), rt::StepInfo{false, o.seed, 0});
@@ -663,7 +663,7 @@ void bench_catsdogs(const Options& o) {
     auto comp = load_model_file(o.root + "/models/cats_vs_dogs.cnn");
     const Model& m = comp->program.models.front();
     figure("catsdogs_params", double(m.param_count()), "count");
-    engine::KernelCache cache(engine::host_target());
+    engine::JitKernels cache;
     auto net = engine::build_network(m, cache, o.seed);
     net->prepare(32, true);
     figure("catsdogs_jit_compile_s", cache.compile_seconds(), "s", fmt::format("{} kernels", cache.compiled()));
@@ -733,7 +733,7 @@ int parity(const Options& o) {
     Mnist data = load_mnist(o.mnist_dir);
     auto comp = load_model_file(o.root + "/models/mnist.cnn");
     const Model& m = comp->program.models.front();
-    engine::KernelCache cache(engine::host_target());
+    engine::JitKernels cache;
     auto net = engine::build_network(m, cache, o.seed);
     net->prepare(bs, true);
     Stepper st(*net, m, "categorical_crossentropy", o.seed);

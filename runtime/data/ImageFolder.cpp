@@ -44,6 +44,34 @@ void resize_image(const unsigned char* src, int sw, int sh, int c, float* dst, i
     }
 }
 
+// Decodes, crops and resizes one image into dst (height x width x channels floats, 0..255).
+static bool decode_image(const std::string& path, const ImageFolderOptions& o, float* dst, std::string& why) {
+    int w, h, c;
+    unsigned char* img = stbi_load(path.c_str(), &w, &h, &c, o.channels);
+    if (!img) {
+        why = stbi_failure_reason();
+        return false;
+    }
+    int cx = 0, cy = 0, cw = w, ch = h;
+    if (o.crop_to_aspect_ratio) {  // the largest centred box with the target's aspect ratio
+        double target = static_cast<double>(o.width) / static_cast<double>(o.height);
+        if (static_cast<double>(w) / h > target) cw = std::max(1, static_cast<int>(std::lround(h * target))), cx = (w - cw) / 2;
+        else ch = std::max(1, static_cast<int>(std::lround(w / target))), cy = (h - ch) / 2;
+    }
+    resize_image(img, w, h, o.channels, dst, static_cast<int>(o.width), static_cast<int>(o.height), o.nearest, cx, cy, cw, ch);
+    stbi_image_free(img);
+    return true;
+}
+
+Tensor load_image(const std::string& path, const ImageFolderOptions& o) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) throw UserError(path + ": no such image file");
+    Tensor t({o.height, o.width, o.channels});
+    std::string why;
+    if (!decode_image(path, o, t.data(), why)) throw UserError(path + ": cannot decode image (" + why + ")");
+    return t;
+}
+
 LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* names,
                               std::vector<std::string>* skipped) {
     std::error_code ec;
@@ -78,27 +106,17 @@ LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& 
     std::vector<char> bad(static_cast<size_t>(n), 0);
     auto work = [&](int t) {
         for (int64_t i; (i = next++) < n;) {
-            int w, h, c;
-            unsigned char* img = stbi_load(files[static_cast<size_t>(i)].first.c_str(), &w, &h, &c, o.channels);
-            if (!img) {
+            std::string why;
+            if (!decode_image(files[static_cast<size_t>(i)].first, o, out.x.data() + i * pixels, why)) {
                 if (o.skip_corrupt) {
                     bad[static_cast<size_t>(i)] = 1;
                     continue;
                 }
-                errors[static_cast<size_t>(t)] = files[static_cast<size_t>(i)].first + ": cannot decode image (" + stbi_failure_reason() +
+                errors[static_cast<size_t>(t)] = files[static_cast<size_t>(i)].first + ": cannot decode image (" + why +
                                                  "); skip_corrupt = true leaves such files out";
                 next = n;
                 return;
             }
-            int cx = 0, cy = 0, cw = w, ch = h;
-            if (o.crop_to_aspect_ratio) {  // the largest centred box with the target's aspect ratio
-                double target = static_cast<double>(o.width) / static_cast<double>(o.height);
-                if (static_cast<double>(w) / h > target) cw = std::max(1, static_cast<int>(std::lround(h * target))), cx = (w - cw) / 2;
-                else ch = std::max(1, static_cast<int>(std::lround(w / target))), cy = (h - ch) / 2;
-            }
-            resize_image(img, w, h, o.channels, out.x.data() + i * pixels, static_cast<int>(o.width), static_cast<int>(o.height),
-                         o.nearest, cx, cy, cw, ch);
-            stbi_image_free(img);
         }
     };
     std::vector<std::thread> pool;

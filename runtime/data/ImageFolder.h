@@ -23,6 +23,9 @@ struct ImageFolderOptions {
 LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* class_names = nullptr,
                               std::vector<std::string>* skipped = nullptr);
 
+// One image file as the folder loader reads it: (height, width, channels), pixels 0..255.
+Tensor load_image(const std::string& path, const ImageFolderOptions& o);
+
 // Bilinear (half-pixel centres, as tf.image.resize) or nearest resize of an interleaved image.
 void resize_image(const unsigned char* src, int sw, int sh, int channels, float* dst, int dw, int dh, bool nearest,
                   int crop_x = 0, int crop_y = 0, int crop_w = -1, int crop_h = -1);

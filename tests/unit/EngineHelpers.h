@@ -3,12 +3,13 @@
 #pragma once
 #include "Helpers.h"
 #include "engine/Build.h"
+#include "kernels/Jit.h"
 #include "train/Random.h"
 
 namespace cnnc::test {
 
 inline engine::KernelCache& kernel_cache() {
-    static engine::KernelCache cache(engine::host_target());
+    static engine::JitKernels cache;
     return cache;
 }
 

@@ -10,6 +10,7 @@
 
 #include "driver/Frontend.h"
 #include "engine/Run.h"
+#include "kernels/Jit.h"
 #include "summary/Summary.h"
 
 using namespace cnnc;
@@ -158,7 +159,8 @@ int main(int argc, char** argv) {
             auto c = compile_file(run_file, common.options());
             int rc = report(*c);
             if (rc != 0) return rc;
-            return engine::run_program(*c, run_file, ro);
+            engine::JitKernels kernels;
+            return engine::run_program(*c, run_file, ro, kernels);
         }
     } catch (const std::exception& e) {
         fmt::print(stderr, "cnnc: internal error: {}\nThis is a bug in cnnc, not in your file; please report it.\n", e.what());

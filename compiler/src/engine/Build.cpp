@@ -3,7 +3,7 @@
 #include <map>
 
 #include "Error.h"
-#include "engine/Activation.h"
+#include "kernels/Configs.h"
 #include "lower/Lowering.h"
 #include "train/Init.h"
 #include "train/Random.h"

@@ -1,63 +1,110 @@
 #include "engine/Kernel.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace cnnc::engine {
 
-Halide::Buffer<float> to_halide(const rt::View& v) { return to_halide(v, v.shape); }
+Buf to_halide(const rt::View& v) { return to_halide(v, v.shape); }
 
-Halide::Buffer<float> to_halide(const rt::View& v, const rt::Dims& shape) {
+Buf to_halide(const rt::View& v, const rt::Dims& shape) {
     std::vector<int> sizes;
     for (auto it = shape.rbegin(); it != shape.rend(); ++it) sizes.push_back(static_cast<int>(*it));
-    return Halide::Buffer<float>(v.data, sizes);
+    return Buf(v.data, sizes);
 }
 
-namespace {
-// Halide allocates every root-computed intermediate on every realize, and large blocks go through
-// mmap/munmap and page faults (a 6 ms training step measured at 26-46 ms that way). This cache
-// keeps freed blocks by size and hands them back on the next call.
-struct BlockCache {
-    std::mutex mu;
-    std::unordered_multimap<size_t, void*> free_blocks;
-    std::unordered_map<void*, size_t> sizes;
-};
-BlockCache& blocks() {
-    static BlockCache* c = new BlockCache;  // never destroyed: Halide may free after static teardown
-    return *c;
+// ---- KernelSpec ----
+
+KernelSpec& KernelSpec::set(const std::string& k, int64_t v) { return set(k, std::to_string(v)); }
+// fmt's shortest round-trip form: parse() gets the same float back, so a rebuilt kernel is the same.
+KernelSpec& KernelSpec::set(const std::string& k, float v) { return set(k, fmt::format("{}", v)); }
+KernelSpec& KernelSpec::set(const std::string& k, const std::vector<float>& v) { return set(k, fmt::format("{}", fmt::join(v, ";"))); }
+KernelSpec& KernelSpec::set(const std::string& k, const std::string& v) {
+    if (v.find_first_of("(),=") != std::string::npos) throw std::logic_error("kernel spec value '" + v + "' has a reserved character");
+    args_.emplace_back(k, v);
+    return *this;
 }
-void* cached_malloc(void*, size_t size) {
-    size = (size + 63) / 64 * 64;
-    BlockCache& c = blocks();
-    {
-        std::lock_guard<std::mutex> lock(c.mu);
-        auto it = c.free_blocks.find(size);
-        if (it != c.free_blocks.end()) {
-            void* p = it->second;
-            c.free_blocks.erase(it);
-            return p;
-        }
+
+const std::string& KernelSpec::s(const std::string& k) const {
+    for (const auto& [name, v] : args_)
+        if (name == k) return v;
+    throw std::runtime_error("kernel spec " + key() + " has no '" + k + "'");
+}
+int KernelSpec::i(const std::string& k) const { return std::stoi(s(k)); }
+float KernelSpec::f(const std::string& k) const { return std::strtof(s(k).c_str(), nullptr); }
+std::vector<float> KernelSpec::floats(const std::string& k) const {
+    std::vector<float> out;
+    const std::string& t = s(k);
+    size_t p = 0;
+    while (p <= t.size()) {
+        size_t e = t.find(';', p);
+        if (e == std::string::npos) e = t.size();
+        out.push_back(std::strtof(t.substr(p, e - p).c_str(), nullptr));
+        p = e + 1;
     }
-    void* p = std::aligned_alloc(64, size);
-    std::lock_guard<std::mutex> lock(c.mu);
-    c.sizes[p] = size;
-    return p;
+    return out;
 }
-void cached_free(void*, void* p) {
-    if (!p) return;
-    BlockCache& c = blocks();
-    std::lock_guard<std::mutex> lock(c.mu);
-    c.free_blocks.emplace(c.sizes.at(p), p);
-}
-}  // namespace
 
-Halide::Target host_target() { return Halide::get_host_target().without_feature(Halide::Target::AVX512_SapphireRapids); }
+std::string KernelSpec::key() const {
+    std::string k = name_ + "(";
+    for (size_t i = 0; i < args_.size(); ++i) k += (i ? "," : "") + args_[i].first + "=" + args_[i].second;
+    return k + ")";
+}
+
+KernelSpec KernelSpec::parse(const std::string& key) {
+    size_t open = key.find('(');
+    if (open == std::string::npos || key.empty() || key.back() != ')') throw std::runtime_error("malformed kernel key '" + key + "'");
+    KernelSpec s(key.substr(0, open));
+    std::string body = key.substr(open + 1, key.size() - open - 2);
+    size_t p = 0;
+    while (p < body.size()) {
+        size_t e = body.find(',', p);
+        if (e == std::string::npos) e = body.size();
+        std::string item = body.substr(p, e - p);
+        size_t eq = item.find('=');
+        if (eq == std::string::npos) throw std::runtime_error("malformed kernel key '" + key + "'");
+        s.args_.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+        p = e + 1;
+    }
+    return s;
+}
+
+// ---- running ----
 
 static const bool kProfile = std::getenv("CNNC_PROFILE") != nullptr;
+
+void Kernel::run(const std::vector<Buf>& in, const std::vector<Buf>& out, const std::vector<int>& ints) {
+    auto t0 = kProfile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    int rc = invoke(in, out, ints);
+    // Shapes are checked when ops are built, so a failure here is cnnc's bug, not the user's.
+    if (rc != 0) throw std::runtime_error(fmt::format("kernel {} failed with Halide error {}", key, rc));
+    if (kProfile) {
+        double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        seconds += dt;
+        fastest = std::min(fastest, dt);
+        ++calls;
+    }
+}
+
+int NativeKernel::invoke(const std::vector<Buf>& in, const std::vector<Buf>& out, const std::vector<int>& ints) {
+    void* args[16];
+    size_t n = 0;
+    if (in.size() + ints.size() + out.size() > 16) throw std::logic_error("kernel " + key + ": too many arguments");
+    std::vector<int32_t> values(ints.begin(), ints.end());
+    for (const Buf& b : in) args[n++] = const_cast<halide_buffer_t*>(b.raw_buffer());
+    for (int32_t& v : values) args[n++] = &v;
+    for (const Buf& b : out) args[n++] = const_cast<halide_buffer_t*>(b.raw_buffer());
+    return fn_(args);
+}
+
+// ---- the cache ----
 
 KernelCache::~KernelCache() {
     if (!kProfile) return;
@@ -74,46 +121,64 @@ KernelCache::~KernelCache() {
                          1e3 * k->seconds / static_cast<double>(k->calls), 1e3 * k->fastest, k->key.c_str());
 }
 
-void Kernel::run(const std::vector<Halide::Buffer<float>>& in, const std::vector<Halide::Buffer<float>>& out,
-                 const std::vector<int>& int_args) {
-    auto t0 = kProfile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    for (size_t i = 0; i < inputs.size(); ++i) inputs[i].set(in.at(i));
-    for (size_t i = 0; i < ints.size(); ++i) ints[i].set(int_args.at(i));
-    if (out.size() == 1) {
-        Halide::Buffer<float> o = out[0];
-        pipeline.realize(o);
-    } else {
-        std::vector<Halide::Buffer<>> bufs(out.begin(), out.end());
-        Halide::Realization r(bufs);
-        pipeline.realize(r);
-    }
-    if (kProfile) {
-        double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        seconds += dt;
-        fastest = std::min(fastest, dt);
-        ++calls;
-    }
-}
-
-std::shared_ptr<Kernel> KernelCache::get(const std::string& key, const std::function<Kernel()>& build) {
+std::shared_ptr<Kernel> KernelCache::get(const KernelSpec& spec) {
+    std::string key = spec.key();
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
     auto t0 = std::chrono::steady_clock::now();
-    auto k = std::make_shared<Kernel>(build());
+    bool compiled = false;
+    std::shared_ptr<Kernel> k = make(spec, compiled);
     k->key = key;
-    k->pipeline.set_custom_allocator(cached_malloc, cached_free);
-    k->pipeline.compile_jit(target_);
     seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++(compiled ? compiled_ : reused_);
     cache_[key] = k;
     return k;
 }
 
-namespace sched {
-int vector_width(int64_t c) {
-    for (int v : {16, 8, 4})
-        if (c % v == 0) return v;
-    return 1;
+std::string KernelCache::describe() const {
+    std::string s = fmt::format("{} kernel{}", size(), size() == 1 ? "" : "s");
+    if (compiled_) s += fmt::format(", {} compiled in {:.1f} s", compiled_, seconds_);
+    if (reused_) s += fmt::format(", {} from the cache", reused_);
+    return s;
 }
-}  // namespace sched
+
+// ---- Halide's allocations ----
+
+namespace {
+struct BlockCache {
+    std::mutex mu;
+    std::unordered_multimap<size_t, void*> free_blocks;
+    std::unordered_map<void*, size_t> sizes;
+};
+BlockCache& blocks() {
+    static BlockCache* c = new BlockCache;  // never destroyed: Halide may free after static teardown
+    return *c;
+}
+}  // namespace
+
+void* cached_malloc(void*, size_t size) {
+    size = (size + 127) / 128 * 128;  // Halide's alignment, and whole lines
+    BlockCache& c = blocks();
+    {
+        std::lock_guard<std::mutex> lock(c.mu);
+        auto it = c.free_blocks.find(size);
+        if (it != c.free_blocks.end()) {
+            void* p = it->second;
+            c.free_blocks.erase(it);
+            return p;
+        }
+    }
+    void* p = std::aligned_alloc(128, size);
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.sizes[p] = size;
+    return p;
+}
+
+void cached_free(void*, void* p) {
+    if (!p) return;
+    BlockCache& c = blocks();
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.free_blocks.emplace(c.sizes.at(p), p);
+}
 
 }  // namespace cnnc::engine

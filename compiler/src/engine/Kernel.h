@@ -1,65 +1,116 @@
-// A JIT-compiled Halide pipeline and the inputs it reads, run on the runtime's tensors without
-// copies. Kernels are cached by a key that spells out everything the code depends on (layer kind,
-// static arguments, per-sample shapes), so identical layers — VGG's repeated convolutions, say —
-// share one compiled pipeline. Only the batch size varies between calls.
+// Kernels as the runtime's ops see them: a compiled Halide pipeline named by a KernelSpec, run on
+// the runtime's tensors without copies. Nothing here needs libHalide: where a kernel's code comes
+// from (JIT-compiled, loaded from the on-disk cache, or linked into a `cnnc build` executable) is
+// a KernelCache backend's business (compiler/src/kernels/ for the ones that compile, Linked.h for
+// the executable's table).
 #pragma once
-#include <Halide.h>
+#include <HalideBuffer.h>
 
-#include <functional>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tensor/Tensor.h"
 
 namespace cnnc::engine {
 
-// The runtime's batch-first (N, H, W, C) view as a Halide buffer with dimensions innermost-first
-// (C, W, H, N): the same memory, no copy.
-Halide::Buffer<float> to_halide(const rt::View& v);
-Halide::Buffer<float> to_halide(const rt::View& v, const rt::Dims& keras_shape);  // reinterpreted
+// A tensor as a kernel reads it: dimensions innermost-first, dense strides, memory not owned.
+using Buf = Halide::Runtime::Buffer<float>;
 
-// The JIT target: this CPU's, minus AVX512_SapphireRapids. Halide 14 reports it on the Zen 5
-// machines here, and then emits VEX-encoded AVX-VNNI (vpdpwssd) for integer index arithmetic,
-// which these CPUs reject with SIGILL. Skylake/Cannonlake AVX-512 is all the float kernels need.
-Halide::Target host_target();
+// The runtime's batch-first (N, H, W, C) view as (C, W, H, N): the same memory, no copy.
+Buf to_halide(const rt::View& v);
+Buf to_halide(const rt::View& v, const rt::Dims& keras_shape);  // reinterpreted
 
+// Everything a kernel's code depends on: a builder's name and its static arguments (per-sample
+// shapes, activation, ...). Identical layers — VGG's repeated convolutions — give equal specs and
+// share one kernel. Its text form, "dense_fwd(in=784,units=10,bias=1,act=softmax)", is the key of
+// every cache and parses back (KernelSpec::parse), so a kernel can be rebuilt from its key alone.
+class KernelSpec {
+  public:
+    KernelSpec() = default;
+    explicit KernelSpec(std::string name) : name_(std::move(name)) {}
+    KernelSpec& set(const std::string& k, int64_t v);
+    KernelSpec& set(const std::string& k, int v) { return set(k, static_cast<int64_t>(v)); }
+    KernelSpec& set(const std::string& k, bool v) { return set(k, static_cast<int64_t>(v ? 1 : 0)); }
+    KernelSpec& set(const std::string& k, float v);
+    KernelSpec& set(const std::string& k, const std::vector<float>& v);
+    KernelSpec& set(const std::string& k, const std::string& v);
+    KernelSpec& set(const std::string& k, const char* v) { return set(k, std::string(v)); }
+
+    const std::string& name() const { return name_; }
+    int i(const std::string& k) const;
+    bool b(const std::string& k) const { return i(k) != 0; }
+    float f(const std::string& k) const;
+    std::vector<float> floats(const std::string& k) const;
+    const std::string& s(const std::string& k) const;
+
+    std::string key() const;
+    static KernelSpec parse(const std::string& key);  // throws std::runtime_error on a malformed key
+
+  private:
+    std::string name_;
+    std::vector<std::pair<std::string, std::string>> args_;  // in the order set
+};
+
+// One compiled kernel. Arguments go in the builder's order: input buffers, int params, outputs.
 class Kernel {
   public:
-    Halide::Pipeline pipeline;
-    std::vector<Halide::ImageParam> inputs;
-    std::vector<Halide::Param<int>> ints;
-    std::string key;  // set by the cache
+    virtual ~Kernel() = default;
+    void run(const std::vector<Buf>& in, const std::vector<Buf>& out, const std::vector<int>& ints = {});
+
+    std::string key;
     double seconds = 0;  // time spent in run(), when CNNC_PROFILE is set
     int64_t calls = 0;
     double fastest = 1e30;  // the quickest call: robust to a noisy shared machine
 
-    // Binds `in` to `inputs` in order, sets the int params, realizes into `out`.
-    void run(const std::vector<Halide::Buffer<float>>& in, const std::vector<Halide::Buffer<float>>& out,
-             const std::vector<int>& int_args = {});
+  protected:
+    // Returns Halide's error code (0: success).
+    virtual int invoke(const std::vector<Buf>& in, const std::vector<Buf>& out, const std::vector<int>& ints) = 0;
 };
 
-class KernelCache {
+// A kernel compiled ahead of time: Halide's `<name>_argv(void**)` entry point, which takes
+// pointers to each argument (halide_buffer_t* for buffers, int32_t* for ints) in order.
+using ArgvFn = int (*)(void**);
+class NativeKernel : public Kernel {
   public:
-    explicit KernelCache(Halide::Target t) : target_(t) {}
-    ~KernelCache();  // prints the per-kernel profile when CNNC_PROFILE is set
-    // The kernel for `key`, built and JIT-compiled by `build` the first time it is asked for.
-    std::shared_ptr<Kernel> get(const std::string& key, const std::function<Kernel()>& build);
-    const Halide::Target& target() const { return target_; }
-    double compile_seconds() const { return seconds_; }
-    int compiled() const { return static_cast<int>(cache_.size()); }
+    explicit NativeKernel(ArgvFn fn) : fn_(fn) {}
+
+  protected:
+    int invoke(const std::vector<Buf>& in, const std::vector<Buf>& out, const std::vector<int>& ints) override;
 
   private:
-    Halide::Target target_;
-    std::map<std::string, std::shared_ptr<Kernel>> cache_;
-    double seconds_ = 0;
+    ArgvFn fn_;
 };
 
-// Scheduling helpers shared by the lowerings.
-namespace sched {
-// The widest vector (16, 8, 4 or 1 floats) that divides `channels`.
-int vector_width(int64_t channels);
-}  // namespace sched
+// The kernels of a run, by spec: each made once (by the backend) and shared by every op asking.
+class KernelCache {
+  public:
+    virtual ~KernelCache();  // prints the per-kernel profile when CNNC_PROFILE is set
+    std::shared_ptr<Kernel> get(const KernelSpec& spec);
+    double compile_seconds() const { return seconds_; }
+    int compiled() const { return compiled_; }   // made by compiling now
+    int reused() const { return reused_; }       // found already compiled (on disk, or linked in)
+    int size() const { return static_cast<int>(cache_.size()); }
+    // A line for the user: "9 kernels compiled in 3.1 s, 4 from the cache".
+    std::string describe() const;
+
+  protected:
+    // Makes the kernel; sets `compiled` when it had to compile it (rather than load it).
+    virtual std::shared_ptr<Kernel> make(const KernelSpec& spec, bool& compiled) = 0;
+
+  private:
+    std::map<std::string, std::shared_ptr<Kernel>> cache_;
+    double seconds_ = 0;
+    int compiled_ = 0, reused_ = 0;
+};
+
+// Halide allocates every root-computed intermediate on every call, and large blocks go through
+// mmap/munmap and page faults (a 6 ms training step measured at 26-46 ms that way). Every backend
+// installs these, which keep freed blocks by size and hand them back on the next call.
+void* cached_malloc(void* user_context, size_t size);
+void cached_free(void* user_context, void* ptr);
 
 }  // namespace cnnc::engine

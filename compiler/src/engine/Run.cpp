@@ -58,14 +58,93 @@ rt::Tensor encode_labels(const std::vector<int32_t>& labels, const Dataset& ds, 
 
 class Runner {
   public:
-    Runner(const Compilation& c, std::string file, const RunOptions& o)
-        : c_(c), file_(std::move(file)), o_(o), cache_(host_target()) {}
+    Runner(const Compilation& c, std::string file, const RunOptions& o, KernelCache& kernels)
+        : c_(c), file_(std::move(file)), o_(o), cache_(kernels) {}
 
     void run() {
         // Every train statement in file order, then every evaluate: an evaluation sees the weights
         // its model's training left.
         for (const TrainSpec& t : c_.program.trains) train(t);
         for (const EvaluateSpec& e : c_.program.evaluates) evaluate(e);
+    }
+
+    void evaluate_only() {
+        if (c_.program.evaluates.empty()) throw rt::UserError("the file has no evaluate statement");
+        for (const EvaluateSpec& e : c_.program.evaluates) evaluate(e);
+    }
+
+    // What run() and predict() would compile, in the same order, with no data and no weights
+    // files read: every model's inference, and each train statement's training.
+    void prepare() {
+        dry_ = true;
+        for (const Model& m : c_.program.models)
+            if (m.shaped) network(m, 1337, 1, false);
+        for (const TrainSpec& t : c_.program.trains) {
+            const Model& m = *c_.program.model(t.model);
+            unfreeze(t, network(m, 1337, 1, false));
+            network(m, 1337, 1, true);
+        }
+    }
+
+    void predict(const std::string& model_name, const std::vector<std::string>& images) {
+        const Model* m = nullptr;
+        if (!model_name.empty()) {
+            m = c_.program.model(model_name);
+            if (!m) throw rt::UserError("no model named '" + model_name + "' in the file");
+        } else if (!c_.program.trains.empty()) {
+            m = c_.program.model(c_.program.trains.front().model);
+        } else if (c_.program.models.size() == 1) {
+            m = &c_.program.models.front();
+        } else {
+            throw rt::UserError("the file has several models and trains none: say which with --model");
+        }
+        const rt::Dims& in = m->input.dims;
+        if (in.size() != 3 || (in[2] != 1 && in[2] != 3 && in[2] != 4))
+            throw rt::UserError(fmt::format("model '{}' takes inputs of shape {}, not images (height, width, 1, 3 or 4 channels)",
+                                            m->name, m->input.str(false)));
+        // Read the images as the model's training data was read: its size, interpolation, crop and rescale.
+        const TrainSpec* t = train_of(m->name);
+        const Dataset* ds = t ? c_.program.dataset(t->data.dataset) : nullptr;
+        const DatasetMember* dm = ds ? ds->member(t->data.member) : nullptr;
+        rt::ImageFolderOptions io;
+        io.height = in[0], io.width = in[1], io.channels = static_cast<int>(in[2]);
+        std::vector<std::string> classes;
+        if (dm && dm->source->name == "image_directory") {
+            io.nearest = dm->args.text("interpolation") == "nearest";
+            io.crop_to_aspect_ratio = dm->args.flag("crop_to_aspect_ratio");
+            std::error_code ec;
+            fs::path dir = resolve_path(dm->args.text("directory"), file_);
+            for (const auto& e : fs::directory_iterator(dir, ec))
+                if (e.is_directory()) classes.push_back(e.path().filename().string());
+            std::sort(classes.begin(), classes.end());
+        }
+        const float rescale = ds && !ds->options.is_none("rescale") ? static_cast<float>(ds->options.number("rescale")) : 1.f;
+        const int64_t n = static_cast<int64_t>(images.size()), per = m->input.elements();
+        rt::Tensor x({n, in[0], in[1], in[2]});
+        for (int64_t i = 0; i < n; ++i) {
+            rt::Tensor img = rt::load_image(images[static_cast<size_t>(i)], io);
+            for (int64_t k = 0; k < per; ++k) x[i * per + k] = img[k] * rescale;
+        }
+        rt::Network& net = network(*m, 1337, n, false);
+        load_weights_into(m->layers, "", "", net, rt::read_weights(o_.weights), o_.weights);
+        rt::View y = net.forward(x.view(), rt::StepInfo{false, 0, 0});
+        const int64_t k = y.size() / n;
+        const std::string act = m->output_activation();
+        auto name = [&](int64_t c) { return c < static_cast<int64_t>(classes.size()) ? classes[static_cast<size_t>(c)] : std::to_string(c); };
+        for (int64_t i = 0; i < n; ++i) {
+            const float* p = y.data + i * k;
+            if (k == 1) {  // one sigmoid unit: the probability of class 1
+                int64_t c = p[0] >= 0.5f ? 1 : 0;
+                fmt::print("{}: {} ({:.4f})  [{}: {:.4f}, {}: {:.4f}]\n", images[static_cast<size_t>(i)], name(c), c ? p[0] : 1 - p[0],
+                           name(0), 1 - p[0], name(1), p[0]);
+                continue;
+            }
+            int64_t c = std::max_element(p, p + k) - p;
+            std::string probs;
+            for (int64_t j = 0; j < k; ++j) probs += fmt::format("{}{}: {:.4f}", j ? ", " : "", name(j), p[j]);
+            fmt::print("{}: {} ({:.4f})  [{}]{}\n", images[static_cast<size_t>(i)], name(c), p[c], probs,
+                       act == "softmax" || act == "sigmoid" ? "" : "  (outputs, not probabilities: the model's last activation is " + act + ")");
+        }
     }
 
   private:
@@ -191,7 +270,7 @@ class Runner {
         auto& net = nets_[m.name];
         if (!net) {
             net = build_network(m, cache_, seed);
-            load_block_weights(m.layers, "", *net, file_, [&](const std::string& p) { return resolve_path(p, file_); });
+            if (!dry_) load_block_weights(m.layers, "", *net, file_, [&](const std::string& p) { return resolve_path(p, file_); });
         }
         net->prepare(batch, training);
         return *net;
@@ -203,17 +282,8 @@ class Runner {
         const rt::Samples& train = samples(t.data, *t.loss);
         const rt::Samples* val = t.has_validation ? &samples(t.validation, *t.loss) : nullptr;
         check_input(m, train, t.data);
-        double compiled_before = cache_.compile_seconds();
-        if (!t.unfreeze.empty()) {  // fine-tuning: these layers train in this statement
-            rt::Network& built = network(m, seed, t.batch_size, false);
-            for (rt::Param* p : built.params()) {
-                std::string layer = p->name.substr(0, p->name.rfind('/'));
-                std::string leaf = layer.substr(layer.rfind('/') == std::string::npos ? 0 : layer.rfind('/') + 1);
-                if (std::find(t.unfreeze.begin(), t.unfreeze.end(), leaf) != t.unfreeze.end()) p->trainable = true;
-            }
-        }
+        if (!t.unfreeze.empty()) unfreeze(t, network(m, seed, t.batch_size, false));
         rt::Network& net = network(m, seed, t.batch_size, true);
-        double compile_s = cache_.compile_seconds() - compiled_before;
         rt::OptimizerSpec os{t.optimizer.kind->name, {}};
         for (const auto& [k, v] : t.optimizer.args.all())
             if (v.is_number() || v.kind == Value::Kind::Bool) os.args[k] = v.kind == Value::Kind::Bool ? (v.b ? 1 : 0) : v.as_double();
@@ -233,8 +303,8 @@ class Runner {
             }
             cfg.callbacks.push_back(rt::make_callback(a));
         }
-        fmt::print("Training {} on {}.{}: {} samples, batch {}, {} epochs (kernels compiled in {:.1f} s)\n", m.name, t.data.dataset,
-                   t.data.member, train.size(), t.batch_size, cfg.epochs, compile_s);
+        fmt::print("Training {} on {}.{}: {} samples, batch {}, {} epochs ({})\n", m.name, t.data.dataset, t.data.member, train.size(),
+                   t.batch_size, cfg.epochs, cache_.describe());
         std::fflush(stdout);
         cfg.state_path = (fs::path(o_.output_dir) / (m.name + ".state")).string();
         cfg.resume = o_.resume;
@@ -247,6 +317,9 @@ class Runner {
         std::string path = (fs::path(o_.output_dir) / (stem + "_history.csv")).string();
         h.write_csv(path);
         fmt::print("History: {}\n", path);
+        std::string weights = (fs::path(o_.output_dir) / (m.name + ".weights.h5")).string();
+        rt::save_weights(weights, net.params());
+        fmt::print("Weights: {}\n", weights);
         std::string why;
         auto plots = rt::write_plots(h, (fs::path(o_.output_dir) / stem).string(), m.name, &why);
         if (!plots.empty()) fmt::print("Plots: {}\n", fmt::join(plots, ", "));
@@ -260,6 +333,10 @@ class Runner {
         const LossKind* loss = it != trained_.end() ? it->second.loss : nullptr;
         BoundArgs largs = it != trained_.end() ? it->second.loss_args : BoundArgs{};
         std::vector<std::string> metrics = it != trained_.end() ? it->second.metrics : std::vector<std::string>{};
+        if (!loss && train_of(m.name) && e.fields.is_none("loss")) {  // not trained in this run: the file's training says
+            const TrainSpec& t = *train_of(m.name);
+            loss = t.loss, largs = t.loss_args, metrics = t.metrics;
+        }
         if (!loss) {
             const Value& lv = e.fields.get("loss");
             loss = find_builtin(losses(), lv.s);
@@ -273,7 +350,9 @@ class Runner {
         const rt::Samples& data = samples(e.data, *loss);
         check_input(m, data, e.data);
         rt::Network& net = network(m, seed, std::max<int64_t>(batch, 1), false);
-        if (!e.fields.is_none("weights")) {
+        if (!o_.weights.empty()) {
+            load_weights_into(m.layers, "", "", net, rt::read_weights(o_.weights), o_.weights);
+        } else if (!e.fields.is_none("weights")) {
             std::string file = resolve_path(e.fields.text("weights"), file_);
             load_weights_into(m.layers, "", "", net, rt::read_weights(file), file);
         }
@@ -301,6 +380,21 @@ class Runner {
         return cfg;
     }
 
+    const TrainSpec* train_of(const std::string& model) const {
+        for (const TrainSpec& t : c_.program.trains)
+            if (t.model == model) return &t;
+        return nullptr;
+    }
+
+    // Fine-tuning: the statement's `unfreeze` layers train from here on.
+    static void unfreeze(const TrainSpec& t, rt::Network& net) {
+        for (rt::Param* p : net.params()) {
+            std::string layer = p->name.substr(0, p->name.rfind('/'));
+            std::string leaf = layer.substr(layer.rfind('/') == std::string::npos ? 0 : layer.rfind('/') + 1);
+            if (std::find(t.unfreeze.begin(), t.unfreeze.end(), leaf) != t.unfreeze.end()) p->trainable = true;
+        }
+    }
+
     static void check_input(const Model& m, const rt::Samples& s, const DataRef& ref) {
         rt::Dims per(s.x.shape().begin() + 1, s.x.shape().end());
         if (rt::product(per) != m.input.elements() || (per.size() == m.input.rank() && per != m.input.dims))
@@ -317,7 +411,8 @@ class Runner {
     const Compilation& c_;
     std::string file_;
     const RunOptions& o_;
-    KernelCache cache_;
+    KernelCache& cache_;
+    bool dry_ = false;  // prepare(): no weights files read
     std::map<std::string, rt::Samples> data_;
     std::map<std::string, std::unique_ptr<rt::Network>> nets_;
     std::map<std::string, std::unique_ptr<rt::Optimizer>> optimizers_;
@@ -327,16 +422,33 @@ class Runner {
 
 }  // namespace
 
-int run_program(const Compilation& c, const std::string& file, const RunOptions& o) {
+static int guarded(const std::string& file, const std::function<void()>& f) {
     try {
-        Runner r(c, file, o);
-        r.run();
+        f();
     } catch (const rt::UserError& e) {
         std::fflush(stdout);
         fmt::print(stderr, "{}: error: {}\n", file, e.what());
         return 1;
     }
     return 0;
+}
+
+int run_program(const Compilation& c, const std::string& file, const RunOptions& o, KernelCache& kernels) {
+    return guarded(file, [&] { Runner(c, file, o, kernels).run(); });
+}
+
+int evaluate_program(const Compilation& c, const std::string& file, const RunOptions& o, KernelCache& kernels) {
+    return guarded(file, [&] { Runner(c, file, o, kernels).evaluate_only(); });
+}
+
+int predict_images(const Compilation& c, const std::string& file, const RunOptions& o, const std::string& model,
+                   const std::vector<std::string>& images, KernelCache& kernels) {
+    return guarded(file, [&] { Runner(c, file, o, kernels).predict(model, images); });
+}
+
+void prepare_program(const Compilation& c, const std::string& file, KernelCache& kernels) {
+    RunOptions o;
+    Runner(c, file, o, kernels).prepare();
 }
 
 }  // namespace cnnc::engine

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "driver/Frontend.h"
+#include "engine/Kernel.h"
 
 namespace cnnc::engine {
 
@@ -14,9 +15,23 @@ struct RunOptions {
     std::string output_dir = ".";     // history CSVs
     bool interactive = false;         // progress lines redrawn in place
     bool resume = false;              // --resume: continue interrupted training from its saved state
+    std::string weights;              // evaluate/predict: the weights file to load
 };
 
-// Returns the process exit code (0, or 1 after printing a user error).
-int run_program(const Compilation& c, const std::string& file, const RunOptions& o);
+// Every train statement in file order (each model's weights then saved atomically as
+// <output_dir>/<model>.weights.h5), then every evaluate statement. Returns the process exit code
+// (0, or 1 after printing a user error).
+int run_program(const Compilation& c, const std::string& file, const RunOptions& o, KernelCache& kernels);
+// The file's evaluate statements on o.weights, without training.
+int evaluate_program(const Compilation& c, const std::string& file, const RunOptions& o, KernelCache& kernels);
+// Classifies image files with `model` (default: the model the file trains) and o.weights: the
+// images are decoded, resized and rescaled as the training data is, and each gets a line with
+// its class and the probabilities.
+int predict_images(const Compilation& c, const std::string& file, const RunOptions& o, const std::string& model,
+                   const std::vector<std::string>& images, KernelCache& kernels);
+// Builds every network and prepares its training as run_program would, running nothing and
+// reading no data: afterwards `kernels` has been asked for every kernel any command of the file
+// can use (how `cnnc build` lists what to compile). Throws rt::UserError.
+void prepare_program(const Compilation& c, const std::string& file, KernelCache& kernels);
 
 }  // namespace cnnc::engine

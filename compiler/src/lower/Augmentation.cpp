@@ -1,65 +1,18 @@
 // RandomFlip, RandomRotation, RandomZoom: in training each image gets its own random affine map
 // from output to input pixels (Keras 3's transforms: rotation about the centre by a fraction of a
 // full turn, zoom about the centre where a positive factor zooms out, flips), applied by one Halide
-// warp kernel with Keras' fill modes (reflect, wrap, nearest, constant) and bilinear or nearest
+// warp kernel (kernels/Warp.cpp) with Keras' fill modes (reflect, wrap, nearest, constant) and bilinear or nearest
 // sampling. The maps are drawn on the CPU from (seed, step, layer, image), so a run is repeatable
 // and each epoch sees new transforms. Outside training the layers are the identity.
-#include <fmt/format.h>
-
 #include <cmath>
 
 #include "Error.h"
 #include "lower/Lowering.h"
-#include "lower/Schedule.h"
 #include "train/Random.h"
 
 namespace cnnc::engine {
-using namespace Halide;
 
 namespace {
-
-// Maps an integer coordinate outside [0, n) back inside, as Keras' fill modes do; `constant`
-// leaves it (the caller substitutes the fill value).
-// (The outer clamp changes nothing; it tells Halide's bounds inference the index stays inside.)
-Expr fold(Expr v, int n, const std::string& mode) {
-    Expr r = v;
-    if (mode == "wrap") r = ((v % n) + n) % n;
-    if (mode == "reflect") {  // d c b a | a b c d | d c b a
-        Expr m = ((v % (2 * n)) + 2 * n) % (2 * n);
-        r = select(m >= n, 2 * n - 1 - m, m);
-    }
-    return clamp(r, 0, n - 1);
-}
-
-Kernel warp_kernel(int c, int w, int h, const std::string& fill, bool nearest, float fill_value) {
-    Kernel k;
-    ImageParam in(Float(32), 4, "in"), m(Float(32), 2, "map");
-    dense_layout(in, {c, w, h, 0});
-    dense_layout(m, {6, 0});
-    Var ch("c"), x("x"), y("y"), n("n");
-    Expr fx = cast<float>(x), fy = cast<float>(y);
-    Expr xin = m(0, n) * fx + m(1, n) * fy + m(2, n);
-    Expr yin = m(3, n) * fx + m(4, n) * fy + m(5, n);
-    auto sample = [&](Expr ix, Expr iy) {
-        Expr v = in(ch, fold(ix, w, fill), fold(iy, h, fill), n);
-        if (fill == "constant") return select(ix >= 0 && ix < w && iy >= 0 && iy < h, v, fill_value);
-        return v;
-    };
-    Func out("warp");
-    if (nearest) {
-        out(ch, x, y, n) = sample(cast<int>(round(xin)), cast<int>(round(yin)));
-    } else {
-        Expr x0 = cast<int>(floor(xin)), y0 = cast<int>(floor(yin));
-        Expr ax = xin - cast<float>(x0), ay = yin - cast<float>(y0);
-        out(ch, x, y, n) = (sample(x0, y0) * (1 - ax) + sample(x0 + 1, y0) * ax) * (1 - ay) +
-                           (sample(x0, y0 + 1) * (1 - ax) + sample(x0 + 1, y0 + 1) * ax) * ay;
-    }
-    out.output_buffer().dim(0).set_bounds(0, c);
-    out.bound(ch, 0, c).unroll(ch).vectorize(x, 16, TailStrategy::GuardWithIf).parallel(n);
-    k.pipeline = Pipeline(out);
-    k.inputs = {in, m};
-    return k;
-}
 
 // A factor f means [-f, f]; a pair (lo, hi) is taken as is.
 void factor_range(const Value& v, double& lo, double& hi) {
@@ -77,8 +30,8 @@ class AugmentationOp : public rt::Op {
         bool nearest = flip || a.text("interpolation") == "nearest";
         float fill_value = flip ? 0.f : static_cast<float>(a.number("fill_value"));
         if (!a.is_none("seed")) id_ = static_cast<uint64_t>(a.integer("seed"));
-        kernel_ = ctx.cache.get(fmt::format("warp|{}x{}x{}|{}|{}|{}", c_, w_, h_, fill, nearest, fill_value),
-                                [&] { return warp_kernel(c_, w_, h_, fill, nearest, fill_value); });
+        kernel_ = ctx.cache.get(
+            KernelSpec("warp").set("c", c_).set("w", w_).set("h", h_).set("fill", fill).set("nearest", nearest).set("fill_value", fill_value));
     }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override {
         if (!s.training) {

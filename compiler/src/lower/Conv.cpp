@@ -1,260 +1,27 @@
-// Conv1D/Conv2D in Halide: a register-blocked direct convolution with channels innermost (the
-// schedule of Halide's apps/conv_layer: a tile of output channels × x positions accumulates in
-// vector registers while the reduction over input channels and kernel taps runs outside it), and
-// hand-written backward kernels for the input and the weights. Conv1D is Conv2D with height 1.
-#include <fmt/format.h>
-
-#include "engine/Activation.h"
+// Conv1D/Conv2D as an op: the layer's arguments become a ConvCfg (Conv1D is Conv2D with height 1)
+// and the op runs the conv_fwd / conv_bwd_w / conv_bwd_x kernels (compiler/src/kernels/Conv.cpp).
+#include "kernels/Configs.h"
 #include "lower/Lowering.h"
-#include "lower/Schedule.h"
 
 namespace cnnc::engine {
-using namespace Halide;
 
 namespace {
 
-struct ConvCfg {
-    int ci, w, h;          // input
-    int co, ow, oh;        // output
-    int kw, kh, sx, sy, dx, dy;
-    int pl, pt;            // padding before (left, top)
-    bool bias;
-    std::string act;
-    std::string key() const {
-        return fmt::format("{}x{}x{}>{}x{}x{}|k{}x{}|s{}x{}|d{}x{}|p{}x{}|b{}|{}", ci, w, h, co, ow, oh, kw, kh, sx, sy, dx, dy,
-                           pl, pt, bias, act);
-    }
-};
-
 // Keras 'same': the total padding is what makes ceil(n / s) outputs, the odd pixel after.
 int pad_before(int n, int out, int k, int s, int d) { return std::max((out - 1) * s + (k - 1) * d + 1 - n, 0) / 2; }
-
-// The register-blocked schedule of a convolution-shaped stage `out(c, x, y, n) = acc(...)` whose
-// update reduces over `red`: a tile of channels (t.vecs vectors) × t.other x positions lives in
-// registers while the reduction runs around it (apps/conv_layer's CPU schedule). Leaves the
-// (y, n) loops to the caller.
-void register_tiled(Func out, Func acc, std::vector<RVar> red, const Tile& t) {
-    Var oc = out.args()[0], ox = out.args()[1], oy = out.args()[2], on = out.args()[3];
-    Var ac = acc.args()[0], ax = acc.args()[1];
-    Var co("tile_co"), ci("tile_ci"), xo("tile_xo"), xi("tile_xi");
-    out.split(oc, co, ci, t.vec * t.vecs)
-        .split(ox, xo, xi, t.other)
-        .reorder(ci, xi, xo, co, oy, on)
-        .vectorize(ci, t.vec)
-        .unroll(ci)
-        .unroll(xi);
-    std::vector<VarOrRVar> order = {ac, ax};
-    for (const RVar& r : red) order.emplace_back(r);
-    acc.compute_at(out, xo).vectorize(ac, t.vec).unroll(ac).unroll(ax);
-    acc.update().reorder(order).vectorize(ac, t.vec).unroll(ac).unroll(ax);
-}
-
-// The input as the convolution reads it: shifted by the 'same' padding and zero outside, or the
-// input itself when every window fits (no boundary checks then). `padded` says which.
-Func conv_source(const ConvCfg& c, ImageParam& in, bool& padded) {
-    Var ci("ci"), x("x"), y("y"), n("n");
-    Func src("src");
-    padded = c.pl > 0 || c.pt > 0 || (c.ow - 1) * c.sx + (c.kw - 1) * c.dx + 1 > c.w || (c.oh - 1) * c.sy + (c.kh - 1) * c.dy + 1 > c.h;
-    if (padded) {
-        Func bounded = BoundaryConditions::constant_exterior(in, 0.f, {{0, c.ci}, {0, c.w}, {0, c.h}});
-        src(ci, x, y, n) = bounded(ci, x - c.pl, y - c.pt, n);
-    } else {
-        src(ci, x, y, n) = in(ci, x, y, n);
-    }
-    return src;
-}
-
-Kernel conv_forward(const ConvCfg& c) {
-    Kernel k;
-    ImageParam in(Float(32), 4, "in"), w(Float(32), 4, "w"), b(Float(32), 1, "b");
-    dense_layout(in, {c.ci, c.w, c.h, 0});
-    dense_layout(w, {c.co, c.ci, c.kw, c.kh});
-    Var co("co"), x("x"), y("y"), n("n");
-    bool padded = false;
-    Func src = conv_source(c, in, padded);
-    RDom r(0, c.ci, 0, c.kw, 0, c.kh, "r");
-    Func conv("conv");
-    conv(co, x, y, n) = c.bias ? b(co) : 0.f;
-    conv(co, x, y, n) += w(co, r.x, r.y, r.z) * src(r.x, x * c.sx + r.y * c.dx, y * c.sy + r.z * c.dy, n);
-    Func out = activation_forward(c.act, conv, 4, c.co);
-    out.output_buffer().dim(0).set_bounds(0, c.co);
-
-    Tile t = register_tile(c.co, c.ow);
-    Var yn("yn");
-    if (c.act == "softmax") {
-        conv.compute_root().vectorize(co, t.vec).parallel(n);
-    } else {
-        register_tiled(out, conv, {r.x, r.y, r.z}, t);
-        out.fuse(out.args()[2], out.args()[3], yn).parallel(yn);
-    }
-    if (padded) src.compute_root().parallel(n);
-    k.pipeline = Pipeline(out);
-    k.inputs = {in, w, b};
-    return k;
-}
-
-// dL/dz from the stored output and dL/dy, materialised once: both backward products read it.
-// dL/dz from the stored output and dL/dy (inlined into its consumer unless scheduled).
-Func conv_dz(const ConvCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logits) {
-    Func fy("fy"), fdy("fdy");
-    Var co("co"), x("x"), yy("y"), n("n");
-    fy(co, x, yy, n) = y(co, x, yy, n);
-    fdy(co, x, yy, n) = dy(co, x, yy, n);
-    return activation_backward(c.act, fy, fdy, 4, c.co, logits != 0);
-}
-
-// dL/dW as a (Co, Ci*KW*KH) matrix — exactly the memory of Keras' (kh, kw, ci, co) kernel — so
-// the register tile runs over output channels × any mix of input channels and taps: a first
-// convolution with one input channel still gets a full tile (its 9 taps), not a single column.
-//
-// Loop structure (why it is not one big reduction): the batch is cut into kChunks parallel
-// chunks; within a chunk, image by image, every tile of dW accumulates that image's positions in
-// registers and then adds them to the chunk's partial sum. One image's dz and input stay in L1/L2
-// while all tiles read them, instead of every tile streaming the whole batch. The chunks' partial
-// sums are added at the end.
-Kernel conv_backward_weights(const ConvCfg& c) {
-    constexpr int kChunks = 4;
-    Kernel k;
-    ImageParam in(Float(32), 4, "in"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
-    Param<int> logits("logits");
-    dense_layout(in, {c.ci, c.w, c.h, 0});
-    dense_layout(y, {c.co, c.ow, c.oh, 0});
-    dense_layout(dy, {c.co, c.ow, c.oh, 0});
-    Func dz = conv_dz(c, y, dy, logits);
-    const int K = c.ci * c.kw * c.kh;
-    Var co("co"), kk("kk"), ci("ci"), x("x"), yy("y"), n("n"), u("u");
-    bool padded = false;
-    Func src = conv_source(c, in, padded);
-    Expr kci = kk % c.ci, kx = (kk / c.ci) % c.kw, ky = kk / (c.ci * c.kw);
-    // One block of rows of one image, reduced over its output positions. A block's dz (about 32 KB)
-    // stays in L1 while every tile reads it; a large image (cats vs dogs: 178 x 178 x 32) is cut
-    // into several blocks instead of streaming 4 MB through each tile.
-    const int rows = std::max(1, std::min(c.oh, (32 << 10) / std::max(1, c.ow * c.co * 4)));
-    const int blocks = (c.oh + rows - 1) / rows;
-    Var b("b");
-    RDom rp(0, c.ow, 0, rows, "rp");
-    Expr oy = b * rows + rp.y;
-    rp.where(oy < c.oh);
-    Expr cy = min(oy, c.oh - 1);  // for bounds inference; `where` skips the rows past the end
-    Func img("dw_block");
-    img(co, kk, n, b) = 0.f;
-    img(co, kk, n, b) += dz(co, rp.x, cy, n) * src(kci, rp.x * c.sx + kx * c.dx, cy * c.sy + ky * c.dy, n);
-    // A chunk's partial sum over its images' blocks.
-    Expr batch = in.dim(3).extent(), chunk = (batch + kChunks - 1) / kChunks;
-    RDom rc(0, blocks, 0, chunk, "rc");
-    rc.where(u * chunk + rc.y < batch);
-    Func part("dw_part");
-    part(co, kk, u) = 0.f;
-    part(co, kk, u) += img(co, kk, min(u * chunk + rc.y, batch - 1), rc.x);  // min: bounds inference, as above
-    RDom ru(0, kChunks, "ru");
-    Func dw("dw"), db("db");
-    dw(co, kk) = 0.f;
-    dw(co, kk) += part(co, kk, ru);
-    // The bias gradient: the same chunks in parallel, then their sum.
-    Func dz_for_bias = conv_dz(c, y, dy, logits);  // its own copy: dz is computed per block for the tiles
-    RDom rb(0, c.ow, 0, c.oh, 0, chunk, "rb");
-    rb.where(u * chunk + rb.z < batch);
-    Func bpart("db_part"), dbias("db_acc");
-    bpart(co, u) = 0.f;
-    bpart(co, u) += dz_for_bias(co, rb.x, rb.y, min(u * chunk + rb.z, batch - 1));
-    dbias(co) = 0.f;
-    dbias(co) += bpart(co, ru);
-    db(co) = dbias(co);
-    dense_layout(dw.output_buffer(), {c.co, K});
-    db.output_buffer().dim(0).set_bounds(0, c.co);
-
-    Tile t = register_tile(c.co, K, /*exact=*/true);
-    Var coo("coo"), coi("coi"), ko("ko"), ki("ki");
-    part.compute_root().vectorize(co, t.vec).parallel(u);
-    part.update()
-        .split(co, coo, coi, t.vec * t.vecs)
-        .split(kk, ko, ki, t.other)
-        .reorder(coi, ki, coo, ko, rc.x, rc.y, u)
-        .vectorize(coi, t.vec)
-        .unroll(coi)
-        .unroll(ki)
-        .parallel(u);
-    img.compute_at(part, coo)
-        .vectorize(co, t.vec)
-        .unroll(co)
-        .unroll(kk)
-        .update()
-        .reorder(co, kk, rp.x, rp.y)
-        .vectorize(co, t.vec)
-        .unroll(co)
-        .unroll(kk);
-    // The activation's derivative once per image, shared by every tile.
-    dz.compute_at(part, rc.x).vectorize(dz.args()[0], sched::vector_width(c.co));
-    dw.vectorize(co, t.vec).update().vectorize(co, t.vec);
-    bpart.compute_root().vectorize(co, t.vec).parallel(u).update().vectorize(co, t.vec).parallel(u);
-    dbias.compute_root().vectorize(co, t.vec).update().vectorize(co, t.vec);
-    if (padded) src.compute_root().parallel(n);
-    k.pipeline = Pipeline({dw, db});
-    k.inputs = {in, y, dy};
-    k.ints = {logits};
-    return k;
-}
-
-Kernel conv_backward_input(const ConvCfg& c) {
-    Kernel k;
-    ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
-    Param<int> logits("logits");
-    dense_layout(w, {c.co, c.ci, c.kw, c.kh});
-    dense_layout(y, {c.co, c.ow, c.oh, 0});
-    dense_layout(dy, {c.co, c.ow, c.oh, 0});
-    Func dz = conv_dz(c, y, dy, logits);
-    Var ci("ci"), co("co"), kx("kx"), ky("ky"), x("x"), yy("y"), n("n");
-    // Weights transposed so input channels are innermost (vectorised), as the forward does.
-    Func wt("wt");
-    wt(ci, co, kx, ky) = w(co, ci, kx, ky);
-    // dz with a zero border, materialised one image at a time (it stays in cache for the image's
-    // rows) with the activation's derivative applied on the way.
-    Func dzp("dz_padded");
-    Func bounded = BoundaryConditions::constant_exterior(dz, 0.f, {{0, c.co}, {0, c.ow}, {0, c.oh}});
-    dzp(co, x, yy, n) = bounded(co, x, yy, n);
-    RDom r(0, c.co, 0, c.kw, 0, c.kh, "r");
-    Func acc("dx_acc"), dx("dx");
-    // x = X*s... inverted: output position ox contributes to input X = ox*s + kx*d - pad.
-    Expr ex = x + c.pl - r.y * c.dx, ey = yy + c.pt - r.z * c.dy;
-    acc(ci, x, yy, n) = 0.f;
-    if (c.sx == 1 && c.sy == 1) {
-        // Skip the kernel rows that fall on dz's zero border for this output row: a whole row of
-        // the tile at once, so the check costs nothing inside the register tile. (The columns'
-        // border still multiplies zeros; they vary across the unrolled tile.)
-        r.where(ey >= 0 && ey < c.oh);
-        acc(ci, x, yy, n) += wt(ci, r.x, r.y, r.z) * dzp(r.x, ex, ey, n);
-    } else {
-        Expr ok = (ex % c.sx == 0) && (ey % c.sy == 0);
-        acc(ci, x, yy, n) += select(ok, wt(ci, r.x, r.y, r.z) * dzp(r.x, ex / c.sx, ey / c.sy, n), 0.f);
-    }
-    dx(ci, x, yy, n) = acc(ci, x, yy, n);
-    dx.output_buffer().dim(0).set_bounds(0, c.ci);
-
-    Tile t = register_tile(c.ci, c.w);
-    register_tiled(dx, acc, {r.x, r.y, r.z}, t);
-    dx.parallel(n);
-    wt.compute_root();
-    dzp.compute_at(dx, n).vectorize(co, sched::vector_width(c.co));
-    k.pipeline = Pipeline(dx);
-    k.inputs = {w, y, dy};
-    k.ints = {logits};
-    return k;
-}
 
 class ConvOp : public rt::Op {
   public:
     ConvOp(const LowerContext& ctx, ConvCfg cfg) : cfg_(std::move(cfg)), cache_(&ctx.cache) {
         params = make_params(ctx);
-        std::string key = cfg_.key();
-        fwd_ = ctx.cache.get("conv_fwd|" + key, [&] { return conv_forward(cfg_); });
+        fwd_ = ctx.cache.get(cfg_.spec("conv_fwd"));
         if (!cfg_.bias) zero_bias_ = rt::Tensor({cfg_.co});
         if (!cfg_.bias) zero_bias_.fill(0), db_scratch_ = rt::Tensor({cfg_.co});
     }
     bool owns_activation() const override { return true; }
     void prepare_backward(bool need_dx) override {
-        std::string key = cfg_.key();
-        if (any_trainable(*this)) bwd_w_ = cache_->get("conv_bwd_w|" + key, [&] { return conv_backward_weights(cfg_); });
-        if (need_dx) bwd_x_ = cache_->get("conv_bwd_x|" + key, [&] { return conv_backward_input(cfg_); });
+        if (any_trainable(*this)) bwd_w_ = cache_->get(cfg_.spec("conv_bwd_w"));
+        if (need_dx) bwd_x_ = cache_->get(cfg_.spec("conv_bwd_x"));
     }
 
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override {
@@ -275,12 +42,12 @@ class ConvOp : public rt::Op {
 
   private:
     // (N, H, W, C) or (N, steps, C) as Halide (C, W, H, N).
-    static Buffer<float> image(const rt::View& v, int c, int w, int h) {
+    static Buf image(const rt::View& v, int c, int w, int h) {
         return to_halide(v, {v.shape[0], h, w, c});
     }
-    Buffer<float> kernel_of(const rt::View& v) const { return to_halide(v, {cfg_.kh, cfg_.kw, cfg_.ci, cfg_.co}); }
-    Buffer<float> kernel() { return kernel_of(params[0].value.view()); }
-    Buffer<float> bias() { return to_halide(cfg_.bias ? params[1].value.view() : zero_bias_.view()); }
+    Buf kernel_of(const rt::View& v) const { return to_halide(v, {cfg_.kh, cfg_.kw, cfg_.ci, cfg_.co}); }
+    Buf kernel() { return kernel_of(params[0].value.view()); }
+    Buf bias() { return to_halide(cfg_.bias ? params[1].value.view() : zero_bias_.view()); }
 
     ConvCfg cfg_;
     KernelCache* cache_;

@@ -1,83 +1,23 @@
 // Layers that map values one by one: Activation, Dropout, Rescaling, PreprocessInput; and the
 // shape-only Flatten and Reshape, which run no kernel at all.
-#include <fmt/format.h>
-
 #include "Error.h"
-#include "engine/Activation.h"
 #include "lower/Lowering.h"
-#include "lower/Schedule.h"
 
 namespace cnnc::engine {
-using namespace Halide;
 
 namespace {
 
-// An elementwise kernel over the tensor flattened to (channels, rest): `f(in, c, i)` gives the
-// output; `inputs` are the ImageParams it reads (all of the same shape) and `ints` its int params.
-Kernel elementwise(int channels, int n_inputs, int n_ints,
-                   const std::function<Expr(const std::vector<ImageParam>&, const std::vector<Param<int>>&, Var, Var)>& f) {
-    Kernel k;
-    for (int i = 0; i < n_inputs; ++i) {
-        k.inputs.emplace_back(Float(32), 2, "in" + std::to_string(i));
-        dense_layout(k.inputs.back(), {channels, 0});
-    }
-    for (int i = 0; i < n_ints; ++i) k.ints.emplace_back("p" + std::to_string(i));
-    Var c("c"), i("i");
-    Func out("out");
-    out(c, i) = f(k.inputs, k.ints, c, i);
-    Var io("io"), ii("ii");
-    out.output_buffer().dim(0).set_bounds(0, channels);
-    if (sched::vector_width(channels) == 16) {
-        out.vectorize(c, 16).split(i, io, ii, 256, TailStrategy::GuardWithIf).parallel(io);
-    } else {
-        // Few channels (Rescaling of an image has 1, RGB 3): vectorise along the rows instead,
-        // channels unrolled, so a 180x180x3 batch is not 48,000 tasks of scalar code.
-        out.bound(c, 0, channels).unroll(c).reorder(c, i).split(i, io, ii, 4096, TailStrategy::GuardWithIf).parallel(io).vectorize(ii, 16, TailStrategy::GuardWithIf);
-    }
-    k.pipeline = Pipeline(out);
-    return k;
-}
-
-Buffer<float> flat(const rt::View& v, int channels) { return to_halide(v, {v.size() / channels, channels}); }
+Buf flat(const rt::View& v, int channels) { return to_halide(v, {v.size() / channels, channels}); }
 
 class ActivationOp : public rt::Op {
   public:
     ActivationOp(const LowerContext& ctx, std::string act, int channels) : act_(std::move(act)), ch_(channels), cache_(&ctx.cache) {
-        std::string key = fmt::format("{}|{}", act_, ch_);
-        fwd_ = cache_->get("act_fwd|" + key, [&] {
-            Kernel k;
-            ImageParam in(Float(32), 2, "in");
-            dense_layout(in, {ch_, 0});
-            Var c("c"), i("i");
-            Func z("z");
-            z(c, i) = in(c, i);
-            Func y = activation_forward(act_, z, 2, ch_);
-            y.compute_root();
-            k.pipeline = Pipeline(y);
-            k.inputs = {in};
-            return k;
-        });
+        fwd_ = cache_->get(KernelSpec("act_fwd").set("act", act_).set("c", ch_));
     }
     bool owns_activation() const override { return true; }
     void prepare_backward(bool need_dx) override {
         if (!need_dx) return;
-        bwd_ = cache_->get(fmt::format("act_bwd|{}|{}", act_, ch_), [&] {
-            Kernel k;
-            ImageParam y(Float(32), 2, "y"), dy(Float(32), 2, "dy");
-            Param<int> logits("logits");
-            dense_layout(y, {ch_, 0});
-            dense_layout(dy, {ch_, 0});
-            Var c("c"), i("i");
-            Func fy("fy"), fdy("fdy");
-            fy(c, i) = y(c, i);
-            fdy(c, i) = dy(c, i);
-            Func dz = activation_backward(act_, fy, fdy, 2, ch_, logits != 0);
-            dz.compute_root();
-            k.pipeline = Pipeline(dz);
-            k.inputs = {y, dy};
-            k.ints = {logits};
-            return k;
-        });
+        bwd_ = cache_->get(KernelSpec("act_bwd").set("act", act_).set("c", ch_));
     }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override { fwd_->run({flat(x, ch_)}, {flat(y, ch_)}); }
     void backward(const rt::View&, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,
@@ -92,32 +32,12 @@ class ActivationOp : public rt::Op {
     std::shared_ptr<Kernel> fwd_, bwd_;
 };
 
-// A stateless hash of (seed, step, index) to [0, 1): the same mask in forward and backward
-// without storing it, and a different one every step.
-Expr uniform_hash(Expr seed, Expr step, Expr index) {
-    Expr h = cast<uint32_t>(index) * Internal::make_const(UInt(32), (uint64_t)0x9E3779B1ull) + cast<uint32_t>(seed) * Internal::make_const(UInt(32), (uint64_t)0x85EBCA77ull) +
-             cast<uint32_t>(step) * Internal::make_const(UInt(32), (uint64_t)0xC2B2AE3Dull);
-    h = h ^ (h >> 16);
-    h = h * Internal::make_const(UInt(32), (uint64_t)0x7FEB352Dull);
-    h = h ^ (h >> 15);
-    h = h * Internal::make_const(UInt(32), (uint64_t)0x846CA68Bull);
-    h = h ^ (h >> 16);
-    return cast<float>(h >> 8) * (1.0f / 16777216.0f);
-}
-
 class DropoutOp : public rt::Op {
   public:
     DropoutOp(const LowerContext& ctx, double rate, int channels, int64_t layer_seed)
         : rate_(static_cast<float>(rate)), ch_(channels), layer_seed_(layer_seed) {
-        // out = select(keep, x / (1 - rate), 0): the same kernel serves forward (x) and backward (dy).
-        kernel_ = ctx.cache.get(fmt::format("dropout|{}|{}", rate_, ch_), [&] {
-            float keep_scale = 1.f / (1.f - rate_), rate = rate_;
-            int ch = ch_;
-            return elementwise(ch_, 1, 2, [=](const std::vector<ImageParam>& in, const std::vector<Param<int>>& p, Var c, Var i) {
-                Expr u = uniform_hash(p[0], p[1], i * ch + c);
-                return select(u >= rate, in[0](c, i) * keep_scale, 0.f);
-            });
-        });
+        // The same kernel serves forward (x) and backward (dy): kernels/Elementwise.cpp.
+        kernel_ = ctx.cache.get(KernelSpec("dropout").set("rate", rate_).set("c", ch_));
     }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override {
         if (!s.training || rate_ == 0) {
@@ -149,28 +69,11 @@ class AffineOp : public rt::Op {
   public:
     AffineOp(const LowerContext& ctx, std::vector<float> scale, std::vector<float> offset, bool reverse)
         : ch_(static_cast<int>(scale.size())), reverse_(reverse) {
-        std::string key = fmt::format("affine|{}|{}|{}", fmt::join(scale, ","), fmt::join(offset, ","), reverse);
-        auto build = [&](bool backward) {
-            return [=]() {
-                int ch = ch_;
-                return elementwise(ch_, 1, 0, [=](const std::vector<ImageParam>& in, const std::vector<Param<int>>&, Var c, Var i) {
-                    // Per-channel constants as a select chain (no buffer to pass).
-                    Expr s = scale[0], o = offset[0];
-                    for (int k = 1; k < ch; ++k) {
-                        s = select(c == k, scale[static_cast<size_t>(k)], s);
-                        o = select(c == k, offset[static_cast<size_t>(k)], o);
-                    }
-                    Expr src = reverse ? in[0](ch - 1 - c, i) : in[0](c, i);
-                    if (!backward) return src * s + o;
-                    // dx[c'] = dy[c] * scale[c] with c' the source channel of c.
-                    Expr sb = scale[0];
-                    for (int k = 1; k < ch; ++k) sb = select((reverse ? ch - 1 - c : c) == k, scale[static_cast<size_t>(k)], sb);
-                    return src * sb;
-                });
-            };
+        auto spec = [&](bool backward) {
+            return KernelSpec("affine").set("scale", scale).set("offset", offset).set("reverse", reverse).set("backward", backward);
         };
-        fwd_ = ctx.cache.get("fwd|" + key, build(false));
-        bwd_ = ctx.cache.get("bwd|" + key, build(true));
+        fwd_ = ctx.cache.get(spec(false));
+        bwd_ = ctx.cache.get(spec(true));
     }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override { fwd_->run({flat(x, ch_)}, {flat(y, ch_)}); }
     void backward(const rt::View&, const rt::View&, const rt::View& dy, const rt::View* dx, bool, const rt::StepInfo&) override {

@@ -1,4 +1,5 @@
-#include "engine/Activation.h"
+#include "kernels/Activation.h"
+#include "kernels/Configs.h"
 
 #include <set>
 
@@ -6,12 +7,6 @@
 
 namespace cnnc::engine {
 using namespace Halide;
-
-bool activation_supported(const std::string& a) {
-    static const std::set<std::string> ok = {"linear", "relu", "sigmoid", "softmax", "tanh", "elu", "selu", "softplus",
-                                             "softsign", "relu6", "leaky_relu", "hard_sigmoid", "exponential"};
-    return ok.count(a) > 0;
-}
 
 static std::vector<Var> vars(int dims) {
     std::vector<Var> v;

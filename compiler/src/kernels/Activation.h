@@ -7,7 +7,6 @@
 
 namespace cnnc::engine {
 
-bool activation_supported(const std::string& act);
 // y = act(z); `z` has `dims` dimensions, channels in dimension 0 (softmax normalises over them).
 Halide::Func activation_forward(const std::string& act, Halide::Func z, int dims, int channels);
 // dL/dz from y and dL/dy. When `dy_is_logits` is true at run time, dy is already dL/dz (a fused

@@ -4,9 +4,17 @@
 
 #include <vector>
 
-#include "engine/Kernel.h"
 
 namespace cnnc::engine {
+
+namespace sched {
+// The widest vector (16, 8, 4 or 1 floats) that divides `channels`.
+inline int vector_width(int64_t channels) {
+    for (int v : {16, 8, 4})
+        if (channels % v == 0) return v;
+    return 1;
+}
+}  // namespace sched
 
 // Declares a dense innermost-first layout with known extents (0: unknown, e.g. the batch) so the
 // generated code needs no stride arithmetic and no tails.

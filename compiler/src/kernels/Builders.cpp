@@ -1,0 +1,41 @@
+// The list of kernel builders: a KernelSpec's name selects one, its arguments configure it. A new
+// kernel family adds its builders here (and its ops in compiler/src/lower/).
+#include <map>
+#include <stdexcept>
+
+#include "kernels/KernelDef.h"
+
+namespace cnnc::engine {
+
+#define CNNC_BUILDERS(X) \
+    X(conv_fwd) X(conv_bwd_w) X(conv_bwd_x)                 /* Conv.cpp */ \
+    X(dense_fwd) X(dense_bwd_w) X(dense_bwd_x)              /* Dense.cpp */ \
+    X(pool_fwd) X(pool_bwd) X(global_fwd) X(global_bwd)    /* Pooling.cpp */ \
+    X(act_fwd) X(act_bwd) X(dropout) X(affine)             /* Elementwise.cpp */ \
+    X(embed_fwd) X(embed_bwd)                               /* Embedding.cpp */ \
+    X(warp)                                                 /* Warp.cpp */
+
+#define CNNC_DECLARE(N) KernelDef build_##N(const KernelSpec&);
+CNNC_BUILDERS(CNNC_DECLARE)
+#undef CNNC_DECLARE
+
+KernelDef build_kernel(const KernelSpec& spec) {
+    using BuildFn = KernelDef (*)(const KernelSpec&);
+    static const std::map<std::string, BuildFn> builders = {
+#define CNNC_ENTRY(N) {#N, &build_##N},
+        CNNC_BUILDERS(CNNC_ENTRY)
+#undef CNNC_ENTRY
+    };
+    auto it = builders.find(spec.name());
+    if (it == builders.end()) throw std::runtime_error("no kernel builder named '" + spec.name() + "'");
+    return it->second(spec);
+}
+
+std::vector<Halide::Argument> KernelDef::arguments() const {
+    std::vector<Halide::Argument> args;
+    for (const auto& p : inputs) args.emplace_back(p);
+    for (const auto& p : ints) args.emplace_back(p);
+    return args;
+}
+
+}  // namespace cnnc::engine

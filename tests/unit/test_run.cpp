@@ -9,6 +9,7 @@
 #include "EngineHelpers.h"
 #include "TempDir.h"
 #include "TestData.h"
+#include "Bars.h"
 
 using namespace cnnc;
 using namespace cnnc::test;
@@ -19,44 +20,6 @@ namespace {
 using Run = CommandResult;
 
 Run run_in(const fs::path& dir, const std::string& args) { return run_cnnc(args, dir.string()); }
-
-// Class 0: a bright vertical bar at a random column; class 1: a horizontal bar. 8x8 pixels.
-void write_bars(const fs::path& images, const fs::path& labels, int n, uint64_t seed) {
-    rt::Rng rng(seed);
-    int at = 0;
-    write_idx(images, labels, n, 8, 8,
-              [&](int i, int y, int x) {
-                  if (y == 0 && x == 0) at = static_cast<int>(rng.below(8));
-                  bool on = i % 2 == 0 ? x == at : y == at;
-                  return static_cast<unsigned char>(on ? 200 + rng.below(55) : rng.below(40));
-              },
-              [](int i) { return i % 2; });
-}
-
-const char* kModel = R"(
-dataset bars {
-    train = idx("train-images", "train-labels")
-    test  = idx("test-images", "test-labels")
-    rescale = 1/255
-    labels = one_hot(2)
-}
-model bar_net {
-    input(8, 8, 1)
-    Conv2D(8, 3, activation = relu)
-    MaxPooling2D(2)
-    Flatten()
-    Dense(2, activation = softmax)
-}
-train bar_net on bars.train {
-    optimizer = adam(learning_rate = 0.01)
-    loss = categorical_crossentropy
-    metrics = [accuracy]
-    epochs = 4
-    batch_size = 16
-    validation = bars.test
-}
-evaluate bar_net on bars.test
-)";
 
 // kModel with extra lines in its train statement (callbacks, ...), after `validation = bars.test`.
 std::string model_with(const std::string& train_lines) {

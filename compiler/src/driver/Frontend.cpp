@@ -77,6 +77,14 @@ class Loader {
     }
 
     bool read(const std::string& path, std::string& text) {
+        if (opts_.embedded) {
+            auto it = opts_.embedded->find(fs::path(path).lexically_normal().string());
+            if (it != opts_.embedded->end()) {
+                text = it->second;
+                return true;
+            }
+            if (opts_.embedded_only) return false;
+        }
         std::error_code ec;
         // Regular files only (never /dev/zero or a FIFO), and nothing that cannot be a model file.
         if (!fs::is_regular_file(path, ec) || fs::file_size(path, ec) > (64u << 20)) return false;

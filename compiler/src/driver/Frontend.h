@@ -1,6 +1,7 @@
 // Loads a .cnn file and everything it imports, parses and checks it: the shared front half of every
 // cnnc command (check, summary, run, build) and of the tests and fuzzer.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@ struct Compilation {
 
 struct FrontendOptions {
     std::vector<std::string> import_dirs;  // searched after the importing file's own directory
+    // Source files by path, read instead of the disk (a `cnnc build` executable carries the model
+    // file and its imports this way). With `embedded_only`, nothing is read from the disk.
+    const std::map<std::string, std::string>* embedded = nullptr;
+    bool embedded_only = false;
 };
 
 // The standard library directories: $CNNC_STDLIB, then <exe>/../share/cnnc/stdlib, then the

@@ -8,8 +8,11 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include "app/Commands.h"
 #include "driver/Frontend.h"
 #include "engine/Run.h"
+#include "kernels/Aot.h"
+#include "kernels/Executable.h"
 #include "kernels/Jit.h"
 #include "summary/Summary.h"
 
@@ -27,43 +30,13 @@ struct Common {
     }
 };
 
-int report(const Compilation& c) {
-    std::string text = c.diags.render();
-    if (!text.empty()) std::fputs(text.c_str(), stderr);
-    return c.ok() ? 0 : 1;
-}
-
 int cmd_check(const std::vector<std::string>& files, const Common& common) {
     int rc = 0;
     for (const auto& f : files) {
         auto c = compile_file(f, common.options());
-        rc = std::max(rc, report(*c));
+        rc = std::max(rc, app::report(*c));
     }
     return rc;
-}
-
-int cmd_summary(const std::string& file, const std::string& model, const SummaryOptions& so, const Common& common) {
-    auto c = compile_file(file, common.options());
-    int rc = report(*c);
-    if (rc != 0) return rc;
-    bool any = false;
-    for (const auto& m : c->program.models) {
-        if (!model.empty() && m.name != model) continue;
-        if (any) std::fputs("\n", stdout);
-        std::fputs(render_summary(m, so).c_str(), stdout);
-        any = true;
-    }
-    if (!any) {
-        if (model.empty()) {
-            fmt::print(stderr, "{}: error: no models in this file\n", file);
-        } else {
-            std::vector<std::string> names;
-            for (const auto& m : c->program.models) names.push_back(m.name);
-            fmt::print(stderr, "{}: error: no model named '{}'{}\n", file, model, suggestion_suffix(model, names));
-        }
-        return 1;
-    }
-    return 0;
 }
 
 int cmd_layers(const std::string& only) {
@@ -99,29 +72,37 @@ int main(int argc, char** argv) {
     auto* check = app.add_subcommand("check", "parse, resolve and shape-check; print diagnostics only");
     check->add_option("files", check_files, ".cnn files")->required();
 
-    std::string summary_file, summary_model;
-    SummaryOptions so;
-    bool force_ascii = false, force_box = false;
+    std::string file;
+    app::SummaryFlags sf;
     auto* summary = app.add_subcommand("summary", "print the Keras-style summary table of each model");
-    summary->add_option("file", summary_file, ".cnn file")->required();
-    summary->add_option("-m,--model", summary_model, "only this model");
-    summary->add_flag("--expand", so.expand, "show the layers inside blocks");
-    summary->add_flag("--flops", so.flops, "add a per-layer FLOPs column");
-    summary->add_flag("--ascii", force_ascii, "ASCII rules instead of box-drawing characters");
-    summary->add_flag("--box", force_box, "box-drawing characters even when the locale is not UTF-8");
+    summary->add_option("file", file, ".cnn file")->required();
+    app::add_summary_flags(summary, sf);
 
-    std::string run_file;
-    engine::RunOptions ro;
-    int threads = 0;
-    uint64_t seed = 0;
-    int64_t epochs = 0;
-    auto* run = app.add_subcommand("run", "JIT-compile the file's models and execute its train and evaluate statements");
-    run->add_option("file", run_file, ".cnn file")->required();
-    run->add_option("--threads", threads, "worker threads (default: all cores)")->check(CLI::Range(1, 1024));
-    auto* seed_opt = run->add_option("--seed", seed, "seed for initialization, shuffling and dropout");
-    auto* epochs_opt = run->add_option("--epochs", epochs, "override every train statement's epochs")->check(CLI::Range(1, 1000000));
-    run->add_option("--output-dir", ro.output_dir, "where history CSVs, plots and the training state go (default: .)");
-    run->add_flag("--resume", ro.resume, "continue an interrupted training run from its saved state");
+    // The kernels: the on-disk cache unless --no-cache (then JIT-compiled in memory, as the tests do).
+    bool no_cache = std::getenv("CNNC_NO_KERNEL_CACHE") != nullptr;
+    auto cache_flag = [&](CLI::App* cmd) {
+        cmd->add_flag("--no-cache", no_cache, "JIT-compile every kernel in memory; neither read nor write the kernel cache");
+    };
+    app::RunFlags rf;
+    auto* run = app.add_subcommand("run", "compile the file's models and execute its train and evaluate statements");
+    run->add_option("file", file, ".cnn file")->required();
+    app::add_train_flags(run, rf);
+    cache_flag(run);
+    auto* evaluate = app.add_subcommand("evaluate", "run the file's evaluate statements on trained weights");
+    evaluate->add_option("file", file, ".cnn file")->required();
+    app::add_weights_flags(evaluate, rf);
+    cache_flag(evaluate);
+    auto* predict = app.add_subcommand("predict", "classify image files with a trained model");
+    predict->add_option("file", file, ".cnn file")->required();
+    app::add_predict_args(predict, rf);
+    cache_flag(predict);
+
+    engine::BuildOptions bo;
+    auto* build = app.add_subcommand("build", "compile the file into a native executable (no compiler, LLVM or Halide needed to run it)");
+    build->add_option("file", file, ".cnn file")->required();
+    build->add_option("-o,--output", bo.output, "the executable (default: the file's name without .cnn)");
+    build->add_option("--target", bo.targets,
+                      "portable (default: this CPU, AVX2, SSE4.1, chosen at startup), host (this CPU only), or Halide target strings");
 
     std::string layer_name;
     auto* layers = app.add_subcommand("layers", "list the layers the language knows, or one layer's arguments");
@@ -136,31 +117,25 @@ int main(int argc, char** argv) {
     try {
         if (*check) return cmd_check(check_files, common);
         if (*summary) {
-            so.ascii = force_ascii;
-            if (!force_ascii && !force_box) {
-                // Box glyphs need a UTF-8 terminal or file; fall back to ASCII for a plain C locale.
-                const char* lang = std::getenv("LC_ALL");
-                if (!lang || !*lang) lang = std::getenv("LC_CTYPE");
-                if (!lang || !*lang) lang = std::getenv("LANG");
-                std::string l = lang ? lang : "";
-                so.ascii = !l.empty() && l != "C.UTF-8" && l.find("UTF-8") == std::string::npos &&
-                           l.find("utf8") == std::string::npos && l.find("UTF8") == std::string::npos &&
-                           l.find("utf-8") == std::string::npos;
-            }
-            return cmd_summary(summary_file, summary_model, so, common);
+            auto c = compile_file(file, common.options());
+            if (int rc = app::report(*c)) return rc;
+            return app::print_summaries(*c, file, sf);
         }
         if (*layers) return cmd_layers(layer_name);
-        if (*run) {
-            if (*seed_opt) ro.seed = seed;
-            if (*epochs_opt) ro.epochs = epochs;
-            ro.interactive = isatty(fileno(stdout));
-            // Halide's thread pool reads this when it starts, i.e. at the first kernel.
-            if (threads > 0) setenv("HL_NUM_THREADS", std::to_string(threads).c_str(), 1);
-            auto c = compile_file(run_file, common.options());
-            int rc = report(*c);
-            if (rc != 0) return rc;
-            engine::JitKernels kernels;
-            return engine::run_program(*c, run_file, ro, kernels);
+        if (*run || *evaluate || *predict) {
+            engine::RunOptions ro = rf.resolve();
+            auto c = compile_file(file, common.options());
+            if (int rc = app::report(*c)) return rc;
+            std::unique_ptr<engine::KernelCache> kernels;
+            if (no_cache) kernels = std::make_unique<engine::JitKernels>();
+            else kernels = std::make_unique<engine::DiskKernels>();
+            if (*run) return engine::run_program(*c, file, ro, *kernels);
+            if (*evaluate) return engine::evaluate_program(*c, file, ro, *kernels);
+            return engine::predict_images(*c, file, ro, rf.model, rf.images, *kernels);
+        }
+        if (*build) {
+            bo.import_dirs = common.options().import_dirs;
+            return engine::build_executable(file, bo);
         }
     } catch (const std::exception& e) {
         fmt::print(stderr, "cnnc: internal error: {}\nThis is a bug in cnnc, not in your file; please report it.\n", e.what());

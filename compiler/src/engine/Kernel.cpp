@@ -138,7 +138,7 @@ std::shared_ptr<Kernel> KernelCache::get(const KernelSpec& spec) {
 std::string KernelCache::describe() const {
     std::string s = fmt::format("{} kernel{}", size(), size() == 1 ? "" : "s");
     if (compiled_) s += fmt::format(", {} compiled in {:.1f} s", compiled_, seconds_);
-    if (reused_) s += fmt::format(", {} from the cache", reused_);
+    if (reused_) s += fmt::format(", {} {}", reused_, reused_from());
     return s;
 }
 

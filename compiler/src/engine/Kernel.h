@@ -98,6 +98,8 @@ class KernelCache {
     std::string describe() const;
 
   protected:
+    // How describe() names kernels that were not compiled now.
+    virtual const char* reused_from() const { return "from the cache"; }
     // Makes the kernel; sets `compiled` when it had to compile it (rather than load it).
     virtual std::shared_ptr<Kernel> make(const KernelSpec& spec, bool& compiled) = 0;
 

@@ -1,5 +1,7 @@
 #include "summary/Summary.h"
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 namespace cnnc {
@@ -119,6 +121,15 @@ std::string render_summary(const Model& m, const SummaryOptions& o) {
     out += fmt::format(" Non-trainable params: {}\n", count(total - trainable));
     out += fmt::format(" Forward FLOPs per sample: {}\n", m.shaped ? flops_text(m.flop_count()) : "?");
     return out;
+}
+
+bool locale_is_utf8() {
+    const char* lang = std::getenv("LC_ALL");
+    if (!lang || !*lang) lang = std::getenv("LC_CTYPE");
+    if (!lang || !*lang) lang = std::getenv("LANG");
+    std::string l = lang ? lang : "";
+    return l.empty() || l == "C.UTF-8" || l.find("UTF-8") != std::string::npos || l.find("utf8") != std::string::npos ||
+           l.find("UTF8") != std::string::npos || l.find("utf-8") != std::string::npos;
 }
 
 }  // namespace cnnc

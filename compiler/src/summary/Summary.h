@@ -14,6 +14,10 @@ struct SummaryOptions {
 
 std::string render_summary(const Model& m, const SummaryOptions& opts = {});
 
+// Whether the locale (LC_ALL, LC_CTYPE, LANG) is UTF-8, so box-drawing glyphs will show. Unset
+// counts as UTF-8 (today's terminals); a plain C or Latin-1 locale does not.
+bool locale_is_utf8();
+
 // Helpers also used by other reports.
 std::string thousands(int64_t n);           // 991041 → "991,041"
 std::string memory_size(double bytes);      // Keras' readable_memory_size: "3.78 MB", "0.00 B"

@@ -1,0 +1,78 @@
+#include "app/Commands.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+
+namespace cnnc::app {
+
+engine::RunOptions RunFlags::resolve() {
+    engine::RunOptions o = options;
+    if (seed_opt && *seed_opt) o.seed = seed;
+    if (epochs_opt && *epochs_opt) o.epochs = epochs;
+    o.interactive = isatty(fileno(stdout));
+    if (threads > 0) setenv("HL_NUM_THREADS", std::to_string(threads).c_str(), 1);
+    return o;
+}
+
+static void add_threads(CLI::App* cmd, RunFlags& f) {
+    cmd->add_option("--threads", f.threads, "worker threads (default: all cores)")->check(CLI::Range(1, 1024));
+}
+
+void add_train_flags(CLI::App* cmd, RunFlags& f) {
+    add_threads(cmd, f);
+    f.seed_opt = cmd->add_option("--seed", f.seed, "seed for initialization, shuffling and dropout");
+    f.epochs_opt = cmd->add_option("--epochs", f.epochs, "override every train statement's epochs")->check(CLI::Range(1, 1000000));
+    cmd->add_option("--output-dir", f.options.output_dir, "where weights, history CSVs, plots and the training state go (default: .)");
+    cmd->add_flag("--resume", f.options.resume, "continue an interrupted training run from its saved state");
+}
+
+void add_weights_flags(CLI::App* cmd, RunFlags& f) {
+    add_threads(cmd, f);
+    cmd->add_option("--weights", f.options.weights, "weights file (.weights.h5 or .h5, as training saves it)")->required();
+}
+
+void add_predict_args(CLI::App* cmd, RunFlags& f) {
+    add_weights_flags(cmd, f);
+    cmd->add_option("-m,--model", f.model, "the model (default: the one the file trains)");
+    cmd->add_option("images", f.images, "image files (JPEG, PNG, BMP, GIF)")->required();
+}
+
+void add_summary_flags(CLI::App* cmd, SummaryFlags& f) {
+    cmd->add_option("-m,--model", f.model, "only this model");
+    cmd->add_flag("--expand", f.options.expand, "show the layers inside blocks");
+    cmd->add_flag("--flops", f.options.flops, "add a per-layer FLOPs column");
+    cmd->add_flag("--ascii", f.ascii, "ASCII rules instead of box-drawing characters");
+    cmd->add_flag("--box", f.box, "box-drawing characters even when the locale is not UTF-8");
+}
+
+int report(const Compilation& c) {
+    std::string text = c.diags.render();
+    if (!text.empty()) std::fputs(text.c_str(), stderr);
+    return c.ok() ? 0 : 1;
+}
+
+int print_summaries(const Compilation& c, const std::string& file, SummaryFlags& f) {
+    // Box glyphs need a UTF-8 terminal or file; fall back to ASCII for a plain C locale.
+    f.options.ascii = f.ascii || (!f.box && !locale_is_utf8());
+    bool any = false;
+    for (const auto& m : c.program.models) {
+        if (!f.model.empty() && m.name != f.model) continue;
+        if (any) std::fputs("\n", stdout);
+        std::fputs(render_summary(m, f.options).c_str(), stdout);
+        any = true;
+    }
+    if (any) return 0;
+    if (f.model.empty()) {
+        fmt::print(stderr, "{}: error: no models in this file\n", file);
+    } else {
+        std::vector<std::string> names;
+        for (const auto& m : c.program.models) names.push_back(m.name);
+        fmt::print(stderr, "{}: error: no model named '{}'{}\n", file, f.model, suggestion_suffix(f.model, names));
+    }
+    return 1;
+}
+
+}  // namespace cnnc::app

@@ -1,0 +1,78 @@
+// Ahead-of-time kernels: each KernelSpec compiled by Halide to an object file for a target, kept in
+// an on-disk cache, and either linked into a shared object that `cnnc run` loads (DiskKernels: the
+// second run of a file starts without compiling) or into a `cnnc build` executable (Executable.h).
+//
+// A cached file is named by a hash of everything its code depends on: the spec's key, the target,
+// and this compiler's identity (its version, Halide's version and the build ID of the cnnc binary,
+// which changes with any change to the builders). A changed model asks for other specs; a changed
+// compiler computes other names; neither can meet a stale kernel. Files are written under a
+// temporary name and renamed into place, so an interrupted or concurrent run never sees half a file.
+#pragma once
+#include <Halide.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/Kernel.h"
+
+namespace cnnc::engine {
+
+// What produced the cached code: "cnnc <version> halide <x.y.z> build <build-id>".
+std::string compiler_identity();
+
+// One compiled flavour of every kernel in an executable, chosen at startup by the CPU's features.
+struct Variant {
+    std::string name;  // "host", "avx2", "sse41"
+    Halide::Target target;
+};
+// `spec` is "host" (this CPU only), "portable" (this CPU's features, then AVX2+FMA, then SSE4.1:
+// runs on any x86-64 CPU of the last 15 years) or a comma-separated list of Halide target strings.
+std::vector<Variant> variants_for(const std::string& spec);
+
+class ObjectCache {
+  public:
+    // $CNNC_CACHE_DIR, else $XDG_CACHE_HOME/cnnc, else ~/.cache/cnnc.
+    static std::string default_dir();
+    explicit ObjectCache(std::string dir = default_dir());
+    const std::string& dir() const { return dir_; }
+
+    // The file name stem and function name of `spec` compiled for `t`: "k0123456789abcdef".
+    std::string name(const KernelSpec& spec, const Halide::Target& t) const;
+    // The object file of `spec` for `t` (its function is name(spec, t)), compiled now unless cached.
+    // `compiled` says which.
+    std::string object(const KernelSpec& spec, const Halide::Target& t, bool& compiled);
+    // The same linked into a shared object (undefined Halide runtime symbols: runtime_shared's);
+    // `compiled` says whether the object had to be compiled.
+    std::string shared(const KernelSpec& spec, const Halide::Target& t, bool& compiled);
+    // Halide's runtime (allocation, thread pool, errors, CPU feature checks) for `t`.
+    std::string runtime_object(const Halide::Target& t);
+    std::string runtime_shared(const Halide::Target& t);
+    // Drops a cached file that did not load (a truncated or corrupt one).
+    void forget(const std::string& path);
+
+  private:
+    std::string dir_;
+};
+
+// Runs a program (argv[0] looked up in PATH); on failure throws std::runtime_error with its output.
+void run_tool(const std::vector<std::string>& argv);
+
+// `cnnc run`'s backend: kernels loaded from the cache's shared objects, compiled into it first when
+// missing.
+class DiskKernels : public KernelCache {
+  public:
+    explicit DiskKernels(ObjectCache cache = ObjectCache(), Halide::Target t = Halide::Target());
+    ~DiskKernels() override;
+
+  protected:
+    std::shared_ptr<Kernel> make(const KernelSpec& spec, bool& compiled) override;
+
+  private:
+    void load_runtime();
+    ObjectCache cache_;
+    Halide::Target target_;
+    void* runtime_ = nullptr;
+    std::vector<void*> handles_;
+};
+
+}  // namespace cnnc::engine

@@ -128,6 +128,7 @@ History Trainer::fit(const Samples& train, const Samples* val) {
     }
     for (int64_t epoch = first; epoch < cfg_.epochs; ++epoch) {
         std::fprintf(cfg_.out, "Epoch %lld/%lld\n", static_cast<long long>(epoch + 1), static_cast<long long>(cfg_.epochs));
+        std::fflush(cfg_.out);  // seen before the epoch's work, also through a pipe
         if (cfg_.shuffle) {
             // Fisher-Yates with the run's seed, from the identity each epoch: the order depends only
             // on (seed, epoch), the same on every machine and after a resume.

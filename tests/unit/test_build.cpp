@@ -14,6 +14,8 @@
 #include "Helpers.h"
 #include "TempDir.h"
 #include "engine/Kernel.h"
+#include "kernels/Aot.h"
+#include "kernels/Jit.h"
 
 using namespace cnnc;
 using namespace cnnc::test;
@@ -63,6 +65,29 @@ TEST_CASE("KernelSpec keys parse back to the same spec, floats exactly", "[kerne
     CHECK(p.s("act") == "relu");
     CHECK_THROWS(engine::KernelSpec::parse("affine(scale"));
     CHECK_THROWS(engine::KernelSpec("x").set("act", "a,b"));  // a value that would not parse back
+}
+
+TEST_CASE("cached kernel names depend on the spec, the target and the compiler's build", "[kernels]") {
+    TempDir dir;
+    engine::ObjectCache cache(dir.path());
+    engine::KernelSpec a = engine::KernelSpec("act_fwd").set("act", "relu").set("c", 8);
+    engine::KernelSpec b = engine::KernelSpec("act_fwd").set("act", "relu").set("c", 16);
+    Halide::Target avx2("x86-64-linux-avx-avx2-f16c-fma-sse41"), sse("x86-64-linux-sse41");
+    CHECK(cache.name(a, avx2) == cache.name(a, avx2));
+    CHECK(cache.name(a, avx2) != cache.name(b, avx2));
+    CHECK(cache.name(a, avx2) != cache.name(a, sse));
+    // The identity carries this binary's GNU build ID (40 hex digits), which any rebuild changes.
+    std::string id = engine::compiler_identity();
+    INFO(id);
+    auto at = id.rfind(" build ");
+    REQUIRE(at != std::string::npos);
+    CHECK(id.size() - at - 7 == 40);
+    CHECK(id.find("halide ?") == std::string::npos);
+    // The portable set: this CPU's features first, SSE4.1 last; bad target strings are refused.
+    auto v = engine::variants_for("portable");
+    CHECK(v.front().name == "host");
+    CHECK(v.back().name == "sse41");
+    CHECK_THROWS_AS(engine::variants_for("x86-64-linux-avx9"), std::invalid_argument);
 }
 
 TEST_CASE("cnnc build: a standalone executable that trains, evaluates and predicts as cnnc does", "[build][cli]") {
@@ -200,6 +225,13 @@ TEST_CASE("cnnc run's kernel cache: reused, never stale, rebuilt when corrupt", 
     REQUIRE(after.status == 0);
     CHECK_THAT(after.output, Catch::Contains("does not load"));
     check_close(losses(d / "a" / "bar_net_history.csv"), losses(d / "e" / "bar_net_history.csv"), 0);
+
+    // A cache directory that cannot be made: a warning, kernels compiled in memory, the same numbers.
+    CommandResult nodir = run_cnnc("run bars.cnn --seed 2 --epochs 1 --output-dir g", d.string(), "CNNC_CACHE_DIR=/proc/cnnc-cache");
+    INFO(nodir.output);
+    REQUIRE(nodir.status == 0);
+    CHECK_THAT(nodir.output, Catch::Contains("warning: cannot create the kernel cache directory /proc/cnnc-cache"));
+    check_close(losses(d / "a" / "bar_net_history.csv"), losses(d / "g" / "bar_net_history.csv"), 1e-6);
 
     // --no-cache: JIT in memory, the same numbers.
     CommandResult jit = run_cnnc("run bars.cnn --seed 2 --epochs 1 --output-dir f --no-cache", d.string(), env);

@@ -219,8 +219,14 @@ void ObjectCache::forget(const std::string& path) {
 
 // ---- DiskKernels ----
 
-DiskKernels::DiskKernels(ObjectCache cache, Halide::Target t) : cache_(std::move(cache)), target_(t) {
+DiskKernels::DiskKernels(std::string dir, Halide::Target t) : target_(t) {
     if (target_ == Halide::Target()) target_ = host_target();
+    try {
+        cache_ = std::make_unique<ObjectCache>(dir);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cnnc: warning: %s; kernels are compiled in memory for this run\n", e.what());
+        fallback_ = std::make_unique<JitKernels>(target_);
+    }
 }
 
 // The handles stay open: kernels may be running until the process ends, and closing them at exit
@@ -229,12 +235,12 @@ DiskKernels::~DiskKernels() = default;
 
 void DiskKernels::load_runtime() {
     if (runtime_) return;
-    std::string path = cache_.runtime_shared(target_);
+    std::string path = cache_->runtime_shared(target_);
     // Global: the kernels' undefined halide_* symbols resolve to this one runtime.
     runtime_ = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
     if (!runtime_) {
-        cache_.forget(path);
-        path = cache_.runtime_shared(target_);
+        cache_->forget(path);
+        path = cache_->runtime_shared(target_);
         runtime_ = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
     }
     if (!runtime_) throw std::runtime_error(fmt::format("cannot load Halide's runtime {}: {}", path, dlerror()));
@@ -248,10 +254,25 @@ void DiskKernels::load_runtime() {
 }
 
 std::shared_ptr<Kernel> DiskKernels::make(const KernelSpec& spec, bool& compiled) {
+    if (cache_) {
+        try {
+            return load(spec, compiled);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "cnnc: warning: the kernel cache in %s does not work (%s); kernels are compiled in memory for this run\n",
+                         cache_->dir().c_str(), e.what());
+            cache_.reset();
+            fallback_ = std::make_unique<JitKernels>(target_);
+        }
+    }
+    compiled = true;
+    return fallback_->get(spec);
+}
+
+std::shared_ptr<Kernel> DiskKernels::load(const KernelSpec& spec, bool& compiled) {
     load_runtime();
-    std::string fn = cache_.name(spec, target_) + "_argv";
+    std::string fn = cache_->name(spec, target_) + "_argv";
     for (int attempt = 0; attempt < 2; ++attempt) {
-        std::string path = cache_.shared(spec, target_, compiled);
+        std::string path = cache_->shared(spec, target_, compiled);
         void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
         void* sym = h ? dlsym(h, fn.c_str()) : nullptr;
         if (sym) {
@@ -262,9 +283,9 @@ std::shared_ptr<Kernel> DiskKernels::make(const KernelSpec& spec, bool& compiled
         std::fprintf(stderr, "cnnc: warning: cached kernel %s does not load (%s); compiling it again\n", path.c_str(),
                      h ? "no entry point" : dlerror());
         if (h) dlclose(h);
-        cache_.forget(path);
+        cache_->forget(path);
     }
-    throw std::runtime_error("kernel " + spec.key() + " does not load from the cache " + cache_.dir());
+    throw std::runtime_error("kernel " + spec.key() + " does not load");
 }
 
 }  // namespace cnnc::engine

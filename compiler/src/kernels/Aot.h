@@ -10,6 +10,7 @@
 #pragma once
 #include <Halide.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -58,10 +59,11 @@ class ObjectCache {
 void run_tool(const std::vector<std::string>& argv);
 
 // `cnnc run`'s backend: kernels loaded from the cache's shared objects, compiled into it first when
-// missing.
+// missing. Where the cache cannot work (no writable directory, no `cc` to link with) it says so once
+// and JIT-compiles in memory instead: slower to start, never a failed run.
 class DiskKernels : public KernelCache {
   public:
-    explicit DiskKernels(ObjectCache cache = ObjectCache(), Halide::Target t = Halide::Target());
+    explicit DiskKernels(std::string dir = ObjectCache::default_dir(), Halide::Target t = Halide::Target());
     ~DiskKernels() override;
 
   protected:
@@ -69,7 +71,9 @@ class DiskKernels : public KernelCache {
 
   private:
     void load_runtime();
-    ObjectCache cache_;
+    std::shared_ptr<Kernel> load(const KernelSpec& spec, bool& compiled);
+    std::unique_ptr<ObjectCache> cache_;  // null once the cache has failed
+    std::unique_ptr<KernelCache> fallback_;
     Halide::Target target_;
     void* runtime_ = nullptr;
     std::vector<void*> handles_;

@@ -1,6 +1,7 @@
-// Lowering: a checked layer (sema/Program.h) becomes a runtime Op running Halide kernels. One file
-// per layer family here, beside its schema in layers/; layers/LayerList.def lists both, so a layer
-// without a lowering is a link error.
+// Lowering: a checked layer (sema/Program.h) becomes a runtime Op that runs kernels, which it names
+// by KernelSpec and gets from the KernelCache (their Halide builders are in kernels/). One file per
+// layer family here, beside its schema in layers/; layers/LayerList.def lists both, so a layer
+// without a lowering is a link error. No libHalide here: `cnnc build` executables link these.
 #pragma once
 #include <memory>
 #include <string>

@@ -3,6 +3,7 @@
 #include <stb/stb_image_write.h>
 
 #include <filesystem>
+#include <sstream>
 #include <fstream>
 
 #include "EngineHelpers.h"
@@ -137,4 +138,25 @@ evaluate small_pets on pets.validation
     REQUIRE(r.status == 0);
     CHECK_THAT(r.output, Catch::Contains("200 samples, batch 20"));
     CHECK(metric_on_line(r.output, "small_pets on pets.validation: ", "accuracy") >= 0.85);
+
+    // cnnc predict with the saved weights: the images read as the training folder's were (40x40,
+    // bilinear), the classes named by its folders, one sigmoid's two probabilities.
+    std::string images;
+    for (int i = 0; i < 5; ++i) images += " pets/validation/cats/cat." + std::to_string(i) + ".jpg pets/validation/dogs/dog." + std::to_string(i) + (i % 5 == 0 ? ".png" : ".jpg");
+    auto p = run_cnnc("predict pets.cnn --weights small_pets.weights.h5" + images, d.string());
+    INFO(p.output);
+    REQUIRE(p.status == 0);
+    int right = 0, lines = 0;
+    std::istringstream in(p.output);
+    for (std::string line; std::getline(in, line);) {
+        ++lines;
+        bool cat = line.find("/cats/") != std::string::npos;
+        right += line.find(cat ? ": cats (" : ": dogs (") != std::string::npos;
+        auto a = line.find("[cats: "), b = line.find(", dogs: ");
+        REQUIRE(a != std::string::npos);
+        REQUIRE(b != std::string::npos);
+        CHECK(std::stod(line.substr(a + 7)) + std::stod(line.substr(b + 8)) == Approx(1).margin(2e-4));
+    }
+    CHECK(lines == 10);
+    CHECK(right >= 8);
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include "Error.h"
 #include "app/Commands.h"
 #include "driver/Frontend.h"
 #include "engine/Run.h"
@@ -127,8 +128,20 @@ int main(int argc, char** argv) {
             auto c = compile_file(file, common.options());
             if (int rc = app::report(*c)) return rc;
             std::unique_ptr<engine::KernelCache> kernels;
-            if (no_cache) kernels = std::make_unique<engine::JitKernels>();
-            else kernels = std::make_unique<engine::DiskKernels>();
+            if (no_cache) {
+                kernels = std::make_unique<engine::JitKernels>();
+            } else {
+                auto disk = std::make_unique<engine::DiskKernels>();
+                // What the run will ask for, compiled into the cache on every core first.
+                engine::RecordingKernels rec;
+                try {
+                    engine::prepare_program(*c, file, rec);
+                    disk->prefetch(rec.specs);
+                } catch (const rt::UserError&) {
+                    // the run itself reports it
+                }
+                kernels = std::move(disk);
+            }
             if (*run) return engine::run_program(*c, file, ro, *kernels);
             if (*evaluate) return engine::evaluate_program(*c, file, ro, *kernels);
             return engine::predict_images(*c, file, ro, rf.model, rf.images, *kernels);

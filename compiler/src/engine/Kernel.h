@@ -98,6 +98,8 @@ class KernelCache {
     std::string describe() const;
 
   protected:
+    // Time spent compiling outside get() (a backend compiling ahead, in parallel).
+    void add_compile_seconds(double s) { seconds_ += s; }
     // How describe() names kernels that were not compiled now.
     virtual const char* reused_from() const { return "from the cache"; }
     // Makes the kernel; sets `compiled` when it had to compile it (rather than load it).

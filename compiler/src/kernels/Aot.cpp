@@ -8,12 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "kernels/Jit.h"
 #include "kernels/KernelDef.h"
@@ -132,7 +135,9 @@ void run_tool(const std::vector<std::string>& argv) {
     if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         std::string cmd;
         for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-        throw std::runtime_error(fmt::format("`{}` failed:\n{}", cmd, out.str()));
+        std::string text = out.str();
+        while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+        throw std::runtime_error(fmt::format("`{}` failed: {}", cmd, text));
     }
 }
 
@@ -176,6 +181,10 @@ bool cached(const std::string& path) {
 }
 }  // namespace
 
+bool ObjectCache::has_object(const KernelSpec& spec, const Halide::Target& t) const {
+    return cached((fs::path(dir_) / (name(spec, t) + ".o")).string());
+}
+
 std::string ObjectCache::object(const KernelSpec& spec, const Halide::Target& t, bool& compiled) {
     std::string fn = name(spec, t), path = (fs::path(dir_) / (fn + ".o")).string();
     compiled = false;
@@ -186,6 +195,34 @@ std::string ObjectCache::object(const KernelSpec& spec, const Halide::Target& t,
     });
     compiled = true;
     return path;
+}
+
+void ObjectCache::compile_all(const std::vector<std::pair<KernelSpec, Halide::Target>>& jobs) {
+    std::vector<size_t> missing;
+    for (size_t j = 0; j < jobs.size(); ++j)
+        if (!has_object(jobs[j].first, jobs[j].second)) missing.push_back(j);
+    const size_t workers = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), missing.size());
+    if (workers < 2) return;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::vector<pid_t> pids;
+    for (size_t w = 0; w < workers; ++w) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            int rc = 0;
+            for (size_t k = w; k < missing.size(); k += workers) {
+                try {
+                    bool fresh = false;
+                    object(jobs[missing[k]].first, jobs[missing[k]].second, fresh);
+                } catch (...) {
+                    rc = 1;
+                }
+            }
+            std::_Exit(rc);
+        }
+        if (pid > 0) pids.push_back(pid);
+    }
+    for (pid_t pid : pids) waitpid(pid, nullptr, 0);
 }
 
 std::string ObjectCache::shared(const KernelSpec& spec, const Halide::Target& t, bool& compiled) {
@@ -217,7 +254,31 @@ void ObjectCache::forget(const std::string& path) {
     if (path.size() > 3 && path.compare(path.size() - 3, 3, ".so") == 0) fs::remove(path.substr(0, path.size() - 3) + ".o", ec);
 }
 
+// ---- RecordingKernels ----
+
+namespace {
+class Unrunnable : public Kernel {
+    int invoke(const std::vector<Buf>&, const std::vector<Buf>&, const std::vector<int>&) override { return -1; }
+};
+}  // namespace
+
+std::shared_ptr<Kernel> RecordingKernels::make(const KernelSpec& spec, bool& compiled) {
+    specs.push_back(spec);
+    compiled = false;
+    return std::make_shared<Unrunnable>();
+}
+
 // ---- DiskKernels ----
+
+void DiskKernels::prefetch(const std::vector<KernelSpec>& specs) {
+    if (!cache_) return;
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::pair<KernelSpec, Halide::Target>> jobs;
+    for (const auto& s : specs)
+        if (!cache_->has_object(s, target_)) jobs.emplace_back(s, target_), prefetched_.insert(s.key());
+    cache_->compile_all(jobs);
+    add_compile_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
 
 DiskKernels::DiskKernels(std::string dir, Halide::Target t) : target_(t) {
     if (target_ == Halide::Target()) target_ = host_target();
@@ -277,6 +338,7 @@ std::shared_ptr<Kernel> DiskKernels::load(const KernelSpec& spec, bool& compiled
         void* sym = h ? dlsym(h, fn.c_str()) : nullptr;
         if (sym) {
             handles_.push_back(h);
+            if (prefetched_.count(spec.key())) compiled = true;
             return std::make_shared<NativeKernel>(reinterpret_cast<ArgvFn>(sym));
         }
         // A cached file that does not load (truncated by a full disk, say): compile it again.

@@ -11,6 +11,7 @@
 #include <Halide.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,12 +40,18 @@ class ObjectCache {
 
     // The file name stem and function name of `spec` compiled for `t`: "k0123456789abcdef".
     std::string name(const KernelSpec& spec, const Halide::Target& t) const;
+    // Whether the object of `spec` for `t` is in the cache.
+    bool has_object(const KernelSpec& spec, const Halide::Target& t) const;
     // The object file of `spec` for `t` (its function is name(spec, t)), compiled now unless cached.
     // `compiled` says which.
     std::string object(const KernelSpec& spec, const Halide::Target& t, bool& compiled);
     // The same linked into a shared object (undefined Halide runtime symbols: runtime_shared's);
     // `compiled` says whether the object had to be compiled.
     std::string shared(const KernelSpec& spec, const Halide::Target& t, bool& compiled);
+    // Compiles the missing objects of `jobs` with one worker process per core (Halide's compiler is
+    // single-threaded). Call it before anything has started a thread: it forks. A worker's failure
+    // is not reported here; object() then compiles what is missing and reports the error.
+    void compile_all(const std::vector<std::pair<KernelSpec, Halide::Target>>& jobs);
     // Halide's runtime (allocation, thread pool, errors, CPU feature checks) for `t`.
     std::string runtime_object(const Halide::Target& t);
     std::string runtime_shared(const Halide::Target& t);
@@ -58,6 +65,16 @@ class ObjectCache {
 // Runs a program (argv[0] looked up in PATH); on failure throws std::runtime_error with its output.
 void run_tool(const std::vector<std::string>& argv);
 
+// Records which kernels are asked for and runs none: how the kernels of a program are listed before
+// they are compiled (engine::prepare_program).
+class RecordingKernels : public KernelCache {
+  public:
+    std::vector<KernelSpec> specs;
+
+  protected:
+    std::shared_ptr<Kernel> make(const KernelSpec& spec, bool& compiled) override;
+};
+
 // `cnnc run`'s backend: kernels loaded from the cache's shared objects, compiled into it first when
 // missing. Where the cache cannot work (no writable directory, no `cc` to link with) it says so once
 // and JIT-compiles in memory instead: slower to start, never a failed run.
@@ -65,6 +82,9 @@ class DiskKernels : public KernelCache {
   public:
     explicit DiskKernels(std::string dir = ObjectCache::default_dir(), Halide::Target t = Halide::Target());
     ~DiskKernels() override;
+    // Compiles the missing ones of `specs` into the cache in parallel (see compile_all), so the
+    // kernels asked for one by one afterwards load at once.
+    void prefetch(const std::vector<KernelSpec>& specs);
 
   protected:
     std::shared_ptr<Kernel> make(const KernelSpec& spec, bool& compiled) override;
@@ -77,6 +97,7 @@ class DiskKernels : public KernelCache {
     Halide::Target target_;
     void* runtime_ = nullptr;
     std::vector<void*> handles_;
+    std::set<std::string> prefetched_;  // keys prefetch() compiled: make() reports them as compiled
 };
 
 }  // namespace cnnc::engine

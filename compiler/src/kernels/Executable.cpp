@@ -22,22 +22,6 @@ namespace cnnc::engine {
 
 namespace {
 
-// Records which kernels are asked for; they are never run.
-class RecordingKernels : public KernelCache {
-  public:
-    std::vector<KernelSpec> specs;
-
-  protected:
-    class Unrunnable : public Kernel {
-        int invoke(const std::vector<Buf>&, const std::vector<Buf>&, const std::vector<int>&) override { return -1; }
-    };
-    std::shared_ptr<Kernel> make(const KernelSpec& spec, bool& compiled) override {
-        specs.push_back(spec);
-        compiled = false;
-        return std::make_shared<Unrunnable>();
-    }
-};
-
 // A C++ string literal of any bytes: octal escapes (always three digits, so a following digit is
 // never taken into the escape) for everything but plain printable ASCII.
 std::string literal(const std::string& s) {
@@ -143,12 +127,15 @@ int build_executable(const std::string& file, const BuildOptions& bo) {
     for (const auto& v : variants) names += (names.empty() ? "" : ", ") + v.name + " (" + v.target.to_string() + ")";
     fmt::print("Compiling {} kernels for {} target{}: {}\n", rec.specs.size(), variants.size(), variants.size() == 1 ? "" : "s", names);
     std::fflush(stdout);
+    std::vector<std::pair<KernelSpec, Halide::Target>> jobs;
     for (const auto& v : variants)
-        for (const auto& s : rec.specs) {
-            bool fresh = false;
-            objects.push_back(cache.object(s, v.target, fresh));
-            compiled += fresh;
-        }
+        for (const auto& s : rec.specs) jobs.emplace_back(s, v.target);
+    for (const auto& [s, t] : jobs) compiled += !cache.has_object(s, t);
+    cache.compile_all(jobs);
+    for (const auto& [s, t] : jobs) {
+        bool fresh = false;
+        objects.push_back(cache.object(s, t, fresh));  // compiled by the workers; here if one failed
+    }
     // One runtime for every variant, built for the least capable so it starts on any CPU: it is the
     // code that checks the CPU's features before a variant is chosen.
     objects.push_back(cache.runtime_object(variants.back().target));

@@ -42,15 +42,14 @@ inline std::vector<std::string> errors(const Compilation& c) {
     return out;
 }
 
-// Runs the cnnc binary with `args` (in `dir`, with `env` assignments, when given) and captures stdout
-// and stderr together.
+// A command's exit status and its stdout and stderr together.
 struct CommandResult {
     int status;
     std::string output;
 };
-inline CommandResult run_cnnc(const std::string& args, const std::string& dir = "", const std::string& env = "") {
-    std::string cmd = (dir.empty() ? "" : "cd '" + dir + "' && ") + (env.empty() ? "" : env + " ") + std::string(CNNC_BINARY) + " " +
-                      args + " 2>&1";
+// Runs a shell command line, capturing its output.
+inline CommandResult run_shell(const std::string& command) {
+    std::string cmd = command + " 2>&1";
     FILE* f = popen(cmd.c_str(), "r");
     REQUIRE(f);
     std::string out;
@@ -59,6 +58,11 @@ inline CommandResult run_cnnc(const std::string& args, const std::string& dir = 
     while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
     int st = pclose(f);
     return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+// Runs the cnnc binary with `args` (in `dir`, with `env` assignments, when given).
+inline CommandResult run_cnnc(const std::string& args, const std::string& dir = "", const std::string& env = "") {
+    return run_shell((dir.empty() ? "" : "cd '" + dir + "' && ") + (env.empty() ? "" : env + " ") + std::string(CNNC_BINARY) + " " + args);
 }
 
 }  // namespace cnnc::test

@@ -23,17 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-CommandResult shell(const std::string& cmd) {
-    FILE* f = popen((cmd + " 2>&1").c_str(), "r");
-    REQUIRE(f);
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-    int st = pclose(f);
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
 // The loss column of a history CSV.
 std::vector<double> losses(const fs::path& csv) {
     std::ifstream in(csv);
@@ -104,20 +93,20 @@ TEST_CASE("cnnc build: a standalone executable that trains, evaluates and predic
     REQUIRE(fs::exists(exe));
 
     // Only the C library and the dynamic loader: no Halide, LLVM, ANTLR, HDF5, fmt, zlib, libstdc++.
-    CommandResult deps = shell("ldd '" + exe + "'");
+    CommandResult deps = run_shell("ldd '" + exe + "'");
     INFO(deps.output);
     for (const char* lib : {"Halide", "LLVM", "antlr", "hdf5", "fmt", "libz", "libstdc++", "libstb", "curl"})
         CHECK(deps.output.find(lib) == std::string::npos);
 
     // The same summary as cnnc's.
-    CommandResult s1 = shell("cd '" + d.string() + "' && LANG=C.UTF-8 ./bars_exe summary");
+    CommandResult s1 = run_shell("cd '" + d.string() + "' && LANG=C.UTF-8 ./bars_exe summary");
     CommandResult s2 = run_cnnc("summary bars.cnn", d.string(), "LANG=C.UTF-8");
     CHECK(s1.status == 0);
     CHECK(s1.output == s2.output);
     CHECK_THAT(s1.output, Catch::Contains("Total params: 226"));
 
     // Training: the same losses as cnnc run (JIT-free disk-cache kernels there, linked ones here).
-    CommandResult t1 = shell("cd '" + d.string() + "' && ./bars_exe train --seed 5 --output-dir exe_out");
+    CommandResult t1 = run_shell("cd '" + d.string() + "' && ./bars_exe train --seed 5 --output-dir exe_out");
     INFO(t1.output);
     REQUIRE(t1.status == 0);
     CommandResult t2 = run_cnnc("run bars.cnn --seed 5 --output-dir run_out", d.string(), env);
@@ -127,17 +116,17 @@ TEST_CASE("cnnc build: a standalone executable that trains, evaluates and predic
     check_close(losses(d / "exe_out" / "bar_net_history.csv"), losses(d / "run_out" / "bar_net_history.csv"), 1e-6);
     // The SSE4.1 variant (what a CPU without AVX gets): other instructions, the same numbers to
     // float rounding.
-    CommandResult t3 = shell("cd '" + d.string() + "' && CNNC_VARIANT=sse41 ./bars_exe train --seed 5 --output-dir sse_out");
+    CommandResult t3 = run_shell("cd '" + d.string() + "' && CNNC_VARIANT=sse41 ./bars_exe train --seed 5 --output-dir sse_out");
     INFO(t3.output);
     REQUIRE(t3.status == 0);
     check_close(losses(d / "exe_out" / "bar_net_history.csv"), losses(d / "sse_out" / "bar_net_history.csv"), 1e-4);
-    CommandResult info = shell("cd '" + d.string() + "' && CNNC_VARIANT=avx2 ./bars_exe info");
+    CommandResult info = run_shell("cd '" + d.string() + "' && CNNC_VARIANT=avx2 ./bars_exe info");
     CHECK_THAT(info.output, Catch::Contains("avx2 (in use)"));
 
     // Evaluation from the saved weights gives what the training run's evaluation printed.
     const std::string weights = (d / "exe_out" / "bar_net.weights.h5").string();
     REQUIRE(fs::exists(weights));
-    CommandResult e = shell("cd '" + d.string() + "' && ./bars_exe evaluate --weights '" + weights + "'");
+    CommandResult e = run_shell("cd '" + d.string() + "' && ./bars_exe evaluate --weights '" + weights + "'");
     INFO(e.output);
     REQUIRE(e.status == 0);
     double trained = metric_on_line(t1.output, "bar_net on bars.test: ", "accuracy");
@@ -155,7 +144,7 @@ TEST_CASE("cnnc build: a standalone executable that trains, evaluates and predic
         }
     REQUIRE(stbi_write_png((d / "v.png").string().c_str(), 16, 16, 1, vertical, 16));
     REQUIRE(stbi_write_png((d / "h.png").string().c_str(), 16, 16, 1, horizontal, 16));
-    CommandResult p = shell("cd '" + d.string() + "' && ./bars_exe predict --weights '" + weights + "' v.png h.png");
+    CommandResult p = run_shell("cd '" + d.string() + "' && ./bars_exe predict --weights '" + weights + "' v.png h.png");
     INFO(p.output);
     REQUIRE(p.status == 0);
     CHECK_THAT(p.output, Catch::Contains("v.png: 0 ("));
@@ -165,14 +154,14 @@ TEST_CASE("cnnc build: a standalone executable that trains, evaluates and predic
     CHECK(p2.output == p.output);
 
     // Errors: a missing weights file, a missing image, a missing flag, an unknown variant.
-    CommandResult m1 = shell("cd '" + d.string() + "' && ./bars_exe evaluate --weights nope.h5");
+    CommandResult m1 = run_shell("cd '" + d.string() + "' && ./bars_exe evaluate --weights nope.h5");
     CHECK(m1.status == 1);
     CHECK_THAT(m1.output, Catch::Contains("nope.h5"));
-    CommandResult m2 = shell("cd '" + d.string() + "' && ./bars_exe predict --weights '" + weights + "' missing.png");
+    CommandResult m2 = run_shell("cd '" + d.string() + "' && ./bars_exe predict --weights '" + weights + "' missing.png");
     CHECK(m2.status == 1);
     CHECK_THAT(m2.output, Catch::Contains("missing.png: no such image file"));
-    CHECK(shell("cd '" + d.string() + "' && ./bars_exe predict v.png").status == 2);
-    CommandResult m3 = shell("cd '" + d.string() + "' && CNNC_VARIANT=neon ./bars_exe train");
+    CHECK(run_shell("cd '" + d.string() + "' && ./bars_exe predict v.png").status == 2);
+    CommandResult m3 = run_shell("cd '" + d.string() + "' && CNNC_VARIANT=neon ./bars_exe train");
     CHECK(m3.status == 1);
     CHECK_THAT(m3.output, Catch::Contains("not in this executable"));
 

@@ -33,9 +33,7 @@ std::string model_with(const std::string& train_lines) {
 
 TEST_CASE("cnnc run trains and evaluates from IDX files, writes the history, and is reproducible", "[run][cli]") {
     TempDir dir;
-    write_bars(fs::path(dir.path()) / "train-images", fs::path(dir.path()) / "train-labels", 200, 1);
-    write_bars(fs::path(dir.path()) / "test-images", fs::path(dir.path()) / "test-labels", 60, 2);
-    std::ofstream(fs::path(dir.path()) / "bars.cnn") << kModel;
+    write_bars_problem(fs::path(dir.path()));
     Run r = run_in(fs::path(dir.path()), "run bars.cnn --seed 3");
     INFO(r.output);
     REQUIRE(r.status == 0);

@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     app::add_summary_flags(summary, sf);
 
     // The kernels: the on-disk cache unless --no-cache (then JIT-compiled in memory, as the tests do).
-    bool no_cache = std::getenv("CNNC_NO_KERNEL_CACHE") != nullptr;
+    bool no_cache = false;
     auto cache_flag = [&](CLI::App* cmd) {
         cmd->add_flag("--no-cache", no_cache, "JIT-compile every kernel in memory; neither read nor write the kernel cache");
     };

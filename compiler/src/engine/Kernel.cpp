@@ -94,12 +94,14 @@ void Kernel::run(const std::vector<Buf>& in, const std::vector<Buf>& out, const 
 }
 
 int NativeKernel::invoke(const std::vector<Buf>& in, const std::vector<Buf>& out, const std::vector<int>& ints) {
-    void* args[16];
+    // On the stack: this runs for every layer of every step.
+    constexpr size_t kMax = 16;
+    void* args[kMax];
+    int32_t values[kMax];
+    if (in.size() + ints.size() + out.size() > kMax) throw std::logic_error("kernel " + key + ": too many arguments");
     size_t n = 0;
-    if (in.size() + ints.size() + out.size() > 16) throw std::logic_error("kernel " + key + ": too many arguments");
-    std::vector<int32_t> values(ints.begin(), ints.end());
     for (const Buf& b : in) args[n++] = const_cast<halide_buffer_t*>(b.raw_buffer());
-    for (int32_t& v : values) args[n++] = &v;
+    for (size_t i = 0; i < ints.size(); ++i) values[i] = ints[i], args[n++] = &values[i];
     for (const Buf& b : out) args[n++] = const_cast<halide_buffer_t*>(b.raw_buffer());
     return fn_(args);
 }

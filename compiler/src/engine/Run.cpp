@@ -118,12 +118,12 @@ class Runner {
                 if (e.is_directory()) classes.push_back(e.path().filename().string());
             std::sort(classes.begin(), classes.end());
         }
-        const float rescale = ds && !ds->options.is_none("rescale") ? static_cast<float>(ds->options.number("rescale")) : 1.f;
+        const float scale = ds ? rescale(*ds) : 1.f;
         const int64_t n = static_cast<int64_t>(images.size()), per = m->input.elements();
         rt::Tensor x({n, in[0], in[1], in[2]});
         for (int64_t i = 0; i < n; ++i) {
             rt::Tensor img = rt::load_image(images[static_cast<size_t>(i)], io);
-            for (int64_t k = 0; k < per; ++k) x[i * per + k] = img[k] * rescale;
+            for (int64_t k = 0; k < per; ++k) x[i * per + k] = img[k] * scale;
         }
         rt::Network& net = network(*m, 1337, n, false);
         load_weights_into(m->layers, "", "", net, rt::read_weights(o_.weights), o_.weights);
@@ -157,10 +157,8 @@ class Runner {
         rt::LabeledRows rows = load(ref, m);
         rt::Samples s;
         s.x = std::move(rows.x);
-        if (!ds.options.is_none("rescale")) {
-            float r = static_cast<float>(ds.options.number("rescale"));
+        if (float r = rescale(ds); r != 1.f)
             for (int64_t i = 0; i < s.x.size(); ++i) s.x[i] *= r;
-        }
         s.y = encode_labels(rows.labels, ds, loss);
         return data_.emplace(key, std::move(s)).first->second;
     }
@@ -174,10 +172,8 @@ class Runner {
         DataRef src{dv.s.substr(0, dv.s.find('.')), dv.s.substr(dv.s.find('.') + 1), dv.loc};
         const Dataset& sds = *c_.program.dataset(src.dataset);
         rt::LabeledRows in = load(src, *sds.member(src.member));
-        if (!sds.options.is_none("rescale")) {
-            float r = static_cast<float>(sds.options.number("rescale"));
+        if (float r = rescale(sds); r != 1.f)
             for (int64_t i = 0; i < in.x.size(); ++i) in.x[i] *= r;
-        }
         const int64_t batch = 64, n = static_cast<int64_t>(in.labels.size());
         rt::Network& net = network(fm, o_.seed ? *o_.seed : 1337, batch, false);
         const Shape per = fm.output();  // a value: begin() and end() must come from one object
@@ -378,6 +374,11 @@ class Runner {
         for (const auto& name : metrics) cfg.metrics.push_back(rt::resolve_metric(name, cfg.loss, m.output().back()));
         cfg.interactive = o_.interactive;
         return cfg;
+    }
+
+    // The dataset's `rescale` factor (1 when it has none): samples, features and predict's images.
+    static float rescale(const Dataset& ds) {
+        return ds.options.is_none("rescale") ? 1.f : static_cast<float>(ds.options.number("rescale"));
     }
 
     const TrainSpec* train_of(const std::string& model) const {

@@ -1,5 +1,7 @@
 #include "io/StateFile.h"
 
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -72,8 +74,11 @@ StateFile StateFile::load(const std::string& path) {
     f.path_ = path;
     size_t pos = std::strlen(kMagic);
     if (data.compare(0, pos, kMagic) != 0) throw UserError(path + ": not a cnnc training state file");
-    auto need = [&](size_t n) {
-        if (pos + n > data.size()) throw UserError(path + ": truncated training state file");
+    auto corrupt = [&](const std::string& what) { return UserError(path + ": corrupt training state file (" + what + ")"); };
+    // Every count comes from the file: compared with the bytes left, never added to `pos`, so no
+    // declared size can overflow the check.
+    auto need = [&](uint64_t n) {
+        if (n > data.size() - pos) throw UserError(path + ": truncated training state file");
     };
     auto get_u64 = [&]() {
         need(8);
@@ -97,22 +102,34 @@ StateFile StateFile::load(const std::string& path) {
             double v;
             std::memcpy(&v, data.data() + pos, 8);
             pos += 8;
+            // Infinity is a value (a callback's best before any epoch); NaN never is.
+            if (std::isnan(v) && name.rfind("history/", 0) != 0) throw corrupt("'" + name + "' is NaN");
             f.scalars_[name] = v;
         } else if (kind == 'T') {
             uint64_t rank = get_u64();
-            if (rank > 16) throw UserError(path + ": corrupt training state file");
+            if (rank > 16) throw corrupt("'" + name + "' has rank " + std::to_string(rank));
             Dims dims;
-            for (uint64_t i = 0; i < rank; ++i) dims.push_back(static_cast<int64_t>(get_u64()));
+            uint64_t elements = 1;
+            const uint64_t room = (data.size() - pos) / sizeof(float);
+            for (uint64_t i = 0; i < rank; ++i) {
+                uint64_t d = get_u64();
+                if (d > static_cast<uint64_t>(INT64_MAX)) throw corrupt("'" + name + "' has a negative dimension");
+                // elements * d <= room, without computing a product that may overflow.
+                if (d != 0 && elements > room / d) throw UserError(path + ": truncated training state file ('" + name + "' declares more data than the file holds)");
+                elements *= d;
+                dims.push_back(static_cast<int64_t>(d));
+            }
+            need(elements * sizeof(float));
             Tensor t(dims);
-            size_t bytes = static_cast<size_t>(t.size()) * sizeof(float);
-            need(bytes);
-            std::memcpy(t.data(), data.data() + pos, bytes);
-            pos += bytes;
+            std::memcpy(t.data(), data.data() + pos, elements * sizeof(float));
+            pos += elements * sizeof(float);
+            for (int64_t i = 0; i < t.size(); ++i)
+                if (!std::isfinite(t[i])) throw corrupt("'" + name + "' holds " + (std::isnan(t[i]) ? "NaN" : "an infinite value"));
             f.tensors_[name] = std::move(t);
         } else if (kind == 'X') {
             f.texts_[name] = get_str();
         } else {
-            throw UserError(path + ": corrupt training state file");
+            throw corrupt("unknown record");
         }
     }
     return f;

@@ -3,6 +3,10 @@
 #include <hdf5.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+
 #include <filesystem>
 #include <functional>
 
@@ -36,14 +40,19 @@ struct Quiet {  // silence HDF5's automatic error printing while we read
     ~Quiet() { H5Eset_auto2(H5E_DEFAULT, fn, data); }
 };
 
-// A string-array attribute, fixed- or variable-length (h5py writes either).
-bool read_strings(hid_t obj, const char* name, std::vector<std::string>& out) {
+// A string-array attribute, fixed- or variable-length (h5py writes either). Its declared size is
+// checked against `limit` (the file's size: an attribute's data is stored whole in the file)
+// before anything is allocated.
+bool read_strings(hid_t obj, const char* name, std::vector<std::string>& out, uint64_t limit, const std::string& path) {
     if (H5Aexists(obj, name) <= 0) return false;
     Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
     Handle type(H5Aget_type(attr.id), H5Tclose);
     Handle space(H5Aget_space(attr.id), H5Sclose);
     hssize_t n = H5Sget_simple_extent_npoints(space.id);
     if (n < 0 || H5Tget_class(type.id) != H5T_STRING) return false;
+    size_t item = H5Tis_variable_str(type.id) > 0 ? 1 : H5Tget_size(type.id);
+    if (item == 0 || static_cast<uint64_t>(n) > limit / item)
+        throw UserError(path + ": attribute '" + name + "' declares more data than the file holds (corrupt file)");
     out.clear();
     if (H5Tis_variable_str(type.id) > 0) {
         std::vector<char*> ptrs(static_cast<size_t>(n));
@@ -81,63 +90,100 @@ void write_strings(hid_t obj, const char* name, const std::vector<std::string>& 
 
 }  // namespace
 
+struct OpenWeightsFile {
+    hid_t id;
+    std::string path;
+    ~OpenWeightsFile() { H5Fclose(id); }
+};
+
+namespace {
+
+// A dataset's declared shape, without reading it. Dimensions beyond int64 are refused here; any
+// other size is only compared with the model's before its data is read.
+StoredArray describe(hid_t loc, const char* name, const std::shared_ptr<const OpenWeightsFile>& file) {
+    Handle d(H5Dopen2(loc, name, H5P_DEFAULT), H5Dclose);
+    if (d.id < 0) throw UserError(file->path + ": cannot open weight '" + name + "'");
+    Handle space(H5Dget_space(d.id), H5Sclose);
+    int rank = H5Sget_simple_extent_ndims(space.id);
+    if (rank < 0) throw UserError(file->path + ": weight '" + name + "' has no readable shape");
+    std::vector<hsize_t> dims(static_cast<size_t>(rank));
+    H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+    StoredArray a;
+    for (hsize_t x : dims) {
+        if (x > static_cast<hsize_t>(INT64_MAX)) throw UserError(file->path + ": weight '" + name + "' declares an impossible shape");
+        a.dims.push_back(static_cast<int64_t>(x));
+    }
+    a.file = file;
+    return a;
+}
+
+}  // namespace
+
+void StoredArray::read_into(Tensor& into, const std::string& variable) const {
+    if (into.shape() != dims) throw UserError(file->path + ": weight '" + dataset + "' does not have the shape of " + variable);
+    Quiet quiet;
+    Handle d(H5Dopen2(file->id, dataset.c_str(), H5P_DEFAULT), H5Dclose);
+    if (d.id < 0 || H5Dread(d.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, into.data()) < 0)
+        throw UserError(file->path + ": cannot read weight '" + dataset + "' (for " + variable + ")");
+    for (int64_t i = 0; i < into.size(); ++i)
+        if (!std::isfinite(into[i]))
+            throw UserError(file->path + ": weight '" + dataset + "' (for " + variable + ") holds " +
+                            (std::isnan(into[i]) ? "NaN" : "an infinite value") + " at index " + std::to_string(i));
+}
+
 WeightsFile read_weights(const std::string& path) {
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) throw UserError(path + ": no such weights file");
+    const uint64_t size = fs::file_size(path, ec);
     Quiet quiet;
     if (H5Fis_hdf5(path.c_str()) <= 0) throw UserError(path + ": not an HDF5 file (corrupt, or not a weights file)");
-    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-    if (file.id < 0) throw UserError(path + ": cannot open as HDF5");
+    hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (id < 0) throw UserError(path + ": cannot open as HDF5");
+    auto file = std::make_shared<const OpenWeightsFile>(OpenWeightsFile{id, path});
     WeightsFile out;
     // Keras 2 / saved-model files keep the weights under model_weights/.
-    hid_t root = file.id;
-    std::unique_ptr<Handle> mw;
-    if (H5Lexists(file.id, "model_weights", H5P_DEFAULT) > 0) {
-        mw = std::make_unique<Handle>(H5Gopen2(file.id, "model_weights", H5P_DEFAULT), H5Gclose);
-        root = mw->id;
-    }
-    if (!read_strings(root, "layer_names", out.layer_order)) {
-        if (H5Lexists(root, "layers", H5P_DEFAULT) <= 0 && H5Lexists(root, "vars", H5P_DEFAULT) <= 0)
+    std::string root;  // the prefix of every dataset's path in the file
+    if (H5Lexists(id, "model_weights", H5P_DEFAULT) > 0) root = "model_weights/";
+    Handle rg(H5Gopen2(id, root.empty() ? "/" : root.c_str(), H5P_DEFAULT), H5Gclose);
+    if (rg.id < 0) throw UserError(path + ": cannot open group " + root);
+    if (!read_strings(rg.id, "layer_names", out.layer_order, size, path)) {
+        if (H5Lexists(rg.id, "layers", H5P_DEFAULT) <= 0 && H5Lexists(rg.id, "vars", H5P_DEFAULT) <= 0)
             throw UserError(path + ": not in a Keras HDF5 weights layout (no 'layer_names' attribute, no 'layers' group)");
-        // Keras 3: walk every dataset.
+        // Keras 3: every dataset's path and shape. No C++ exception may unwind through HDF5's C
+        // frames: the callback keeps the first error and stops the walk.
         out.keras3 = true;
         struct Walk {
             WeightsFile* out;
-            std::string file;
+            std::shared_ptr<const OpenWeightsFile> file;
+            std::string root, error;
             static herr_t visit(hid_t loc, const char* name, const H5O_info_t* info, void* data) {
                 auto* w = static_cast<Walk*>(data);
                 if (info->type != H5O_TYPE_DATASET) return 0;
-                Handle d(H5Dopen2(loc, name, H5P_DEFAULT), H5Dclose);
-                Handle space(H5Dget_space(d.id), H5Sclose);
-                int rank = H5Sget_simple_extent_ndims(space.id);
-                std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
-                H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
-                Tensor t(Dims(dims.begin(), dims.end()));
-                if (H5Dread(d.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) < 0) return -1;
-                w->out->by_path[name] = std::move(t);
-                return 0;
+                try {
+                    StoredArray a = describe(loc, name, w->file);
+                    a.dataset = w->root + name;
+                    w->out->by_path[name] = std::move(a);
+                    return 0;
+                } catch (const std::exception& e) {
+                    w->error = e.what();
+                    return -1;
+                }
             }
-        } walk{&out, path};
-        if (H5Ovisit(root, H5_INDEX_NAME, H5_ITER_NATIVE, &Walk::visit, &walk) < 0) throw UserError(path + ": cannot read the weights");
+        } walk{&out, file, root, ""};
+        if (H5Ovisit(rg.id, H5_INDEX_NAME, H5_ITER_NATIVE, &Walk::visit, &walk) < 0)
+            throw UserError(walk.error.empty() ? path + ": cannot read the weights" : walk.error);
         return out;
     }
     for (const auto& layer : out.layer_order) {
-        Handle g(H5Gopen2(root, layer.c_str(), H5P_DEFAULT), H5Gclose);
+        Handle g(H5Gopen2(rg.id, layer.c_str(), H5P_DEFAULT), H5Gclose);
         if (g.id < 0) throw UserError(path + ": layer '" + layer + "' is listed but has no group");
         LayerArrays la;
-        read_strings(g.id, "weight_names", la.names);
+        read_strings(g.id, "weight_names", la.names, size, path);
         for (const auto& wn : la.names) {
-            Handle d(H5Dopen2(g.id, wn.c_str(), H5P_DEFAULT), H5Dclose);
-            if (d.id < 0) throw UserError(path + ": weight '" + layer + "/" + wn + "' is listed but missing");
-            Handle space(H5Dget_space(d.id), H5Sclose);
-            int rank = H5Sget_simple_extent_ndims(space.id);
-            std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
-            H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
-            Dims shape(dims.begin(), dims.end());
-            Tensor t(shape);
-            if (H5Dread(d.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) < 0)
-                throw UserError(path + ": cannot read weight '" + layer + "/" + wn + "'");
-            la.arrays.push_back(std::move(t));
+            if (H5Lexists(g.id, wn.c_str(), H5P_DEFAULT) <= 0) throw UserError(path + ": weight '" + layer + "/" + wn + "' is listed but missing");
+            StoredArray a = describe(g.id, wn.c_str(), file);
+            a.dataset = root + layer + "/" + wn;
+            la.arrays.push_back(std::move(a));
         }
         out.layers[layer] = std::move(la);
     }
@@ -157,7 +203,7 @@ static void save_keras3(hid_t file, const std::string& path, const std::vector<P
     }
 }
 
-void save_weights(const std::string& path, const std::vector<Param*>& params) {
+void save_weights(const std::string& path, const std::vector<Param*>& params, StagedFiles* batch) {
     const bool keras3 = path.size() >= 11 && path.compare(path.size() - 11, 11, ".weights.h5") == 0;
     // Group by top-level layer, keeping the model's order.
     std::vector<std::string> order;
@@ -171,21 +217,21 @@ void save_weights(const std::string& path, const std::vector<Param*>& params) {
         if (!groups.count(top)) order.push_back(top);
         groups[top].emplace_back(leaf + "/" + weight + ":0", p);
     }
-    fs::path target(path);
-    if (target.has_parent_path()) fs::create_directories(target.parent_path());
-    std::string tmp = (target.has_parent_path() ? target.parent_path() / ("." + target.filename().string()) : fs::path("." + target.filename().string())).string() +
-                      ".tmp." + std::to_string(getpid());
+    // The file is built in memory (HDF5's core driver, no backing store) and written by us: HDF5
+    // never meets a full disk, which it survives badly (a crash at exit), and the bytes go through
+    // the same atomic, staged writes as every other output.
+    std::string image;
     {
         Quiet quiet;
-        Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-        if (file.id < 0) throw UserError(path + ": cannot write the weights file");
+        Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+        H5Pset_fapl_core(fapl.id, 1 << 20, 0);
+        // A name of its own: HDF5 refuses to create a file it has open under the same name.
+        static std::atomic<unsigned> counter{0};
+        std::string name = "cnnc-in-memory-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".h5";
+        Handle file(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id), H5Fclose);
+        if (file.id < 0) throw UserError(path + ": cannot build the weights file in memory");
         if (keras3) {
-            try {
-                save_keras3(file.id, path, params);
-            } catch (...) {
-                std::remove(tmp.c_str());
-                throw;
-            }
+            save_keras3(file.id, path, params);
             order.clear();
         } else {
             write_strings(file.id, "layer_names", order);
@@ -203,20 +249,20 @@ void save_weights(const std::string& path, const std::vector<Param*>& params) {
                 std::vector<hsize_t> dims(p->value.shape().begin(), p->value.shape().end());
                 Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
                 Handle d(H5Dcreate2(g.id, wn.c_str(), H5T_IEEE_F32LE, space.id, lcpl.id, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
-                if (d.id < 0 || H5Dwrite(d.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->value.data()) < 0) {
-                    std::remove(tmp.c_str());
+                if (d.id < 0 || H5Dwrite(d.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->value.data()) < 0)
                     throw UserError(path + ": cannot write weight '" + layer + "/" + wn + "'");
-                }
             }
         }
-        if (H5Fflush(file.id, H5F_SCOPE_GLOBAL) < 0) throw UserError(path + ": cannot write the weights file");
+        ssize_t size = H5Fflush(file.id, H5F_SCOPE_GLOBAL) < 0 ? -1 : H5Fget_file_image(file.id, nullptr, 0);
+        if (size < 0) throw UserError(path + ": cannot build the weights file in memory");
+        image.resize(static_cast<size_t>(size));
+        if (H5Fget_file_image(file.id, image.data(), image.size()) != size) throw UserError(path + ": cannot build the weights file in memory");
     }
-    std::error_code ec;
-    fs::rename(tmp, target, ec);  // atomic: a crash never leaves a half-written file at `path`
-    if (ec) {
-        std::remove(tmp.c_str());
-        throw UserError(path + ": cannot write the weights file (" + ec.message() + ")");
+    if (batch) {
+        batch->stage_contents(path, image);
+        return;
     }
+    write_file_atomically(path, image);
 }
 
 void assign_layer(const std::string& path, const WeightsFile& f, const std::string& layer, const std::vector<Param*>& params) {
@@ -230,7 +276,7 @@ void assign_layer(const std::string& path, const WeightsFile& f, const std::stri
         if (la.arrays[i].shape() != params[i]->value.shape())
             throw UserError(path + ": weight '" + la.names[i] + "' has shape " + dims_str(la.arrays[i].shape()) + " in the file, but " +
                             params[i]->name + " is " + dims_str(params[i]->value.shape()));
-        params[i]->value = la.arrays[i];
+        la.arrays[i].read_into(params[i]->value, params[i]->name);
     }
 }
 

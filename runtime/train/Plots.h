@@ -5,13 +5,18 @@
 #include <string>
 #include <vector>
 
+#include "io/AtomicFile.h"
 #include "train/History.h"
 
 namespace cnnc::rt {
 
-// Writes <stem>_loss.{png,svg} and, when an accuracy metric was reported, <stem>_accuracy.{png,svg}.
-// Returns the files written. Plots are a convenience: without gnuplot it returns nothing and
-// says why in `why_not`; a training run never fails for want of a picture.
-std::vector<std::string> write_plots(const History& h, const std::string& stem, const std::string& title, std::string* why_not = nullptr);
+// Draws <stem>_loss.{png,svg} and, when an accuracy metric was reported, <stem>_accuracy.{png,svg},
+// and stages them in `batch` (they appear with the training's other outputs at its commit).
+// Returns the files staged. Plots are a convenience: without gnuplot, or when it fails, it
+// returns nothing, says why in `why_not`, and removes the stem's old plots at the commit, so that
+// no plot of an earlier run stays beside the new history. gnuplot runs in a private temporary
+// directory on fixed file names; the title reaches it as an argument, never as script text.
+std::vector<std::string> write_plots(const History& h, const std::string& stem, const std::string& title, StagedFiles& batch,
+                                     std::string* why_not = nullptr);
 
 }  // namespace cnnc::rt

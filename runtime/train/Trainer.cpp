@@ -7,7 +7,10 @@
 #include <cstring>
 
 #include "Error.h"
+#include <fmt/format.h>
+
 #include "io/StateFile.h"
+#include "train/Interrupt.h"
 #include "train/Random.h"
 
 namespace cnnc::rt {
@@ -46,12 +49,20 @@ double Trainer::regularization() const {
     return r;
 }
 
-void Trainer::save_state(int64_t epochs_done, const History& h, const std::vector<Param*>& params) const {
+void Trainer::save_state(const Position& at, const History& h, const std::vector<Param*>& params) const {
     StateFile f;
-    f.put("epochs_done", static_cast<double>(epochs_done));
+    f.put_text("statement", cfg_.statement);
+    f.put_text("optimizer", opt_.spec().name);
+    f.put("finished", at.finished ? 1 : 0);
+    f.put("epochs_done", static_cast<double>(at.epoch));
+    f.put("epoch_step", static_cast<double>(at.step));
+    f.put("epoch_seen", static_cast<double>(at.seen));
+    f.put("epoch_loss_sum", at.loss_sum);
+    for (size_t m = 0; m < at.metric_sums.size(); ++m) f.put("epoch_metric_sum/" + std::to_string(m), at.metric_sums[m]);
     f.put("step", static_cast<double>(step_));
     f.put("learning_rate", opt_.learning_rate);
     f.put("iterations", static_cast<double>(opt_.iterations));
+    f.put("params", static_cast<double>(params.size()));
     for (const Param* p : params) f.put("param/" + p->name, p->value);
     f.put("slots", static_cast<double>(opt_.slots.size()));
     for (size_t i = 0; i < opt_.slots.size(); ++i)
@@ -69,20 +80,46 @@ void Trainer::save_state(int64_t epochs_done, const History& h, const std::vecto
     f.save(cfg_.state_path);
 }
 
-int64_t Trainer::load_state(History& h, const std::vector<Param*>& params) {
-    StateFile f = StateFile::load(cfg_.state_path);
-    for (Param* p : params) {
+// A state must belong to this statement and fit this network and optimizer exactly before any of
+// it is applied: slots of another optimizer or shape would be indexed out of bounds by its update.
+void Trainer::check_state(const StateFile& f, const std::vector<Param*>& params) const {
+    const std::string& file = cfg_.state_path;
+    auto refuse = [&](const std::string& why) {
+        return UserError(file + ": the saved state does not match this run: " + why +
+                         " (remove the file, or resume with the file and options that saved it)");
+    };
+    if (f.text("statement") != cfg_.statement)
+        throw refuse("it was saved by " + f.text("statement") + ", not by " + cfg_.statement);
+    if (f.text("optimizer") != opt_.spec().name)
+        throw refuse("it holds " + f.text("optimizer") + " optimizer state, the statement uses " + opt_.spec().name);
+    if (f.scalar("params") != static_cast<double>(params.size()))
+        throw refuse("it holds " + format_value(f.scalar("params")) + " weights, the model has " + std::to_string(params.size()));
+    std::vector<const Param*> trainable;
+    for (const Param* p : params) {
+        if (!f.has("param/" + p->name)) throw refuse("it has no weight " + p->name);
         const Tensor& t = f.tensor("param/" + p->name);
-        if (t.shape() != p->value.shape()) throw UserError(cfg_.state_path + ": the saved " + p->name + " has another shape: a different model?");
-        p->value = t;
+        if (t.shape() != p->value.shape())
+            throw refuse(p->name + " has shape " + dims_str(t.shape()) + " in the file, " + dims_str(p->value.shape()) + " in the model");
+        if (p->trainable) trainable.push_back(p);
     }
-    step_ = static_cast<int64_t>(f.scalar("step"));
-    opt_.learning_rate = f.scalar("learning_rate");
-    opt_.iterations = static_cast<int64_t>(f.scalar("iterations"));
-    opt_.slots.assign(static_cast<size_t>(f.scalar("slots")), {});
-    for (size_t i = 0; i < opt_.slots.size(); ++i)
-        for (size_t k = 0; f.has("slot/" + std::to_string(i) + "/" + std::to_string(k)); ++k)
-            opt_.slots[i].push_back(f.tensor("slot/" + std::to_string(i) + "/" + std::to_string(k)));
+    const double slots = f.scalar("slots");
+    if (slots == 0) return;  // saved before the optimizer's first step: it creates its slots then
+    if (slots != static_cast<double>(trainable.size()))
+        throw refuse("optimizer slots for " + format_value(slots) + " weights, the statement trains " + std::to_string(trainable.size()));
+    size_t per = 0;
+    while (f.has("slot/0/" + std::to_string(per))) ++per;
+    for (size_t i = 0; i < trainable.size(); ++i) {
+        for (size_t k = 0; k < per; ++k) {
+            std::string name = "slot/" + std::to_string(i) + "/" + std::to_string(k);
+            if (!f.has(name)) throw refuse("weight " + trainable[i]->name + " has fewer optimizer slots than the first");
+            if (f.tensor(name).shape() != trainable[i]->value.shape()) throw refuse("the optimizer slot " + name + " does not fit " + trainable[i]->name);
+        }
+        if (f.has("slot/" + std::to_string(i) + "/" + std::to_string(per))) throw refuse("weight " + trainable[i]->name + " has more optimizer slots than the first");
+    }
+}
+
+Trainer::Position Trainer::load_state(const StateFile& f, History& h, const std::vector<Param*>& params) {
+    for (Param* p : params) p->value = f.tensor("param/" + p->name);
     for (int e = 0; e < static_cast<int>(f.scalar("history")); ++e) {
         Metrics m;
         std::string names = f.text("history/" + std::to_string(e) + "/names");
@@ -96,8 +133,23 @@ int64_t Trainer::load_state(History& h, const std::vector<Param*>& params) {
         }
         h.add(e + 1 + static_cast<int>(cfg_.initial_epoch), m);
     }
+    Position at;
+    at.finished = f.scalar("finished") != 0;
+    at.epoch = static_cast<int64_t>(f.scalar("epochs_done"));
+    if (at.finished) return at;  // the weights and the history are all a finished statement left
+    step_ = static_cast<int64_t>(f.scalar("step"));
+    opt_.learning_rate = f.scalar("learning_rate");
+    opt_.iterations = static_cast<int64_t>(f.scalar("iterations"));
+    opt_.slots.assign(static_cast<size_t>(f.scalar("slots")), {});
+    for (size_t i = 0; i < opt_.slots.size(); ++i)
+        for (size_t k = 0; f.has("slot/" + std::to_string(i) + "/" + std::to_string(k)); ++k)
+            opt_.slots[i].push_back(f.tensor("slot/" + std::to_string(i) + "/" + std::to_string(k)));
+    at.step = static_cast<int64_t>(f.scalar("epoch_step"));
+    at.seen = static_cast<int64_t>(f.scalar("epoch_seen"));
+    at.loss_sum = f.scalar("epoch_loss_sum");
+    for (size_t m = 0; m < cfg_.metrics.size(); ++m) at.metric_sums.push_back(f.scalar("epoch_metric_sum/" + std::to_string(m)));
     for (size_t c = 0; c < cfg_.callbacks.size(); ++c) cfg_.callbacks[c]->load_state(f, "callback/" + std::to_string(c) + "/");
-    return static_cast<int64_t>(f.scalar("epochs_done"));
+    return at;
 }
 
 History Trainer::fit(const Samples& train, const Samples* val) {
@@ -110,23 +162,41 @@ History Trainer::fit(const Samples& train, const Samples* val) {
     std::vector<int64_t> order(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
     std::vector<Param*> params = net_.params();
+    std::unique_ptr<StateFile> saved;
+    if (cfg_.resume) {
+        std::error_code ec;
+        if (std::filesystem::exists(cfg_.state_path, ec)) {
+            saved = std::make_unique<StateFile>(StateFile::load(cfg_.state_path));
+            check_state(*saved, params);
+        } else {
+            std::fprintf(cfg_.out, "No saved state at %s: starting from the beginning\n", cfg_.state_path.c_str());
+        }
+    }
+    Position at;
+    at.epoch = cfg_.initial_epoch;
+    at.metric_sums.assign(cfg_.metrics.size(), 0.0);
+    if (saved && saved->scalar("finished") != 0) {  // finished before the interruption: its result, not a second run
+        load_state(*saved, history, params);
+        std::fprintf(cfg_.out, "Already trained in the interrupted run: skipped (%s)\n", cfg_.state_path.c_str());
+        was_finished_ = true;
+        return history;
+    }
     TrainState state{&opt_, params, cfg_.out, false};
     bool show_lr = false;
     for (auto& cb : cfg_.callbacks) {
         cb->on_train_begin(state);
         show_lr |= cb->schedules_lr();
     }
-    int64_t first = cfg_.initial_epoch;
-    if (cfg_.resume) {
-        std::error_code ec;
-        if (std::filesystem::exists(cfg_.state_path, ec)) {
-            first = load_state(history, params);
-            std::fprintf(cfg_.out, "Resuming after epoch %lld (%s)\n", static_cast<long long>(first), cfg_.state_path.c_str());
-        } else {
-            std::fprintf(cfg_.out, "No saved state at %s: starting from the beginning\n", cfg_.state_path.c_str());
-        }
+    if (saved) {
+        at = load_state(*saved, history, params);
+        if (at.step == 0)
+            std::fprintf(cfg_.out, "Resuming after epoch %lld (%s)\n", static_cast<long long>(at.epoch), cfg_.state_path.c_str());
+        else
+            std::fprintf(cfg_.out, "Resuming epoch %lld at step %lld/%lld (%s)\n", static_cast<long long>(at.epoch + 1),
+                         static_cast<long long>(at.step + 1), static_cast<long long>(steps), cfg_.state_path.c_str());
     }
-    for (int64_t epoch = first; epoch < cfg_.epochs; ++epoch) {
+    InterruptGuard guard;
+    for (int64_t epoch = at.epoch; epoch < cfg_.epochs; ++epoch) {
         std::fprintf(cfg_.out, "Epoch %lld/%lld\n", static_cast<long long>(epoch + 1), static_cast<long long>(cfg_.epochs));
         std::fflush(cfg_.out);  // seen before the epoch's work, also through a pipe
         if (cfg_.shuffle) {
@@ -137,11 +207,17 @@ History Trainer::fit(const Samples& train, const Samples* val) {
             for (int64_t i = n - 1; i > 0; --i) std::swap(order[static_cast<size_t>(i)], order[rng.below(static_cast<uint64_t>(i + 1))]);
         }
         ProgressBar bar(steps, cfg_.interactive, cfg_.out);
-        double t0 = now(), loss_sum = 0;
-        std::vector<double> metric_sums(cfg_.metrics.size(), 0.0);
-        int64_t seen = 0;
+        double t0 = now();
+        Position pos = at;  // the epoch's start, or where a resumed state stopped inside it
         Metrics shown;
-        for (int64_t s = 0; s < steps; ++s) {
+        auto show = [&] {
+            shown.clear();
+            shown.emplace_back("loss", pos.loss_sum / static_cast<double>(pos.seen) + regularization());
+            for (size_t m = 0; m < cfg_.metrics.size(); ++m)
+                shown.emplace_back(cfg_.metrics[m].name, pos.metric_sums[m] / static_cast<double>(pos.seen));
+        };
+        if (pos.seen > 0) show();
+        for (int64_t s = pos.step; s < steps; ++s) {
             int64_t b = std::min(bs, n - s * bs);
             gather(train, order, s * bs, b);
             StepInfo info{true, cfg_.seed, step_++};
@@ -152,15 +228,20 @@ History Trainer::fit(const Samples& train, const Samples* val) {
                 throw UserError("the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
                                 std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) +
                                 "; try a smaller learning rate (training stopped, nothing was saved from this epoch)");
-            for (size_t m = 0; m < cfg_.metrics.size(); ++m) metric_sums[m] += metric_sum(cfg_.metrics[m], out, by_.view());
+            for (size_t m = 0; m < cfg_.metrics.size(); ++m) pos.metric_sums[m] += metric_sum(cfg_.metrics[m], out, by_.view());
             net_.backward(grad_.view(), fused, info);
             opt_.step(params);
-            loss_sum += loss * static_cast<double>(b);
-            seen += b;
-            shown.clear();
-            shown.emplace_back("loss", loss_sum / static_cast<double>(seen) + regularization());
-            for (size_t m = 0; m < cfg_.metrics.size(); ++m)
-                shown.emplace_back(cfg_.metrics[m].name, metric_sums[m] / static_cast<double>(seen));
+            pos.loss_sum += loss * static_cast<double>(b);
+            pos.seen += b;
+            pos.step = s + 1;
+            show();
+            if (int sig = InterruptGuard::pending()) {
+                save_state(pos, history, params);
+                std::fprintf(cfg_.out, "\n");
+                throw Interrupted(fmt::format("interrupted by {} at epoch {}, step {}/{}; the training state is saved in {}",
+                                              sig == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM", epoch + 1, s + 1, steps, cfg_.state_path),
+                                  sig);
+            }
             if (s + 1 < steps) bar.update(s + 1, now() - t0, shown);
         }
         bar.update(steps, now() - t0, shown);
@@ -174,13 +255,17 @@ History Trainer::fit(const Samples& train, const Samples* val) {
         history.add(static_cast<int>(epoch + 1), row);
         for (auto& cb : cfg_.callbacks) cb->on_epoch_end(epoch, row, state);
         bool stop = state.stop || (on_epoch_end && !on_epoch_end(epoch + 1, row));
-        if (!cfg_.state_path.empty() && !stop && epoch + 1 < cfg_.epochs) save_state(epoch + 1, history, params);
+        at = Position{epoch + 1, 0, 0, 0, std::vector<double>(cfg_.metrics.size(), 0.0), false};
+        if (!cfg_.state_path.empty() && !stop && epoch + 1 < cfg_.epochs) save_state(at, history, params);
         if (epoch + 1 == cfg_.interrupt_after && !stop)
             throw UserError("interrupted after epoch " + std::to_string(epoch + 1) + " (CNNC_INTERRUPT_AFTER_EPOCH); continue with --resume");
         if (stop) break;
     }
     for (auto& cb : cfg_.callbacks) cb->on_train_end(state);
-    if (!cfg_.state_path.empty()) std::remove(cfg_.state_path.c_str());  // finished: nothing to resume
+    at.finished = true;
+    // Kept until the whole run is done: resumed after a later statement was interrupted, this
+    // one is not trained a second time.
+    if (!cfg_.state_path.empty()) save_state(at, history, params);
     return history;
 }
 

@@ -33,9 +33,13 @@ struct FitConfig {
     bool interactive = false;  // redraw the progress line in place (a terminal)
     std::FILE* out = stdout;
     std::vector<std::shared_ptr<Callback>> callbacks;
-    // Resume support: the state is saved here after every epoch (and removed when training
-    // completes); with `resume`, a saved state is loaded and training continues after its epoch.
+    // Resume support: the state is saved here after every epoch, at a signal (mid-epoch), and when
+    // training completes (marked finished; the caller removes it when the whole run is done). With
+    // `resume`, a saved state is loaded: training continues where it stopped, or, finished, is not
+    // repeated. `statement` names the train statement the state belongs to: a state saved for
+    // another statement, model or optimizer is refused.
     std::string state_path;
+    std::string statement;
     bool resume = false;
     int64_t interrupt_after = -1;  // test hook: stop with an error after this epoch (1-based)
 };
@@ -51,19 +55,31 @@ class Trainer {
     // Trains; returns one row of metrics per epoch (loss, metrics, val_ versions, lr).
     History fit(const Samples& train, const Samples* validation);
     EvalResult evaluate(const Samples& data, bool progress);
+    // True after fit() found its statement finished in the saved state and trained nothing.
+    bool was_finished() const { return was_finished_; }
     // Called after each epoch with (epoch 1-based, that epoch's metrics); return false to stop.
     std::function<bool(int64_t, const Metrics&)> on_epoch_end;
 
   private:
     void gather(const Samples& s, const std::vector<int64_t>& order, int64_t begin, int64_t n);
-    void save_state(int64_t epochs_done, const History& h, const std::vector<Param*>& params) const;
-    int64_t load_state(History& h, const std::vector<Param*>& params);
+    // Where training stands: an epoch boundary (step 0), a step inside an epoch with its running
+    // sums (after a signal), or the end of training.
+    struct Position {
+        int64_t epoch = 0, step = 0, seen = 0;
+        double loss_sum = 0;
+        std::vector<double> metric_sums;
+        bool finished = false;
+    };
+    void save_state(const Position& at, const History& h, const std::vector<Param*>& params) const;
+    void check_state(const StateFile& f, const std::vector<Param*>& params) const;
+    Position load_state(const StateFile& f, History& h, const std::vector<Param*>& params);
     double regularization() const;
     Network& net_;
     Optimizer& opt_;
     FitConfig cfg_;
     Tensor bx_, by_, grad_;
     int64_t step_ = 0;
+    bool was_finished_ = false;
 };
 
 }  // namespace cnnc::rt

@@ -8,8 +8,26 @@
 
 namespace cnnc::app {
 
-engine::RunOptions RunFlags::resolve() {
+// argv as a shell reads it back: each word in single quotes unless it is plainly safe.
+static std::string shell_words(int argc, char** argv) {
+    std::string out;
+    for (int i = 0; i < argc; ++i) {
+        std::string w = argv[i];
+        bool plain = !w.empty() && w.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=./,:@%") == std::string::npos;
+        if (!plain) {
+            std::string q = "'";
+            for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+            w = q + "'";
+        }
+        out += (i ? " " : "") + w;
+    }
+    return out;
+}
+
+engine::RunOptions RunFlags::resolve(int argc, char** argv) {
     engine::RunOptions o = options;
+    o.resume_command = shell_words(argc, argv);
+    if (!o.resume) o.resume_command += " --resume";
     if (seed_opt && *seed_opt) o.seed = seed;
     if (epochs_opt && *epochs_opt) o.epochs = epochs;
     o.interactive = isatty(fileno(stdout));

@@ -22,8 +22,9 @@ struct RunFlags {
     CLI::Option* epochs_opt = nullptr;
     std::string model;                 // predict --model
     std::vector<std::string> images;   // predict's arguments
-    // The options as RunOptions; sets HL_NUM_THREADS (Halide's pool reads it at its first kernel).
-    engine::RunOptions resolve();
+    // The options as RunOptions, with the command line (argv) that resumes the run; sets
+    // HL_NUM_THREADS (Halide's pool reads it at its first kernel).
+    engine::RunOptions resolve(int argc, char** argv);
 };
 
 void add_train_flags(CLI::App* cmd, RunFlags& f);                // --threads --seed --epochs --output-dir --resume

@@ -100,7 +100,7 @@ int exe_main(int argc, char** argv, const Bundle& b) {
             fmt::print("\n");
             return 0;
         }
-        engine::RunOptions ro = rf.resolve();
+        engine::RunOptions ro = rf.resolve(argc, argv);
         LinkedKernels kernels(b, variant);
         if (*train) return engine::run_program(*c, file, ro, kernels);
         if (*evaluate) return engine::evaluate_program(*c, file, ro, kernels);

@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
         }
         if (*layers) return cmd_layers(layer_name);
         if (*run || *evaluate || *predict) {
-            engine::RunOptions ro = rf.resolve();
+            engine::RunOptions ro = rf.resolve(argc, argv);
             auto c = compile_file(file, common.options());
             if (int rc = app::report(*c)) return rc;
             std::unique_ptr<engine::KernelCache> kernels;

@@ -28,7 +28,7 @@ void load_weights_into(const std::vector<LayerNode>& layers, const std::string& 
                 if (it->second.shape() != p->value.shape())
                     throw rt::UserError(file + ": weight '" + p->keras3_path + "' has shape " + rt::dims_str(it->second.shape()) +
                                         " in the file, but " + p->name + " is " + rt::dims_str(p->value.shape()));
-                p->value = it->second;
+                it->second.read_into(p->value, p->name);
             }
             continue;
         }

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <functional>
 #include <filesystem>
 #include <map>
@@ -12,8 +14,10 @@
 #include "data/ImageFolder.h"
 #include "data/Table.h"
 #include "engine/LoadWeights.h"
+#include "io/AtomicFile.h"
 #include "io/Weights.h"
 #include "engine/Build.h"
+#include "train/Interrupt.h"
 #include "train/Plots.h"
 #include "train/Trainer.h"
 
@@ -62,10 +66,13 @@ class Runner {
         : c_(c), file_(std::move(file)), o_(o), cache_(kernels) {}
 
     void run() {
+        if (!c_.program.trains.empty()) rt::check_writable_directory(o_.output_dir, "--output-dir");  // before hours of training
         // Every train statement in file order, then every evaluate: an evaluation sees the weights
         // its model's training left.
-        for (const TrainSpec& t : c_.program.trains) train(t);
+        for (size_t i = 0; i < c_.program.trains.size(); ++i) train(c_.program.trains[i], static_cast<int>(i) + 1);
         for (const EvaluateSpec& e : c_.program.evaluates) evaluate(e);
+        // The whole run is done: no statement is left to resume.
+        for (const std::string& state : states_) std::remove(state.c_str());
     }
 
     void evaluate_only() {
@@ -272,7 +279,18 @@ class Runner {
         return *net;
     }
 
-    void train(const TrainSpec& t) {
+    // The test hook CNNC_INTERRUPT_AFTER_EPOCH: "E" stops every statement after its epoch E,
+    // "S:E" only the S-th train statement of the file.
+    static int64_t interrupt_after(int statement) {
+        const char* s = std::getenv("CNNC_INTERRUPT_AFTER_EPOCH");
+        if (!s) return -1;
+        const char* colon = std::strchr(s, ':');
+        if (!colon) return std::atoll(s);
+        return std::atoi(s) == statement ? std::atoll(colon + 1) : -1;
+    }
+
+    // `statement`: its 1-based position among the file's train statements.
+    void train(const TrainSpec& t, int statement) {
         const Model& m = *c_.program.model(t.model);
         uint64_t seed = o_.seed ? *o_.seed : t.fields.is_none("seed") ? 1337 : static_cast<uint64_t>(t.fields.integer("seed"));
         const rt::Samples& train = samples(t.data, *t.loss);
@@ -302,22 +320,27 @@ class Runner {
         fmt::print("Training {} on {}.{}: {} samples, batch {}, {} epochs ({})\n", m.name, t.data.dataset, t.data.member, train.size(),
                    t.batch_size, cfg.epochs, cache_.describe());
         std::fflush(stdout);
-        cfg.state_path = (fs::path(o_.output_dir) / (m.name + ".state")).string();
-        cfg.resume = o_.resume;
-        if (const char* s = std::getenv("CNNC_INTERRUPT_AFTER_EPOCH")) cfg.interrupt_after = std::atoll(s);
-        rt::Trainer trainer(net, *opt, cfg);
-        rt::History h = trainer.fit(train, val);
-        // A model trained by several statements (fine-tuning after training) gets one history each.
+        // A model trained by several statements (fine-tuning after training) gets one history
+        // and one training state each.
         int run = ++trained_count_[m.name];
         std::string stem = run == 1 ? m.name : fmt::format("{}_{}", m.name, run);
+        cfg.state_path = (fs::path(o_.output_dir) / (stem + ".state")).string();
+        cfg.statement = fmt::format("train statement {} of the file (model {}, its training {})", statement, m.name, run);
+        states_.push_back(cfg.state_path);
+        cfg.resume = o_.resume;
+        cfg.interrupt_after = interrupt_after(statement);
+        rt::Trainer trainer(net, *opt, cfg);
+        rt::History h = trainer.fit(train, val);
+        // The outputs replace the old ones together, or none of them does (a full disk).
+        rt::StagedFiles outputs;
         std::string path = (fs::path(o_.output_dir) / (stem + "_history.csv")).string();
-        h.write_csv(path);
-        fmt::print("History: {}\n", path);
+        outputs.stage_contents(path, h.csv());
         std::string weights = (fs::path(o_.output_dir) / (m.name + ".weights.h5")).string();
-        rt::save_weights(weights, net.params());
-        fmt::print("Weights: {}\n", weights);
+        rt::save_weights(weights, net.params(), &outputs);
         std::string why;
-        auto plots = rt::write_plots(h, (fs::path(o_.output_dir) / stem).string(), m.name, &why);
+        auto plots = rt::write_plots(h, (fs::path(o_.output_dir) / stem).string(), m.name, outputs, &why);
+        outputs.commit();
+        fmt::print("History: {}\nWeights: {}\n", path, weights);
         if (!plots.empty()) fmt::print("Plots: {}\n", fmt::join(plots, ", "));
         else if (!why.empty()) fmt::print("Plots: none ({})\n", why);
         trained_[m.name] = {t.loss, t.loss_args, t.metrics, seed};
@@ -357,6 +380,14 @@ class Runner {
         fmt::print("Evaluating {} on {}.{}: {} samples\n", m.name, e.data.dataset, e.data.member, data.size());
         std::fflush(stdout);
         rt::EvalResult r = trainer.evaluate(data, true);
+        if (!std::isfinite(r.loss)) {
+            std::string weights = !o_.weights.empty() ? o_.weights
+                                  : !e.fields.is_none("weights") ? resolve_path(e.fields.text("weights"), file_)
+                                  : it != trained_.end() ? "the weights trained in this run" : "the model's initial weights";
+            throw rt::UserError(fmt::format("evaluating {} on {}.{}: the loss is {} (weights: {}); the weights or the data hold values "
+                                            "that do not compute",
+                                            m.name, e.data.dataset, e.data.member, std::isnan(r.loss) ? "NaN" : "infinite", weights));
+        }
         std::string line;
         for (const auto& [k, v] : r.values) line += fmt::format("{}{}: {}", line.empty() ? "" : " - ", k, rt::format_value(v));
         fmt::print("{} on {}.{}: {}\n", m.name, e.data.dataset, e.data.member, line);
@@ -419,13 +450,18 @@ class Runner {
     std::map<std::string, std::unique_ptr<rt::Optimizer>> optimizers_;
     std::map<std::string, Trained> trained_;
     std::map<std::string, int> trained_count_;
+    std::vector<std::string> states_;  // every train statement's state file, removed when the run is done
 };
 
 }  // namespace
 
-static int guarded(const std::string& file, const std::function<void()>& f) {
+static int guarded(const std::string& file, const RunOptions& o, const std::function<void()>& f) {
     try {
         f();
+    } catch (const rt::Interrupted& e) {
+        std::fflush(stdout);
+        fmt::print(stderr, "{}: {}\nTo continue where it stopped: {}\n", file, e.what(), o.resume_command);
+        return e.exit_code();
     } catch (const rt::UserError& e) {
         std::fflush(stdout);
         fmt::print(stderr, "{}: error: {}\n", file, e.what());
@@ -435,16 +471,16 @@ static int guarded(const std::string& file, const std::function<void()>& f) {
 }
 
 int run_program(const Compilation& c, const std::string& file, const RunOptions& o, KernelCache& kernels) {
-    return guarded(file, [&] { Runner(c, file, o, kernels).run(); });
+    return guarded(file, o, [&] { Runner(c, file, o, kernels).run(); });
 }
 
 int evaluate_program(const Compilation& c, const std::string& file, const RunOptions& o, KernelCache& kernels) {
-    return guarded(file, [&] { Runner(c, file, o, kernels).evaluate_only(); });
+    return guarded(file, o, [&] { Runner(c, file, o, kernels).evaluate_only(); });
 }
 
 int predict_images(const Compilation& c, const std::string& file, const RunOptions& o, const std::string& model,
                    const std::vector<std::string>& images, KernelCache& kernels) {
-    return guarded(file, [&] { Runner(c, file, o, kernels).predict(model, images); });
+    return guarded(file, o, [&] { Runner(c, file, o, kernels).predict(model, images); });
 }
 
 void prepare_program(const Compilation& c, const std::string& file, KernelCache& kernels) {

@@ -16,6 +16,7 @@ struct RunOptions {
     bool interactive = false;         // progress lines redrawn in place
     bool resume = false;              // --resume: continue interrupted training from its saved state
     std::string weights;              // evaluate/predict: the weights file to load
+    std::string resume_command;       // the command line that continues this run (said after Ctrl-C)
 };
 
 // Every train statement in file order (each model's weights then saved atomically as

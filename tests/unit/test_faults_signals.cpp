@@ -1,0 +1,102 @@
+// Issue 9, item 21: Ctrl-C (SIGINT) or SIGTERM during training stops at the end of the current
+// step, saves the state, prints the command that continues, and exits 130 or 143; that command
+// then ends the run exactly as an uninterrupted one.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "Bars.h"
+#include "Helpers.h"
+#include "TempDir.h"
+
+using namespace cnnc;
+using namespace cnnc::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Starts `cnnc run bars.cnn --seed 3` in `dir` with its output in `log`, waits until the log
+// shows `marker`, sends `sig` and returns the exit status.
+int run_and_signal(const fs::path& dir, const fs::path& log, const std::string& marker, int sig) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (::chdir(dir.c_str()) != 0) ::_exit(126);
+        FILE* out = std::fopen(log.c_str(), "w");
+        if (!out) ::_exit(126);
+        ::dup2(fileno(out), 1);
+        ::dup2(fileno(out), 2);
+        ::execl(CNNC_BINARY, CNNC_BINARY, "run", "bars.cnn", "--seed", "3", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    auto start = std::chrono::steady_clock::now();
+    int status = 0;
+    bool sent = false;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+        if (!sent && slurp(log).find(marker) != std::string::npos) {
+            ::kill(pid, sig);
+            sent = true;
+        }
+        if (std::chrono::steady_clock::now() - start > std::chrono::minutes(5)) {
+            ::kill(pid, SIGKILL);
+            FAIL("cnnc did not finish: " << slurp(log));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    INFO(slurp(log));
+    REQUIRE(sent);  // the run was still training when the signal came
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+TEST_CASE("faults: SIGINT and SIGTERM stop training with a saved state and the command that resumes it", "[faults][signals]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    // Big enough to be mid-epoch when the signal arrives: 150 steps an epoch.
+    write_bars(d / "train-images", d / "train-labels", 2400, 1);
+    write_bars(d / "test-images", d / "test-labels", 64, 2);
+    std::string model = kModel;
+    model.replace(model.find("    Flatten()\n"), 14, "    Flatten()\n    Dropout(0.25)\n");  // the mask depends on the step
+    std::ofstream(d / "bars.cnn") << model;
+    CommandResult whole = run_cnnc("run bars.cnn --seed 3", d.string());
+    INFO(whole.output);
+    REQUIRE(whole.status == 0);
+    const std::string history = slurp(d / "bar_net_history.csv"), weights = slurp(d / "bar_net.weights.h5");
+    const std::string eval = whole.output.substr(whole.output.rfind("bar_net on bars.test"));
+
+    for (int sig : {SIGINT, SIGTERM}) {
+        DYNAMIC_SECTION("signal " << sig) {
+            const fs::path log = d / "log.txt";
+            int status = run_and_signal(d, log, "Epoch 2/4", sig);
+            std::string out = slurp(log);
+            INFO(out);
+            CHECK(status == 128 + sig);
+            CHECK_THAT(out, Catch::Contains(std::string("interrupted by ") + (sig == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM") + " at epoch 2, step "));
+            const std::string resume = std::string("To continue where it stopped: ") + CNNC_BINARY + " run bars.cnn --seed 3 --resume";
+            CHECK_THAT(out, Catch::Contains(resume));
+            REQUIRE(fs::exists(d / "bar_net.state"));
+            CommandResult resumed = run_shell("cd '" + d.string() + "' && " + CNNC_BINARY + " run bars.cnn --seed 3 --resume");
+            INFO(resumed.output);
+            REQUIRE(resumed.status == 0);
+            CHECK_THAT(resumed.output, Catch::Contains("Resuming epoch 2 at step "));
+            CHECK(slurp(d / "bar_net_history.csv") == history);
+            CHECK(slurp(d / "bar_net.weights.h5") == weights);
+            CHECK(resumed.output.substr(resumed.output.rfind("bar_net on bars.test")) == eval);
+            CHECK_FALSE(fs::exists(d / "bar_net.state"));
+        }
+    }
+}

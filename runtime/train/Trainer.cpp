@@ -152,6 +152,16 @@ Trainer::Position Trainer::load_state(const StateFile& f, History& h, const std:
     return at;
 }
 
+void Trainer::interrupted(const Position& at, const History& h, const std::vector<Param*>& params, const std::string& where) const {
+    save_state(at, h, params);
+    std::fprintf(cfg_.out, "\n");
+    std::fflush(cfg_.out);
+    const int sig = InterruptGuard::pending();
+    throw Interrupted(fmt::format("interrupted by {} {}; the training state is saved in {}", sig == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM",
+                                  where, cfg_.state_path),
+                      sig);
+}
+
 History Trainer::fit(const Samples& train, const Samples* val) {
     History history;
     const int64_t n = train.size();
@@ -178,7 +188,6 @@ History Trainer::fit(const Samples& train, const Samples* val) {
     if (saved && saved->scalar("finished") != 0) {  // finished before the interruption: its result, not a second run
         load_state(*saved, history, params);
         std::fprintf(cfg_.out, "Already trained in the interrupted run: skipped (%s)\n", cfg_.state_path.c_str());
-        was_finished_ = true;
         return history;
     }
     TrainState state{&opt_, params, cfg_.out, false};
@@ -235,13 +244,7 @@ History Trainer::fit(const Samples& train, const Samples* val) {
             pos.seen += b;
             pos.step = s + 1;
             show();
-            if (int sig = InterruptGuard::pending()) {
-                save_state(pos, history, params);
-                std::fprintf(cfg_.out, "\n");
-                throw Interrupted(fmt::format("interrupted by {} at epoch {}, step {}/{}; the training state is saved in {}",
-                                              sig == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM", epoch + 1, s + 1, steps, cfg_.state_path),
-                                  sig);
-            }
+            if (InterruptGuard::pending()) interrupted(pos, history, params, fmt::format("at epoch {}, step {}/{}", epoch + 1, s + 1, steps));
             if (s + 1 < steps) bar.update(s + 1, now() - t0, shown);
         }
         bar.update(steps, now() - t0, shown);
@@ -256,7 +259,11 @@ History Trainer::fit(const Samples& train, const Samples* val) {
         for (auto& cb : cfg_.callbacks) cb->on_epoch_end(epoch, row, state);
         bool stop = state.stop || (on_epoch_end && !on_epoch_end(epoch + 1, row));
         at = Position{epoch + 1, 0, 0, 0, std::vector<double>(cfg_.metrics.size(), 0.0), false};
-        if (!cfg_.state_path.empty() && !stop && epoch + 1 < cfg_.epochs) save_state(at, history, params);
+        if (!cfg_.state_path.empty() && !stop && epoch + 1 < cfg_.epochs) {
+            save_state(at, history, params);
+            // A signal during validation: the epoch is complete, and so is its state.
+            if (InterruptGuard::pending()) interrupted(at, history, params, fmt::format("after epoch {}", epoch + 1));
+        }
         if (epoch + 1 == cfg_.interrupt_after && !stop)
             throw UserError("interrupted after epoch " + std::to_string(epoch + 1) + " (CNNC_INTERRUPT_AFTER_EPOCH); continue with --resume");
         if (stop) break;

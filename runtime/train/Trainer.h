@@ -55,8 +55,6 @@ class Trainer {
     // Trains; returns one row of metrics per epoch (loss, metrics, val_ versions, lr).
     History fit(const Samples& train, const Samples* validation);
     EvalResult evaluate(const Samples& data, bool progress);
-    // True after fit() found its statement finished in the saved state and trained nothing.
-    bool was_finished() const { return was_finished_; }
     // Called after each epoch with (epoch 1-based, that epoch's metrics); return false to stop.
     std::function<bool(int64_t, const Metrics&)> on_epoch_end;
 
@@ -71,6 +69,8 @@ class Trainer {
         bool finished = false;
     };
     void save_state(const Position& at, const History& h, const std::vector<Param*>& params) const;
+    // Saves the state at `at` and throws Interrupted for the pending signal.
+    [[noreturn]] void interrupted(const Position& at, const History& h, const std::vector<Param*>& params, const std::string& where) const;
     void check_state(const StateFile& f, const std::vector<Param*>& params) const;
     Position load_state(const StateFile& f, History& h, const std::vector<Param*>& params);
     double regularization() const;
@@ -79,7 +79,6 @@ class Trainer {
     FitConfig cfg_;
     Tensor bx_, by_, grad_;
     int64_t step_ = 0;
-    bool was_finished_ = false;
 };
 
 }  // namespace cnnc::rt

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "Bars.h"
+#include "Faults.h"
 #include "Error.h"
 #include "Helpers.h"
 #include "TempDir.h"
@@ -23,13 +24,6 @@ using namespace cnnc::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // A tmpfs mounted at `dir` for the scope (options as mount(8) takes them); root only.
 struct Tmpfs {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "Bars.h"
+#include "Faults.h"
 #include "Helpers.h"
 #include "TempDir.h"
 
@@ -34,19 +35,14 @@ std::string two_statements() {
     return model;
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 struct Outputs {
-    std::string history1, history2, weights, eval;
+    std::string history1, history2;
+    std::map<std::string, std::vector<float>> weights;
+    std::string eval;
 };
 
 Outputs outputs(const fs::path& d, const CommandResult& r) {
-    return {slurp(d / "bar_net_history.csv"), slurp(d / "bar_net_2_history.csv"), slurp(d / "bar_net.weights.h5"),
+    return {slurp(d / "bar_net_history.csv"), slurp(d / "bar_net_2_history.csv"), weight_values(d / "bar_net.weights.h5"),
             r.output.substr(r.output.rfind("bar_net on bars.test"))};
 }
 

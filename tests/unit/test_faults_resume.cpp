@@ -114,7 +114,14 @@ TEST_CASE("faults: a saved state of another statement or optimizer is refused, n
         INFO(r.output);
         CHECK(r.status == 1);
         CHECK_THAT(r.output, Catch::Contains("bar_net_2.state: the saved state does not match this run: it was saved by "
-                                             "train statement 1 of the file (model bar_net, its training 1), not by train statement 2"));
+                                             "train statement 1 of the file (model bar_net, seed 1337), not by train statement 2"));
+    }
+    SECTION("another seed") {
+        CommandResult r = run_cnnc("run bars.cnn --resume --seed 4", d.string());
+        INFO(r.output);
+        CHECK(r.status == 1);
+        CHECK_THAT(r.output, Catch::Contains("bar_net.state: the saved state does not match this run: it was saved by train statement 1 of "
+                                             "the file (model bar_net, seed 1337), not by train statement 1 of the file (model bar_net, seed 4)"));
     }
     SECTION("the statement's optimizer changed since") {
         std::string model = two_statements();

@@ -147,3 +147,20 @@ TEST_CASE("faults: cnnc evaluate with NaN weights exits 1 naming the weights fil
     CHECK_THAT(r.output, Catch::Contains("bar_net.weights.h5: weight 'layers/dense/vars/0' (for dense/kernel) holds NaN at index 7"));
     CHECK_THAT(r.output, !Catch::Contains("nan"));
 }
+
+TEST_CASE("faults: an evaluation whose loss is NaN exits 1 naming the weights it used", "[faults][weights]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_bars(d / "train-images", d / "train-labels", 16, 1);
+    write_bars(d / "test-images", d / "test-labels", 16, 2);
+    // Pixels of 200 times 1e37 overflow float: the forward pass computes inf - inf.
+    std::string model = kModel;
+    model.replace(model.find("rescale = 1/255"), 15, "rescale = 1e37");
+    model.replace(model.find("train bar_net"), model.find("evaluate bar_net") - model.find("train bar_net"), "");
+    model.replace(model.find("evaluate bar_net on bars.test"), 29, "evaluate bar_net on bars.test { loss = categorical_crossentropy }");
+    std::ofstream(d / "bars.cnn") << model;
+    CommandResult r = run_cnnc("run bars.cnn", d.string());
+    INFO(r.output);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("error: evaluating bar_net on bars.test: the loss is NaN (weights: the model's initial weights)"));
+}

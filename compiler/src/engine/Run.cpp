@@ -67,12 +67,22 @@ class Runner {
 
     void run() {
         if (!c_.program.trains.empty()) rt::check_writable_directory(o_.output_dir, "--output-dir");  // before hours of training
+        // A model trained by several statements (fine-tuning after training) gets one history and
+        // one training state each: <model>, <model>_2, ...
+        std::map<std::string, int> count;
+        for (const TrainSpec& t : c_.program.trains) {
+            int n = ++count[t.model];
+            stems_.push_back(n == 1 ? t.model : fmt::format("{}_{}", t.model, n));
+        }
+        // A new run: states an earlier run left are not this run's to resume.
+        if (!o_.resume)
+            for (size_t i = 0; i < stems_.size(); ++i) std::remove(state_path(i).c_str());
         // Every train statement in file order, then every evaluate: an evaluation sees the weights
         // its model's training left.
-        for (size_t i = 0; i < c_.program.trains.size(); ++i) train(c_.program.trains[i], static_cast<int>(i) + 1);
+        for (size_t i = 0; i < c_.program.trains.size(); ++i) train(c_.program.trains[i], i);
         for (const EvaluateSpec& e : c_.program.evaluates) evaluate(e);
         // The whole run is done: no statement is left to resume.
-        for (const std::string& state : states_) std::remove(state.c_str());
+        for (size_t i = 0; i < stems_.size(); ++i) std::remove(state_path(i).c_str());
     }
 
     void evaluate_only() {
@@ -289,8 +299,10 @@ class Runner {
         return std::atoi(s) == statement ? std::atoll(colon + 1) : -1;
     }
 
-    // `statement`: its 1-based position among the file's train statements.
-    void train(const TrainSpec& t, int statement) {
+    std::string state_path(size_t index) const { return (fs::path(o_.output_dir) / (stems_[index] + ".state")).string(); }
+
+    // `index`: its position among the file's train statements.
+    void train(const TrainSpec& t, size_t index) {
         const Model& m = *c_.program.model(t.model);
         uint64_t seed = o_.seed ? *o_.seed : t.fields.is_none("seed") ? 1337 : static_cast<uint64_t>(t.fields.integer("seed"));
         const rt::Samples& train = samples(t.data, *t.loss);
@@ -320,15 +332,12 @@ class Runner {
         fmt::print("Training {} on {}.{}: {} samples, batch {}, {} epochs ({})\n", m.name, t.data.dataset, t.data.member, train.size(),
                    t.batch_size, cfg.epochs, cache_.describe());
         std::fflush(stdout);
-        // A model trained by several statements (fine-tuning after training) gets one history
-        // and one training state each.
-        int run = ++trained_count_[m.name];
-        std::string stem = run == 1 ? m.name : fmt::format("{}_{}", m.name, run);
-        cfg.state_path = (fs::path(o_.output_dir) / (stem + ".state")).string();
-        cfg.statement = fmt::format("train statement {} of the file (model {}, its training {})", statement, m.name, run);
-        states_.push_back(cfg.state_path);
+        const std::string& stem = stems_[index];
+        cfg.state_path = state_path(index);
+        // Saved in the state and compared on resume: what must be equal for the state to apply.
+        cfg.statement = fmt::format("train statement {} of the file (model {}, seed {})", index + 1, m.name, seed);
         cfg.resume = o_.resume;
-        cfg.interrupt_after = interrupt_after(statement);
+        cfg.interrupt_after = interrupt_after(static_cast<int>(index) + 1);
         rt::Trainer trainer(net, *opt, cfg);
         rt::History h = trainer.fit(train, val);
         // The outputs replace the old ones together, or none of them does (a full disk).
@@ -449,8 +458,7 @@ class Runner {
     std::map<std::string, std::unique_ptr<rt::Network>> nets_;
     std::map<std::string, std::unique_ptr<rt::Optimizer>> optimizers_;
     std::map<std::string, Trained> trained_;
-    std::map<std::string, int> trained_count_;
-    std::vector<std::string> states_;  // every train statement's state file, removed when the run is done
+    std::vector<std::string> stems_;  // each train statement's output names: <model>, <model>_2...
 };
 
 }  // namespace

@@ -94,6 +94,8 @@ struct OpenWeightsFile {
     hid_t id;
     std::string path;
     ~OpenWeightsFile() { H5Fclose(id); }
+    OpenWeightsFile(const OpenWeightsFile&) = delete;
+    OpenWeightsFile& operator=(const OpenWeightsFile&) = delete;
 };
 
 namespace {
@@ -139,7 +141,7 @@ WeightsFile read_weights(const std::string& path) {
     if (H5Fis_hdf5(path.c_str()) <= 0) throw UserError(path + ": not an HDF5 file (corrupt, or not a weights file)");
     hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id < 0) throw UserError(path + ": cannot open as HDF5");
-    auto file = std::make_shared<const OpenWeightsFile>(OpenWeightsFile{id, path});
+    std::shared_ptr<const OpenWeightsFile> file(new OpenWeightsFile{id, path});  // one owner closes it
     WeightsFile out;
     // Keras 2 / saved-model files keep the weights under model_weights/.
     std::string root;  // the prefix of every dataset's path in the file

@@ -60,8 +60,8 @@ int run_and_signal(const fs::path& dir, const fs::path& log, const std::string& 
 TEST_CASE("faults: SIGINT and SIGTERM stop training with a saved state and the command that resumes it", "[faults][signals]") {
     TempDir dir;
     fs::path d(dir.path());
-    // Big enough to be mid-epoch when the signal arrives: 150 steps an epoch.
-    write_bars(d / "train-images", d / "train-labels", 2400, 1);
+    // Big enough to be mid-epoch when the signal arrives: 1250 steps an epoch.
+    write_bars(d / "train-images", d / "train-labels", 20000, 1);
     write_bars(d / "test-images", d / "test-labels", 64, 2);
     std::string model = kModel;
     model.replace(model.find("    Flatten()\n"), 14, "    Flatten()\n    Dropout(0.25)\n");  // the mask depends on the step

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "Bars.h"
 #include "io/Weights.h"
 
 namespace cnnc::test {
@@ -16,6 +17,13 @@ inline std::string slurp(const std::filesystem::path& p) {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+// The bars problem in `dir`: `train` and `test` samples, and `model` as bars.cnn.
+inline void write_bars_files(const std::filesystem::path& dir, int train, int test, const std::string& model) {
+    write_bars(dir / "train-images", dir / "train-labels", train, 1);
+    write_bars(dir / "test-images", dir / "test-labels", test, 2);
+    std::ofstream(dir / "bars.cnn") << model;
 }
 
 // The weights in a file, by path (HDF5 stamps objects with their creation time: compare values).

@@ -92,9 +92,7 @@ TEST_CASE("faults: StagedFiles replaces all its files or none, and leaves no tem
 TEST_CASE("faults: cnnc run on a full disk fails cleanly and keeps the previous outputs as they were", "[faults][outputs]") {
     TempDir dir;
     fs::path d(dir.path());
-    write_bars(d / "train-images", d / "train-labels", 64, 1);
-    write_bars(d / "test-images", d / "test-labels", 32, 2);
-    std::ofstream(d / "bars.cnn") << kModel;
+    write_bars_files(d, 64, 32, kModel);
     Tmpfs disk(dir / "out", "size=1m");
     CommandResult first = run_cnnc("run bars.cnn --seed 1 --output-dir out", d.string());
     INFO(first.output);
@@ -157,9 +155,7 @@ TEST_CASE("faults: hostile output directory and title names are never run as gnu
     fs::path d(dir.path());
     const std::string pwned = dir / "PWNED";
     SECTION("through cnnc run --output-dir") {
-        write_bars(d / "train-images", d / "train-labels", 32, 1);
-        write_bars(d / "test-images", d / "test-labels", 16, 2);
-        std::ofstream(d / "bars.cnn") << kModel;
+        write_bars_files(d, 32, 16, kModel);
         // Were it run, the command would leave PWNED in $HOME (the test's directory), whatever
         // gnuplot's working directory.
         for (std::string out : {std::string("q'.system(\"cd $HOME;touch PWNED\").'x"), std::string("o'brien")}) {

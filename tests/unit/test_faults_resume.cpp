@@ -58,9 +58,7 @@ void check_equal(const Outputs& a, const Outputs& b) {
 TEST_CASE("faults: two train statements of one model, interrupted in either, resume to the uninterrupted result", "[faults][resume]") {
     TempDir dir;
     fs::path d(dir.path());
-    write_bars(d / "train-images", d / "train-labels", 64, 1);
-    write_bars(d / "test-images", d / "test-labels", 32, 2);
-    std::ofstream(d / "bars.cnn") << two_statements();
+    write_bars_files(d, 64, 32, two_statements());
 
     CommandResult whole = run_cnnc("run bars.cnn --seed 5", d.string());
     INFO(whole.output);
@@ -99,47 +97,39 @@ TEST_CASE("faults: two train statements of one model, interrupted in either, res
 TEST_CASE("faults: a saved state of another statement or optimizer is refused, naming the file", "[faults][resume]") {
     TempDir dir;
     fs::path d(dir.path());
-    write_bars(d / "train-images", d / "train-labels", 32, 1);
-    write_bars(d / "test-images", d / "test-labels", 16, 2);
-    std::ofstream(d / "bars.cnn") << two_statements();
+    write_bars_files(d, 32, 16, two_statements());
     CommandResult stopped = run_cnnc("run bars.cnn", d.string(), "CNNC_INTERRUPT_AFTER_EPOCH=1:1");
     REQUIRE(stopped.status == 1);
     REQUIRE(fs::exists(d / "bar_net.state"));
 
+    // `cnnc run bars.cnn --resume <extra>` with `model` as the file must be refused with `message`.
+    auto refused = [&](const std::string& extra, const std::string& model, const std::string& message) {
+        std::ofstream(d / "bars.cnn") << model;
+        CommandResult r = run_cnnc("run bars.cnn --resume" + extra, d.string());
+        INFO(r.output);
+        CHECK(r.status == 1);
+        CHECK_THAT(r.output, Catch::Contains(message));
+    };
+    const std::string same = two_statements();
     SECTION("the first statement's (Adam) state where the second (SGD) looks") {
         CommandResult finish = run_cnnc("run bars.cnn --resume", d.string(), "CNNC_INTERRUPT_AFTER_EPOCH=2:1");
         REQUIRE(finish.status == 1);  // the first finished, the second stopped after its epoch 1
         fs::copy_file(d / "bar_net.state", d / "bar_net_2.state", fs::copy_options::overwrite_existing);
-        CommandResult r = run_cnnc("run bars.cnn --resume", d.string());
-        INFO(r.output);
-        CHECK(r.status == 1);
-        CHECK_THAT(r.output, Catch::Contains("bar_net_2.state: the saved state does not match this run: it was saved by "
-                                             "train statement 1 of the file (model bar_net, seed 1337), not by train statement 2"));
+        refused("", same, "bar_net_2.state: the saved state does not match this run: it was saved by "
+                          "train statement 1 of the file (model bar_net, seed 1337), not by train statement 2");
     }
     SECTION("another seed") {
-        CommandResult r = run_cnnc("run bars.cnn --resume --seed 4", d.string());
-        INFO(r.output);
-        CHECK(r.status == 1);
-        CHECK_THAT(r.output, Catch::Contains("bar_net.state: the saved state does not match this run: it was saved by train statement 1 of "
-                                             "the file (model bar_net, seed 1337), not by train statement 1 of the file (model bar_net, seed 4)"));
+        refused(" --seed 4", same, "bar_net.state: the saved state does not match this run: it was saved by train statement 1 of "
+                                   "the file (model bar_net, seed 1337), not by train statement 1 of the file (model bar_net, seed 4)");
     }
     SECTION("the statement's optimizer changed since") {
-        std::string model = two_statements();
+        std::string model = same;
         model.replace(model.find("adam(learning_rate = 0.01)"), 26, "rmsprop(learning_rate = 0.01)");
-        std::ofstream(d / "bars.cnn") << model;
-        CommandResult r = run_cnnc("run bars.cnn --resume", d.string());
-        INFO(r.output);
-        CHECK(r.status == 1);
-        CHECK_THAT(r.output, Catch::Contains("bar_net.state: the saved state does not match this run: it holds adam optimizer state, "
-                                             "the statement uses rmsprop"));
+        refused("", model, "bar_net.state: the saved state does not match this run: it holds adam optimizer state, the statement uses rmsprop");
     }
     SECTION("another model of the same name") {
-        std::string model = two_statements();
+        std::string model = same;
         model.replace(model.find("Conv2D(8, 3"), 11, "Conv2D(4, 3");
-        std::ofstream(d / "bars.cnn") << model;
-        CommandResult r = run_cnnc("run bars.cnn --resume", d.string());
-        INFO(r.output);
-        CHECK(r.status == 1);
-        CHECK_THAT(r.output, Catch::Contains("kernel has shape (3, 3, 1, 8) in the file, (3, 3, 1, 4) in the model"));
+        refused("", model, "kernel has shape (3, 3, 1, 8) in the file, (3, 3, 1, 4) in the model");
     }
 }

@@ -60,12 +60,9 @@ int run_and_signal(const fs::path& dir, const fs::path& log, const std::string& 
 TEST_CASE("faults: SIGINT and SIGTERM stop training with a saved state and the command that resumes it", "[faults][signals]") {
     TempDir dir;
     fs::path d(dir.path());
-    // Big enough to be mid-epoch when the signal arrives: 1250 steps an epoch.
-    write_bars(d / "train-images", d / "train-labels", 20000, 1);
-    write_bars(d / "test-images", d / "test-labels", 64, 2);
     std::string model = kModel;
     model.replace(model.find("    Flatten()\n"), 14, "    Flatten()\n    Dropout(0.25)\n");  // the mask depends on the step
-    std::ofstream(d / "bars.cnn") << model;
+    write_bars_files(d, 20000, 64, model);  // big enough to be mid-epoch when the signal arrives: 1250 steps an epoch
     CommandResult whole = run_cnnc("run bars.cnn --seed 3", d.string());
     INFO(whole.output);
     REQUIRE(whole.status == 0);

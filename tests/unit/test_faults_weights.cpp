@@ -14,6 +14,7 @@
 
 #include "Bars.h"
 #include "EngineHelpers.h"
+#include "Faults.h"
 #include "Error.h"
 #include "TempDir.h"
 #include "engine/LoadWeights.h"
@@ -124,9 +125,7 @@ TEST_CASE("faults: a NaN or infinite weight is an error naming the file and the 
 TEST_CASE("faults: cnnc evaluate with NaN weights exits 1 naming the weights file", "[faults][weights]") {
     TempDir dir;
     fs::path d(dir.path());
-    write_bars(d / "train-images", d / "train-labels", 32, 1);
-    write_bars(d / "test-images", d / "test-labels", 16, 2);
-    std::ofstream(d / "bars.cnn") << kModel;
+    write_bars_files(d, 32, 16, kModel);
     CommandResult trained = run_cnnc("run bars.cnn --epochs 1", d.string());
     REQUIRE(trained.status == 0);
     {  // one NaN in the trained Dense kernel
@@ -151,14 +150,12 @@ TEST_CASE("faults: cnnc evaluate with NaN weights exits 1 naming the weights fil
 TEST_CASE("faults: an evaluation whose loss is NaN exits 1 naming the weights it used", "[faults][weights]") {
     TempDir dir;
     fs::path d(dir.path());
-    write_bars(d / "train-images", d / "train-labels", 16, 1);
-    write_bars(d / "test-images", d / "test-labels", 16, 2);
     // Pixels of 200 times 1e37 overflow float: the forward pass computes inf - inf.
     std::string model = kModel;
     model.replace(model.find("rescale = 1/255"), 15, "rescale = 1e37");
     model.replace(model.find("train bar_net"), model.find("evaluate bar_net") - model.find("train bar_net"), "");
     model.replace(model.find("evaluate bar_net on bars.test"), 29, "evaluate bar_net on bars.test { loss = categorical_crossentropy }");
-    std::ofstream(d / "bars.cnn") << model;
+    write_bars_files(d, 16, 16, model);
     CommandResult r = run_cnnc("run bars.cnn", d.string());
     INFO(r.output);
     CHECK(r.status == 1);

@@ -201,6 +201,21 @@ void write_text(const std::string& path, const std::string& text) {
     if (!ok) throw std::runtime_error(std::strerror(err));
 }
 
+// The line of a compiler's output that says why it failed: the first that names an error (LLVM
+// follows its "LLVM ERROR: ..." with a stack dump), else the last.
+std::string why(const std::string& output) {
+    std::stringstream ss(output);
+    std::string line, last;
+    while (std::getline(ss, line)) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        std::string lower = line;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower.find("error") != std::string::npos) return line;
+        last = line;
+    }
+    return last;
+}
+
 // Runs `work` in a child process and waits for it. Halide's LLVM back end calls abort() when it
 // cannot write its output (a full disk): that must cost one file, not the run. The child's error
 // output is kept for the message instead of being printed.
@@ -235,8 +250,7 @@ void in_child(const std::function<void()>& work) {
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-    text = text.substr(text.rfind('\n') + 1);  // the last line says why
+    text = why(text);
     if (WIFSIGNALED(status))
         throw std::runtime_error(fmt::format("the compiler was killed by signal {} ({}){}{}", WTERMSIG(status), strsignal(WTERMSIG(status)),
                                              text.empty() ? "" : ": ", text));

@@ -4,7 +4,6 @@
 // cache on a disk that fills up. Every one must end in exit 0, a warning naming the file, the
 // damaged kernel compiled again (or in memory), and the losses of a clean run; the recorded
 // checksums are checked with coreutils' sha256sum, independently of cnnc's own SHA-256.
-#include <elf.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -18,6 +17,9 @@
 #include "TempDir.h"
 #include "kernels/Aot.h"
 #include "kernels/Sha256.h"
+
+// After Halide.h (in Aot.h), whose enums use the names of <elf.h>'s macros.
+#include <elf.h>
 
 using namespace cnnc;
 using namespace cnnc::test;

@@ -166,7 +166,7 @@ pid_t temporary_owner(const std::string& name) {
     if (at == std::string::npos || at + 4 == name.size()) return 0;
     pid_t pid = 0;
     for (size_t i = at + 4; i < name.size(); ++i) {
-        if (!std::isdigit(static_cast<unsigned char>(name[i])) || pid > 1000000000) return 0;
+        if (!std::isdigit(static_cast<unsigned char>(name[i])) || pid > 100000000) return 0;
         pid = pid * 10 + (name[i] - '0');
     }
     return pid;
@@ -293,20 +293,14 @@ bool ObjectCache::intact(const std::string& path) {
     return false;
 }
 
-void ObjectCache::check_space() {
+bool ObjectCache::out_of_space() {
     struct statvfs st {};
-    if (!full_ && statvfs(dir_.c_str(), &st) == 0) {
-        uint64_t free = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
-        if (free < kMinFree) {
-            full_ = true;
-            throw CacheFull(fmt::format("the kernel cache's disk is full ({} KB free in {})", free / 1024, dir_));
-        }
-    }
-    if (full_) throw CacheFull("the kernel cache's disk is full (" + dir_ + ")");
+    if (!full_ && statvfs(dir_.c_str(), &st) == 0) full_ = static_cast<uint64_t>(st.f_bavail) * st.f_frsize < kMinFree;
+    return full_;
 }
 
 void ObjectCache::write(const std::string& path, const std::function<void(const std::string&)>& make) {
-    check_space();
+    if (out_of_space()) throw CacheFull(fmt::format("the kernel cache's disk is full (less than {} KB free in {})", kMinFree / 1024, dir_));
     const std::string tmp = fmt::format("{}.tmp{}", path, getpid()), record = path + kRecord;
     const std::string record_tmp = fmt::format("{}.tmp{}", record, getpid());
     std::error_code ec;
@@ -327,14 +321,9 @@ void ObjectCache::write(const std::string& path, const std::function<void(const 
         fs::remove(record_tmp, ec);
         // A write that filled the disk is the last one: what follows would fail the same way.
         std::string message = fmt::format("cannot write {}: {}", path, e.what());
-        if (says_full(e.what())) {
+        if (says_full(e.what()) || out_of_space()) {
             full_ = true;
             throw CacheFull(message);
-        }
-        try {
-            check_space();
-        } catch (const CacheFull& full) {
-            throw CacheFull(message + "; " + full.what());
         }
         throw CacheError(message);
     }
@@ -394,11 +383,7 @@ void ObjectCache::compile_all(const std::vector<std::pair<KernelSpec, Halide::Ta
         }
         failed |= !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    if (!failed) return;
-    try {
-        check_space();  // the workers filled the disk: the kernels they could not write are not tried again
-    } catch (const CacheFull&) {
-    }
+    if (failed) out_of_space();  // the workers filled the disk? then what they could not write is not tried again
 }
 
 std::string ObjectCache::shared(const KernelSpec& spec, const Halide::Target& t, bool& compiled) {

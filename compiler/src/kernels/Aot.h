@@ -89,8 +89,8 @@ class ObjectCache {
     bool intact(const std::string& path);
     // Writes `path` through `make(temporary path)`, its checksum, then the rename.
     void write(const std::string& path, const std::function<void(const std::string&)>& make);
-    // Throws CacheFull (and writes nothing more) when less than kMinFree is left.
-    void check_space();
+    // Whether less than kMinFree is left, or a write ran out of space: then nothing more is written.
+    bool out_of_space();
     std::string dir_;
     bool full_ = false;
 };

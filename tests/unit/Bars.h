@@ -1,7 +1,14 @@
 // The bars problem the CLI tests train on: real IDX files of 8x8 images, class 0 a bright vertical
 // bar at a random column, class 1 a horizontal one; and a small model file for it.
 #pragma once
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "TestData.h"
 #include "train/Random.h"
@@ -51,6 +58,22 @@ inline void write_bars_problem(const std::filesystem::path& dir) {
     write_bars(dir / "train-images", dir / "train-labels", 200, 1);
     write_bars(dir / "test-images", dir / "test-labels", 60, 2);
     std::ofstream(dir / "bars.cnn") << kModel;
+}
+
+// The loss column of a history CSV (what the CLI tests compare between runs).
+inline std::vector<double> losses(const std::filesystem::path& csv) {
+    std::ifstream in(csv);
+    std::string line;
+    std::getline(in, line);
+    std::vector<double> out;
+    while (std::getline(in, line)) out.push_back(std::stod(line.substr(line.find(',') + 1)));
+    return out;
+}
+
+inline void check_close(const std::vector<double>& a, const std::vector<double>& b, double tol) {
+    REQUIRE(a.size() == b.size());
+    REQUIRE(!a.empty());
+    for (size_t i = 0; i < a.size(); ++i) CHECK(std::abs(a[i] - b[i]) <= tol * std::max(1.0, std::abs(a[i])));
 }
 
 }  // namespace cnnc::test

@@ -1,5 +1,5 @@
 // Keras' image_dataset_from_directory: one sub-folder per class (sorted names give the labels),
-// JPEG/PNG/BMP/GIF decoded (stb_image) in parallel, resized to the model's size, pixels 0..255.
+// JPEG/BMP/GIF decoded with stb_image and PNG with libpng (checksums verified) in parallel, resized to the model's size, pixels 0..255.
 #pragma once
 #include <string>
 #include <vector>
@@ -19,9 +19,11 @@ struct ImageFolderOptions {
 
 // Every error names the folder or the file (an image that does not decode, a folder without
 // classes).
-// With skip_corrupt, `skipped` receives the files left out.
+// With skip_corrupt, `skipped` receives the files left out. `ignored` receives, as "path (why)",
+// the entries with an image name that are not image files (dangling links, FIFOs, link loops,
+// folders named x.jpg): never opened, for the caller to warn about.
 LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* class_names = nullptr,
-                              std::vector<std::string>* skipped = nullptr);
+                              std::vector<std::string>* skipped = nullptr, std::vector<std::string>* ignored = nullptr);
 
 // One image file as the folder loader reads it: (height, width, channels), pixels 0..255.
 Tensor load_image(const std::string& path, const ImageFolderOptions& o);

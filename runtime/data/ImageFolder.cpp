@@ -21,36 +21,6 @@ namespace fs = std::filesystem;
 
 namespace cnnc::rt {
 
-void resize_image(const unsigned char* src, int sw, int sh, int c, float* dst, int dw, int dh, bool nearest, int cx, int cy,
-                  int cw, int ch) {
-    if (cw < 0) cw = sw;
-    if (ch < 0) ch = sh;
-    const double sx = static_cast<double>(cw) / dw, sy = static_cast<double>(ch) / dh;
-    for (int y = 0; y < dh; ++y) {
-        double fy = (y + 0.5) * sy - 0.5;
-        for (int x = 0; x < dw; ++x) {
-            double fx = (x + 0.5) * sx - 0.5;
-            float* out = dst + (static_cast<int64_t>(y) * dw + x) * c;
-            if (nearest) {
-                int ix = std::clamp(static_cast<int>(std::floor((x + 0.5) * sx)), 0, cw - 1) + cx;
-                int iy = std::clamp(static_cast<int>(std::floor((y + 0.5) * sy)), 0, ch - 1) + cy;
-                for (int k = 0; k < c; ++k) out[k] = src[(static_cast<int64_t>(iy) * sw + ix) * c + k];
-                continue;
-            }
-            double cfx = std::clamp(fx, 0.0, cw - 1.0), cfy = std::clamp(fy, 0.0, ch - 1.0);
-            int x0 = static_cast<int>(cfx), y0 = static_cast<int>(cfy);
-            int x1 = std::min(x0 + 1, cw - 1), y1 = std::min(y0 + 1, ch - 1);
-            double ax = cfx - x0, ay = cfy - y0;
-            auto at = [&](int xx, int yy, int k) { return static_cast<double>(src[(static_cast<int64_t>(yy + cy) * sw + xx + cx) * c + k]); };
-            for (int k = 0; k < c; ++k) {
-                double top = at(x0, y0, k) * (1 - ax) + at(x1, y0, k) * ax;
-                double bot = at(x0, y1, k) * (1 - ax) + at(x1, y1, k) * ax;
-                out[k] = static_cast<float>(top * (1 - ay) + bot * ay);
-            }
-        }
-    }
-}
-
 // The bytes of an image file, or "" and `why`: opened without blocking and checked to be a regular
 // file, so a FIFO (or a file swapped for one after listing) is refused instead of hanging the load.
 static bool read_file(const std::string& path, std::vector<unsigned char>& bytes, std::string& why) {
@@ -95,7 +65,7 @@ static bool decode_image(const std::string& path, const ImageFolderOptions& o, f
         if (static_cast<double>(w) / h > target) cw = std::max(1, static_cast<int>(std::lround(h * target))), cx = (w - cw) / 2;
         else ch = std::max(1, static_cast<int>(std::lround(w / target))), cy = (h - ch) / 2;
     }
-    resize_image(img, w, h, o.channels, dst, static_cast<int>(o.width), static_cast<int>(o.height), o.nearest, cx, cy, cw, ch);
+    resize_image(img, w, h, o.channels, dst, static_cast<int>(o.width), static_cast<int>(o.height), o.interpolation, cx, cy, cw, ch);
     std::free(img);
     return true;
 }

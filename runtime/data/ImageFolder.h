@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "data/Resize.h"
 #include "data/Table.h"
 
 namespace cnnc::rt {
@@ -11,7 +12,7 @@ namespace cnnc::rt {
 struct ImageFolderOptions {
     int64_t height = 256, width = 256;
     int channels = 3;                 // grayscale 1, rgb 3, rgba 4
-    bool nearest = false;             // interpolation = nearest; otherwise bilinear
+    Interpolation interpolation = Interpolation::bilinear;
     bool crop_to_aspect_ratio = false;
     bool skip_corrupt = false;  // leave out images that do not decode instead of stopping
     int threads = 2;
@@ -27,9 +28,5 @@ LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& 
 
 // One image file as the folder loader reads it: (height, width, channels), pixels 0..255.
 Tensor load_image(const std::string& path, const ImageFolderOptions& o);
-
-// Bilinear (half-pixel centres, as tf.image.resize) or nearest resize of an interleaved image.
-void resize_image(const unsigned char* src, int sw, int sh, int channels, float* dst, int dw, int dh, bool nearest,
-                  int crop_x = 0, int crop_y = 0, int crop_w = -1, int crop_h = -1);
 
 }  // namespace cnnc::rt

@@ -266,7 +266,7 @@ TEST_CASE("PNG through libpng: the same pixels as before for gray, RGB and RGBA;
     unsigned char px[2 * 3] = {10, 200, 30, 40, 250, 60};  // 2x1 RGB
     REQUIRE(stbi_write_png((dir / "c.png").c_str(), 2, 1, 3, px, 6));
     rt::ImageFolderOptions o;
-    o.height = 1, o.width = 2, o.nearest = true;
+    o.height = 1, o.width = 2, o.interpolation = rt::Interpolation::nearest;
     o.channels = 4;
     rt::Tensor t = rt::load_image(dir / "c.png", o);
     CHECK(std::vector<float>(t.data(), t.data() + 8) == std::vector<float>{10, 200, 30, 255, 40, 250, 60, 255});
@@ -313,15 +313,38 @@ TEST_CASE("image folders: symlink loops, dangling links, FIFOs and folders named
     CHECK_THAT(run.output, Catch::Contains("warning: d.train: ignored " + (d / "dogs" / "pipe.png").string() + " (not a regular file)"));
 }
 
-TEST_CASE("data-source arguments that did nothing: bicubic/area and a dataset's shuffle/seed are refused", "[data][check]") {
-    auto c = compile("dataset d {\n    train = image_directory(\"x\", interpolation = bicubic)\n}\n");
-    REQUIRE(errors(*c).size() == 1);
-    CHECK_THAT(errors(*c)[0], Catch::StartsWith("2:") && Catch::Contains("bicubic"));
-    c = compile("dataset d {\n    train = image_directory(\"x\", interpolation = area)\n}\n");
-    CHECK(errors(*c).size() == 1);
-    c = compile("dataset d {\n    train = image_directory(\"x\")\n    shuffle = false\n}\n");
+TEST_CASE("interpolation = bicubic and area resize as TF does (they were bilinear)", "[data][images]") {
+    TempDir dir;
+    unsigned char two[2] = {0, 100}, three[3] = {10, 20, 40};
+    REQUIRE(stbi_write_png((dir / "two.png").c_str(), 2, 1, 1, two, 2));
+    REQUIRE(stbi_write_png((dir / "three.png").c_str(), 3, 1, 1, three, 3));
+    rt::ImageFolderOptions o;
+    o.channels = 1, o.height = 1;
+    // Keys' cubic, a = -0.5: W(d) = 1.5|d|^3 - 2.5|d|^2 + 1 within 1, -0.5|d|^3 + 2.5|d|^2 - 4|d| + 2 within 2.
+    // Output x = 0 samples at -0.25: only inputs 0 (d = 0.25) and 1 (d = 1.25) exist, renormalised:
+    // 100 W(1.25) / (W(0.25) + W(1.25)) = 100 (-0.0703125) / 0.796875. Output 1 samples at 0.25:
+    // 100 W(0.75) / (W(0.25) + W(0.75)) = 100 (0.2265625) / 1.09375. Outputs 2 and 3 mirror them.
+    o.width = 4, o.interpolation = rt::Interpolation::bicubic;
+    rt::Tensor t = rt::load_image(dir / "two.png", o);
+    const double w1 = -7.03125 / 0.796875, w2 = 22.65625 / 1.09375;
+    CHECK(t[0] == Approx(w1).epsilon(1e-6));
+    CHECK(t[1] == Approx(w2).epsilon(1e-6));
+    CHECK(t[2] == Approx(100 - w2).epsilon(1e-6));
+    CHECK(t[3] == Approx(100 - w1).epsilon(1e-6));
+    // Area, 3 -> 2: each output covers 1.5 inputs: (10 + 20 / 2) / 1.5 and (20 / 2 + 40) / 1.5.
+    o.width = 2, o.interpolation = rt::Interpolation::area;
+    t = rt::load_image(dir / "three.png", o);
+    CHECK(t[0] == Approx(20.0 / 1.5).epsilon(1e-6));
+    CHECK(t[1] == Approx(50.0 / 1.5).epsilon(1e-6));
+}
+
+TEST_CASE("a dataset's shuffle and seed, which did nothing, are refused", "[data][check]") {
+    auto c = compile("dataset d {\n    train = image_directory(\"x\")\n    shuffle = false\n}\n");
     REQUIRE(errors(*c).size() == 1);
     CHECK_THAT(errors(*c)[0], Catch::StartsWith("3:") && Catch::Contains("'shuffle' is not a dataset option"));
+    c = compile("dataset d {\n    train = image_directory(\"x\")\n    seed = 3\n}\n");
+    REQUIRE(errors(*c).size() == 1);
+    CHECK_THAT(errors(*c)[0], Catch::StartsWith("3:") && Catch::Contains("'seed' is not a dataset option"));
 }
 
 TEST_CASE("image_directory(shuffle = false) splits the sorted files as Keras does; the split counts int(fraction * n)",

@@ -34,8 +34,7 @@ const std::vector<SourceKind>& data_sources() {
                           optional("batch_size", ArgType::Int, I(32)).min(1),
                           optional("color_mode", ArgType::Name, N("rgb")).one_of({"grayscale", "rgb", "rgba"}),
                           optional("shuffle", ArgType::Bool, B(true)).about("shuffle the files (with seed) before the split"),
-                          // TF's bicubic and area resizes are not implemented: rejected rather than done as bilinear.
-                          optional("interpolation", ArgType::Name, N("bilinear")).one_of({"bilinear", "nearest"}),
+                          optional("interpolation", ArgType::Name, N("bilinear")).one_of({"bilinear", "nearest", "bicubic", "area"}),
                           optional("crop_to_aspect_ratio", ArgType::Bool, B(false)),
                           optional("skip_corrupt", ArgType::Bool, B(false)).about("leave out images that do not decode")},
                          split_params());

@@ -111,7 +111,7 @@ class Runner {
         io.height = in[0], io.width = in[1], io.channels = static_cast<int>(in[2]);
         std::vector<std::string> classes;
         if (dm && dm->source->name == "image_directory") {
-            io.nearest = dm->args.text("interpolation") == "nearest";
+            io.interpolation = rt::interpolation_named(dm->args.text("interpolation"));
             io.crop_to_aspect_ratio = dm->args.flag("crop_to_aspect_ratio");
             std::error_code ec;
             fs::path dir = resolve_path(dm->args.text("directory"), file_);
@@ -244,7 +244,7 @@ class Runner {
             o.height = hw[0], o.width = hw[1];
             const std::string& cm = m.args.text("color_mode");
             o.channels = cm == "grayscale" ? 1 : cm == "rgba" ? 4 : 3;
-            o.nearest = m.args.text("interpolation") == "nearest";
+            o.interpolation = rt::interpolation_named(m.args.text("interpolation"));
             o.crop_to_aspect_ratio = m.args.flag("crop_to_aspect_ratio");
             o.skip_corrupt = m.args.flag("skip_corrupt");
             std::vector<std::string> classes, skipped, ignored;

@@ -158,8 +158,8 @@ TEST_CASE("labels outside the loss's range are an error naming the file, the sam
     CommandResult r = run_cnnc("run bin.cnn", dir.path());
     INFO(r.output);
     CHECK(r.status == 1);
-    CHECK_THAT(r.output, Catch::Contains(dir / "labels" + ": sample 2 (counting from 0): label 7 is out of range "
-                                                          "(labels = binary allows 0..1); used by train m on d.train (line 10)"));
+    CHECK_THAT(r.output, Catch::Contains("error: labels: sample 2 (counting from 0): label 7 is out of range "
+                                         "(labels = binary allows 0..1); used by train m on d.train (line 10)"));
 
     // CSV with int labels and 3 output units under sparse cross-entropy: label 3 is one too many.
     write_bytes(dir / "t.csv", "label,a,b\n0,1,2\n2,3,4\n3,5,6\n");
@@ -310,7 +310,7 @@ TEST_CASE("image folders: symlink loops, dangling links, FIFOs and folders named
     CommandResult run = run_cnnc("run m.cnn", d.string());
     INFO(run.output);
     CHECK(run.status == 0);
-    CHECK_THAT(run.output, Catch::Contains("warning: d.train: ignored " + (d / "dogs" / "pipe.png").string() + " (not a regular file)"));
+    CHECK_THAT(run.output, Catch::Contains("warning: d.train: ignored ./dogs/pipe.png (not a regular file)"));
 }
 
 TEST_CASE("interpolation = bicubic and area resize as TF does (they were bilinear)", "[data][images]") {
@@ -339,12 +339,14 @@ TEST_CASE("interpolation = bicubic and area resize as TF does (they were bilinea
 }
 
 TEST_CASE("a dataset's shuffle and seed, which did nothing, are refused", "[data][check]") {
-    auto c = compile("dataset d {\n    train = image_directory(\"x\")\n    shuffle = false\n}\n");
-    REQUIRE(errors(*c).size() == 1);
-    CHECK_THAT(errors(*c)[0], Catch::StartsWith("3:") && Catch::Contains("'shuffle' is not a dataset option"));
-    c = compile("dataset d {\n    train = image_directory(\"x\")\n    seed = 3\n}\n");
-    REQUIRE(errors(*c).size() == 1);
-    CHECK_THAT(errors(*c)[0], Catch::StartsWith("3:") && Catch::Contains("'seed' is not a dataset option"));
+    for (const char* option : {"shuffle = false", "seed = 3"}) {
+        auto c = compile(std::string("dataset d {\n    train = image_directory(\"x\")\n    ") + option + "\n}\n");
+        std::string name = std::string(option).substr(0, std::string(option).find(' '));
+        bool found = false;
+        for (const std::string& e : errors(*c)) found |= e.rfind("3:", 0) == 0 && e.find("'" + name + "' is not a dataset option") != std::string::npos;
+        INFO(c->diags.render());
+        CHECK(found);
+    }
 }
 
 TEST_CASE("image_directory(shuffle = false) splits the sorted files as Keras does; the split counts int(fraction * n)",

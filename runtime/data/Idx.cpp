@@ -1,7 +1,9 @@
 #include "data/Idx.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -16,8 +18,6 @@ namespace {
 
 constexpr uint32_t kImagesMagic = 0x00000803;  // unsigned bytes, 3 dimensions (count, rows, columns)
 constexpr uint32_t kLabelsMagic = 0x00000801;  // unsigned bytes, 1 dimension (count)
-constexpr size_t kImagesHeader = 16;           // magic + 3 dimension sizes
-constexpr size_t kLabelsHeader = 8;            // magic + 1 dimension size
 
 bool ends_with(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -50,41 +50,6 @@ std::string resolve(const std::string& path) {
     throw UserError(fmt::format("{}: corrupt gzip stream: {}", path, msg));
 }
 
-// The whole file, decompressed when it is gzip. zlib reads a plain file transparently, so one path
-// serves both; a damaged gzip stream must still be an error rather than silently short data, hence
-// the gzerror check after the last read.
-std::vector<unsigned char> read_all(const std::string& path) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) throw UserError(fmt::format("{}: {}", path, std::strerror(errno)));
-    if (S_ISDIR(st.st_mode)) throw UserError(fmt::format("{}: is a directory, not an IDX file", path));
-
-    gzFile f = gzopen(path.c_str(), "rb");
-    if (!f) throw UserError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-    struct Close {
-        gzFile f;
-        ~Close() { gzclose(f); }
-    } close{f};
-    gzbuffer(f, 1 << 20);  // fewer, larger reads; must precede the first read
-
-    // Sized so a plain file arrives in one read, plus a byte so that read does not fill the buffer
-    // and force a pointless doubling just to see the end. A gzip file grows from there by doubling.
-    std::vector<unsigned char> buf(static_cast<size_t>(st.st_size) + 1);
-    size_t have = 0;
-    for (;;) {
-        if (have == buf.size()) buf.resize(buf.size() * 2);
-        auto want = static_cast<unsigned>(std::min<size_t>(buf.size() - have, size_t{1} << 30));
-        int n = gzread(f, buf.data() + have, want);
-        if (n < 0) gzip_failure(f, path);
-        if (n == 0) break;
-        have += static_cast<size_t>(n);
-    }
-    int err = Z_OK;
-    gzerror(f, &err);
-    if (err != Z_OK) gzip_failure(f, path);  // Z_BUF_ERROR: the gzip stream stops mid-way
-    buf.resize(have);
-    return buf;
-}
-
 uint32_t be32(const unsigned char* p) {
     return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};
 }
@@ -107,50 +72,162 @@ std::string what_it_is(uint32_t magic) {
     return fmt::format(" (an IDX file of {} in {} dimensions)", type, magic & 0xff);
 }
 
-// Checks the magic number and that the header is all there.
-void check_header(const std::string& path, const std::vector<unsigned char>& bytes, uint32_t magic,
-                  size_t header_size, const char* kind) {
-    if (bytes.size() >= 4 && be32(bytes.data()) != magic) {
-        uint32_t found = be32(bytes.data());
-        throw UserError(fmt::format("{}: not an IDX {} file: magic number 0x{:08x}, expected 0x{:08x}{}", path, kind,
-                                    found, magic, what_it_is(found)));
+// An IDX file opened for streaming: zlib reads a plain file transparently, so one reader serves
+// both. Nothing is read whole before the header's sizes are checked: a small gzip file can declare
+// (and even hold) gigabytes.
+class IdxReader {
+  public:
+    explicit IdxReader(const std::string& path) : path_(path) {
+        struct stat st;
+        if (::stat(path.c_str(), &st) != 0) throw UserError(fmt::format("{}: {}", path, std::strerror(errno)));
+        if (S_ISDIR(st.st_mode)) throw UserError(fmt::format("{}: is a directory, not an IDX file", path));
+        if (!S_ISREG(st.st_mode)) throw UserError(fmt::format("{}: not a regular file", path));
+        file_size_ = static_cast<uint64_t>(st.st_size);
+        f_ = gzopen(path.c_str(), "rb");
+        if (!f_) throw UserError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+        gzbuffer(f_, 1 << 20);  // fewer, larger reads; must precede the first read
+        direct_ = gzdirect(f_) != 0;  // peeks at the first bytes: plain, or gzip
     }
-    if (bytes.size() < header_size) {
-        throw UserError(fmt::format("{}: truncated: the IDX {} header is {} bytes, file has {}",
-                                    path, kind, header_size, bytes.size()));
+    ~IdxReader() { gzclose(f_); }
+    IdxReader(const IdxReader&) = delete;
+    IdxReader& operator=(const IdxReader&) = delete;
+
+    // Up to `want` bytes; fewer only at the end of the data. A damaged gzip stream is an error
+    // rather than silently short data, hence the gzerror check at the end.
+    size_t read(unsigned char* dst, size_t want) {
+        size_t have = 0;
+        while (have < want) {
+            auto chunk = static_cast<unsigned>(std::min<size_t>(want - have, size_t{1} << 30));
+            int n = gzread(f_, dst + have, chunk);
+            if (n < 0) gzip_failure(f_, path_);
+            if (n == 0) break;
+            have += static_cast<size_t>(n);
+        }
+        if (have < want) {
+            int err = Z_OK;
+            gzerror(f_, &err);
+            if (err != Z_OK) gzip_failure(f_, path_);  // Z_BUF_ERROR: the gzip stream stops mid-way
+        }
+        return have;
+    }
+
+    // Why the file cannot hold `bytes` of payload after a `header`-byte header, or "" when it can:
+    // a plain file holds its size; gzip at most deflate's largest expansion (1032:1) of its size.
+    std::string cannot_hold(uint64_t bytes, uint64_t header) const {
+        if (direct_) {
+            uint64_t payload = file_size_ > header ? file_size_ - header : 0;
+            return bytes > payload ? fmt::format("file has {}", payload) : "";
+        }
+        if (file_size_ > std::numeric_limits<uint64_t>::max() / 1032 || bytes / 1032 <= file_size_) return "";
+        return fmt::format("more than a {}-byte gzip file can hold", file_size_);
+    }
+
+    // After the declared payload: anything more is an error, not silently ignored.
+    void expect_end(uint64_t declared, const char* what) {
+        unsigned char extra[4096];
+        size_t n = read(extra, sizeof extra);
+        if (n == 0) return;
+        uint64_t more = n;
+        while ((n = read(extra, sizeof extra)) > 0) more += n;
+        throw UserError(fmt::format("{}: too long: header promises {} bytes of {}, file has {}", path_, declared, what, declared + more));
+    }
+
+  private:
+    std::string path_;
+    gzFile f_ = nullptr;
+    uint64_t file_size_ = 0;
+    bool direct_ = true;
+};
+
+// Reads the header (magic number and dimension sizes) and checks the magic.
+std::vector<uint64_t> read_header(IdxReader& r, const std::string& path, uint32_t magic, size_t dims, const char* kind) {
+    unsigned char h[16];
+    size_t header = 4 + 4 * dims, n = r.read(h, header);
+    if (n >= 4 && be32(h) != magic) {
+        uint32_t found = be32(h);
+        throw UserError(fmt::format("{}: not an IDX {} file: magic number 0x{:08x}, expected 0x{:08x}{}", path, kind, found,
+                                    magic, what_it_is(found)));
+    }
+    if (n < header) throw UserError(fmt::format("{}: truncated: the IDX {} header is {} bytes, file has {}", path, kind, header, n));
+    std::vector<uint64_t> out;
+    for (size_t i = 0; i < dims; ++i) out.push_back(be32(h + 4 + 4 * i));
+    return out;
+}
+
+// The payload the header declares, checked before anything is allocated: its product must not
+// overflow, and the file must be able to hold it.
+uint64_t declared_bytes(const IdxReader& r, const std::string& path, const std::vector<uint64_t>& dims, const char* what) {
+    uint64_t total = 1;
+    bool overflow = false;
+    for (uint64_t d : dims) {
+        overflow = overflow || (d != 0 && total > std::numeric_limits<uint64_t>::max() / d);
+        total *= d;
+    }
+    std::string why = overflow ? "more than 2^64" : r.cannot_hold(total, 4 + 4 * dims.size());
+    if (why.empty()) return total;
+    std::vector<std::string> ds;
+    for (uint64_t d : dims) ds.push_back(std::to_string(d));
+    throw UserError(fmt::format("{}: truncated: header promises {} bytes of {}, {}", path,
+                                overflow ? fmt::format("{}", fmt::join(ds, "x")) : std::to_string(total), what, why));
+}
+
+// The memory the process may use: physical memory, or less under `ulimit -v`.
+uint64_t memory_limit() {
+    uint64_t limit = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    struct rlimit rl;
+    if (::getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) limit = std::min<uint64_t>(limit, rl.rlim_cur);
+    return limit;
+}
+
+// What make() allocates for `path`'s contents (`bytes` of them), or an error naming the file when
+// that is more than the process may have.
+template <typename T, typename Make>
+T allocate(const std::string& path, uint64_t bytes, const std::string& what, Make make) {
+    uint64_t limit = memory_limit();
+    if (bytes >= limit)
+        throw UserError(fmt::format("{}: {} need {:.2f} GB of memory, more than this process may use ({:.2f} GB)", path, what,
+                                    static_cast<double>(bytes) / 1e9, static_cast<double>(limit) / 1e9));
+    try {
+        return make();
+    } catch (const std::bad_alloc&) {
+        throw UserError(fmt::format("{}: out of memory for {} ({:.2f} GB)", path, what, static_cast<double>(bytes) / 1e9));
     }
 }
 
-void check_length(const std::string& path, uint64_t promised, uint64_t found, const char* what) {
-    if (found == promised) return;
-    throw UserError(fmt::format("{}: {}: header promises {} bytes of {}, file has {}", path,
-                                found < promised ? "truncated" : "too long", promised, what, found));
+// Streams `count` payload bytes into `out`, a chunk at a time, then checks that nothing follows.
+template <typename Out>
+void read_payload(IdxReader& r, const std::string& path, uint64_t count, Out* out, const char* what) {
+    std::vector<unsigned char> chunk(size_t{1} << 20);
+    uint64_t done = 0;
+    while (done < count) {
+        size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), count - done));
+        size_t n = r.read(chunk.data(), want);
+        for (size_t i = 0; i < n; ++i) out[done + i] = static_cast<Out>(chunk[i]);  // one vectorised pass
+        done += n;
+        if (n < want) throw UserError(fmt::format("{}: truncated: header promises {} bytes of {}, file has {}", path, count, what, done));
+    }
+    r.expect_end(count, what);
 }
 
 std::vector<int32_t> load_labels(const std::string& path) {
-    std::vector<unsigned char> bytes = read_all(path);
-    check_header(path, bytes, kLabelsMagic, kLabelsHeader, "label");
-    uint64_t n = be32(bytes.data() + 4);
-    check_length(path, n, bytes.size() - kLabelsHeader, "labels");
-    return std::vector<int32_t>(bytes.begin() + kLabelsHeader, bytes.end());
+    IdxReader r(path);
+    auto dims = read_header(r, path, kLabelsMagic, 1, "label");
+    uint64_t n = declared_bytes(r, path, dims, "labels");
+    auto labels = allocate<std::vector<int32_t>>(path, n * sizeof(int32_t), fmt::format("{} labels", n),
+                                                 [&] { return std::vector<int32_t>(static_cast<size_t>(n)); });
+    read_payload(r, path, n, labels.data(), "labels");
+    return labels;
 }
 
 Tensor load_images(const std::string& path) {
-    std::vector<unsigned char> bytes = read_all(path);
-    check_header(path, bytes, kImagesMagic, kImagesHeader, "image");
-    uint64_t n = be32(bytes.data() + 4), rows = be32(bytes.data() + 8), cols = be32(bytes.data() + 12);
-    uint64_t found = bytes.size() - kImagesHeader;
-    // A hostile header can promise more than 2^64 bytes; such a file is certainly truncated.
-    if (rows * cols != 0 && n > std::numeric_limits<uint64_t>::max() / (rows * cols)) {
-        throw UserError(fmt::format("{}: truncated: header promises {} images of {}x{} pixels, file has {} bytes",
-                                    path, n, rows, cols, found));
-    }
-    check_length(path, n * rows * cols, found, "pixels");
-
-    Tensor images({static_cast<int64_t>(n), static_cast<int64_t>(rows), static_cast<int64_t>(cols), 1});
-    const unsigned char* in = bytes.data() + kImagesHeader;
-    float* out = images.data();
-    for (uint64_t i = 0; i < found; ++i) out[i] = static_cast<float>(in[i]);  // one vectorised pass
+    IdxReader r(path);
+    auto dims = read_header(r, path, kImagesMagic, 3, "image");
+    uint64_t n = declared_bytes(r, path, dims, "pixels");
+    std::string what = fmt::format("{} images of {}x{} pixels", dims[0], dims[1], dims[2]);
+    auto images = allocate<Tensor>(path, n * sizeof(float), what, [&] {
+        return Tensor({static_cast<int64_t>(dims[0]), static_cast<int64_t>(dims[1]), static_cast<int64_t>(dims[2]), 1});
+    });
+    read_payload(r, path, n, images.data(), "pixels");
     return images;
 }
 

@@ -16,8 +16,11 @@ struct LabeledImages {
 
 // Loads an IDX3 image file (magic 0x00000803) and its IDX1 label file (magic 0x00000801).
 // A path that does not exist is retried with ".gz" appended, or with a trailing ".gz" removed.
+// Files are streamed: the header's sizes are checked (overflow-safe) against what the file can
+// hold and the memory the process may use before anything is allocated.
 // Throws UserError, with the offending file's path first, for a missing file, a wrong magic, a
-// length that does not match the header, a corrupt gzip stream, or differing image/label counts.
+// length that does not match the header (truncated, or trailing bytes), a size beyond the memory
+// limit, a corrupt gzip stream, or differing image/label counts.
 LabeledImages load_idx(const std::string& images_path, const std::string& labels_path);
 
 }  // namespace cnnc::rt

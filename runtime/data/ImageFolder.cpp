@@ -1,95 +1,133 @@
 #include "data/ImageFolder.h"
 
+#include <fcntl.h>
 #include <stb/stb_image.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <thread>
 
 #include "Error.h"
+#include "data/Png.h"
 
 namespace fs = std::filesystem;
 
 namespace cnnc::rt {
 
-void resize_image(const unsigned char* src, int sw, int sh, int c, float* dst, int dw, int dh, bool nearest, int cx, int cy,
-                  int cw, int ch) {
-    if (cw < 0) cw = sw;
-    if (ch < 0) ch = sh;
-    const double sx = static_cast<double>(cw) / dw, sy = static_cast<double>(ch) / dh;
-    for (int y = 0; y < dh; ++y) {
-        double fy = (y + 0.5) * sy - 0.5;
-        for (int x = 0; x < dw; ++x) {
-            double fx = (x + 0.5) * sx - 0.5;
-            float* out = dst + (static_cast<int64_t>(y) * dw + x) * c;
-            if (nearest) {
-                int ix = std::clamp(static_cast<int>(std::floor((x + 0.5) * sx)), 0, cw - 1) + cx;
-                int iy = std::clamp(static_cast<int>(std::floor((y + 0.5) * sy)), 0, ch - 1) + cy;
-                for (int k = 0; k < c; ++k) out[k] = src[(static_cast<int64_t>(iy) * sw + ix) * c + k];
-                continue;
-            }
-            double cfx = std::clamp(fx, 0.0, cw - 1.0), cfy = std::clamp(fy, 0.0, ch - 1.0);
-            int x0 = static_cast<int>(cfx), y0 = static_cast<int>(cfy);
-            int x1 = std::min(x0 + 1, cw - 1), y1 = std::min(y0 + 1, ch - 1);
-            double ax = cfx - x0, ay = cfy - y0;
-            auto at = [&](int xx, int yy, int k) { return static_cast<double>(src[(static_cast<int64_t>(yy + cy) * sw + xx + cx) * c + k]); };
-            for (int k = 0; k < c; ++k) {
-                double top = at(x0, y0, k) * (1 - ax) + at(x1, y0, k) * ax;
-                double bot = at(x0, y1, k) * (1 - ax) + at(x1, y1, k) * ax;
-                out[k] = static_cast<float>(top * (1 - ay) + bot * ay);
-            }
-        }
-    }
-}
-
-// Decodes, crops and resizes one image into dst (height x width x channels floats, 0..255).
-static bool decode_image(const std::string& path, const ImageFolderOptions& o, float* dst, std::string& why) {
-    int w, h, c;
-    unsigned char* img = stbi_load(path.c_str(), &w, &h, &c, o.channels);
-    if (!img) {
-        why = stbi_failure_reason();
+// The bytes of an image file, or "" and `why`: opened without blocking and checked to be a regular
+// file, so a FIFO (or a file swapped for one after listing) is refused instead of hanging the load.
+static bool read_file(const std::string& path, std::vector<unsigned char>& bytes, std::string& why) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        why = std::strerror(errno);
         return false;
     }
+    struct stat st;
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (!ok) why = "not a regular file";
+    if (ok) bytes.resize(static_cast<size_t>(st.st_size));
+    for (size_t have = 0; ok && have < bytes.size();) {
+        ssize_t n = ::read(fd, bytes.data() + have, bytes.size() - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) ok = false, why = n < 0 ? std::strerror(errno) : "the file shrank while being read";
+        else have += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    return ok;
+}
+
+// Decodes, crops and resizes one image into dst (height x width x channels floats, 0..255). PNG
+// goes through libpng, which verifies its checksums; the other formats through stb_image.
+static bool decode_image(const std::string& path, const ImageFolderOptions& o, float* dst, std::string& why) {
+    std::vector<unsigned char> bytes;
+    if (!read_file(path, bytes, why)) return false;
+    int w = 0, h = 0, c = 0;
+    unsigned char* img = nullptr;
+    if (is_png(bytes.data(), bytes.size())) {
+        img = decode_png(bytes.data(), bytes.size(), o.channels, w, h, why);
+    } else if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+        why = "file too large";
+    } else {
+        img = stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &c, o.channels);
+        if (!img) why = stbi_failure_reason();
+    }
+    if (!img) return false;
     int cx = 0, cy = 0, cw = w, ch = h;
     if (o.crop_to_aspect_ratio) {  // the largest centred box with the target's aspect ratio
         double target = static_cast<double>(o.width) / static_cast<double>(o.height);
         if (static_cast<double>(w) / h > target) cw = std::max(1, static_cast<int>(std::lround(h * target))), cx = (w - cw) / 2;
         else ch = std::max(1, static_cast<int>(std::lround(w / target))), cy = (h - ch) / 2;
     }
-    resize_image(img, w, h, o.channels, dst, static_cast<int>(o.width), static_cast<int>(o.height), o.nearest, cx, cy, cw, ch);
-    stbi_image_free(img);
+    resize_image(img, w, h, o.channels, dst, static_cast<int>(o.width), static_cast<int>(o.height), o.interpolation, cx, cy, cw, ch);
+    std::free(img);
     return true;
 }
 
 Tensor load_image(const std::string& path, const ImageFolderOptions& o) {
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) throw UserError(path + ": no such image file");
+    if (!fs::exists(path, ec)) throw UserError(path + ": no such image file");
     Tensor t({o.height, o.width, o.channels});
     std::string why;
     if (!decode_image(path, o, t.data(), why)) throw UserError(path + ": cannot decode image (" + why + ")");
     return t;
 }
 
+namespace {
+
+void ignore(std::vector<std::string>* ignored, const std::string& path, const std::string& why) {
+    if (ignored) ignored->push_back(path + " (" + why + ")");
+}
+
+// The image files under a class folder, as Keras' os.walk finds them: sub-folders entered, symbolic
+// links to folders not followed (so a link loop cannot recurse), links to files taken. An entry
+// with an image name that is no readable file (a dangling link, a FIFO, a folder named x.jpg) is
+// reported in `ignored`, never opened.
+std::vector<std::string> list_images(const fs::path& root, std::vector<std::string>* ignored) {
+    static const std::vector<std::string> exts = {".jpg", ".jpeg", ".png", ".bmp", ".gif"};
+    std::vector<std::string> out;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        std::string ext = it->path().extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        if (std::find(exts.begin(), exts.end(), ext) == exts.end()) continue;
+        std::error_code bad;
+        fs::file_status st = fs::status(it->path(), bad);
+        if (fs::is_regular_file(st)) out.push_back(it->path().string());
+        else if (st.type() == fs::file_type::not_found) ignore(ignored, it->path().string(), "a dangling symbolic link");
+        else if (bad) ignore(ignored, it->path().string(), bad.message());  // a symlink loop, say
+        else if (fs::is_directory(st)) ignore(ignored, it->path().string(), "a directory");
+        else ignore(ignored, it->path().string(), "not a regular file");
+    }
+    if (ec) throw UserError(root.string() + ": cannot list: " + ec.message());
+    return out;
+}
+
+}  // namespace
+
 LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* names,
-                              std::vector<std::string>* skipped) {
+                              std::vector<std::string>* skipped, std::vector<std::string>* ignored) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) throw UserError(dir + ": no such directory");
     std::vector<std::string> classes;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-        if (e.is_directory()) classes.push_back(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        std::error_code bad;
+        if (e.is_directory(bad)) classes.push_back(e.path().filename().string());
+        else if (bad) ignore(ignored, e.path().string(), bad.message());  // a symlink loop, say
+    }
+    if (ec) throw UserError(dir + ": cannot list: " + ec.message());
     std::sort(classes.begin(), classes.end());
     if (classes.empty()) throw UserError(dir + ": no class folders (expected one sub-folder of images per class)");
-    static const std::vector<std::string> exts = {".jpg", ".jpeg", ".png", ".bmp", ".gif"};
     std::vector<std::pair<std::string, int32_t>> files;
     for (size_t k = 0; k < classes.size(); ++k) {
-        std::vector<std::string> here;
-        for (const auto& e : fs::recursive_directory_iterator(fs::path(dir) / classes[k], ec)) {
-            std::string ext = e.path().extension().string();
-            std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-            if (e.is_regular_file() && std::find(exts.begin(), exts.end(), ext) != exts.end()) here.push_back(e.path().string());
-        }
+        std::vector<std::string> here = list_images(fs::path(dir) / classes[k], ignored);
         std::sort(here.begin(), here.end());
         for (auto& f : here) files.emplace_back(f, static_cast<int32_t>(k));
     }

@@ -1,9 +1,10 @@
 // Keras' image_dataset_from_directory: one sub-folder per class (sorted names give the labels),
-// JPEG/PNG/BMP/GIF decoded (stb_image) in parallel, resized to the model's size, pixels 0..255.
+// JPEG/BMP/GIF decoded with stb_image and PNG with libpng (checksums verified) in parallel, resized to the model's size, pixels 0..255.
 #pragma once
 #include <string>
 #include <vector>
 
+#include "data/Resize.h"
 #include "data/Table.h"
 
 namespace cnnc::rt {
@@ -11,7 +12,7 @@ namespace cnnc::rt {
 struct ImageFolderOptions {
     int64_t height = 256, width = 256;
     int channels = 3;                 // grayscale 1, rgb 3, rgba 4
-    bool nearest = false;             // interpolation = nearest; otherwise bilinear
+    Interpolation interpolation = Interpolation::bilinear;
     bool crop_to_aspect_ratio = false;
     bool skip_corrupt = false;  // leave out images that do not decode instead of stopping
     int threads = 2;
@@ -19,15 +20,13 @@ struct ImageFolderOptions {
 
 // Every error names the folder or the file (an image that does not decode, a folder without
 // classes).
-// With skip_corrupt, `skipped` receives the files left out.
+// With skip_corrupt, `skipped` receives the files left out. `ignored` receives, as "path (why)",
+// the entries with an image name that are not image files (dangling links, FIFOs, link loops,
+// folders named x.jpg): never opened, for the caller to warn about.
 LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* class_names = nullptr,
-                              std::vector<std::string>* skipped = nullptr);
+                              std::vector<std::string>* skipped = nullptr, std::vector<std::string>* ignored = nullptr);
 
 // One image file as the folder loader reads it: (height, width, channels), pixels 0..255.
 Tensor load_image(const std::string& path, const ImageFolderOptions& o);
-
-// Bilinear (half-pixel centres, as tf.image.resize) or nearest resize of an interleaved image.
-void resize_image(const unsigned char* src, int sw, int sh, int channels, float* dst, int dw, int dh, bool nearest,
-                  int crop_x = 0, int crop_y = 0, int crop_w = -1, int crop_h = -1);
 
 }  // namespace cnnc::rt

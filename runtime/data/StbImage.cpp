@@ -2,3 +2,15 @@
 // `cnnc build` executable decodes images without a shared libstb.
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb/stb_image.h>
+
+#include "data/Png.h"
+
+namespace cnnc::rt {
+
+// libpng's pixels take the same channel conversion (e.g. stb's RGB-to-gray weights) as every other
+// format's, so a PNG and a JPEG of one picture give the same inputs.
+unsigned char* convert_channels(unsigned char* data, int from, int to, int width, int height) {
+    return stbi__convert_format(data, from, to, static_cast<unsigned>(width), static_cast<unsigned>(height));
+}
+
+}  // namespace cnnc::rt

@@ -12,6 +12,7 @@ namespace cnnc::rt {
 struct LabeledRows {
     Tensor x;                     // (N, features...) as floats
     std::vector<int32_t> labels;  // N class labels (0/1 for binary)
+    std::vector<int64_t> lines;   // the line each sample came from (CSV, sequences); empty otherwise
 };
 
 struct CsvOptions {
@@ -32,8 +33,9 @@ struct SequenceOptions {
 // One sample per line: the label, then the token ids, separated by spaces or tabs.
 LabeledRows load_sequences(const std::string& path, const SequenceOptions& o);
 
-// Keras' split: shuffle the samples with `seed`, then the first (1 - fraction) are "training" and
-// the rest "validation". Both subsets come from the same permutation, so they never overlap.
-LabeledRows take_subset(const LabeledRows& all, double fraction, bool validation, uint64_t seed);
+// Keras' split: shuffle the samples with `seed` (unless `shuffle` is false), then the last
+// int(fraction * n) are "validation" and the rest "training". Both subsets come from the same
+// permutation, so they never overlap. Fraction 0 with shuffle: all samples, shuffled.
+LabeledRows take_subset(const LabeledRows& all, double fraction, bool validation, uint64_t seed, bool shuffle = true);
 
 }  // namespace cnnc::rt

@@ -72,10 +72,10 @@ TEST_CASE("cnnc build: a standalone executable that trains, evaluates and predic
     const std::string exe = (d / "bars_exe").string();
     REQUIRE(fs::exists(exe));
 
-    // Only the C library and the dynamic loader: no Halide, LLVM, ANTLR, HDF5, fmt, zlib, libstdc++.
+    // Only the C library and the dynamic loader: no Halide, LLVM, ANTLR, HDF5, fmt, libpng, zlib, libstdc++.
     CommandResult deps = run_shell("ldd '" + exe + "'");
     INFO(deps.output);
-    for (const char* lib : {"Halide", "LLVM", "antlr", "hdf5", "fmt", "libz", "libstdc++", "libstb", "curl"})
+    for (const char* lib : {"Halide", "LLVM", "antlr", "hdf5", "fmt", "libpng", "libz", "libstdc++", "libstb", "curl"})
         CHECK(deps.output.find(lib) == std::string::npos);
 
     // The same summary as cnnc's.

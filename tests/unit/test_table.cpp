@@ -60,7 +60,7 @@ TEST_CASE("load_csv errors name the file, the line and the column", "[data][csv]
     write(p, "x,label\n1,0\n2\n");
     CHECK_THAT(error_of([&] { rt::load_csv(p.string(), o); }), Catch::Contains("bad.csv:3: 1 columns, expected 2"));
     write(p, "x,label\n1,0\nfoo,1\n");
-    CHECK_THAT(error_of([&] { rt::load_csv(p.string(), o); }), Catch::Contains("bad.csv:3: column 1: 'foo' is not a number"));
+    CHECK_THAT(error_of([&] { rt::load_csv(p.string(), o); }), Catch::Contains("bad.csv:3: column 1: 'foo' is not a decimal number"));
     write(p, "x,y\n1,0\n");
     CHECK_THAT(error_of([&] { rt::load_csv(p.string(), o); }), Catch::Contains("no column named 'label'"));
     write(p, "x,label\n1,0.5\n");

@@ -33,7 +33,7 @@ const std::vector<SourceKind>& data_sources() {
                           optional("image_size", ArgType::Size, I(256)).dims(2).min(1),
                           optional("batch_size", ArgType::Int, I(32)).min(1),
                           optional("color_mode", ArgType::Name, N("rgb")).one_of({"grayscale", "rgb", "rgba"}),
-                          optional("shuffle", ArgType::Bool, B(true)),
+                          optional("shuffle", ArgType::Bool, B(true)).about("shuffle the files (with seed) before the split"),
                           optional("interpolation", ArgType::Name, N("bilinear")).one_of({"bilinear", "nearest", "bicubic", "area"}),
                           optional("crop_to_aspect_ratio", ArgType::Bool, B(false)),
                           optional("skip_corrupt", ArgType::Bool, B(false)).about("leave out images that do not decode")},
@@ -86,8 +86,8 @@ const std::vector<ParamSpec>& dataset_options() {
         optional("rescale", ArgType::Float, none()).about("multiply every input value, e.g. 1/255"),
         optional("labels", ArgType::Any, none()).about("one_hot(k), int or binary"),
         optional("batch_size", ArgType::Int, none()).min(1),
-        optional("shuffle", ArgType::Bool, B(true)),
-        optional("seed", ArgType::Int, none()),
+        // No shuffle or seed here: the train statement's `shuffle` and `seed` order the batches, and
+        // image_directory(shuffle, seed) the files before a split.
     };
     return list;
 }

@@ -13,6 +13,7 @@
 #include "data/Idx.h"
 #include "data/ImageFolder.h"
 #include "data/Table.h"
+#include "engine/DataChecks.h"
 #include "engine/LoadWeights.h"
 #include "io/AtomicFile.h"
 #include "io/Weights.h"
@@ -127,12 +128,12 @@ class Runner {
         io.height = in[0], io.width = in[1], io.channels = static_cast<int>(in[2]);
         std::vector<std::string> classes;
         if (dm && dm->source->name == "image_directory") {
-            io.nearest = dm->args.text("interpolation") == "nearest";
+            io.interpolation = rt::interpolation_named(dm->args.text("interpolation"));
             io.crop_to_aspect_ratio = dm->args.flag("crop_to_aspect_ratio");
             std::error_code ec;
             fs::path dir = resolve_path(dm->args.text("directory"), file_);
             for (const auto& e : fs::directory_iterator(dir, ec))
-                if (e.is_directory()) classes.push_back(e.path().filename().string());
+                if (std::error_code bad; e.is_directory(bad)) classes.push_back(e.path().filename().string());
             std::sort(classes.begin(), classes.end());
         }
         const float scale = ds ? rescale(*ds) : 1.f;
@@ -165,19 +166,30 @@ class Runner {
     }
 
   private:
-    const rt::Samples& samples(const DataRef& ref, const LossKind& loss) {
+    // A dataset member's samples encoded for `loss`, after checking that the labels fit the loss
+    // and the inputs fit model `m` (token ids in its Embedding's range): `statement` (the train or
+    // evaluate that reads them) names where the data is used.
+    const rt::Samples& samples(const DataRef& ref, const LossKind& loss, const Model& model, const std::string& statement) {
         std::string key = ref.dataset + "." + ref.member + "|" + loss.labels;
         auto it = data_.find(key);
-        if (it != data_.end()) return it->second;
-        const Dataset& ds = *c_.program.dataset(ref.dataset);
-        const DatasetMember& m = *ds.member(ref.member);
-        rt::LabeledRows rows = load(ref, m);
-        rt::Samples s;
-        s.x = std::move(rows.x);
-        if (float r = rescale(ds); r != 1.f)
-            for (int64_t i = 0; i < s.x.size(); ++i) s.x[i] *= r;
-        s.y = encode_labels(rows.labels, ds, loss);
-        return data_.emplace(key, std::move(s)).first->second;
+        if (it == data_.end()) {
+            const Dataset& ds = *c_.program.dataset(ref.dataset);
+            const DatasetMember& m = *ds.member(ref.member);
+            Loaded d;
+            rt::LabeledRows rows = load(ref, m);
+            d.s.x = std::move(rows.x);
+            if (float r = rescale(ds); r != 1.f)
+                for (int64_t i = 0; i < d.s.x.size(); ++i) d.s.x[i] *= r;
+            d.origin = origin(m, std::move(rows.lines));
+            d.labels = std::move(rows.labels);
+            check_labels(d.labels, d.origin, ds, loss, model, statement);
+            d.s.y = encode_labels(d.labels, ds, loss);
+            it = data_.emplace(key, std::move(d)).first;
+        } else {
+            check_labels(it->second.labels, it->second.origin, *c_.program.dataset(ref.dataset), loss, model, statement);
+        }
+        check_token_ids(model, it->second.s.x, it->second.origin, statement);
+        return it->second.s;
     }
 
     // features(model, data): the data run once through the model (in inference, batch 64); the
@@ -191,6 +203,7 @@ class Runner {
         rt::LabeledRows in = load(src, *sds.member(src.member));
         if (float r = rescale(sds); r != 1.f)
             for (int64_t i = 0; i < in.x.size(); ++i) in.x[i] *= r;
+        check_token_ids(fm, in.x, origin(*sds.member(src.member), std::move(in.lines)), "features(" + fm.name + ", " + dv.s + ")");
         const int64_t batch = 64, n = static_cast<int64_t>(in.labels.size());
         rt::Network& net = network(fm, o_.seed ? *o_.seed : 1337, batch, false);
         const Shape per = fm.output();  // a value: begin() and end() must come from one object
@@ -248,11 +261,13 @@ class Runner {
             o.height = hw[0], o.width = hw[1];
             const std::string& cm = m.args.text("color_mode");
             o.channels = cm == "grayscale" ? 1 : cm == "rgba" ? 4 : 3;
-            o.nearest = m.args.text("interpolation") == "nearest";
+            o.interpolation = rt::interpolation_named(m.args.text("interpolation"));
             o.crop_to_aspect_ratio = m.args.flag("crop_to_aspect_ratio");
             o.skip_corrupt = m.args.flag("skip_corrupt");
-            std::vector<std::string> classes, skipped;
-            rows = rt::load_image_folder(resolve_path(m.args.text("directory"), file_), o, &classes, &skipped);
+            std::vector<std::string> classes, skipped, ignored;
+            rows = rt::load_image_folder(resolve_path(m.args.text("directory"), file_), o, &classes, &skipped, &ignored);
+            for (const std::string& f : ignored)
+                fmt::print(stderr, "warning: {}.{}: ignored {}, not an image file\n", ref.dataset, ref.member, f);
             if (!skipped.empty())
                 fmt::print("{}.{}: skipped {} image{} that do not decode (the first: {})\n", ref.dataset, ref.member, skipped.size(),
                            skipped.size() == 1 ? "" : "s", skipped.front());
@@ -272,11 +287,30 @@ class Runner {
         if (has_split != has_subset)
             throw rt::UserError(fmt::format("{}.{}: validation_split and subset go together (subset = training or validation)",
                                             ref.dataset, ref.member));
-        if (has_split) {
-            uint64_t seed = m.args.is_none("seed") ? 1337 : static_cast<uint64_t>(m.args.integer("seed"));
-            rows = rt::take_subset(rows, m.args.number("validation_split"), m.args.text("subset") == "validation", seed);
-        }
+        // image_directory(shuffle = false) keeps the sorted file order, split included, as Keras does;
+        // shuffle = true (and the other sources) shuffle with the seed first.
+        bool shuffle = !m.args.has("shuffle") || m.args.flag("shuffle");
+        uint64_t seed = m.args.is_none("seed") ? 1337 : static_cast<uint64_t>(m.args.integer("seed"));
+        if (has_split) rows = rt::take_subset(rows, m.args.number("validation_split"), m.args.text("subset") == "validation", seed, shuffle);
+        else if (m.args.has("shuffle") && shuffle) rows = rt::take_subset(rows, 0, false, seed, true);
         return rows;
+    }
+
+    // The files a member's samples come from, and `lines` (each sample's line, for text files).
+    DataOrigin origin(const DatasetMember& m, std::vector<int64_t> lines) {
+        const std::string& src = m.source->name;
+        DataOrigin o;
+        if (src == "features") {
+            const std::string& from = m.args.get("data").s;
+            const Dataset& ds = *c_.program.dataset(from.substr(0, from.find('.')));
+            o = origin(*ds.member(from.substr(from.find('.') + 1)), {});
+        } else {
+            const char* inputs = src == "idx" ? "images" : src == "image_directory" ? "directory" : "path";
+            o.inputs = resolve_path(m.args.text(inputs), file_);
+            o.labels = src == "idx" ? resolve_path(m.args.text("labels"), file_) : o.inputs;
+        }
+        o.lines = std::move(lines);
+        return o;
     }
 
     rt::Network& network(const Model& m, uint64_t seed, int64_t batch, bool training) {
@@ -305,8 +339,9 @@ class Runner {
     void train(const TrainSpec& t, size_t index) {
         const Model& m = *c_.program.model(t.model);
         uint64_t seed = o_.seed ? *o_.seed : t.fields.is_none("seed") ? 1337 : static_cast<uint64_t>(t.fields.integer("seed"));
-        const rt::Samples& train = samples(t.data, *t.loss);
-        const rt::Samples* val = t.has_validation ? &samples(t.validation, *t.loss) : nullptr;
+        std::string statement = fmt::format("train {} on {}.{} (line {})", m.name, t.data.dataset, t.data.member, t.data.loc.line);
+        const rt::Samples& train = samples(t.data, *t.loss, m, statement);
+        const rt::Samples* val = t.has_validation ? &samples(t.validation, *t.loss, m, statement) : nullptr;
         check_input(m, train, t.data);
         if (!t.unfreeze.empty()) unfreeze(t, network(m, seed, t.batch_size, false));
         rt::Network& net = network(m, seed, t.batch_size, true);
@@ -375,7 +410,8 @@ class Runner {
         }
         int64_t batch = e.fields.is_none("batch_size") ? 32 : e.fields.integer("batch_size");
         uint64_t seed = it != trained_.end() ? it->second.seed : (o_.seed ? *o_.seed : 1337);
-        const rt::Samples& data = samples(e.data, *loss);
+        const rt::Samples& data =
+            samples(e.data, *loss, m, fmt::format("evaluate {} on {}.{} (line {})", m.name, e.data.dataset, e.data.member, e.data.loc.line));
         check_input(m, data, e.data);
         rt::Network& net = network(m, seed, std::max<int64_t>(batch, 1), false);
         if (!o_.weights.empty()) {
@@ -443,6 +479,12 @@ class Runner {
                                             rt::dims_str(per), m.name, m.input.str(false)));
     }
 
+    // Samples as loaded, with what data errors name: the files and where each sample came from.
+    struct Loaded {
+        rt::Samples s;
+        std::vector<int32_t> labels;
+        DataOrigin origin;
+    };
     struct Trained {
         const LossKind* loss;
         BoundArgs loss_args;
@@ -454,7 +496,7 @@ class Runner {
     const RunOptions& o_;
     KernelCache& cache_;
     bool dry_ = false;  // prepare(): no weights files read
-    std::map<std::string, rt::Samples> data_;
+    std::map<std::string, Loaded> data_;
     std::map<std::string, std::unique_ptr<rt::Network>> nets_;
     std::map<std::string, std::unique_ptr<rt::Optimizer>> optimizers_;
     std::map<std::string, Trained> trained_;

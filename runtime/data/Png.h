@@ -1,0 +1,20 @@
+// PNG decoding with libpng, which verifies every chunk's CRC and the image data's zlib Adler-32
+// checksum (stb_image checks neither, so a flipped bit decoded to wrong pixels).
+#pragma once
+#include <cstddef>
+#include <string>
+
+namespace cnnc::rt {
+
+bool is_png(const unsigned char* data, size_t size);
+
+// Decodes a PNG held in memory into 8-bit interleaved pixels with `channels` channels (1 grayscale,
+// 3 RGB, 4 RGBA; converted as stb_image converts), to be freed with std::free. On corrupt data
+// returns null and sets `why` to libpng's message.
+unsigned char* decode_png(const unsigned char* data, size_t size, int channels, int& width, int& height, std::string& why);
+
+// stb_image's conversion between channel counts (data/StbImage.cpp): takes ownership of `data`
+// (8-bit, `from` channels) and returns the image with `to` channels, or null when out of memory.
+unsigned char* convert_channels(unsigned char* data, int from, int to, int width, int height);
+
+}  // namespace cnnc::rt

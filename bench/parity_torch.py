@@ -25,8 +25,9 @@ own way), so every value carries a relative rounding error of order sqrt(terms) 
     products of activations and back-propagated errors, thousands of terms);
   - losses over K steps: differences start near 1e-7 and grow slowly; up to ~1e-4 after 20 steps is
     float32 noise;
-  - weights after K RMSprop steps: RMSprop divides each gradient by sqrt(v) ~ |g| (on step 1,
-    v = 0.1 g^2, so the update is lr * g / (0.316 |g| + eps) ~ 3.2e-3 * sign(g)): an element whose
+  - weights after K RMSprop steps (Keras' rule, KerasRMSprop below): RMSprop divides each gradient
+    by sqrt(v + eps) ~ |g| (on step 1, v = 0.1 g^2, so the update is lr * g / sqrt(0.1 g^2 + eps)
+    ~ 3.2e-3 * sign(g) wherever |g| >> 1e-3): an element whose
     gradient is almost zero moves by almost the full 3.2e-3 in a direction decided by rounding noise.
     A handful of elements may therefore differ by up to a few e-3 (the bound is K x 3.2e-3), while
     the bulk agrees to ~1e-6 and the difference's norm stays ~1e-4 of the weights' norm.
@@ -81,6 +82,26 @@ def torch_param(model, name):
     return mod.bias if kind == "bias" else mod.weight
 
 
+class KerasRMSprop:
+    """Keras 3's RMSprop (keras/src/optimizers/rmsprop.py) with rmsprop()'s defaults: v = rho v +
+    (1 - rho) g^2, w -= lr g / sqrt(v + eps). torch.optim.RMSprop divides by sqrt(v) + eps
+    instead, which differs wherever g is small next to sqrt(eps), so it is not the reference."""
+
+    def __init__(self, params, lr=1e-3, rho=0.9, eps=1e-7):
+        self.params, self.lr, self.rho, self.eps = params, lr, rho, eps
+        self.v = [torch.zeros_like(p) for p in params]
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self):
+        for p, v in zip(self.params, self.v):
+            v.mul_(self.rho).add_((1 - self.rho) * p.grad * p.grad)
+            p.sub_(self.lr * p.grad / torch.sqrt(v + self.eps))
+
+
 def run(params, init, x_batches, y_batches, dtype, threads):
     """K RMSprop steps in `dtype` from the float32 initial weights: losses, step-1 softmax output
     and gradients (Keras layouts), final weights (Keras layouts)."""
@@ -89,7 +110,7 @@ def run(params, init, x_batches, y_batches, dtype, threads):
     with torch.no_grad():
         for name in params:
             torch_param(m, name).copy_(torch.from_numpy(np.ascontiguousarray(to_torch(name, init[name]))).to(dtype))
-    opt = torch.optim.RMSprop(m.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)  # Keras' rmsprop() defaults
+    opt = KerasRMSprop(list(m.parameters()))
     losses, out0, grad0 = [], None, {}
     for s, (xb, yb) in enumerate(zip(x_batches, y_batches)):
         opt.zero_grad(set_to_none=True)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "Error.h"
 #include "io/AtomicFile.h"
@@ -24,31 +25,60 @@ const double* find(const Metrics& logs, const std::string& name) {
     return nullptr;
 }
 
-// keras.callbacks.EarlyStopping (Keras 3).
+// keras.callbacks.MonitorCallback: the direction of `monitor` and _is_improvement. The best value
+// starts unset (Keras' None), so the first value seen is always an improvement.
+class Monitor {
+  public:
+    Monitor(std::string monitor, const std::string& mode, double min_delta)
+        : name(std::move(monitor)), min_(minimize(name, mode)), min_delta_(std::fabs(min_delta)) {}
+    // monitor_op(value - min_delta, reference), with min_delta negated when minimising.
+    bool improves(double value, std::optional<double> reference) const {
+        if (!reference) return true;
+        return min_ ? value + min_delta_ < *reference : value - min_delta_ > *reference;
+    }
+    const std::string name;
+
+  private:
+    bool min_;
+    double min_delta_;
+};
+
+void save_best(StateFile& f, const std::string& key, const std::optional<double>& best) {
+    if (best) f.put(key, *best);
+}
+std::optional<double> load_best(const StateFile& f, const std::string& key) {
+    return f.has(key) ? std::optional<double>(f.scalar(key)) : std::nullopt;
+}
+
+// keras.callbacks.EarlyStopping (Keras 3). `baseline` does not seed the best value: it only decides
+// whether an improvement resets `wait`.
 class EarlyStopping : public Callback {
   public:
     explicit EarlyStopping(const CallbackArgs& a)
-        : monitor_(a.text("monitor", "val_loss")), min_(minimize(monitor_, a.text("mode", "auto"))),
-          min_delta_(std::fabs(a.get("min_delta", 0))), patience_(static_cast<int64_t>(a.get("patience", 0))),
-          verbose_(a.get("verbose", 0) > 0), restore_(a.get("restore_best_weights", 0) != 0),
-          start_from_(static_cast<int64_t>(a.get("start_from_epoch", 0))), has_baseline_(a.num.count("baseline") > 0),
-          baseline_(a.get("baseline", 0)) {}
+        : monitor_(a.text("monitor", "val_loss"), a.text("mode", "auto"), a.get("min_delta", 0)),
+          patience_(static_cast<int64_t>(a.get("patience", 0))), verbose_(a.get("verbose", 0) > 0),
+          restore_(a.get("restore_best_weights", 0) != 0), start_from_(static_cast<int64_t>(a.get("start_from_epoch", 0))),
+          baseline_(a.num.count("baseline") ? std::optional<double>(a.get("baseline", 0)) : std::nullopt) {}
 
     void on_train_begin(TrainState&) override {
-        wait_ = 0, stopped_epoch_ = -1, best_epoch_ = 0;
-        best_ = has_baseline_ ? baseline_ : (min_ ? INFINITY : -INFINITY);
+        wait_ = 0, stopped_epoch_ = 0, best_epoch_ = 0;
+        best_.reset();
         best_weights_.clear();
     }
     void on_epoch_end(int64_t epoch, const Metrics& logs, TrainState& st) override {
-        const double* cur = find(logs, monitor_);
+        const double* cur = find(logs, monitor_.name);
         if (!cur || epoch < start_from_) return;
-        if (restore_ && best_weights_.empty()) snapshot(st);
+        if (restore_ && best_weights_.empty()) {  // never set: the current weights are the best
+            snapshot(st);
+            best_epoch_ = epoch;
+        }
         ++wait_;
-        if (improves(*cur, best_)) {
+        if (monitor_.improves(*cur, best_)) {
             best_ = *cur;
             best_epoch_ = epoch;
             if (restore_) snapshot(st);
-            if (!has_baseline_ || improves(*cur, baseline_)) wait_ = 0;
+            // Only restart wait if we beat both the baseline and our previous best.
+            if (!baseline_ || monitor_.improves(*cur, baseline_)) wait_ = 0;
             return;
         }
         if (wait_ >= patience_ && epoch > 0) {
@@ -57,7 +87,7 @@ class EarlyStopping : public Callback {
         }
     }
     void on_train_end(TrainState& st) override {
-        if (stopped_epoch_ >= 0 && verbose_) std::fprintf(st.out, "Epoch %lld: early stopping\n", static_cast<long long>(stopped_epoch_ + 1));
+        if (stopped_epoch_ > 0 && verbose_) std::fprintf(st.out, "Epoch %lld: early stopping\n", static_cast<long long>(stopped_epoch_ + 1));
         if (restore_ && !best_weights_.empty()) {
             if (verbose_) std::fprintf(st.out, "Restoring model weights from the end of the best epoch: %lld.\n", static_cast<long long>(best_epoch_ + 1));
             for (size_t i = 0; i < st.params.size(); ++i) st.params[i]->value = best_weights_[i];
@@ -67,7 +97,7 @@ class EarlyStopping : public Callback {
     void save_state(StateFile& f, const std::string& p) const override {
         f.put(p + "wait", static_cast<double>(wait_));
         f.put(p + "stopped_epoch", static_cast<double>(stopped_epoch_));
-        f.put(p + "best", best_);
+        save_best(f, p + "best", best_);
         f.put(p + "best_epoch", static_cast<double>(best_epoch_));
         f.put(p + "best_weights", static_cast<double>(best_weights_.size()));
         for (size_t i = 0; i < best_weights_.size(); ++i) f.put(p + "best_weights/" + std::to_string(i), best_weights_[i]);
@@ -75,60 +105,55 @@ class EarlyStopping : public Callback {
     void load_state(const StateFile& f, const std::string& p) override {
         wait_ = static_cast<int64_t>(f.scalar(p + "wait"));
         stopped_epoch_ = static_cast<int64_t>(f.scalar(p + "stopped_epoch"));
-        best_ = f.scalar(p + "best");
+        best_ = load_best(f, p + "best");
         best_epoch_ = static_cast<int64_t>(f.scalar(p + "best_epoch"));
         best_weights_.clear();
         for (int i = 0; i < static_cast<int>(f.scalar(p + "best_weights")); ++i) best_weights_.push_back(f.tensor(p + "best_weights/" + std::to_string(i)));
     }
 
   private:
-    bool improves(double v, double ref) const { return min_ ? v + min_delta_ < ref : v - min_delta_ > ref; }
     void snapshot(const TrainState& st) {
         best_weights_.clear();
         for (const Param* p : st.params) best_weights_.push_back(p->value);
     }
-    std::string monitor_;
-    bool min_;
-    double min_delta_;
+    Monitor monitor_;
     int64_t patience_;
     bool verbose_, restore_;
     int64_t start_from_;
-    bool has_baseline_;
-    double baseline_, best_ = 0;
-    int64_t wait_ = 0, stopped_epoch_ = -1, best_epoch_ = 0;
+    std::optional<double> baseline_, best_;
+    int64_t wait_ = 0, stopped_epoch_ = 0, best_epoch_ = 0;
     std::vector<Tensor> best_weights_;
 };
 
-// keras.callbacks.ReduceLROnPlateau (Keras 3).
+// keras.callbacks.ReduceLROnPlateau (Keras 3). The trainer writes the `learning_rate` log entry
+// (the rate the epoch used) before the callbacks run, as this callback does in Keras.
 class ReduceLROnPlateau : public Callback {
   public:
     explicit ReduceLROnPlateau(const CallbackArgs& a)
-        : monitor_(a.text("monitor", "val_loss")), min_(minimize(monitor_, a.text("mode", "auto"))),
+        : monitor_(a.text("monitor", "val_loss"), a.text("mode", "auto"), a.get("min_delta", 1e-4)),
           factor_(a.get("factor", 0.1)), patience_(static_cast<int64_t>(a.get("patience", 10))),
-          verbose_(a.get("verbose", 0) > 0), min_delta_(a.get("min_delta", 1e-4)),
-          cooldown_(static_cast<int64_t>(a.get("cooldown", 0))), min_lr_(a.get("min_lr", 0)) {
+          verbose_(a.get("verbose", 0) > 0), cooldown_(static_cast<int64_t>(a.get("cooldown", 0))), min_lr_(a.get("min_lr", 0)) {
         if (factor_ >= 1) throw UserError("ReduceLROnPlateau does not support a factor >= 1");
     }
     bool schedules_lr() const override { return true; }
     void on_train_begin(TrainState&) override {
-        best_ = min_ ? INFINITY : -INFINITY;
+        best_.reset();
         cooldown_counter_ = 0, wait_ = 0;
     }
     void on_epoch_end(int64_t epoch, const Metrics& logs, TrainState& st) override {
-        const double* cur = find(logs, monitor_);
+        const double* cur = find(logs, monitor_.name);
         if (!cur) return;
         if (cooldown_counter_ > 0) {
             --cooldown_counter_;
             wait_ = 0;
         }
-        bool better = min_ ? *cur < best_ - min_delta_ : *cur > best_ + min_delta_;
-        if (better) {
+        if (monitor_.improves(*cur, best_)) {
             best_ = *cur;
             wait_ = 0;
         } else if (cooldown_counter_ <= 0) {
             if (++wait_ >= patience_) {
                 double old_lr = st.optimizer->learning_rate;
-                if (old_lr > min_lr_) {
+                if (static_cast<float>(old_lr) > static_cast<float>(min_lr_)) {  // Keras compares in float32
                     double lr = std::max(old_lr * factor_, min_lr_);
                     st.optimizer->learning_rate = lr;
                     if (verbose_)
@@ -142,25 +167,24 @@ class ReduceLROnPlateau : public Callback {
     }
 
     void save_state(StateFile& f, const std::string& p) const override {
-        f.put(p + "best", best_);
+        save_best(f, p + "best", best_);
         f.put(p + "wait", static_cast<double>(wait_));
         f.put(p + "cooldown_counter", static_cast<double>(cooldown_counter_));
     }
     void load_state(const StateFile& f, const std::string& p) override {
-        best_ = f.scalar(p + "best");
+        best_ = load_best(f, p + "best");
         wait_ = static_cast<int64_t>(f.scalar(p + "wait"));
         cooldown_counter_ = static_cast<int64_t>(f.scalar(p + "cooldown_counter"));
     }
 
   private:
-    std::string monitor_;
-    bool min_;
+    Monitor monitor_;
     double factor_;
     int64_t patience_;
     bool verbose_;
-    double min_delta_;
     int64_t cooldown_;
-    double min_lr_, best_ = 0;
+    double min_lr_;
+    std::optional<double> best_;
     int64_t cooldown_counter_ = 0, wait_ = 0;
 };
 

@@ -31,10 +31,31 @@ static void target_row(const LossSpec& loss, const float* t, int64_t k, std::vec
         for (auto& v : y) v = v * (1 - loss.label_smoothing) + loss.label_smoothing / static_cast<double>(k);
 }
 
+namespace {
+
+// mse/mae compare a target row of width tk with an output row of width k as Keras' arithmetic
+// broadcasts them: equal widths element by element, or a width of 1 against every element.
+struct Broadcast {
+    int64_t k, tk;
+    Broadcast(int64_t k_, int64_t tk_) : k(k_), tk(tk_) {
+        if (k != tk && k != 1 && tk != 1)
+            throw UserError("targets of " + std::to_string(tk) + " values per sample cannot be compared with " + std::to_string(k) + " outputs");
+    }
+    int64_t width() const { return std::max(k, tk); }
+    int64_t out(int64_t j) const { return k == 1 ? 0 : j; }
+    int64_t target(int64_t j) const { return tk == 1 ? 0 : j; }
+};
+
+}  // namespace
+
 double compute_loss(const LossSpec& loss, const View& out, const View& target, float* grad, bool wrt_logits) {
     int64_t n = out.shape[0];
     int64_t k = out.size() / std::max<int64_t>(n, 1);
     int64_t tk = target.size() / std::max<int64_t>(n, 1);
+    // Keras' cross-entropies need targets of the output's shape (sparse: one class id).
+    const bool sparse = loss.name == "sparse_categorical_crossentropy";
+    if ((loss.name == "categorical_crossentropy" || loss.name == "binary_crossentropy" || sparse) && tk != (sparse ? 1 : k))
+        throw UserError(loss.name + ": the targets have " + std::to_string(tk) + " values per sample but the model outputs " + std::to_string(k));
     double total = 0;
     std::vector<double> y, p(static_cast<size_t>(k));
     const double inv_n = 1.0 / static_cast<double>(n);
@@ -68,7 +89,7 @@ double compute_loss(const LossSpec& loss, const View& out, const View& target, f
         } else if (loss.name == "binary_crossentropy") {
             const double inv = inv_n / static_cast<double>(k);
             for (int64_t j = 0; j < k; ++j) {
-                double yt = t[std::min(j, tk - 1)];
+                double yt = t[j];
                 if (loss.label_smoothing > 0) yt = yt * (1 - loss.label_smoothing) + 0.5 * loss.label_smoothing;
                 double pr;
                 if (loss.from_logits) {
@@ -84,12 +105,14 @@ double compute_loss(const LossSpec& loss, const View& out, const View& target, f
                 }
             }
         } else if (loss.name == "mean_squared_error" || loss.name == "mean_absolute_error") {
-            bool sq = loss.name == "mean_squared_error";
-            const double inv = inv_n / static_cast<double>(k);
-            for (int64_t j = 0; j < k; ++j) {
-                double d = static_cast<double>(o[j]) - t[std::min(j, tk - 1)];
-                total += (sq ? d * d : std::fabs(d)) / static_cast<double>(k);
-                if (g) g[j] = static_cast<float>((sq ? 2 * d : (d > 0) - (d < 0)) * inv);
+            const bool sq = loss.name == "mean_squared_error";
+            const Broadcast b(k, tk);
+            const double w = static_cast<double>(b.width()), inv = inv_n / w;
+            if (g) std::fill(g, g + k, 0.f);
+            for (int64_t j = 0; j < b.width(); ++j) {
+                double d = static_cast<double>(o[b.out(j)]) - t[b.target(j)];
+                total += (sq ? d * d : std::fabs(d)) / w;
+                if (g) g[b.out(j)] += static_cast<float>((sq ? 2 * d : (d > 0) - (d < 0)) * inv);
             }
         } else {
             throw UserError("loss '" + loss.name + "' is not supported by the runtime");
@@ -135,12 +158,13 @@ double metric_sum(const Metric& m, const View& out, const View& target) {
             for (int64_t j = 0; j < k; ++j) higher += o[j] > o[truth];
             sum += higher < 5;
         } else if (m.kind == "mean_squared_error" || m.kind == "mean_absolute_error") {
+            const Broadcast b(k, tk);
             double s = 0;
-            for (int64_t j = 0; j < k; ++j) {
-                double d = static_cast<double>(o[j]) - t[std::min(j, tk - 1)];
+            for (int64_t j = 0; j < b.width(); ++j) {
+                double d = static_cast<double>(o[b.out(j)]) - t[b.target(j)];
                 s += m.kind == "mean_squared_error" ? d * d : std::fabs(d);
             }
-            sum += s / static_cast<double>(k);
+            sum += s / static_cast<double>(b.width());
         } else {
             throw UserError("metric '" + m.name + "' is not supported by the runtime");
         }

@@ -13,13 +13,10 @@ Optimizer::Optimizer(OptimizerSpec spec) : spec_(std::move(spec)) {
     learning_rate = spec_.get("learning_rate", spec_.name == "sgd" ? 0.01 : 0.001);
 }
 
-// clipvalue, clipnorm (per variable) and global_clipnorm, as keras.optimizers.Optimizer applies them.
+// keras.optimizers.Optimizer._clip_gradients: clipnorm (per variable), else global_clipnorm, else
+// clipvalue. Keras allows only one of them (the checker rejects a second).
 void Optimizer::clip(const std::vector<Param*>& params) {
-    double cv = spec_.get("clipvalue", 0), cn = spec_.get("clipnorm", 0), gn = spec_.get("global_clipnorm", 0);
-    if (cv > 0)
-        for (Param* p : params)
-            for (int64_t i = 0; i < p->grad.size(); ++i)
-                p->grad[i] = static_cast<float>(std::clamp<double>(p->grad[i], -cv, cv));
+    const double cv = spec_.get("clipvalue", 0), cn = spec_.get("clipnorm", 0), gn = spec_.get("global_clipnorm", 0);
     auto norm2 = [](const Param* p) {
         double s = 0;
         for (int64_t i = 0; i < p->grad.size(); ++i) s += double(p->grad[i]) * p->grad[i];
@@ -28,20 +25,21 @@ void Optimizer::clip(const std::vector<Param*>& params) {
     auto scale = [](Param* p, double f) {
         for (int64_t i = 0; i < p->grad.size(); ++i) p->grad[i] = static_cast<float>(p->grad[i] * f);
     };
-    if (cn > 0)
-        for (Param* p : params) {
-            double n = std::sqrt(norm2(p));
-            if (n > cn) scale(p, cn / n);
-        }
-    if (gn > 0) {
+    if (cn > 0) {
+        for (Param* p : params) scale(p, cn / std::max(std::sqrt(norm2(p)), cn));  // g * cn / max(|g|, cn)
+    } else if (gn > 0) {
         double s = 0;
         for (Param* p : params) s += norm2(p);
-        double n = std::sqrt(s);
-        if (n > gn)
-            for (Param* p : params) scale(p, gn / n);
+        for (Param* p : params) scale(p, gn * std::min(1 / std::sqrt(s), 1 / gn));
+    } else if (cv > 0) {
+        for (Param* p : params)
+            for (int64_t i = 0; i < p->grad.size(); ++i) p->grad[i] = static_cast<float>(std::clamp<double>(p->grad[i], -cv, cv));
     }
 }
 
+// One step in Keras 3's order (base_optimizer.apply): gradients (regularizer penalties are part of
+// the loss, so of its gradient), clipping, decoupled weight decay, then the update rule. Each rule
+// is the one in keras/src/optimizers/<name>.py, computed in double per element.
 void Optimizer::step(const std::vector<Param*>& all) {
     std::vector<Param*> params;
     for (Param* p : all)
@@ -49,8 +47,8 @@ void Optimizer::step(const std::vector<Param*>& all) {
     if (slots.size() != params.size()) {
         slots.assign(params.size(), {});
         for (size_t i = 0; i < params.size(); ++i) {
-            int n = spec_.name == "sgd" ? 1 : spec_.name == "rmsprop" ? 3 : 3;
-            for (int s = 0; s < n; ++s) {
+            int n = spec_.name == "sgd" ? 1 : 3;  // sgd: momentum; rmsprop: velocity, average_gradient, momentum;
+            for (int s = 0; s < n; ++s) {         // adam(w): momentum, velocity, velocity_hat
                 slots[i].emplace_back(params[i]->value.shape());
                 slots[i].back().fill(0);
             }
@@ -72,53 +70,55 @@ void Optimizer::step(const std::vector<Param*>& all) {
         float* w = p->value.data();
         const float* g = p->grad.data();
         const int64_t n = p->value.size();
-        if (wd > 0)  // decoupled weight decay, applied before the update (Keras 3)
-            for (int64_t i = 0; i < n; ++i) w[i] -= static_cast<float>(w[i] * wd * lr);
+        if (wd > 0)  // _apply_weight_decay: w - w * wd * lr, before the update
+            for (int64_t i = 0; i < n; ++i) w[i] = static_cast<float>(w[i] - w[i] * wd * lr);
         if (spec_.name == "sgd") {
-            double mom = spec_.get("momentum", 0);
-            bool nesterov = spec_.get("nesterov", 0) != 0;
+            const double mom = spec_.get("momentum", 0);
+            const bool nesterov = spec_.get("nesterov", 0) != 0;
             float* m = slots[k][0].data();
             for (int64_t i = 0; i < n; ++i) {
                 if (mom == 0) {
-                    w[i] -= static_cast<float>(lr * g[i]);
-                } else {
-                    m[i] = static_cast<float>(mom * m[i] - lr * g[i]);
-                    w[i] += nesterov ? static_cast<float>(mom * m[i] - lr * g[i]) : m[i];
+                    w[i] = static_cast<float>(w[i] - lr * g[i]);
+                    continue;
                 }
+                const double mi = mom * m[i] - lr * g[i];
+                m[i] = static_cast<float>(mi);
+                w[i] = static_cast<float>(w[i] + (nesterov ? mom * mi - lr * g[i] : mi));
             }
         } else if (spec_.name == "rmsprop") {
-            const float rho = static_cast<float>(spec_.get("rho", 0.9)), eps = static_cast<float>(spec_.get("epsilon", 1e-7));
-            const double mom = spec_.get("momentum", 0);
+            const double rho = spec_.get("rho", 0.9), eps = spec_.get("epsilon", 1e-7), mom = spec_.get("momentum", 0);
             const bool centered = spec_.get("centered", 0) != 0;
             float *v = slots[k][0].data(), *mg = slots[k][1].data(), *m = slots[k][2].data();
-            const float flr = static_cast<float>(lr);
             for (int64_t i = 0; i < n; ++i) {
-                v[i] = rho * v[i] + (1 - rho) * g[i] * g[i];
-                float denom = v[i];
+                const double vi = rho * v[i] + (1 - rho) * double(g[i]) * g[i];
+                v[i] = static_cast<float>(vi);
+                double denom = vi + eps;  // epsilon inside the square root, as Keras 3 (not PyTorch's sqrt(v) + eps)
                 if (centered) {
-                    mg[i] = rho * mg[i] + (1 - rho) * g[i];
-                    denom = v[i] - mg[i] * mg[i];
+                    const double a = rho * mg[i] + (1 - rho) * g[i];
+                    mg[i] = static_cast<float>(a);
+                    denom = vi - a * a + eps;
                 }
-                float inc = flr * g[i] / (std::sqrt(denom) + eps);
+                const double inc = lr * g[i] / std::sqrt(denom);
                 if (mom > 0) {
-                    m[i] = static_cast<float>(mom * m[i] + inc);
-                    w[i] -= m[i];
+                    const double mi = mom * m[i] + inc;
+                    m[i] = static_cast<float>(mi);
+                    w[i] = static_cast<float>(w[i] - mi);
                 } else {
-                    w[i] -= inc;
+                    w[i] = static_cast<float>(w[i] - inc);
                 }
             }
         } else {  // adam, adamw
             const double b1 = spec_.get("beta_1", 0.9), b2 = spec_.get("beta_2", 0.999), eps = spec_.get("epsilon", 1e-7);
             const bool amsgrad = spec_.get("amsgrad", 0) != 0;
-            const float alpha = static_cast<float>(lr * std::sqrt(1 - std::pow(b2, double(t))) / (1 - std::pow(b1, double(t))));
-            const float fb1 = static_cast<float>(1 - b1), fb2 = static_cast<float>(1 - b2), feps = static_cast<float>(eps);
-            float *m = slots[k][0].data(), *v = slots[k][1].data(), *vmax = slots[k][2].data();
+            const double alpha = lr * std::sqrt(1 - std::pow(b2, double(t))) / (1 - std::pow(b1, double(t)));
+            float *m = slots[k][0].data(), *v = slots[k][1].data(), *vhat = slots[k][2].data();
             for (int64_t i = 0; i < n; ++i) {
-                m[i] += (g[i] - m[i]) * fb1;
-                v[i] += (g[i] * g[i] - v[i]) * fb2;
-                float vv = v[i];
-                if (amsgrad) vv = vmax[i] = std::max(vmax[i], v[i]);
-                w[i] -= alpha * m[i] / (std::sqrt(vv) + feps);
+                const double mi = m[i] + (g[i] - double(m[i])) * (1 - b1);
+                double vi = v[i] + (double(g[i]) * g[i] - v[i]) * (1 - b2);
+                m[i] = static_cast<float>(mi);
+                v[i] = static_cast<float>(vi);
+                if (amsgrad) vhat[i] = static_cast<float>(vi = std::max<double>(vhat[i], vi));
+                w[i] = static_cast<float>(w[i] - mi * alpha / (std::sqrt(vi) + eps));
             }
         }
     }

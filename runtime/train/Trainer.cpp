@@ -36,11 +36,12 @@ void Trainer::gather(const Samples& s, const std::vector<int64_t>& order, int64_
     }
 }
 
-// Keras adds kernel_regularizer penalties to the reported loss.
+// Keras adds the regularizer penalties of the trainable weights (Layer._get_regularization_losses)
+// to the loss it reports and differentiates.
 double Trainer::regularization() const {
     double r = 0;
     for (Param* p : const_cast<Network&>(net_).params()) {
-        if (p->l1 == 0 && p->l2 == 0) continue;
+        if (!p->trainable || (p->l1 == 0 && p->l2 == 0)) continue;
         for (int64_t i = 0; i < p->value.size(); ++i) {
             double w = p->value[i];
             r += p->l1 * std::fabs(w) + p->l2 * w * w;
@@ -221,7 +222,7 @@ History Trainer::fit(const Samples& train, const Samples* val) {
         Metrics shown;
         auto show = [&] {
             shown.clear();
-            shown.emplace_back("loss", pos.loss_sum / static_cast<double>(pos.seen) + regularization());
+            shown.emplace_back("loss", pos.loss_sum / static_cast<double>(pos.seen));
             for (size_t m = 0; m < cfg_.metrics.size(); ++m)
                 shown.emplace_back(cfg_.metrics[m].name, pos.metric_sums[m] / static_cast<double>(pos.seen));
         };
@@ -238,9 +239,12 @@ History Trainer::fit(const Samples& train, const Samples* val) {
                                 std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) +
                                 "; try a smaller learning rate (training stopped, nothing was saved from this epoch)");
             for (size_t m = 0; m < cfg_.metrics.size(); ++m) pos.metric_sums[m] += metric_sum(cfg_.metrics[m], out, by_.view());
+            // Keras' step loss: the data loss plus the penalty at the weights the step starts from;
+            // the epoch's `loss` is their mean weighted by batch size (its Mean metric).
+            const double penalty = regularization();
             net_.backward(grad_.view(), fused, info);
             opt_.step(params);
-            pos.loss_sum += loss * static_cast<double>(b);
+            pos.loss_sum += (loss + penalty) * static_cast<double>(b);
             pos.seen += b;
             pos.step = s + 1;
             show();
@@ -253,7 +257,7 @@ History Trainer::fit(const Samples& train, const Samples* val) {
             EvalResult v = evaluate(*val, false);
             for (const auto& [k, x] : v.values) row.emplace_back("val_" + k, x);
         }
-        if (show_lr) row.emplace_back("lr", opt_.learning_rate);  // the rate this epoch used, as Keras 2 shows it
+        if (show_lr) row.emplace_back("learning_rate", opt_.learning_rate);  // the rate this epoch used: Keras 3's key
         bar.finish(now() - t0, row);
         history.add(static_cast<int>(epoch + 1), row);
         for (auto& cb : cfg_.callbacks) cb->on_epoch_end(epoch, row, state);

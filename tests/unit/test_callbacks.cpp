@@ -70,6 +70,52 @@ TEST_CASE("EarlyStopping maximises accuracy and restores the best epoch's weight
     CHECK(s.param.value[0] == 1.0f);  // epoch 2 (index 1) had the best val_accuracy
 }
 
+// The expected stops below are traced through Keras 3's EarlyStopping.on_epoch_end: `best` starts
+// as None (any first value improves on it), `wait` is incremented before the comparison, an
+// improvement returns before the patience test, and the baseline only decides whether `wait` resets.
+TEST_CASE("EarlyStopping with a baseline: improvements short of it keep counting but never stop training", "[callbacks][keras]") {
+    Scripted s(args("EarlyStopping", {{"patience", 3}, {"baseline", 0.5}}, {{"monitor", "val_loss"}}));
+    // 0.9, 0.8, 0.7 each improve (wait 1, 2, 3, not reset: none beats 0.5); 0.75 does not, wait 4 >= 3.
+    CHECK(s.run("val_loss", {0.9, 0.8, 0.7, 0.75, 0.1}) == 4);
+}
+
+TEST_CASE("EarlyStopping with a baseline: beating it resets wait", "[callbacks][keras]") {
+    Scripted s(args("EarlyStopping", {{"patience", 2}, {"baseline", 0.5}}, {{"monitor", "val_loss"}}));
+    // 0.6 improves on None (wait 1); 0.4 beats 0.6 and 0.5 (wait 0); 0.45 (wait 1); 0.42 (wait 2): stop.
+    CHECK(s.run("val_loss", {0.6, 0.4, 0.45, 0.42, 0.1}) == 4);
+}
+
+TEST_CASE("EarlyStopping with a baseline and restore_best_weights restores the best epoch, not the first", "[callbacks][keras]") {
+    Scripted s(args("EarlyStopping", {{"patience", 1}, {"baseline", 0.5}, {"restore_best_weights", 1}}, {{"monitor", "val_loss"}}));
+    // 0.9 (wait 1) and 0.7 (wait 2) improve, so no stop; 0.8 does not: wait 3 >= 1, stop.
+    CHECK(s.run("val_loss", {0.9, 0.7, 0.8, 0.1}) == 3);
+    s.cb->on_train_end(s.st);
+    CHECK(s.param.value[0] == 1.0f);  // epoch index 1 had the best val_loss
+}
+
+TEST_CASE("EarlyStopping ignores the epochs before start_from_epoch, and its best starts after them", "[callbacks][keras]") {
+    Scripted s(args("EarlyStopping", {{"patience", 0}, {"start_from_epoch", 2}}, {{"monitor", "val_loss"}}));
+    // Indices 0 and 1 are skipped, so 3.0 is the first best although 1.0 and 0.5 were lower; 3.0 again does not improve.
+    CHECK(s.run("val_loss", {1.0, 0.5, 3.0, 3.0, 0.1}) == 4);
+    Scripted t(args("EarlyStopping", {{"patience", 0}, {"start_from_epoch", 2}}, {{"monitor", "val_loss"}}));
+    CHECK(t.run("val_loss", {1.0, 2.0, 3.0, 2.5, 2.6}) == 5);
+}
+
+TEST_CASE("EarlyStopping: an explicit mode overrides the metric's direction", "[callbacks][keras]") {
+    Scripted s(args("EarlyStopping", {{"patience", 1}}, {{"monitor", "val_loss"}, {"mode", "max"}}));
+    CHECK(s.run("val_loss", {1.0, 0.9, 0.8}) == 2);  // a falling loss does not improve under max
+    Scripted t(args("EarlyStopping", {{"patience", 1}}, {{"monitor", "val_accuracy"}, {"mode", "min"}}));
+    CHECK(t.run("val_accuracy", {0.5, 0.6, 0.7}) == 2);
+    Scripted u(args("EarlyStopping", {{"patience", 1}}, {{"monitor", "val_accuracy"}, {"mode", "auto"}}));
+    CHECK(u.run("val_accuracy", {0.5, 0.6, 0.7}) == 3);
+}
+
+TEST_CASE("EarlyStopping: min_delta when maximising", "[callbacks][keras]") {
+    Scripted s(args("EarlyStopping", {{"patience", 1}, {"min_delta", 0.05}}, {{"monitor", "val_accuracy"}}));
+    // 0.56 - 0.05 > 0.5 improves; 0.6 - 0.05 > 0.56 does not: wait 1 >= 1.
+    CHECK(s.run("val_accuracy", {0.5, 0.56, 0.6, 0.9}) == 3);
+}
+
 TEST_CASE("ReduceLROnPlateau divides the rate by 1/factor after `patience` flat epochs: 0.001, 2e-4, 4e-5", "[callbacks]") {
     Scripted s(args("ReduceLROnPlateau", {{"factor", 0.2}, {"patience", 2}}, {{"monitor", "val_loss"}}));
     std::vector<double> lrs;

@@ -102,8 +102,8 @@ TEST_CASE("cnnc run executes EarlyStopping and ReduceLROnPlateau from the file",
     REQUIRE(r.status == 0);
     CHECK_THAT(r.output, Catch::Contains("Epoch 3: early stopping"));  // epochs 2 and 3 do not improve by 100
     CHECK_THAT(r.output, !Catch::Contains("Epoch 4/4"));
-    CHECK_THAT(r.output, Catch::Contains(" - lr: 0.0100\n"));  // epochs 1 and 2 train at 0.01 ...
-    CHECK_THAT(r.output, Catch::Contains(" - lr: 0.0050\n"));  // ... halved after epoch 2's plateau
+    CHECK_THAT(r.output, Catch::Contains(" - learning_rate: 0.0100\n"));  // epochs 1 and 2 train at 0.01 ...
+    CHECK_THAT(r.output, Catch::Contains(" - learning_rate: 0.0050\n"));  // ... halved after epoch 2's plateau
 }
 
 TEST_CASE("ModelCheckpoint(save_best_only) keeps the epoch with the lowest val_loss; evaluate loads it", "[run][weights]") {

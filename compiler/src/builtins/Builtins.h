@@ -20,12 +20,22 @@ struct Builtin {
     std::vector<std::string> aliases;  // other spellings Keras accepts: mse, RMSprop, acc
 };
 
-// A loss knows which model outputs it can be applied to.
+// A dataset's labels as a loss will compare them with a model's output.
+struct LabelUse {
+    std::string encoding;  // one_hot, int or binary
+    int64_t classes = 0;   // one_hot(k)'s k; 0 when the dataset does not say (the model's width is used)
+    std::string dataset, model;
+    Shape out;             // the model's output, per sample
+};
+
+// A loss knows which model outputs and which labels it can be applied to.
 struct LossKind : Builtin {
     // "" when `out` (the model's output shape, whose last layer applies `activation`) fits; otherwise
     // the reason it does not.
     std::function<std::string(const Shape& out, const std::string& activation, const BoundArgs& args)> fits;
-    // The label encoding it expects: "one_hot", "int", "binary" or "any".
+    // "" when Keras compares these labels with this output; otherwise the reason it rejects them.
+    std::function<std::string(const LabelUse&)> labels_fit;
+    // The label encoding used when the dataset does not set `labels`: "one_hot", "int" or "binary".
     std::string labels;
 };
 

@@ -28,14 +28,64 @@ static std::string categorical(const std::string& loss, const Shape& out, const 
     return needs(loss, "softmax", act, a.flag("from_logits"));
 }
 
+// Keras' label shapes: one_hot(k) rows are (N, k); int labels (N,) and binary ones (N, 1), as
+// image_dataset_from_directory's label modes give them. A loss first squeezes or expands a trailing
+// 1 to match ranks (squeeze_or_expand_to_same_rank); then the cross-entropies need equal shapes
+// (sparse: class ids of shape output[:-1]) and mse/mae broadcast. Labels come one per sample, so
+// the output must be a vector per sample.
+static std::string describe(const LabelUse& u) {
+    return u.encoding == "one_hot" ? (u.classes ? fmt::format("one_hot({})", u.classes) : "one-hot") : u.encoding;
+}
+
+static std::string wrong_encoding(const std::string& loss, const std::string& want, const LabelUse& u) {
+    return fmt::format("{} expects {} labels, but dataset '{}' gives {} labels", loss, want, u.dataset, describe(u));
+}
+
+static std::string not_a_vector(const LabelUse& u) {
+    if (u.out.rank() == 1) return "";
+    return fmt::format("dataset '{}' has one label per sample, but model '{}' outputs {} per sample; Keras compares "
+                       "labels with a vector (add Flatten or a global pooling layer)", u.dataset, u.model, u.out);
+}
+
+// The number of values per sample the labels hold: one_hot(k)'s k, else one.
+static int64_t label_width(const LabelUse& u) {
+    if (u.encoding != "one_hot") return 1;
+    return u.classes ? u.classes : u.out.back();
+}
+
+static std::string width_mismatch(const std::string& loss, const LabelUse& u) {
+    if (u.encoding == "one_hot")
+        return fmt::format("dataset '{}' has {} classes (one_hot({})) but model '{}' outputs {}", u.dataset, u.classes,
+                           u.classes, u.model, u.out);
+    return fmt::format("{} compares each output with the sample's {} label, so model '{}' must output one value per sample, "
+                       "but it outputs {}{}", loss, u.encoding, u.model, u.out,
+                       u.out.back() > 1 ? fmt::format(" (for one-hot targets, set labels = one_hot({}))", u.out.back()) : "");
+}
+
+// categorical and binary cross-entropy: labels of the output's shape.
+static std::string same_shape(const std::string& loss, const LabelUse& u) {
+    if (auto why = not_a_vector(u); !why.empty()) return why;
+    return label_width(u) == u.out.back() ? "" : width_mismatch(loss, u);
+}
+
+// mse/mae: labels broadcast against the output (equal widths, or one of them 1). Int labels of
+// shape (N,) broadcast only against one output (Keras' (N,) - (N, k) fails).
+static std::string broadcasts(const std::string& loss, const LabelUse& u) {
+    if (auto why = not_a_vector(u); !why.empty()) return why;
+    const int64_t w = label_width(u), k = u.out.back();
+    bool ok = u.encoding == "int" ? k == 1 : (w == k || w == 1 || k == 1);
+    return ok ? "" : width_mismatch(loss, u);
+}
+
 const std::vector<LossKind>& losses() {
     static const std::vector<LossKind> list = [] {
         std::vector<LossKind> v;
-        auto add = [&](Builtin b, std::string labels, decltype(LossKind::fits) fits) {
+        auto add = [&](Builtin b, std::string labels, decltype(LossKind::fits) fits, decltype(LossKind::labels_fit) labels_fit) {
             LossKind k;
             static_cast<Builtin&>(k) = std::move(b);
             k.labels = std::move(labels);
             k.fits = std::move(fits);
+            k.labels_fit = std::move(labels_fit);
             v.push_back(std::move(k));
         };
         add({"categorical_crossentropy",
@@ -44,6 +94,11 @@ const std::vector<LossKind>& losses() {
              {"CategoricalCrossentropy"}},
             "one_hot", [](const Shape& o, const std::string& act, const BoundArgs& a) {
                 return categorical("categorical_crossentropy", o, act, a);
+            },
+            [](const LabelUse& u) {
+                if (u.encoding != "one_hot")
+                    return wrong_encoding("categorical_crossentropy", "one_hot(k)", u) + " (class ids take sparse_categorical_crossentropy)";
+                return same_shape("categorical_crossentropy", u);
             });
         add({"sparse_categorical_crossentropy",
              {optional("from_logits", ArgType::Bool, B(false))},
@@ -51,6 +106,10 @@ const std::vector<LossKind>& losses() {
              {"SparseCategoricalCrossentropy"}},
             "int", [](const Shape& o, const std::string& act, const BoundArgs& a) {
                 return categorical("sparse_categorical_crossentropy", o, act, a);
+            },
+            [](const LabelUse& u) {  // class ids: int, or binary's 0/1
+                if (u.encoding == "one_hot") return wrong_encoding("sparse_categorical_crossentropy", "int", u);
+                return not_a_vector(u);
             });
         add({"binary_crossentropy",
              {optional("from_logits", ArgType::Bool, B(false)), optional("label_smoothing", ArgType::Float, F(0)).min(0).max(1)},
@@ -58,10 +117,13 @@ const std::vector<LossKind>& losses() {
              {"BinaryCrossentropy"}},
             "binary", [](const Shape&, const std::string& act, const BoundArgs& a) {
                 return needs("binary_crossentropy", "sigmoid", act, a.flag("from_logits"));
-            });
+            },
+            [](const LabelUse& u) { return same_shape("binary_crossentropy", u); });
         auto any = [](const Shape&, const std::string&, const BoundArgs&) { return std::string(); };
-        add({"mean_squared_error", {}, "mean of squared differences", {"mse", "MeanSquaredError"}}, "any", any);
-        add({"mean_absolute_error", {}, "mean of absolute differences", {"mae", "MeanAbsoluteError"}}, "any", any);
+        add({"mean_squared_error", {}, "mean of squared differences", {"mse", "MeanSquaredError"}}, "int", any,
+            [](const LabelUse& u) { return broadcasts("mean_squared_error", u); });
+        add({"mean_absolute_error", {}, "mean of absolute differences", {"mae", "MeanAbsoluteError"}}, "int", any,
+            [](const LabelUse& u) { return broadcasts("mean_absolute_error", u); });
         return v;
     }();
     return list;

@@ -18,6 +18,7 @@
 #include "io/AtomicFile.h"
 #include "io/Weights.h"
 #include "engine/Build.h"
+#include "engine/Labels.h"
 #include "train/Interrupt.h"
 #include "train/Plots.h"
 #include "train/Trainer.h"
@@ -37,28 +38,6 @@ std::string resolve_path(const std::string& p, const std::string& model_file) {
     fs::path beside = fs::path(model_file).parent_path() / p;
     if (fs::exists(beside, ec) || fs::exists(beside.string() + ".gz", ec)) return beside.string();
     return p;
-}
-
-// Targets encoded for the loss: one-hot rows, class indices, or raw 0/1 values.
-rt::Tensor encode_labels(const std::vector<int32_t>& labels, const Dataset& ds, const LossKind& loss) {
-    int64_t n = static_cast<int64_t>(labels.size());
-    if (loss.labels == "one_hot") {
-        int64_t k = ds.classes;
-        if (k == 0) {
-            for (int32_t l : labels) k = std::max<int64_t>(k, l + 1);
-        }
-        rt::Tensor y({n, k});
-        y.fill(0);
-        for (int64_t i = 0; i < n; ++i) {
-            if (labels[static_cast<size_t>(i)] >= k)
-                throw rt::UserError(fmt::format("dataset '{}': label {} does not fit one_hot({})", ds.name, labels[static_cast<size_t>(i)], k));
-            y[i * k + labels[static_cast<size_t>(i)]] = 1;
-        }
-        return y;
-    }
-    rt::Tensor y({n, 1});
-    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(labels[static_cast<size_t>(i)]);
-    return y;
 }
 
 class Runner {

@@ -170,18 +170,12 @@ bool Checker::check_loss_fit(const Model& m, const LossKind& loss, const BoundAr
     return false;
 }
 
+// The labels against the output as the loss compares them (LossKind::labels_fit); a dataset that
+// does not set `labels` gets the loss's own encoding.
 void Checker::check_labels(const Model& m, const Dataset& ds, const LossKind& loss, SrcLoc loss_loc, SrcLoc) {
-    if (ds.labels.empty() || loss.labels == "any") return;
-    bool fits = ds.labels == loss.labels || (ds.labels == "int" && loss.labels == "binary");
-    if (!fits) {
-        std::string want = loss.labels == "one_hot" ? "one_hot(k)" : loss.labels;
-        diags_.error(loss_loc, "{} expects {} labels, but dataset '{}' gives {} labels", loss.name, want, ds.name,
-                     ds.labels == "one_hot" ? fmt::format("one_hot({})", ds.classes) : ds.labels);
-        return;
-    }
-    if (ds.labels == "one_hot" && m.shaped && m.output().back() != ds.classes)
-        diags_.error(loss_loc, "dataset '{}' has {} classes (one_hot({})) but model '{}' outputs {}", ds.name, ds.classes,
-                     ds.classes, m.name, m.output());
+    if (!m.shaped) return;
+    LabelUse u{ds.labels.empty() ? loss.labels : ds.labels, ds.classes, ds.name, m.name, m.output()};
+    if (std::string why = loss.labels_fit(u); !why.empty()) diags_.error(loss_loc, "{}", why);
 }
 
 // features(model, data): the model must exist and take the data's samples; the samples it yields
@@ -258,14 +252,25 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
     const Builtin* opt = resolve_named(optimizers(), fields->get("optimizer"), "optimizer", oargs);
     if (opt) t.optimizer = {opt, *oargs};
     ok &= opt != nullptr;
+    if (opt) {  // Keras' optimizers refuse more than one way of clipping
+        std::vector<std::string> clips;
+        for (const char* c : {"clipnorm", "clipvalue", "global_clipnorm"})
+            if (!oargs->is_none(c)) clips.push_back(c);
+        if (clips.size() > 1) {
+            diags_.error(oargs->loc(clips[1]), "only one of clipnorm, clipvalue and global_clipnorm can be set, as in Keras; got {} and {}",
+                         clips[0], clips[1]);
+            ok = false;
+        }
+    }
 
     std::optional<BoundArgs> largs;
     const LossKind* loss = resolve_named(losses(), fields->get("loss"), "loss", largs);
     const Dataset* ds = prog_.dataset(data->dataset);
+    const bool loss_fits = loss && check_loss_fit(*m, *loss, *largs, fields->loc("loss"));
     if (loss) {
         t.loss = loss;
         t.loss_args = *largs;
-        if (check_loss_fit(*m, *loss, *largs, fields->loc("loss")) && ds) check_labels(*m, *ds, *loss, fields->loc("loss"), data->loc);
+        if (loss_fits && ds) check_labels(*m, *ds, *loss, fields->loc("loss"), data->loc);
     }
     ok &= loss != nullptr;
 
@@ -291,6 +296,8 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
             t.has_validation = true;
             t.validation = *r;
             check_data_shape(*m, *r);
+            const Dataset* vds = prog_.dataset(r->dataset);
+            if (loss_fits && vds && vds != ds) check_labels(*m, *vds, *loss, fields->loc("loss"), r->loc);
         } else {
             ok = false;
         }
@@ -384,12 +391,19 @@ std::optional<EvaluateSpec> Checker::check_evaluate(const ast::Decl& d) {
     check_data_shape(*m, *data);
     if (!fields->is_none("loss")) {
         std::optional<BoundArgs> largs;
-        if (const LossKind* loss = resolve_named(losses(), fields->get("loss"), "loss", largs))
-            check_loss_fit(*m, *loss, *largs, fields->loc("loss"));
+        const LossKind* loss = resolve_named(losses(), fields->get("loss"), "loss", largs);
+        const Dataset* ds = prog_.dataset(data->dataset);
+        if (loss && check_loss_fit(*m, *loss, *largs, fields->loc("loss")) && ds) check_labels(*m, *ds, *loss, fields->loc("loss"), data->loc);
     } else if (!trained_models_.count(m->name)) {
         diags_.error(d.loc, "evaluate needs a loss: model '{}' is not trained in this file, so give loss = ... (and metrics)",
                      m->name);
         return std::nullopt;
+    } else {  // evaluated with the loss of the model's last training: these labels must fit it too
+        const TrainSpec* last = nullptr;
+        for (const TrainSpec& t : prog_.trains)
+            if (t.model == m->name) last = &t;
+        const Dataset* ds = prog_.dataset(data->dataset);
+        if (last && last->loss && ds && ds->name != last->data.dataset) check_labels(*m, *ds, *last->loss, data->loc, data->loc);
     }
     return e;
 }

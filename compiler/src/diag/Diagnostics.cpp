@@ -23,6 +23,11 @@ Diagnostic& Diagnostics::warning(SrcLoc loc, std::string msg) {
     return list_.back();
 }
 
+void Diagnostics::add(const Diagnostic& d) {
+    if (d.severity == Severity::Error) ++errors_;
+    list_.push_back(d);
+}
+
 std::vector<Diagnostic> Diagnostics::sorted() const {
     std::vector<Diagnostic> v = list_;
     std::stable_sort(v.begin(), v.end(), [](const Diagnostic& a, const Diagnostic& b) {
@@ -78,6 +83,12 @@ std::string Diagnostics::render(bool) const {
     std::string out;
     for (const Diagnostic& d : sorted()) render_one(sm_, d, out);
     if (errors_ > 0) out += fmt::format("{} error{} generated.\n", errors_, errors_ == 1 ? "" : "s");
+    return out;
+}
+
+std::string Diagnostics::render_one(const Diagnostic& d) const {
+    std::string out;
+    cnnc::render_one(sm_, d, out);
     return out;
 }
 

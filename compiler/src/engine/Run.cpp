@@ -23,16 +23,8 @@ namespace cnnc::engine {
 
 namespace {
 
-// Data paths are relative to the working directory, as in a Keras script; failing that, to the
-// model file's directory.
-std::string resolve_path(const std::string& p, const std::string& model_file) {
-    if (fs::path(p).is_absolute()) return p;
-    std::error_code ec;
-    if (fs::exists(p, ec) || fs::exists(p + ".gz", ec)) return p;
-    fs::path beside = fs::path(model_file).parent_path() / p;
-    if (fs::exists(beside, ec) || fs::exists(beside.string() + ".gz", ec)) return beside.string();
-    return p;
-}
+// Data paths resolve as the checker found them (driver/DataPaths.h).
+std::string resolve_path(const std::string& p, const std::string& model_file) { return resolve_data_path(p, model_file); }
 
 // Targets encoded for the loss: one-hot rows, class indices, or raw 0/1 values.
 rt::Tensor encode_labels(const std::vector<int32_t>& labels, const Dataset& ds, const LossKind& loss) {
@@ -154,7 +146,7 @@ class Runner {
         if (it != data_.end()) return it->second;
         const Dataset& ds = *c_.program.dataset(ref.dataset);
         const DatasetMember& m = *ds.member(ref.member);
-        rt::LabeledRows rows = load(ref, m);
+        rt::LabeledRows rows = load_located(ref, m);
         rt::Samples s;
         s.x = std::move(rows.x);
         if (float r = rescale(ds); r != 1.f)
@@ -171,7 +163,7 @@ class Runner {
         const Value& dv = m.args.get("data");
         DataRef src{dv.s.substr(0, dv.s.find('.')), dv.s.substr(dv.s.find('.') + 1), dv.loc};
         const Dataset& sds = *c_.program.dataset(src.dataset);
-        rt::LabeledRows in = load(src, *sds.member(src.member));
+        rt::LabeledRows in = load_located(src, *sds.member(src.member));
         if (float r = rescale(sds); r != 1.f)
             for (int64_t i = 0; i < in.x.size(); ++i) in.x[i] *= r;
         const int64_t batch = 64, n = static_cast<int64_t>(in.labels.size());
@@ -192,6 +184,17 @@ class Runner {
             std::copy(y.data, y.data + k * per_out, out.x.data() + b * per_out);
         }
         return out;
+    }
+
+    // load(), with an error about the data located at the member that names it.
+    rt::LabeledRows load_located(const DataRef& ref, const DatasetMember& m) {
+        try {
+            return load(ref, m);
+        } catch (rt::UserError& e) {
+            SrcLoc at = m.args.call_loc.valid() ? m.args.call_loc : m.loc;
+            if (e.where.file < 0) e.where = {at.file, at.line, at.col, at.len};
+            throw;
+        }
     }
 
     // A dataset member's samples and integer labels, from whichever source it names.
@@ -292,6 +295,7 @@ class Runner {
         for (const CallbackSpec& cb : t.callbacks) {
             rt::CallbackArgs a;
             a.kind = cb.kind->name;
+            a.output_dir = o_.output_dir;
             for (const auto& [k, v] : cb.args.all()) {
                 if (v.is_number()) a.num[k] = v.as_double();
                 else if (v.kind == Value::Kind::Bool) a.num[k] = v.b ? 1 : 0;
@@ -316,6 +320,8 @@ class Runner {
         std::string weights = (fs::path(o_.output_dir) / (m.name + ".weights.h5")).string();
         rt::save_weights(weights, net.params());
         fmt::print("Weights: {}\n", weights);
+        for (const auto& cb : cfg.callbacks)
+            for (const std::string& p : cb->outputs()) fmt::print("Checkpoint: {}\n", p);
         std::string why;
         auto plots = rt::write_plots(h, (fs::path(o_.output_dir) / stem).string(), m.name, &why);
         if (!plots.empty()) fmt::print("Plots: {}\n", fmt::join(plots, ", "));
@@ -423,28 +429,31 @@ class Runner {
 
 }  // namespace
 
-static int guarded(const std::string& file, const std::function<void()>& f) {
+static int guarded(const Compilation& c, const std::string& file, const std::function<void()>& f) {
     try {
         f();
     } catch (const rt::UserError& e) {
         std::fflush(stdout);
-        fmt::print(stderr, "{}: error: {}\n", file, e.what());
+        if (e.where.file >= 0)
+            fmt::print(stderr, "{}", c.diags.render_one({Severity::Error, {e.where.file, e.where.line, e.where.col, e.where.len}, e.what(), {}}));
+        else
+            fmt::print(stderr, "{}: error: {}\n", file, e.what());
         return 1;
     }
     return 0;
 }
 
 int run_program(const Compilation& c, const std::string& file, const RunOptions& o, KernelCache& kernels) {
-    return guarded(file, [&] { Runner(c, file, o, kernels).run(); });
+    return guarded(c, file, [&] { Runner(c, file, o, kernels).run(); });
 }
 
 int evaluate_program(const Compilation& c, const std::string& file, const RunOptions& o, KernelCache& kernels) {
-    return guarded(file, [&] { Runner(c, file, o, kernels).evaluate_only(); });
+    return guarded(c, file, [&] { Runner(c, file, o, kernels).evaluate_only(); });
 }
 
 int predict_images(const Compilation& c, const std::string& file, const RunOptions& o, const std::string& model,
                    const std::vector<std::string>& images, KernelCache& kernels) {
-    return guarded(file, [&] { Runner(c, file, o, kernels).predict(model, images); });
+    return guarded(c, file, [&] { Runner(c, file, o, kernels).predict(model, images); });
 }
 
 void prepare_program(const Compilation& c, const std::string& file, KernelCache& kernels) {

@@ -1,0 +1,67 @@
+#include "syntax/Brackets.h"
+
+#include "antlr4-runtime.h"
+
+namespace cnnc {
+
+namespace {
+
+char closer_of(char open) { return open == '{' ? '}' : open == '(' ? ')' : ']'; }
+
+bool starts_declaration(const std::vector<antlr4::Token*>& tokens, size_t i) {
+    static const char* const kKeywords[] = {"import", "dataset", "model", "block", "augmentation", "callbacks", "train", "evaluate"};
+    const antlr4::Token* t = tokens[i];
+    if (t->getCharPositionInLine() != 0) return false;
+    bool keyword = false;
+    for (const char* k : kKeywords) keyword |= t->getText() == k;
+    // `train = idx(...)` at the start of a line is a dataset member, not a declaration.
+    return keyword && i + 1 < tokens.size() && tokens[i + 1]->getText() != "=";
+}
+
+}  // namespace
+
+bool report_unbalanced_brackets(const std::vector<antlr4::Token*>& tokens, int file_id, const Diagnostic& gave_up,
+                                Diagnostics& diags) {
+    auto loc = [&](const antlr4::Token* t) {
+        return SrcLoc{file_id, static_cast<int>(t->getLine()), static_cast<int>(t->getCharPositionInLine()) + 1, 1};
+    };
+    std::string note = "the parser gave up here: " + gave_up.message;
+    bool reported = false;
+    std::vector<const antlr4::Token*> open;
+    auto unclosed = [&](size_t keep) {
+        for (size_t k = keep; k < open.size(); ++k) {
+            auto& e = diags.error(loc(open[k]), "this '{}' is never closed", open[k]->getText());
+            Diagnostics::note(e, gave_up.loc, note);
+            reported = true;
+        }
+        open.resize(keep);
+    };
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        const antlr4::Token* t = tokens[i];
+        if (t->getType() == antlr4::Token::EOF) break;
+        const std::string& s = t->getText();
+        if (s == "{" || s == "(" || s == "[") {
+            open.push_back(t);
+            continue;
+        }
+        if (starts_declaration(tokens, i)) {
+            unclosed(0);
+            continue;
+        }
+        if (s != "}" && s != ")" && s != "]") continue;
+        size_t k = open.size();
+        while (k > 0 && closer_of(open[k - 1]->getText()[0]) != s[0]) --k;
+        if (k == 0) {
+            auto& e = diags.error(loc(t), "this '{}' closes nothing: no bracket is open here", s);
+            Diagnostics::note(e, gave_up.loc, note);
+            reported = true;
+            continue;
+        }
+        unclosed(k);  // whatever was opened inside the matching bracket is never closed
+        open.pop_back();
+    }
+    unclosed(0);
+    return reported;
+}
+
+}  // namespace cnnc

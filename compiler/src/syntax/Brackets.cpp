@@ -1,6 +1,7 @@
 #include "syntax/Brackets.h"
 
 #include "antlr4-runtime.h"
+#include <fmt/format.h>
 
 namespace cnnc {
 
@@ -28,10 +29,15 @@ bool report_unbalanced_brackets(const std::vector<antlr4::Token*>& tokens, int f
     std::string note = "the parser gave up here: " + gave_up.message;
     bool reported = false;
     std::vector<const antlr4::Token*> open;
-    auto unclosed = [&](size_t keep) {
+    // `next`: the declaration that starts while brackets are open, where the note points instead.
+    auto unclosed = [&](size_t keep, const antlr4::Token* next) {
         for (size_t k = keep; k < open.size(); ++k) {
             auto& e = diags.error(loc(open[k]), "this '{}' is never closed", open[k]->getText());
-            Diagnostics::note(e, gave_up.loc, note);
+            if (next)
+                Diagnostics::note(e, loc(next), fmt::format("the next declaration starts here, so '{}' was expected before it",
+                                                            closer_of(open[k]->getText()[0])));
+            else
+                Diagnostics::note(e, gave_up.loc, note);
             reported = true;
         }
         open.resize(keep);
@@ -45,7 +51,7 @@ bool report_unbalanced_brackets(const std::vector<antlr4::Token*>& tokens, int f
             continue;
         }
         if (starts_declaration(tokens, i)) {
-            unclosed(0);
+            unclosed(0, t);
             continue;
         }
         if (s != "}" && s != ")" && s != "]") continue;
@@ -57,10 +63,10 @@ bool report_unbalanced_brackets(const std::vector<antlr4::Token*>& tokens, int f
             reported = true;
             continue;
         }
-        unclosed(k);  // whatever was opened inside the matching bracket is never closed
+        unclosed(k, nullptr);  // whatever was opened inside the matching bracket is never closed
         open.pop_back();
     }
-    unclosed(0);
+    unclosed(0, nullptr);
     return reported;
 }
 

@@ -58,7 +58,10 @@ TEST_CASE("an error in a data file's contents points at the member that names th
 
 TEST_CASE("an unclosed brace is reported at its opening, without a cascade", "[errors][syntax]") {
     auto c = compile("model m {\n    input(4)\n    Dense(2)\n\ntrain m on d.x {\n    loss = mse\n}\n");
-    REQUIRE(errors(*c) == std::vector<std::string>{"test.cnn:1:9: error: this '{' is never closed"});
+    REQUIRE(errors(*c) == std::vector<std::string>{"1:9: error: this '{' is never closed"});
     std::string r = c->diags.render();
-    CHECK_THAT(r, Catch::Contains("test.cnn:5:1: note: the parser gave up here: syntax error: unexpected 'train'"));
+    CHECK_THAT(r, Catch::Contains("test.cnn:5:1: note: the next declaration starts here, so '}' was expected before it\n"));
+    // At the end of the file, the note is where the parser stopped.
+    auto eof = compile("model m {\n    input(4)\n    Dense(2, activation = softmax\n}\n");
+    REQUIRE(errors(*eof) == std::vector<std::string>{"3:10: error: this '(' is never closed"});
 }

@@ -53,7 +53,7 @@ TEST_CASE("an error in a data file's contents points at the member that names th
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains("bars.cnn:3:13: error: "));
     CHECK_THAT(r.output, Catch::Contains("    3 |     train = idx(\"train-images\", \"train-labels\")\n"));
-    CHECK_THAT(r.output, Catch::Contains("      |             ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~"));
+    CHECK_THAT(r.output, Catch::Contains("      |             ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"));
 }
 
 TEST_CASE("an unclosed brace is reported at its opening, without a cascade", "[errors][syntax]") {

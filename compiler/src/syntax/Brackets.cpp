@@ -58,8 +58,10 @@ bool report_unbalanced_brackets(const std::vector<antlr4::Token*>& tokens, int f
         size_t k = open.size();
         while (k > 0 && closer_of(open[k - 1]->getText()[0]) != s[0]) --k;
         if (k == 0) {
-            auto& e = diags.error(loc(t), "this '{}' closes nothing: no bracket is open here", s);
-            Diagnostics::note(e, gave_up.loc, note);
+            char opener = s == "}" ? '{' : s == ")" ? '(' : '[';
+            auto& e = diags.error(loc(t), "this '{}' has no matching '{}' before it", s, opener);
+            SrcLoc at = loc(t);
+            if (gave_up.loc.line != at.line || gave_up.loc.col != at.col) Diagnostics::note(e, gave_up.loc, note);
             reported = true;
             continue;
         }

@@ -13,8 +13,7 @@ class Token;
 namespace cnnc {
 
 // Reports every '{', '(' or '[' in `tokens` that is never closed ("this '{' is never closed"),
-// and every closer with nothing open, each with a note at `gave_up`, the parser's first error
-// (`why` is its message). A declaration keyword at the start of a line, outside a field, closes
+// and every closer without its opener, each with a note at `gave_up`, the parser's first error. A declaration keyword at the start of a line, outside a field, closes
 // whatever is still open: the declaration before it lacked its closer. Returns whether it reported.
 bool report_unbalanced_brackets(const std::vector<antlr4::Token*>& tokens, int file_id, const Diagnostic& gave_up,
                                 Diagnostics& diags);

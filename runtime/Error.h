@@ -9,6 +9,12 @@ namespace cnnc::rt {
 
 struct UserError : std::runtime_error {
     using std::runtime_error::runtime_error;
+    // Where the model file names what failed (the dataset member naming a data file), when known:
+    // cnnc prints it as file:line:col with the line and a caret. Plain numbers (the compiler's
+    // SrcLoc), so the runtime needs nothing of the compiler; file < 0: not known.
+    struct Where {
+        int file = -1, line = 0, col = 0, len = 1;
+    } where;
 };
 
 }  // namespace cnnc::rt

@@ -277,7 +277,7 @@ namespace {
 class ModelCheckpoint : public Callback {
   public:
     explicit ModelCheckpoint(const CallbackArgs& a)
-        : path_(a.text("filepath", "")), monitor_(a.text("monitor", "val_loss")), min_(minimize(monitor_, a.text("mode", "auto"))),
+        : path_(under(a.output_dir, a.text("filepath", ""))), monitor_(a.text("monitor", "val_loss")), min_(minimize(monitor_, a.text("mode", "auto"))),
           best_only_(a.get("save_best_only", 0) != 0), verbose_(a.get("verbose", 0) > 0),
           has_threshold_(a.num.count("initial_value_threshold") > 0), threshold_(a.get("initial_value_threshold", 0)) {}
     void on_train_begin(TrainState&) override { best_ = has_threshold_ ? threshold_ : (min_ ? INFINITY : -INFINITY); }
@@ -285,7 +285,7 @@ class ModelCheckpoint : public Callback {
         std::string path = format_checkpoint_path(path_, epoch + 1, logs);
         if (!best_only_) {
             if (verbose_) std::fprintf(st.out, "Epoch %lld: saving model to %s\n", static_cast<long long>(epoch + 1), path.c_str());
-            save_weights(path, st.params);
+            save(path, st);
             return;
         }
         const double* cur = find(logs, monitor_);
@@ -295,7 +295,7 @@ class ModelCheckpoint : public Callback {
                 std::fprintf(st.out, "Epoch %lld: %s improved from %.5f to %.5f, saving model to %s\n", static_cast<long long>(epoch + 1),
                              monitor_.c_str(), best_, *cur, path.c_str());
             best_ = *cur;
-            save_weights(path, st.params);
+            save(path, st);
         } else if (verbose_) {
             std::fprintf(st.out, "Epoch %lld: %s did not improve from %.5f\n", static_cast<long long>(epoch + 1), monitor_.c_str(), best_);
         }
@@ -303,9 +303,21 @@ class ModelCheckpoint : public Callback {
 
     void save_state(StateFile& f, const std::string& p) const override { f.put(p + "best", best_); }
     void load_state(const StateFile& f, const std::string& p) override { best_ = f.scalar(p + "best"); }
+    std::vector<std::string> outputs() const override { return written_; }
 
   private:
+    // A relative path goes under --output-dir, with the run's other outputs.
+    static std::string under(const std::string& dir, const std::string& path) {
+        if (dir.empty() || dir == "." || path.empty() || path[0] == '/') return path;
+        return dir.back() == '/' ? dir + path : dir + "/" + path;
+    }
+    void save(const std::string& path, TrainState& st) {
+        save_weights(path, st.params);
+        if (std::find(written_.begin(), written_.end(), path) == written_.end()) written_.push_back(path);
+    }
+
     std::string path_, monitor_;
+    std::vector<std::string> written_;
     bool min_, best_only_, verbose_, has_threshold_;
     double threshold_, best_ = 0;
 };

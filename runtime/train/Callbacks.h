@@ -32,6 +32,7 @@ std::string format_checkpoint_path(const std::string& pattern, int64_t epoch, co
 // A callback's arguments as the checker bound them: numbers (booleans as 0/1) and names/strings.
 struct CallbackArgs {
     std::string kind;
+    std::string output_dir;  // where relative output paths go (cnnc run --output-dir); "" is the working directory
     std::map<std::string, double> num;
     std::map<std::string, std::string> str;
     double get(const std::string& k, double def) const {
@@ -53,6 +54,8 @@ class Callback {
     virtual void on_train_end(TrainState&) {}
     // True when the learning rate may change during training (the progress line then shows it).
     virtual bool schedules_lr() const { return false; }
+    // The files it wrote, for the list of outputs printed after training.
+    virtual std::vector<std::string> outputs() const { return {}; }
     // The counters a resumed run needs (after on_train_begin, load_state restores them).
     virtual void save_state(StateFile&, const std::string& prefix) const { (void)prefix; }
     virtual void load_state(const StateFile&, const std::string& prefix) { (void)prefix; }

@@ -23,6 +23,11 @@ Diagnostic& Diagnostics::warning(SrcLoc loc, std::string msg) {
     return list_.back();
 }
 
+void Diagnostics::add(const Diagnostic& d) {
+    if (d.severity == Severity::Error) ++errors_;
+    list_.push_back(d);
+}
+
 std::vector<Diagnostic> Diagnostics::sorted() const {
     std::vector<Diagnostic> v = list_;
     std::stable_sort(v.begin(), v.end(), [](const Diagnostic& a, const Diagnostic& b) {
@@ -47,7 +52,7 @@ static std::string headline(const SourceManager& sm, const Diagnostic& d) {
                        severity_word(d.severity), d.message);
 }
 
-static void render_one(const SourceManager& sm, const Diagnostic& d, std::string& out) {
+static void render_diagnostic(const SourceManager& sm, const Diagnostic& d, std::string& out) {
     out += headline(sm, d);
     out += '\n';
     if (d.loc.valid()) {
@@ -71,13 +76,19 @@ static void render_one(const SourceManager& sm, const Diagnostic& d, std::string
         int len = std::max(1, std::min<int>(d.loc.len, static_cast<int>(line.size()) - (col - 1)));
         out += fmt::format("{} | {}^{}\n", std::string(gutter.size(), ' '), pad, std::string(static_cast<size_t>(len - 1), '~'));
     }
-    for (const Diagnostic& n : d.notes) render_one(sm, n, out);
+    for (const Diagnostic& n : d.notes) render_diagnostic(sm, n, out);
 }
 
 std::string Diagnostics::render(bool) const {
     std::string out;
-    for (const Diagnostic& d : sorted()) render_one(sm_, d, out);
+    for (const Diagnostic& d : sorted()) render_diagnostic(sm_, d, out);
     if (errors_ > 0) out += fmt::format("{} error{} generated.\n", errors_, errors_ == 1 ? "" : "s");
+    return out;
+}
+
+std::string Diagnostics::render_one(const Diagnostic& d) const {
+    std::string out;
+    render_diagnostic(sm_, d, out);
     return out;
 }
 

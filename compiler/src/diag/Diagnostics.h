@@ -33,6 +33,8 @@ class Diagnostics {
     Diagnostic& error(SrcLoc loc, fmt::format_string<A...> f, A&&... a) {
         return error(loc, fmt::format(f, std::forward<A>(a)...));
     }
+    // A diagnostic collected elsewhere (the parser holds its errors back), with its notes.
+    void add(const Diagnostic& d);
     static void note(Diagnostic& d, SrcLoc loc, std::string msg) {
         d.notes.push_back({Severity::Note, loc, std::move(msg), {}});
     }
@@ -43,6 +45,8 @@ class Diagnostics {
 
     // Sorted by file and position so the output reads top to bottom, whatever pass found it.
     std::string render(bool color = false) const;
+    // One diagnostic rendered as render() does (an error found after checking, while running).
+    std::string render_one(const Diagnostic& d) const;
     // "path:line:col: error: message" — the first line of each diagnostic, in order (golden tests).
     std::vector<std::string> headlines() const;
 

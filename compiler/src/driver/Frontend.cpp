@@ -127,8 +127,14 @@ class Loader {
 };
 }  // namespace
 
-static std::unique_ptr<Compilation> finish(std::unique_ptr<Compilation> c) {
-    if (!c->files.empty()) c->program = check_program(c->files, c->diags);
+static std::unique_ptr<Compilation> finish(std::unique_ptr<Compilation> c, const std::string& path, const FrontendOptions& opts) {
+    // A file with a bracket never closed has no known declarations: checking the others would
+    // only report names it defines as unknown.
+    for (const auto& f : c->files)
+        if (f.unbalanced) return c;
+    if (c->files.empty()) return c;
+    c->program = check_program(c->files, c->diags);
+    if (!c->diags.has_errors()) check_data_paths(c->program, path, opts.data_paths, c->diags);
     return c;
 }
 
@@ -149,7 +155,7 @@ std::unique_ptr<Compilation> compile_file(const std::string& path, const Fronten
         return c;
     }
     loader.add(path, std::move(text), {});
-    return finish(std::move(c));
+    return finish(std::move(c), path, o);
 }
 
 std::unique_ptr<Compilation> compile_text(const std::string& text, const std::string& name, const FrontendOptions& opts) {
@@ -158,7 +164,7 @@ std::unique_ptr<Compilation> compile_text(const std::string& text, const std::st
     if (o.import_dirs.empty()) o.import_dirs = default_import_dirs();
     Loader loader(*c, o);
     loader.add(name, text, {});
-    return finish(std::move(c));
+    return finish(std::move(c), name, o);
 }
 
 }  // namespace cnnc

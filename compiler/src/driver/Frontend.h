@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "diag/Diagnostics.h"
+#include "driver/DataPaths.h"
 #include "sema/Program.h"
 #include "syntax/Ast.h"
 
@@ -26,6 +27,10 @@ struct FrontendOptions {
     // file and its imports this way). With `embedded_only`, nothing is read from the disk.
     const std::map<std::string, std::string>* embedded = nullptr;
     bool embedded_only = false;
+    // Whether the data and weights files the statements read must exist (see DataPaths.h). Checked
+    // only once the file itself has no errors: a missing file is a fact about this machine, and
+    // the file's own mistakes come first.
+    DataPathCheck data_paths = DataPathCheck::None;
 };
 
 // The standard library directories: $CNNC_STDLIB, then <exe>/../share/cnnc/stdlib, then the

@@ -23,8 +23,9 @@ namespace {
 
 struct Common {
     std::vector<std::string> import_dirs;
-    FrontendOptions options() const {
+    FrontendOptions options(DataPathCheck data_paths = DataPathCheck::None) const {
         FrontendOptions o;
+        o.data_paths = data_paths;
         o.import_dirs = import_dirs;
         for (auto& d : default_import_dirs()) o.import_dirs.push_back(d);
         return o;
@@ -34,7 +35,7 @@ struct Common {
 int cmd_check(const std::vector<std::string>& files, const Common& common) {
     int rc = 0;
     for (const auto& f : files) {
-        auto c = compile_file(f, common.options());
+        auto c = compile_file(f, common.options(DataPathCheck::Run));
         rc = std::max(rc, app::report(*c));
     }
     return rc;
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
         if (*layers) return cmd_layers(layer_name);
         if (*run || *evaluate || *predict) {
             engine::RunOptions ro = rf.resolve(argc, argv);
-            auto c = compile_file(file, common.options());
+            auto c = compile_file(file, common.options(*run ? DataPathCheck::Run : *evaluate ? DataPathCheck::Evaluate : DataPathCheck::None));
             if (int rc = app::report(*c)) return rc;
             std::unique_ptr<engine::KernelCache> kernels;
             if (no_cache) {

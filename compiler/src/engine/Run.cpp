@@ -29,16 +29,8 @@ namespace cnnc::engine {
 
 namespace {
 
-// Data paths are relative to the working directory, as in a Keras script; failing that, to the
-// model file's directory.
-std::string resolve_path(const std::string& p, const std::string& model_file) {
-    if (fs::path(p).is_absolute()) return p;
-    std::error_code ec;
-    if (fs::exists(p, ec) || fs::exists(p + ".gz", ec)) return p;
-    fs::path beside = fs::path(model_file).parent_path() / p;
-    if (fs::exists(beside, ec) || fs::exists(beside.string() + ".gz", ec)) return beside.string();
-    return p;
-}
+// Data paths resolve as the checker found them (driver/DataPaths.h).
+std::string resolve_path(const std::string& p, const std::string& model_file) { return resolve_data_path(p, model_file); }
 
 class Runner {
   public:
@@ -155,7 +147,7 @@ class Runner {
             const Dataset& ds = *c_.program.dataset(ref.dataset);
             const DatasetMember& m = *ds.member(ref.member);
             Loaded d;
-            rt::LabeledRows rows = load(ref, m);
+            rt::LabeledRows rows = load_located(ref, m);
             d.s.x = std::move(rows.x);
             if (float r = rescale(ds); r != 1.f)
                 for (int64_t i = 0; i < d.s.x.size(); ++i) d.s.x[i] *= r;
@@ -179,7 +171,7 @@ class Runner {
         const Value& dv = m.args.get("data");
         DataRef src{dv.s.substr(0, dv.s.find('.')), dv.s.substr(dv.s.find('.') + 1), dv.loc};
         const Dataset& sds = *c_.program.dataset(src.dataset);
-        rt::LabeledRows in = load(src, *sds.member(src.member));
+        rt::LabeledRows in = load_located(src, *sds.member(src.member));
         if (float r = rescale(sds); r != 1.f)
             for (int64_t i = 0; i < in.x.size(); ++i) in.x[i] *= r;
         check_token_ids(fm, in.x, origin(*sds.member(src.member), std::move(in.lines)), "features(" + fm.name + ", " + dv.s + ")");
@@ -201,6 +193,17 @@ class Runner {
             std::copy(y.data, y.data + k * per_out, out.x.data() + b * per_out);
         }
         return out;
+    }
+
+    // load(), with an error about the data located at the member that names it.
+    rt::LabeledRows load_located(const DataRef& ref, const DatasetMember& m) {
+        try {
+            return load(ref, m);
+        } catch (rt::UserError& e) {
+            SrcLoc at = m.args.call_loc.valid() ? m.args.call_loc : m.loc;
+            if (e.where.file < 0) e.where = {at.file, at.line, at.col, at.len};
+            throw;
+        }
     }
 
     // A dataset member's samples and integer labels, from whichever source it names.
@@ -336,6 +339,7 @@ class Runner {
         for (const CallbackSpec& cb : t.callbacks) {
             rt::CallbackArgs a;
             a.kind = cb.kind->name;
+            a.output_dir = o_.output_dir;
             for (const auto& [k, v] : cb.args.all()) {
                 if (v.is_number()) a.num[k] = v.as_double();
                 else if (v.kind == Value::Kind::Bool) a.num[k] = v.b ? 1 : 0;
@@ -364,6 +368,8 @@ class Runner {
         auto plots = rt::write_plots(h, (fs::path(o_.output_dir) / stem).string(), m.name, outputs, &why);
         outputs.commit();
         fmt::print("History: {}\nWeights: {}\n", path, weights);
+        for (const auto& cb : cfg.callbacks)
+            for (const std::string& p : cb->outputs()) fmt::print("Checkpoint: {}\n", p);
         if (!plots.empty()) fmt::print("Plots: {}\n", fmt::join(plots, ", "));
         else if (!why.empty()) fmt::print("Plots: none ({})\n", why);
         trained_[m.name] = {t.loss, t.loss_args, t.metrics, seed};
@@ -484,7 +490,7 @@ class Runner {
 
 }  // namespace
 
-static int guarded(const std::string& file, const RunOptions& o, const std::function<void()>& f) {
+static int guarded(const Compilation& c, const std::string& file, const RunOptions& o, const std::function<void()>& f) {
     try {
         f();
     } catch (const rt::Interrupted& e) {
@@ -493,23 +499,26 @@ static int guarded(const std::string& file, const RunOptions& o, const std::func
         return e.exit_code();
     } catch (const rt::UserError& e) {
         std::fflush(stdout);
-        fmt::print(stderr, "{}: error: {}\n", file, e.what());
+        if (e.where.file >= 0)
+            fmt::print(stderr, "{}", c.diags.render_one({Severity::Error, {e.where.file, e.where.line, e.where.col, e.where.len}, e.what(), {}}));
+        else
+            fmt::print(stderr, "{}: error: {}\n", file, e.what());
         return 1;
     }
     return 0;
 }
 
 int run_program(const Compilation& c, const std::string& file, const RunOptions& o, KernelCache& kernels) {
-    return guarded(file, o, [&] { Runner(c, file, o, kernels).run(); });
+    return guarded(c, file, o, [&] { Runner(c, file, o, kernels).run(); });
 }
 
 int evaluate_program(const Compilation& c, const std::string& file, const RunOptions& o, KernelCache& kernels) {
-    return guarded(file, o, [&] { Runner(c, file, o, kernels).evaluate_only(); });
+    return guarded(c, file, o, [&] { Runner(c, file, o, kernels).evaluate_only(); });
 }
 
 int predict_images(const Compilation& c, const std::string& file, const RunOptions& o, const std::string& model,
                    const std::vector<std::string>& images, KernelCache& kernels) {
-    return guarded(file, o, [&] { Runner(c, file, o, kernels).predict(model, images); });
+    return guarded(c, file, o, [&] { Runner(c, file, o, kernels).predict(model, images); });
 }
 
 void prepare_program(const Compilation& c, const std::string& file, KernelCache& kernels) {

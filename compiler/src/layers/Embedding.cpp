@@ -24,6 +24,13 @@ const LayerKind& layer_Embedding() {
                 return ShapeResult::fail(fmt::format("input_length = {} but the input has {} steps", a.integer("input_length"), in[0]));
             return ShapeResult::ok(Shape{in[0], a.integer("output_dim")});
         };
+        // Keras propagates the mask to the layers after (GlobalAveragePooling1D averages unmasked
+        // steps only); cnnc has no masks, so accepting the argument would change the numbers silently.
+        k.validate = [](const BoundArgs& a) {
+            return a.flag("mask_zero") ? std::string("mask_zero = true is not supported: cnnc does not propagate masks to the "
+                                                     "layers after it; remove it (token 0 is then an ordinary id)")
+                                       : std::string();
+        };
         k.weights = [](const BoundArgs& a, const Shape&) {
             return std::vector<WeightSpec>{
                 {"embeddings", Shape{a.integer("input_dim"), a.integer("output_dim")}, a.text("embeddings_initializer")}};

@@ -46,38 +46,50 @@ void Checker::collect() {
         }
 }
 
+std::vector<CallbackSpec> Checker::check_callbacks_decl(const ast::Decl& d) {
+    std::vector<NamedValue> calls;
+    for (const auto& s : d.body) {
+        if (s.kind != ast::Stmt::Kind::Call) {
+            diags_.error(s.loc, "a callbacks declaration lists callbacks; 'repeat' is not allowed here");
+            continue;
+        }
+        ast::Expr e;
+        e.kind = ast::Expr::Kind::Call;
+        e.text = s.name;
+        e.loc = s.loc;
+        e.args = s.args;
+        if (auto v = eval(e, {}, diags_)) calls.push_back({"", s.loc, *v});
+    }
+    return check_callbacks(calls);
+}
+
 Program Checker::run() {
     collect();
     // Order matters only for what later checks can see: models and datasets first, then the
     // statements that refer to them.
+    auto poison_on_error = [&](const std::string& key, auto&& check) {
+        int before = diags_.error_count();
+        check();
+        if (diags_.error_count() > before) poisoned_.insert(key);
+    };
     for (const auto& f : files_)
         for (const auto& d : f.decls)
-            if (lookup(d.name) == &d && d.kind == ast::Decl::Kind::Model) prog_.models.push_back(check_model(d));
+            if (lookup(d.name) == &d && d.kind == ast::Decl::Kind::Model)
+                poison_on_error("model " + d.name, [&] { prog_.models.push_back(check_model(d)); });
     for (const auto& f : files_)  // after the models: features(model, ...) members refer to them
         for (const auto& d : f.decls)
-            if (lookup(d.name) == &d && d.kind == ast::Decl::Kind::Dataset) prog_.datasets.push_back(check_dataset(d));
+            if (lookup(d.name) == &d && d.kind == ast::Decl::Kind::Dataset)
+                poison_on_error("dataset " + d.name, [&] { prog_.datasets.push_back(check_dataset(d)); });
     for (const auto& f : files_)
-        for (const auto& d : f.decls) {
-            if (d.kind != ast::Decl::Kind::Callbacks || lookup(d.name) != &d) continue;
-            std::vector<NamedValue> calls;
-            for (const auto& s : d.body) {
-                if (s.kind != ast::Stmt::Kind::Call) {
-                    diags_.error(s.loc, "a callbacks declaration lists callbacks; 'repeat' is not allowed here");
-                    continue;
-                }
-                ast::Expr e;
-                e.kind = ast::Expr::Kind::Call;
-                e.text = s.name;
-                e.loc = s.loc;
-                e.args = s.args;
-                if (auto v = eval(e, {}, diags_)) calls.push_back({"", s.loc, *v});
-            }
-            callback_sets_[d.name] = check_callbacks(calls);
-        }
+        for (const auto& d : f.decls)
+            if (d.kind == ast::Decl::Kind::Callbacks && lookup(d.name) == &d)
+                poison_on_error("callbacks " + d.name, [&] { callback_sets_[d.name] = check_callbacks_decl(d); });
     for (const auto& f : files_)
         for (const auto& d : f.decls) {
             if (d.kind == ast::Decl::Kind::Train)
-                if (auto t = check_train(d)) prog_.trains.push_back(std::move(*t));
+                poison_on_error("train " + d.name, [&] {
+                    if (auto t = check_train(d)) prog_.trains.push_back(std::move(*t));
+                });
         }
     for (const auto& f : files_)
         for (const auto& d : f.decls)

@@ -174,6 +174,15 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env&
         cur.broken = true;
         return;
     }
+    // The random transforms have no gradient: gradients reaching one (from a trainable layer
+    // before it) would stop training at its first step.
+    if (kind.augmentation && cur.trainable_loc.valid()) {
+        auto& e = diags_.error(s.loc, "{} after a trainable layer: augmentation has no gradient, so it must come before every "
+                               "trainable layer", kind.name);
+        Diagnostics::note(e, cur.trainable_loc, "the first trainable layer");
+        cur.broken = true;
+        return;
+    }
     if (kind.validate) {
         std::string why = kind.validate(*bound);
         if (!why.empty()) {
@@ -230,6 +239,7 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env&
         }
     }
     if (cur.broken) cur.shape.reset();
+    if (node.trainable && !node.weights.empty() && !cur.trainable_loc.valid()) cur.trainable_loc = s.loc;
     out.push_back(std::move(node));
 }
 

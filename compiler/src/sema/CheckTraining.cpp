@@ -49,6 +49,37 @@ const T* Checker::resolve_named(const std::vector<T>& list, const Value& v, cons
     return args ? k : nullptr;
 }
 
+void Checker::check_member(Dataset& ds, const ast::Field& f) {
+    auto v = eval(f.value, {}, diags_);
+    if (!v) return;
+    if (v->kind != Value::Kind::Call) {
+        std::vector<std::string> opts;
+        for (const auto& p : dataset_options()) opts.push_back(p.name);
+        diags_.error(f.loc, "'{}' is not a dataset option{}; a dataset member must be a data source such as idx(...), "
+                     "image_directory(...), csv(...) or sequences(...)", f.name, suggestion_suffix(f.name, opts));
+        return;
+    }
+    std::optional<BoundArgs> args;
+    const SourceKind* src = resolve_named(data_sources(), *v, "data source", args);
+    if (!src) return;
+    if (src->name == "features" && !check_features(*args)) return;
+    check_source_args(*src, *args);
+    ds.members.push_back({f.name, f.loc, src, *args});
+}
+
+// What the readers would refuse once the data is read, refused before: Keras' split arguments
+// come as a pair, and a CSV delimiter is one character.
+void Checker::check_source_args(const SourceKind& src, const BoundArgs& a) {
+    if (a.has("validation_split") && a.is_none("validation_split") != a.is_none("subset")) {
+        bool split = !a.is_none("validation_split");
+        diags_.error(a.loc(split ? "validation_split" : "subset"),
+                     "{} without {}: validation_split and subset go together (subset = training or validation)",
+                     split ? "validation_split" : "subset", split ? "subset" : "validation_split");
+    }
+    if (src.name == "csv" && a.text("delimiter").size() != 1)
+        diags_.error(a.loc("delimiter"), "delimiter must be one character, got \"{}\"", a.text("delimiter"));
+}
+
 Dataset Checker::check_dataset(const ast::Decl& d) {
     Dataset ds;
     ds.name = d.name;
@@ -66,20 +97,9 @@ Dataset Checker::check_dataset(const ast::Decl& d) {
             Diagnostics::note(e, ds.member(f.name)->loc, "first defined here");
             continue;
         }
-        auto v = eval(f.value, {}, diags_);
-        if (!v) continue;
-        if (v->kind != Value::Kind::Call) {
-            std::vector<std::string> opts;
-            for (const auto& p : dataset_options()) opts.push_back(p.name);
-            diags_.error(f.loc, "'{}' is not a dataset option{}; a dataset member must be a data source such as idx(...), "
-                         "image_directory(...), csv(...) or sequences(...)", f.name, suggestion_suffix(f.name, opts));
-            continue;
-        }
-        std::optional<BoundArgs> args;
-        const SourceKind* src = resolve_named(data_sources(), *v, "data source", args);
-        if (!src) continue;
-        if (src->name == "features" && !check_features(*args)) continue;
-        ds.members.push_back({f.name, f.loc, src, *args});
+        int before = diags_.error_count();
+        check_member(ds, f);
+        if (diags_.error_count() > before) poisoned_.insert(d.name + "." + f.name);
     }
     // Defaults first, so later checks can read every option even when the user's ones are wrong.
     ds.options = *bind_args(dataset_options(), {}, "dataset", d.name_loc, diags_);
@@ -107,6 +127,13 @@ std::optional<CallbackSpec> Checker::check_callback(const Value& v) {
     std::optional<BoundArgs> args;
     const Builtin* k = resolve_named(callbacks(), v, "callback", args);
     if (!k) return std::nullopt;
+    if (k->name == "ModelCheckpoint") {
+        const std::string& path = args->text("filepath");
+        if (path.size() >= 6 && path.compare(path.size() - 6, 6, ".keras") == 0) {
+            diags_.error(args->loc("filepath"), "ModelCheckpoint: .keras archives are not written yet; use .weights.h5");
+            return std::nullopt;
+        }
+    }
     return CallbackSpec{k, *args, v.loc};
 }
 
@@ -154,6 +181,7 @@ std::optional<DataRef> Checker::resolve_data(const Value& v, const char* role) {
     const Dataset* ds = prog_.dataset(r.dataset);
     if (!ds) return std::nullopt;
     if (!ds->member(r.member)) {
+        if (poisoned(r.dataset + "." + r.member)) return std::nullopt;  // the member's own error says why
         std::vector<std::string> names;
         for (const auto& m : ds->members) names.push_back(m.name);
         diags_.error(v.loc, "dataset '{}' has no member '{}'{}", r.dataset, r.member, suggestion_suffix(r.member, names));
@@ -219,6 +247,20 @@ void Checker::check_data_shape(const Model& m, const DataRef& ref) {
     if (shape && *shape != m.input)
         diags_.error(ref.loc, "{}.{} yields inputs of shape {} but model '{}' expects {}", ref.dataset, ref.member, *shape,
                      m.name, m.input);
+    // Token ids run up to max_features - 1; the model's Embedding must have a row for each (Keras
+    // raises an error on an id >= input_dim).
+    if (mem->source->name != "sequences" || mem->args.is_none("max_features")) return;
+    const LayerNode* first = m.layers.empty() ? nullptr : &m.layers.front();
+    while (first && first->is_group()) first = first->children.empty() ? nullptr : &first->children.front();
+    if (!first || first->type != "Embedding") return;
+    int64_t features = mem->args.integer("max_features"), rows = first->args.integer("input_dim");
+    if (features > rows) {
+        auto& e = diags_.error(ref.loc, "{}.{} has token ids up to {} (max_features = {}) but the Embedding of model '{}' has "
+                               "input_dim = {}: ids must be below input_dim", ref.dataset, ref.member, features - 1, features,
+                               m.name, rows);
+        Diagnostics::note(e, mem->args.loc("max_features"), "max_features is set here");
+        Diagnostics::note(e, first->args.loc("input_dim"), "input_dim is set here");
+    }
 }
 
 std::optional<Checker::Statement> Checker::resolve_statement(const ast::Decl& d, const std::vector<ParamSpec>& schema) {
@@ -278,13 +320,18 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
     std::vector<Value> mlist = mv.kind == Value::Kind::List || mv.kind == Value::Kind::Tuple ? mv.items
                                : mv.kind == Value::Kind::None                                ? std::vector<Value>{}
                                                                                              : std::vector<Value>{mv};
+    // What the run reports is known only when the metrics and the validation data checked: without
+    // them, a callback's monitor cannot be judged.
+    bool reported_known = true;
     for (const auto& x : mlist) {
         if (!x.is_name()) {
             diags_.error(x.loc, "metrics must be a list of metric names such as [accuracy], got {} {}", kind_name(x.kind), x);
             ok = false;
+            reported_known = false;
         } else if (!find_builtin(metrics(), x.s)) {
             diags_.error(x.loc, "unknown metric '{}'{}", x.s, suggestion_suffix(x.s, builtin_names(metrics())));
             ok = false;
+            reported_known = false;
         } else {
             t.metrics.push_back(x.s);
         }
@@ -300,6 +347,7 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
             if (loss_fits && vds && vds != ds) check_labels(*m, *vds, *loss, fields->loc("loss"), r->loc);
         } else {
             ok = false;
+            reported_known = false;
         }
     }
     check_data_shape(*m, *data);
@@ -321,6 +369,7 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
                 diags_.error(x.loc, "unfreeze lists layer names, got {} {}", kind_name(x.kind), x);
                 ok = false;
             } else if (std::find(names.begin(), names.end(), x.s) == names.end()) {
+                if (poisoned("model " + m->name)) continue;  // the layer may be the one that failed
                 diags_.error(x.loc, "model '{}' has no layer '{}' to unfreeze{}", m->name, x.s, suggestion_suffix(x.s, names));
                 ok = false;
             } else {
@@ -363,8 +412,10 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
     }
     // Every monitored metric must be one this run reports (Keras only warns at run time).
     std::vector<std::string> reported = t.reported();
+    for (const auto& cb : t.callbacks)
+        if (reported_known && cb.kind->name == "ModelCheckpoint") ok &= check_checkpoint_path(cb, t, reported);
     for (const auto& cb : t.callbacks) {
-        if (!cb.args.has("monitor")) continue;
+        if (!cb.args.has("monitor") || !reported_known) continue;
         const std::string& mon = cb.args.text("monitor");
         if (std::find(reported.begin(), reported.end(), mon) != reported.end()) continue;
         std::string hint = mon.rfind("val_", 0) == 0 && !t.has_validation ? " (it has no validation data)" : "";
@@ -375,6 +426,26 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
     }
     if (!ok) return std::nullopt;
     return t;
+}
+
+// ModelCheckpoint's path may name {epoch} and any metric the run reports, with a printf format
+// after a colon ({val_loss:.2f}): the run formats it the same way (runtime/train/Callbacks.cpp).
+bool Checker::check_checkpoint_path(const CallbackSpec& cb, const TrainSpec& t, const std::vector<std::string>& reported) {
+    const std::string& path = cb.args.text("filepath");
+    bool ok = true;
+    for (size_t open = path.find('{'); open != std::string::npos; open = path.find('{', open + 1)) {
+        size_t close = path.find('}', open);
+        if (close == std::string::npos) break;
+        std::string field = path.substr(open + 1, close - open - 1);
+        field = field.substr(0, field.find(':'));
+        if (field == "epoch" || std::find(reported.begin(), reported.end(), field) != reported.end()) continue;
+        std::vector<std::string> known = reported;
+        known.insert(known.begin(), "epoch");
+        diags_.error(cb.args.loc("filepath"), "ModelCheckpoint's path names {{{}}}, which training of '{}' does not report; "
+                     "it can name {}{}", field, t.model, join(known), suggestion_suffix(field, known));
+        ok = false;
+    }
+    return ok;
 }
 
 std::optional<EvaluateSpec> Checker::check_evaluate(const ast::Decl& d) {
@@ -394,7 +465,7 @@ std::optional<EvaluateSpec> Checker::check_evaluate(const ast::Decl& d) {
         const LossKind* loss = resolve_named(losses(), fields->get("loss"), "loss", largs);
         const Dataset* ds = prog_.dataset(data->dataset);
         if (loss && check_loss_fit(*m, *loss, *largs, fields->loc("loss")) && ds) check_labels(*m, *ds, *loss, fields->loc("loss"), data->loc);
-    } else if (!trained_models_.count(m->name)) {
+    } else if (!trained_models_.count(m->name) && !poisoned("train " + m->name)) {
         diags_.error(d.loc, "evaluate needs a loss: model '{}' is not trained in this file, so give loss = ... (and metrics)",
                      m->name);
         return std::nullopt;

@@ -34,6 +34,7 @@ class Checker {
         SrcLoc input_loc;
         int64_t layers = 0;
         bool aborted = false;  // too many layers: stop expanding
+        SrcLoc trainable_loc;  // the first trainable layer with weights, if any (augmentation must come before it)
     };
     struct Context {
         bool frozen = false;
@@ -53,7 +54,10 @@ class Checker {
 
     // CheckTraining.cpp
     Dataset check_dataset(const ast::Decl& d);
+    void check_member(Dataset& ds, const ast::Field& f);
+    void check_source_args(const SourceKind& src, const BoundArgs& a);
     std::vector<CallbackSpec> check_callbacks(const std::vector<NamedValue>& calls);
+    std::vector<CallbackSpec> check_callbacks_decl(const ast::Decl& d);
     std::optional<CallbackSpec> check_callback(const Value& v);
     struct Statement {  // what train and evaluate share: `MODEL on DATA { fields }`
         const Model* model = nullptr;
@@ -62,6 +66,7 @@ class Checker {
     };
     std::optional<Statement> resolve_statement(const ast::Decl& d, const std::vector<ParamSpec>& schema);
     std::optional<TrainSpec> check_train(const ast::Decl& d);
+    bool check_checkpoint_path(const CallbackSpec& cb, const TrainSpec& t, const std::vector<std::string>& reported);
     std::optional<EvaluateSpec> check_evaluate(const ast::Decl& d);
     std::optional<DataRef> resolve_data(const Value& v, const char* role);
     const Model* resolve_model(const std::string& name, SrcLoc loc);
@@ -80,7 +85,12 @@ class Checker {
     std::map<std::string, const ast::Decl*> decls_;
     std::set<std::string> used_groups_;
     std::map<std::string, std::vector<CallbackSpec>> callback_sets_;
-    std::set<std::string> trained_models_;
+    std::set<std::string> trained_models_;  // models a train statement names, checked or not
+    // Declarations that failed to check ("model m", "dataset d", "d.member", "callbacks c"): their
+    // error is reported once, where it is; whatever depends on them stays silent instead of adding
+    // follow-on errors about a declaration that does not exist or lacks what failed.
+    std::set<std::string> poisoned_;
+    bool poisoned(const std::string& key) const { return poisoned_.count(key) > 0; }
     Program prog_;
 };
 

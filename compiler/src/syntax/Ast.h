@@ -74,6 +74,7 @@ struct Decl {
 struct File {
     int file_id = -1;
     std::vector<Decl> decls;
+    bool unbalanced = false;  // a bracket is never closed: the declarations are unknown, none are kept
 };
 
 const char* decl_kind_name(Decl::Kind k);

@@ -8,6 +8,7 @@
 
 #include "CnnLexer.h"
 #include "CnnParser.h"
+#include "syntax/Brackets.h"
 
 namespace cnnc {
 
@@ -356,7 +357,10 @@ ast::File parse_file(int file_id, Diagnostics& diags) {
         return ast::File{file_id, {}};
     }
     cnnc_gen::CnnLexer lexer(&input);
-    ErrorListener listener(diags, file_id);
+    // Syntax errors are held back until it is known whether a bracket left open caused them: then
+    // they are a cascade, and only the open bracket is reported.
+    Diagnostics syntax(diags.sources());
+    ErrorListener listener(syntax, file_id);
     lexer.removeErrorListeners();
     lexer.addErrorListener(&listener);
     antlr4::CommonTokenStream tokens(&lexer);
@@ -364,6 +368,12 @@ ast::File parse_file(int file_id, Diagnostics& diags) {
     parser.removeErrorListeners();
     parser.addErrorListener(&listener);
     P::FileContext* tree = parser.file();
+    if (syntax.has_errors()) {
+        tokens.fill();
+        if (report_unbalanced_brackets(tokens.getTokens(), file_id, syntax.all().front(), diags))
+            return ast::File{file_id, {}, true};
+        for (const Diagnostic& d : syntax.all()) diags.add(d);
+    }
     Builder b(diags, file_id);
     return b.file(tree);
 }

@@ -129,7 +129,7 @@ TEST_CASE("the test's own references: each derivative formula matches its forwar
         for (int i = 0; i < kC; ++i) {
             r.assign(kC, 0);
             r[static_cast<size_t>(i)] = 1;
-            double h = fd_step(kInputs[static_cast<size_t>(i)]) / 10;
+            double h = fd_step(kInputs[static_cast<size_t>(i)]) / 100;
             Row xp = kInputs, xm = kInputs;
             xp[static_cast<size_t>(i)] += h, xm[static_cast<size_t>(i)] -= h;
             double numeric = (ref.forward(xp)[static_cast<size_t>(i)] - ref.forward(xm)[static_cast<size_t>(i)]) / (2 * h);

@@ -240,7 +240,7 @@ TEST_CASE("Dropout is inverted dropout: kept values x / (1 - rate), a rate fract
           "[engine][references]") {
     for (double rate : {0.3, 0.5}) {
         DYNAMIC_SECTION("rate " << rate) {
-            const int64_t n = 2, size = 5000;
+            const int64_t n = 2, size = 4000;
             Built b = build(fmt::format("model t {{ input({}) Dropout({}) }}", size, rate));
             rt::Op& op = *b.net->stages().at(0).op;
             rt::Rng rng(4);

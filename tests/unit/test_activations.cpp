@@ -145,8 +145,7 @@ TEST_CASE("every activation the checker accepts runs in the engine with Keras' n
     for (const Builtin& b : activations()) {
         DYNAMIC_SECTION(b.name) {
             auto ref_it = references().find(b.name);
-            INFO("activation '" << b.name << "' has no float64 reference in tests/unit/test_activations.cpp");
-            REQUIRE(ref_it != references().end());
+            if (ref_it == references().end()) FAIL("activation '" << b.name << "' has no float64 reference in tests/unit/test_activations.cpp");
             const Reference& ref = ref_it->second;
             const Row want_y = ref.forward(kInputs), want_dz = ref.backward(kInputs, kWeights);
             std::vector<std::string> spellings = {b.name};

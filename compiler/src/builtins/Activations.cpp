@@ -1,4 +1,6 @@
-// Activation functions accepted by `activation = ...` and the Activation layer (Keras names).
+// Activation functions accepted by `activation = ...` and the Activation layer (Keras names). The
+// engine implements each one with Keras 3's formula (kernels/Activation.cpp); a conformance test
+// runs every entry (tests/unit/test_activations.cpp).
 #include "builtins/Builtins.h"
 
 namespace cnnc {
@@ -10,15 +12,15 @@ const std::vector<Builtin>& activations() {
         {"sigmoid", {}, "1 / (1 + exp(-x)); pairs with binary_crossentropy", {}},
         {"softmax", {}, "normalised exponentials over the last axis; pairs with categorical_crossentropy", {}},
         {"tanh", {}, "hyperbolic tangent", {}},
-        {"elu", {}, "x if x > 0 else exp(x) - 1", {}},
-        {"selu", {}, "scaled elu", {}},
+        {"elu", {}, "x if x > 0 else exp(x) - 1 (alpha 1)", {}},
+        {"selu", {}, "1.0507 * (x if x > 0 else 1.6733 * (exp(x) - 1)): scaled elu", {}},
         {"softplus", {}, "log(1 + exp(x))", {}},
         {"softsign", {}, "x / (1 + |x|)", {}},
         {"swish", {}, "x * sigmoid(x)", {"silu"}},
-        {"gelu", {}, "Gaussian error linear unit", {}},
+        {"gelu", {}, "x * Phi(x), Phi the standard normal CDF (exact, via erf, as Keras' 'gelu')", {}},
         {"leaky_relu", {}, "x if x > 0 else 0.2 x", {}},
         {"relu6", {}, "min(max(x, 0), 6)", {}},
-        {"hard_sigmoid", {}, "piecewise-linear sigmoid", {}},
+        {"hard_sigmoid", {}, "relu6(x + 3) / 6: a piecewise-linear sigmoid", {}},
         {"exponential", {}, "exp(x)", {}},
     };
     return list;

@@ -3,7 +3,6 @@
 #include <map>
 
 #include "Error.h"
-#include "kernels/Configs.h"
 #include "lower/Lowering.h"
 #include "train/Init.h"
 #include "train/Random.h"
@@ -22,15 +21,11 @@ static void add_layers(const std::vector<LayerNode>& layers, const std::string& 
             add_layers(l.children, path, k3 + "/", cache, net);
             continue;
         }
-        if (!l.kind->activation_arg.empty() && !l.args.is_none(l.kind->activation_arg)) {
-            const std::string& act = l.args.text(l.kind->activation_arg);
-            if (!activation_supported(act))
-                throw rt::UserError("layer '" + path + "': activation '" + act + "' is not supported by the engine yet");
-        }
         LowerContext ctx{l, cache, path};
         auto op = lowering_for(*l.kind)(ctx);
         for (size_t i = 0; i < op->params.size(); ++i) op->params[i].keras3_path = k3 + "/vars/" + std::to_string(i);
         net.add(path, std::move(op), l.out.dims);
+        if (auto act = activation_stage(ctx)) net.add(path + "/" + layer_activation(l), std::move(act), l.out.dims);
     }
 }
 

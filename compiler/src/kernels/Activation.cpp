@@ -1,9 +1,8 @@
 #include "kernels/Activation.h"
-#include "kernels/Configs.h"
 
-#include <set>
-
-#include "Error.h"
+#include <functional>
+#include <map>
+#include <stdexcept>
 
 namespace cnnc::engine {
 using namespace Halide;
@@ -16,14 +15,103 @@ static std::vector<Var> vars(int dims) {
 
 static std::vector<Expr> exprs(const std::vector<Var>& v) { return {v.begin(), v.end()}; }
 
-static constexpr float kSeluScale = 1.0507009873554805f, kSeluAlpha = 1.6732632423543772f;
+namespace {
+
+// TensorFlow's constants for tf.nn.selu (Keras' docs round them to 1.05070098 and 1.67326324).
+constexpr float kSeluScale = 1.0507009873554805f, kSeluAlpha = 1.6732632423543772f;
+constexpr float kLeakySlope = 0.2f;  // keras.activations.leaky_relu's default negative_slope
+
+// exp(x) - 1 for x <= 0 without the cancellation near 0 (TensorFlow's elu and selu use expm1):
+// a Taylor series where exp(x) - 1 would lose digits. Written without rounding tricks, which
+// Halide's simplifier may fold away.
+Expr expm1_nonpositive(Expr x) {
+    Expr series = x * (1.f + x * (1.f / 2 + x * (1.f / 6 + x * (1.f / 24 + x * (1.f / 120)))));
+    return select(x > -0.01f, series, exp(x) - 1.f);
+}
+
+// log(1 + u) for 0 <= u <= 1, likewise (the stable softplus needs it where exp(-|x|) is small).
+Expr log1p_unit(Expr u) {
+    Expr series = u * (1.f - u * (1.f / 2 - u * (1.f / 3 - u * (1.f / 4 - u * (1.f / 5)))));
+    return select(u < 0.01f, series, log(1.f + u));
+}
+
+Expr sigmoid(Expr x) { return 1.f / (1.f + exp(-x)); }
+
+// The standard normal CDF, 0.5 erfc(-x / sqrt 2), as TensorFlow's exact gelu computes it. erfc by
+// the Chebyshev fit of Numerical Recipes (erfcc, §6.2: relative error below 1.2e-7 everywhere), so
+// the far negative tail keeps its digits where 1 + erf(x) would cancel.
+Expr normal_cdf(Expr x) {
+    Expr z = abs(x) * 0.70710678118654752f;
+    Expr t = 1.f / (1.f + 0.5f * z);
+    Expr poly = -1.26551223f +
+                t * (1.00002368f +
+                     t * (0.37409196f +
+                          t * (0.09678418f +
+                               t * (-0.18628806f +
+                                    t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
+    Expr half_erfc = 0.5f * t * exp(-z * z + poly);
+    return select(x < 0, half_erfc, 1.f - half_erfc);
+}
+
+Expr normal_pdf(Expr x) { return 0.39894228040143268f * exp(-0.5f * x * x); }
+
+// The elementwise activations: y from x, and dL/dz from v (y, or z where activation_needs_input)
+// and dL/dy. At the kinks the derivative is TensorFlow's (relu and relu6 take 0 there).
+struct Elementwise {
+    std::function<Expr(Expr)> forward;
+    std::function<Expr(Expr, Expr)> backward;
+};
+
+const std::map<std::string, Elementwise>& elementwise() {
+    static const std::map<std::string, Elementwise> table = {
+        {"linear", {[](Expr x) { return x; }, [](Expr, Expr d) { return d; }}},
+        {"relu", {[](Expr x) { return max(x, 0.f); }, [](Expr y, Expr d) { return select(y > 0, d, 0.f); }}},
+        {"sigmoid", {[](Expr x) { return sigmoid(x); }, [](Expr y, Expr d) { return d * y * (1.f - y); }}},
+        {"tanh", {[](Expr x) { return tanh(x); }, [](Expr y, Expr d) { return d * (1.f - y * y); }}},
+        {"elu",
+         {[](Expr x) { return select(x > 0, x, expm1_nonpositive(min(x, 0.f))); },
+          [](Expr y, Expr d) { return select(y < 0, d * (y + 1.f), d); }}},
+        {"selu",
+         {[](Expr x) { return kSeluScale * select(x > 0, x, kSeluAlpha * expm1_nonpositive(min(x, 0.f))); },
+          [](Expr y, Expr d) { return select(y < 0, d * (y + kSeluScale * kSeluAlpha), d * kSeluScale); }}},
+        // log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)); its derivative sigmoid(x) = 1 - exp(-y).
+        {"softplus",
+         {[](Expr x) { return max(x, 0.f) + log1p_unit(exp(-abs(x))); },
+          [](Expr y, Expr d) { return d * -expm1_nonpositive(-y); }}},
+        {"softsign", {[](Expr x) { return x / (1.f + abs(x)); }, [](Expr y, Expr d) { return d * (1.f - abs(y)) * (1.f - abs(y)); }}},
+        // x sigmoid(x); derivative s (1 + z (1 - s)).
+        {"swish",
+         {[](Expr x) { return x * sigmoid(x); },
+          [](Expr z, Expr d) {
+              Expr s = sigmoid(z);
+              return d * s * (1.f + z * (1.f - s));
+          }}},
+        // Keras' 'gelu' is gelu(x, approximate=False): x Phi(x); derivative Phi(z) + z phi(z).
+        {"gelu",
+         {[](Expr x) { return x * normal_cdf(x); }, [](Expr z, Expr d) { return d * (normal_cdf(z) + z * normal_pdf(z)); }}},
+        {"leaky_relu",
+         {[](Expr x) { return select(x > 0, x, kLeakySlope * x); }, [](Expr y, Expr d) { return select(y > 0, d, kLeakySlope * d); }}},
+        {"relu6", {[](Expr x) { return clamp(x, 0.f, 6.f); }, [](Expr y, Expr d) { return select(y > 0 && y < 6, d, 0.f); }}},
+        // Keras 3: relu6(x + 3) / 6.
+        {"hard_sigmoid",
+         {[](Expr x) { return clamp(x + 3.f, 0.f, 6.f) / 6.f; }, [](Expr y, Expr d) { return select(y > 0 && y < 1, d / 6.f, 0.f); }}},
+        {"exponential", {[](Expr x) { return exp(x); }, [](Expr y, Expr d) { return d * y; }}},
+    };
+    return table;
+}
+
+const Elementwise& elementwise(const std::string& a) {
+    auto it = elementwise().find(a);
+    if (it == elementwise().end()) throw std::logic_error("internal: activation '" + a + "' has no kernel");
+    return it->second;
+}
+
+}  // namespace
 
 Func activation_forward(const std::string& a, Func z, int dims, int channels) {
-    if (!activation_supported(a)) throw rt::UserError("activation '" + a + "' is not supported by the engine yet");
     auto v = vars(dims);
     auto args = exprs(v);
     Func y("act_" + a);
-    Expr x = z(args);
     if (a == "softmax") {
         // Stable: subtract the row maximum before exponentiating.
         RDom r(0, channels);
@@ -33,38 +121,23 @@ Func activation_forward(const std::string& a, Func z, int dims, int channels) {
         std::vector<Var> rest(v.begin() + 1, v.end());
         std::vector<Expr> rest_e(rest.begin(), rest.end());
         m(rest) = maximum(z(ra));
-        std::vector<Expr> with_c = {v[0]};
-        with_c.insert(with_c.end(), rest_e.begin(), rest_e.end());
         e(v) = exp(z(args) - m(rest_e));
-        std::vector<Expr> era = ra;
-        s(rest) = sum(e(era));
+        s(rest) = sum(e(ra));
         y(v) = e(args) / s(rest_e);
         m.compute_root();
         s.compute_root();
         e.compute_root();
         return y;
     }
-    Expr out = a == "linear"       ? x
-               : a == "relu"       ? max(x, 0.f)
-               : a == "sigmoid"    ? 1.f / (1.f + exp(-x))
-               : a == "tanh"       ? tanh(x)
-               : a == "elu"        ? select(x > 0, x, exp(x) - 1.f)
-               : a == "selu"       ? kSeluScale * select(x > 0, x, kSeluAlpha * (exp(x) - 1.f))
-               : a == "softplus"   ? max(x, 0.f) + log(1.f + exp(-abs(x)))
-               : a == "softsign"   ? x / (1.f + abs(x))
-               : a == "relu6"      ? clamp(x, 0.f, 6.f)
-               : a == "leaky_relu" ? select(x > 0, x, 0.2f * x)
-               : a == "hard_sigmoid" ? clamp(x / 6.f + 0.5f, 0.f, 1.f)
-                                     : exp(x);  // exponential
-    y(v) = out;
+    y(v) = elementwise(a).forward(z(args));
     return y;
 }
 
-Func activation_backward(const std::string& a, Func y, Func dy, int dims, int channels, Expr dy_is_logits) {
+Func activation_backward(const std::string& a, Func val, Func dy, int dims, int channels, Expr dy_is_logits) {
     auto v = vars(dims);
     auto args = exprs(v);
     Func dz("dz_" + a);
-    Expr Y = y(args), D = dy(args);
+    Expr V = val(args), D = dy(args);
     Expr g;
     if (a == "softmax") {
         // dz = y * (dy - sum_c dy*y): the softmax Jacobian applied to dy.
@@ -74,22 +147,11 @@ Func activation_backward(const std::string& a, Func y, Func dy, int dims, int ch
         std::vector<Var> rest(v.begin() + 1, v.end());
         std::vector<Expr> rest_e(rest.begin(), rest.end());
         Func dot("softmax_dot");
-        dot(rest) = sum(dy(ra) * y(ra));
+        dot(rest) = sum(dy(ra) * val(ra));
         dot.compute_root();
-        g = Y * (D - dot(rest_e));
+        g = V * (D - dot(rest_e));
     } else {
-        g = a == "linear"       ? D
-            : a == "relu"       ? select(Y > 0, D, 0.f)
-            : a == "sigmoid"    ? D * Y * (1.f - Y)
-            : a == "tanh"       ? D * (1.f - Y * Y)
-            : a == "elu"        ? D * select(Y > 0, 1.f, Y + 1.f)
-            : a == "selu"       ? D * select(Y > 0, kSeluScale, Y + kSeluScale * kSeluAlpha)
-            : a == "softplus"   ? D * (1.f - exp(-Y))
-            : a == "softsign"   ? D * (1.f - abs(Y)) * (1.f - abs(Y))
-            : a == "relu6"      ? select(Y > 0 && Y < 6, D, 0.f)
-            : a == "leaky_relu" ? select(Y > 0, D, 0.2f * D)
-            : a == "hard_sigmoid" ? select(Y > 0 && Y < 1, D / 6.f, 0.f)
-                                  : D * Y;  // exponential
+        g = elementwise(a).backward(V, D);
     }
     dz(v) = select(dy_is_logits, D, g);
     return dz;

@@ -3,18 +3,15 @@
 // KernelSpec, so a kernel can be named, cached on disk and rebuilt from its key. No Halide here:
 // the ops that use these run in `cnnc build` executables, which have no libHalide.
 #pragma once
-#include <set>
 #include <string>
 
 #include "engine/Kernel.h"
 
 namespace cnnc::engine {
 
-inline bool activation_supported(const std::string& a) {
-    static const std::set<std::string> ok = {"linear", "relu", "sigmoid", "softmax", "tanh", "elu", "selu", "softplus",
-                                             "softsign", "relu6", "leaky_relu", "hard_sigmoid", "exponential"};
-    return ok.count(a) > 0;
-}
+// Activations whose derivative needs their input, not their output (gelu and swish are not
+// monotonic): a layer does not fuse them; they run as an Activation stage of their own.
+inline bool activation_needs_input(const std::string& a) { return a == "gelu" || a == "swish"; }
 
 // Conv1D/Conv2D (1-D as height 1). Builders: conv_fwd, conv_bwd_w, conv_bwd_x.
 struct ConvCfg {

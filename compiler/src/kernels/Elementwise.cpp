@@ -68,23 +68,24 @@ KernelDef build_act_fwd(const KernelSpec& s) {
     return k;
 }
 
-// act_bwd(act, c): dL/dx from y and dL/dy (int param: dy is already dL/dz).
+// act_bwd(act, c): dL/dx from v and dL/dy (int param: dy is already dL/dz); v is y, or x where
+// activation_needs_input(act).
 KernelDef build_act_bwd(const KernelSpec& s) {
     const std::string act = s.s("act");
     const int ch = s.i("c");
     KernelDef k;
-    ImageParam y(Float(32), 2, "y"), dy(Float(32), 2, "dy");
+    ImageParam v(Float(32), 2, "v"), dy(Float(32), 2, "dy");
     Param<int> logits("logits");
-    dense_layout(y, {ch, 0});
+    dense_layout(v, {ch, 0});
     dense_layout(dy, {ch, 0});
     Var c("c"), i("i");
-    Func fy("fy"), fdy("fdy");
-    fy(c, i) = y(c, i);
+    Func fv("fv"), fdy("fdy");
+    fv(c, i) = v(c, i);
     fdy(c, i) = dy(c, i);
-    Func dz = activation_backward(act, fy, fdy, 2, ch, logits != 0);
+    Func dz = activation_backward(act, fv, fdy, 2, ch, logits != 0);
     dz.compute_root();
     k.pipeline = Pipeline(dz);
-    k.inputs = {y, dy};
+    k.inputs = {v, dy};
     k.ints = {logits};
     return k;
 }

@@ -77,8 +77,7 @@ std::unique_ptr<rt::Op> lower_conv(const LowerContext& ctx, int rank) {
     c.pl = same ? pad_before(c.w, c.ow, c.kw, c.sx, c.dx) : 0;
     c.pt = same ? pad_before(c.h, c.oh, c.kh, c.sy, c.dy) : 0;
     c.bias = a.flag("use_bias");
-    c.act = a.is_none("activation") ? "linear" : a.text("activation");
-    if (c.act == "silu") c.act = "swish";
+    c.act = fused_activation(l);
     return std::make_unique<ConvOp>(ctx, c);
 }
 

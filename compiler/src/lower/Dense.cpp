@@ -49,7 +49,7 @@ std::unique_ptr<rt::Op> lower_Dense(const LowerContext& ctx) {
     c.in = static_cast<int>(ctx.node.in.back());
     c.units = static_cast<int>(a.integer("units"));
     c.bias = a.flag("use_bias");
-    c.act = a.is_none("activation") ? "linear" : a.text("activation");
+    c.act = fused_activation(ctx.node);
     return std::make_unique<DenseOp>(ctx, c);
 }
 

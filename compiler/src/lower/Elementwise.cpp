@@ -1,6 +1,10 @@
 // Layers that map values one by one: Activation, Dropout, Rescaling, PreprocessInput; and the
 // shape-only Flatten and Reshape, which run no kernel at all.
+#include <stdexcept>
+
 #include "Error.h"
+#include "builtins/Builtins.h"
+#include "kernels/Configs.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {
@@ -9,9 +13,11 @@ namespace {
 
 Buf flat(const rt::View& v, int channels) { return to_halide(v, {v.size() / channels, channels}); }
 
+// y = act(x) for one activation (canonical name). Its backward reads y, or x where the derivative
+// needs the input (kernels/Activation.h).
 class ActivationOp : public rt::Op {
   public:
-    ActivationOp(const LowerContext& ctx, std::string act, int channels) : act_(std::move(act)), ch_(channels), cache_(&ctx.cache) {
+    ActivationOp(KernelCache& cache, std::string act, int channels) : act_(std::move(act)), ch_(channels), cache_(&cache) {
         fwd_ = cache_->get(KernelSpec("act_fwd").set("act", act_).set("c", ch_));
     }
     bool owns_activation() const override { return true; }
@@ -20,9 +26,10 @@ class ActivationOp : public rt::Op {
         bwd_ = cache_->get(KernelSpec("act_bwd").set("act", act_).set("c", ch_));
     }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override { fwd_->run({flat(x, ch_)}, {flat(y, ch_)}); }
-    void backward(const rt::View&, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,
+    void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,
                   const rt::StepInfo&) override {
-        if (dx) bwd_->run({flat(y, ch_), flat(dy, ch_)}, {flat(*dx, ch_)}, {logits ? 1 : 0});
+        const rt::View& v = activation_needs_input(act_) ? x : y;
+        if (dx) bwd_->run({flat(v, ch_), flat(dy, ch_)}, {flat(*dx, ch_)}, {logits ? 1 : 0});
     }
 
   private:
@@ -88,8 +95,27 @@ class AffineOp : public rt::Op {
 
 }  // namespace
 
+std::string layer_activation(const LayerNode& l) {
+    const std::string& arg = l.kind->activation_arg;
+    if (arg.empty() || l.args.is_none(arg)) return "linear";
+    const Builtin* b = find_builtin(activations(), l.args.text(arg));
+    if (!b) throw std::logic_error("internal: layer '" + l.name + "' has an unchecked activation");
+    return b->name;
+}
+
+std::string fused_activation(const LayerNode& l) {
+    std::string a = layer_activation(l);
+    return activation_needs_input(a) ? "linear" : a;
+}
+
+std::unique_ptr<rt::Op> activation_stage(const LowerContext& ctx) {
+    const LayerNode& l = ctx.node;
+    if (l.type == "Activation" || fused_activation(l) == layer_activation(l)) return nullptr;
+    return std::make_unique<ActivationOp>(ctx.cache, layer_activation(l), static_cast<int>(l.out.back()));
+}
+
 std::unique_ptr<rt::Op> lower_Activation(const LowerContext& ctx) {
-    return std::make_unique<ActivationOp>(ctx, ctx.node.args.text("activation"), static_cast<int>(ctx.node.in.back()));
+    return std::make_unique<ActivationOp>(ctx.cache, layer_activation(ctx.node), static_cast<int>(ctx.node.in.back()));
 }
 
 std::unique_ptr<rt::Op> lower_Dropout(const LowerContext& ctx) {

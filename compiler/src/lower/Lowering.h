@@ -21,6 +21,14 @@ struct LowerContext {
 using LowerFn = std::unique_ptr<rt::Op> (*)(const LowerContext&);
 LowerFn lowering_for(const LayerKind& kind);
 
+// The layer's activation by Keras' canonical name ("swish" for "silu"; "linear" when it has none).
+std::string layer_activation(const LayerNode& l);
+// The activation a Conv/Dense kernel fuses: layer_activation, or "linear" when that one's
+// derivative needs its input (activation_needs_input); it then runs as activation_stage after it.
+std::string fused_activation(const LayerNode& l);
+// That separate Activation stage after a layer whose activation is not fused; null otherwise.
+std::unique_ptr<rt::Op> activation_stage(const LowerContext& ctx);
+
 // The layer's weights as runtime params (shapes, initializers, trainable flag, regularizer
 // penalties from kernel_regularizer/bias_regularizer/embeddings_regularizer).
 std::vector<rt::Param> make_params(const LowerContext& c);

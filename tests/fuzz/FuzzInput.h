@@ -17,19 +17,20 @@
 
 namespace cnnc::fuzz {
 
-// A directory of this process's own, removed with everything in it when the process exits.
+// A directory of this process's own, removed with everything in it when the process exits. (Never
+// destroyed itself: the exit handler that removes the directory runs after static destructors.)
 inline const std::string& scratch_dir() {
-    static const std::string dir = [] {
+    static const std::string* dir = [] {
         std::string base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-        std::string d = base + "/cnnc-fuzz-" + std::to_string(getpid());
-        std::filesystem::create_directories(d);
+        auto* d = new std::string(base + "/cnnc-fuzz-" + std::to_string(getpid()));
+        std::filesystem::create_directories(*d);
         std::atexit([] {
             std::error_code ec;
             std::filesystem::remove_all(scratch_dir(), ec);
         });
         return d;
     }();
-    return dir;
+    return *dir;
 }
 
 // Writes `size` bytes to scratch_dir()/name and returns the path.

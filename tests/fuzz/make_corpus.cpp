@@ -76,7 +76,7 @@ std::vector<unsigned char> pixels(int w, int h, int c) {
     return px;
 }
 
-cnnc::rt::Param param(const std::string& name, const std::string& keras3_path, cnnc::Dims shape) {
+cnnc::rt::Param param(const std::string& name, const std::string& keras3_path, cnnc::rt::Dims shape) {
     cnnc::rt::Param p;
     p.name = name;
     p.keras3_path = keras3_path;
@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
     cnnc::rt::save_weights(h5, params);
     cnnc::rt::save_weights(k3, params);
     write("weights", "keras2.h5", read_back(h5));
-    write("weights", "keras3.weights.h5", read_back(k3));
+    write("weights", "keras3.h5", read_back(k3));
 
     // State: one of each entry kind, as the trainer writes them.
     cnnc::rt::StateFile s;

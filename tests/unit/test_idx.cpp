@@ -7,11 +7,13 @@
 #include <filesystem>
 
 #include "Error.h"
+#include "Helpers.h"
 #include "TempDir.h"
 #include "data/Idx.h"
 
 using namespace cnnc::rt;
 using cnnc::test::read_bytes;
+using cnnc::test::skip;
 using cnnc::test::TempDir;
 using cnnc::test::write_bytes;
 
@@ -187,8 +189,7 @@ TEST_CASE("IDX: the real MNIST training and test sets", "[idx][mnist]") {
     std::string dir = std::string(CNNC_ROOT) + "/data/mnist/";
     if (!std::filesystem::exists(dir + "train-labels-idx1-ubyte") &&
         !std::filesystem::exists(dir + "train-labels-idx1-ubyte.gz")) {
-        SUCCEED("MNIST is not in data/mnist; skipped");
-        return;
+        skip("MNIST is not in data/mnist (scripts/fetch-mnist puts it there)");
     }
     LabeledImages train = load_idx(dir + "train-images-idx3-ubyte", dir + "train-labels-idx1-ubyte");
     REQUIRE(train.images.shape() == Dims{60000, 28, 28, 1});

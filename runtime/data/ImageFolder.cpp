@@ -43,6 +43,37 @@ static bool read_file(const std::string& path, std::vector<unsigned char>& bytes
     return ok;
 }
 
+// Debian's stb_image (2.27) builds a JPEG Huffman table without checking that its 16 code counts
+// add up to at most 256 symbols, and writes past the table when they do (found by
+// tests/fuzz/fuzz_image; newer stb rejects it as "bad DHT header"). So every DHT segment is checked
+// here first: the markers are walked as the JPEG standard lays them out (length-prefixed segments,
+// entropy-coded data after each SOS up to the next marker that is not a stuffed 0xFF00 or a restart).
+static bool jpeg_huffman_tables_ok(const unsigned char* p, size_t n) {
+    size_t i = 2;  // after SOI
+    while (i + 4 <= n) {
+        if (p[i] != 0xFF) return true;  // not a marker where one must be: stb reports the corruption
+        unsigned char m = p[i + 1];
+        if (m == 0xFF) { ++i; continue; }  // fill byte
+        if (m == 0xD9) return true;        // EOI
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { i += 2; continue; }  // no length
+        size_t len = (size_t(p[i + 2]) << 8) | p[i + 3];
+        if (len < 2 || i + 2 + len > n) return true;  // truncated: stb reports it
+        if (m == 0xC4) {
+            size_t q = i + 4, end = i + 2 + len;
+            while (q + 17 <= end) {
+                size_t symbols = 0;
+                for (size_t k = 1; k <= 16; ++k) symbols += p[q + k];
+                if (symbols > 256) return false;
+                q += 17 + symbols;
+            }
+        }
+        i += 2 + len;
+        if (m == 0xDA)  // entropy-coded data follows the scan header
+            while (i + 1 < n && !(p[i] == 0xFF && p[i + 1] != 0x00 && !(p[i + 1] >= 0xD0 && p[i + 1] <= 0xD7))) ++i;
+    }
+    return true;
+}
+
 // Decodes, crops and resizes one image into dst (height x width x channels floats, 0..255). PNG
 // goes through libpng, which verifies its checksums; the other formats through stb_image.
 static bool decode_image(const std::string& path, const ImageFolderOptions& o, float* dst, std::string& why) {
@@ -54,6 +85,8 @@ static bool decode_image(const std::string& path, const ImageFolderOptions& o, f
         img = decode_png(bytes.data(), bytes.size(), o.channels, w, h, why);
     } else if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
         why = "file too large";
+    } else if (bytes.size() >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8 && !jpeg_huffman_tables_ok(bytes.data(), bytes.size())) {
+        why = "corrupt JPEG (a Huffman table with more than 256 symbols)";
     } else {
         img = stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &c, o.channels);
         if (!img) why = stbi_failure_reason();

@@ -1,5 +1,10 @@
 // stb_image's implementation, from Debian's libstb-dev header, compiled into the runtime so a
 // `cnnc build` executable decodes images without a shared libstb.
+// Only the formats image_directory reads through stb: PNG goes through libpng (data/Png.h), and the
+// others stb knows (PSD, TGA, HDR, PIC, PNM) are left out, so their decoders are no attack surface.
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb/stb_image.h>
 

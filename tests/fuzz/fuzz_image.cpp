@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.height = in.ConsumeIntegralInRange<int64_t>(1, 16);
     o.width = in.ConsumeIntegralInRange<int64_t>(1, 16);
     o.channels = in.PickValueInArray({1, 3, 4});
-    o.nearest = in.ConsumeBool();
+    o.interpolation = in.PickValueInArray({rt::Interpolation::bilinear, rt::Interpolation::nearest, rt::Interpolation::bicubic, rt::Interpolation::area});
     o.crop_to_aspect_ratio = in.ConsumeBool();
     std::string bytes = in.ConsumeRemainingBytesAsString();
     std::string path = fuzz::write_input(std::string("image") + extension(bytes), bytes.data(), bytes.size());

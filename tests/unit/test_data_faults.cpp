@@ -362,3 +362,18 @@ TEST_CASE("image_directory(shuffle = false) splits the sorted files as Keras doe
     REQUIRE(sh.labels.size() == 10);
     CHECK(sh.labels != all.labels);
 }
+
+TEST_CASE("JPEG: a Huffman table of more than 256 symbols is a clear error, not a write past stb's table",
+          "[data][image][faults]") {
+    // The fuzzer's reproducer (tests/fuzz/regressions/image/): a DHT segment whose 16 code counts add
+    // up to 257 or more. Debian's stb_image 2.27 wrote h->size[257] for it; under ASan that aborted.
+    rt::ImageFolderOptions o;
+    o.height = 4, o.width = 4, o.channels = 3;
+    try {
+        rt::load_image(root() + "/tests/fuzz/regressions/image/jpeg_huffman_index_257", o);
+        FAIL("the corrupt JPEG decoded");
+    } catch (const rt::UserError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("jpeg_huffman_index_257"));
+        CHECK_THAT(e.what(), Catch::Contains("Huffman table"));
+    }
+}

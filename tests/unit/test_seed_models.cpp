@@ -80,10 +80,13 @@ std::vector<double> history_column(const fs::path& csv, const std::string& name)
 bool same_weights(const fs::path& a, const fs::path& b) {
     auto wa = rt::read_weights(a.string()), wb = rt::read_weights(b.string());
     if (wa.by_path.size() != wb.by_path.size() || wa.by_path.empty()) return false;
-    for (const auto& [path, t] : wa.by_path) {
+    for (const auto& [path, sa] : wa.by_path) {
         auto it = wb.by_path.find(path);
-        if (it == wb.by_path.end() || it->second.shape() != t.shape() || !std::equal(t.data(), t.data() + t.size(), it->second.data()))
-            return false;
+        if (it == wb.by_path.end() || it->second.shape() != sa.shape()) return false;
+        rt::Tensor x(sa.shape()), y(sa.shape());  // arrays are read lazily, on request
+        sa.read_into(x, path);
+        it->second.read_into(y, path);
+        if (!std::equal(x.data(), x.data() + x.size(), y.data())) return false;
     }
     return true;
 }

@@ -16,7 +16,6 @@
 #include "Helpers.h"
 #include "TempDir.h"
 #include "kernels/Aot.h"
-#include "kernels/Sha256.h"
 
 // After Halide.h (in Aot.h), whose enums use the names of <elf.h>'s macros.
 #include <elf.h>
@@ -105,21 +104,6 @@ std::vector<std::string> temporaries(const fs::path& dir) {
 }
 
 }  // namespace
-
-TEST_CASE("SHA-256 of FIPS 180-4's examples, fed whole and in pieces", "[kcache]") {
-    auto sha = [](const std::string& s, size_t piece) {
-        engine::Sha256 h;
-        for (size_t i = 0; i < s.size(); i += piece) h.update(s.data() + i, std::min(piece, s.size() - i));
-        return h.hex();
-    };
-    const std::string two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", million(1000000, 'a');
-    for (size_t piece : {1, 7, 64, 1000000}) {
-        CHECK(sha("", piece) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        CHECK(sha("abc", piece) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        CHECK(sha(two_blocks, piece) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-        CHECK(sha(million, piece) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-    }
-}
 
 TEST_CASE("kernel cache: truncated and bit-flipped kernels are found by their checksum and compiled again", "[kcache][cli]") {
     WarmCache w;

@@ -14,6 +14,8 @@
 #include <limits>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "Error.h"
 #include "data/Png.h"
 
@@ -45,29 +47,35 @@ static bool read_file(const std::string& path, std::vector<unsigned char>& bytes
 
 // Debian's stb_image (2.27) builds a JPEG Huffman table without checking that its 16 code counts
 // add up to at most 256 symbols, and writes past the table when they do (found by
-// tests/fuzz/fuzz_image; newer stb rejects it as "bad DHT header"). So every DHT segment is checked
-// here first: the markers are walked as the JPEG standard lays them out (length-prefixed segments,
-// entropy-coded data after each SOS up to the next marker that is not a stuffed 0xFF00 or a restart).
+// tests/fuzz/fuzz_image; newer stb rejects it as "bad DHT header"). So every DHT segment stb could
+// reach is checked here first, walking the markers as stb reads them: it skips bytes that are not a
+// marker (resynchronising on the next 0xFF), skips 0xFF fill bytes, consumes a DHT's tables while its
+// length lasts (reading zeros past the end of the file), skips other segments by their length, and
+// after an SOS reads entropy-coded data up to the first 0xFF that is neither stuffing (0xFF00) nor a
+// restart marker. Any DHT table stb builds is therefore one this walk checks.
 static bool jpeg_huffman_tables_ok(const unsigned char* p, size_t n) {
+    auto at = [&](size_t k) -> unsigned { return k < n ? p[k] : 0; };  // stb reads 0 past the end
     size_t i = 2;  // after SOI
-    while (i + 4 <= n) {
-        if (p[i] != 0xFF) return true;  // not a marker where one must be: stb reports the corruption
-        unsigned char m = p[i + 1];
+    while (i + 1 < n) {
+        if (p[i] != 0xFF) { ++i; continue; }  // not a marker: stb looks for the next one
+        unsigned m = p[i + 1];
         if (m == 0xFF) { ++i; continue; }  // fill byte
-        if (m == 0xD9) return true;        // EOI
-        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { i += 2; continue; }  // no length
-        size_t len = (size_t(p[i + 2]) << 8) | p[i + 3];
-        if (len < 2 || i + 2 + len > n) return true;  // truncated: stb reports it
+        if (m == 0xD9) return true;        // EOI: stb stops here
+        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { i += 2; continue; }  // no length
+        const size_t len = (size_t(at(i + 2)) << 8) | at(i + 3);
         if (m == 0xC4) {
-            size_t q = i + 4, end = i + 2 + len;
-            while (q + 17 <= end) {
+            size_t q = i + 4;
+            for (long left = long(len) - 2; left > 0 && q < n;) {
                 size_t symbols = 0;
-                for (size_t k = 1; k <= 16; ++k) symbols += p[q + k];
+                for (size_t k = 1; k <= 16; ++k) symbols += at(q + k);
                 if (symbols > 256) return false;
                 q += 17 + symbols;
+                left -= long(17 + symbols);
             }
+            i = q;
+            continue;
         }
-        i += 2 + len;
+        i += 2 + std::max<size_t>(len, 2);
         if (m == 0xDA)  // entropy-coded data follows the scan header
             while (i + 1 < n && !(p[i] == 0xFF && p[i + 1] != 0x00 && !(p[i + 1] >= 0xD0 && p[i + 1] <= 0xD7))) ++i;
     }
@@ -87,6 +95,9 @@ static bool decode_image(const std::string& path, const ImageFolderOptions& o, f
         why = "file too large";
     } else if (bytes.size() >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8 && !jpeg_huffman_tables_ok(bytes.data(), bytes.size())) {
         why = "corrupt JPEG (a Huffman table with more than 256 symbols)";
+    } else if (int iw = 0, ih = 0, ic = 0; stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &iw, &ih, &ic) &&
+                                             uint64_t(iw) * uint64_t(ih) > kMaxImagePixels) {
+        why = fmt::format("it declares {} x {} pixels, more than cnnc decodes (a decompression bomb?)", iw, ih);
     } else {
         img = stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &c, o.channels);
         if (!img) why = stbi_failure_reason();

@@ -51,6 +51,8 @@ unsigned char* decode(Source* src, int* width, int* height, int* channels) {
     png_set_read_fn(png, src, on_read);
     png_set_user_limits(png, 1u << 24, 1u << 24);
     png_read_info(png, info);
+    if (uint64_t(png_get_image_width(png, info)) * png_get_image_height(png, info) > kMaxImagePixels)
+        png_error(png, "the image declares more pixels than cnnc decodes (a decompression bomb?)");
     png_set_expand(png);     // palette to RGB, gray below 8 bits to 8, tRNS to alpha
     png_set_strip_16(png);   // 16 bits to 8 by the high byte, as stb_image and TF do
     png_set_interlace_handling(png);

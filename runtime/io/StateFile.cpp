@@ -121,7 +121,7 @@ StateFile StateFile::load(const std::string& path) {
             }
             need(elements * sizeof(float));
             Tensor t(dims);
-            std::memcpy(t.data(), data.data() + pos, elements * sizeof(float));
+            if (elements > 0) std::memcpy(t.data(), data.data() + pos, elements * sizeof(float));  // an empty tensor has no buffer
             pos += elements * sizeof(float);
             for (int64_t i = 0; i < t.size(); ++i)
                 if (!std::isfinite(t[i])) throw corrupt("'" + name + "' holds " + (std::isnan(t[i]) ? "NaN" : "an infinite value"));

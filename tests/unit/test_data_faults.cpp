@@ -377,3 +377,21 @@ TEST_CASE("JPEG: a Huffman table of more than 256 symbols is a clear error, not 
         CHECK_THAT(e.what(), Catch::Contains("Huffman table"));
     }
 }
+
+TEST_CASE("an image whose header declares a huge size is refused before any pixel buffer is allocated",
+          "[data][image][faults]") {
+    // A 19-byte GIF that claims 65535 x 65535 pixels: decoding it would allocate gigabytes (the image
+    // fuzzer's out-of-memory find). Every decoder path refuses more than kMaxImagePixels.
+    TempDir dir;
+    const std::string path = dir.path() + "/bomb.gif";
+    const unsigned char gif[] = {'G', 'I', 'F', '8', '9', 'a', 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x3B};
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(gif), sizeof gif);
+    rt::ImageFolderOptions o;
+    o.height = 4, o.width = 4, o.channels = 3;
+    try {
+        rt::load_image(path, o);
+        FAIL("the image decoded");
+    } catch (const rt::UserError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("65535 x 65535 pixels"));
+    }
+}

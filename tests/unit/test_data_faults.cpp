@@ -395,3 +395,18 @@ TEST_CASE("an image whose header declares a huge size is refused before any pixe
         CHECK_THAT(e.what(), Catch::Contains("65535 x 65535 pixels"));
     }
 }
+
+TEST_CASE("a PGM image still decodes (cnnc predict of a digit, as scripts/demo does)", "[data][image]") {
+    TempDir dir;
+    const std::string path = dir.path() + "/digit.pgm";
+    const std::string pgm = std::string("P5\n2 2\n255\n") + std::string("\x00\x40\x80\xff", 4);
+    std::ofstream(path, std::ios::binary) << pgm;
+    rt::ImageFolderOptions o;
+    o.height = 2, o.width = 2, o.channels = 1;
+    rt::Tensor t = rt::load_image(path, o);
+    REQUIRE(t.size() == 4);
+    CHECK(t[0] == 0.f);
+    CHECK(t[1] == 64.f);
+    CHECK(t[2] == 128.f);
+    CHECK(t[3] == 255.f);
+}

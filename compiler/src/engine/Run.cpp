@@ -223,9 +223,7 @@ class Runner {
             else if (label.is_name()) o.label_name = label.s;
             else throw rt::UserError(fmt::format("{}.{}: label must be a column name or index", ref.dataset, ref.member));
             o.header = m.args.flag("header");
-            const std::string& d = m.args.text("delimiter");
-            if (d.size() != 1) throw rt::UserError(fmt::format("{}.{}: delimiter must be one character", ref.dataset, ref.member));
-            o.delimiter = d[0];
+            o.delimiter = m.args.text("delimiter").at(0);  // the checker made it one character
             if (!m.args.is_none("shape")) o.shape = m.args.ints("shape");
             rows = rt::load_csv(resolve_path(m.args.text("path"), file_), o);
         } else if (src == "sequences") {
@@ -265,10 +263,7 @@ class Runner {
                                             ref.member, src));
         }
         if (!m.args.has("validation_split")) return rows;  // a source without Keras' split arguments
-        bool has_split = !m.args.is_none("validation_split"), has_subset = !m.args.is_none("subset");
-        if (has_split != has_subset)
-            throw rt::UserError(fmt::format("{}.{}: validation_split and subset go together (subset = training or validation)",
-                                            ref.dataset, ref.member));
+        const bool has_split = !m.args.is_none("validation_split");  // with its subset: the checker sees to it
         // image_directory(shuffle = false) keeps the sorted file order, split included, as Keras does;
         // shuffle = true (and the other sources) shuffle with the seed first.
         bool shuffle = !m.args.has("shuffle") || m.args.flag("shuffle");

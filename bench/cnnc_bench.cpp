@@ -41,7 +41,7 @@
 #include <vector>
 
 #include "data/Idx.h"
-#include "driver/Frontend.h"
+#include "frontend/Frontend.h"
 #include "engine/Build.h"
 #include "kernels/Jit.h"
 #include "train/Loss.h"

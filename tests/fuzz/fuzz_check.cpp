@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "driver/Frontend.h"
+#include "frontend/Frontend.h"
 #include "summary/Summary.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

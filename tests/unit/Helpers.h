@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "driver/Frontend.h"
+#include "frontend/Frontend.h"
 
 namespace cnnc::test {
 

@@ -13,7 +13,7 @@
 #include "Bars.h"
 #include "Helpers.h"
 #include "TempDir.h"
-#include "engine/Kernel.h"
+#include "kernel/Kernel.h"
 #include "kernels/Aot.h"
 #include "kernels/Jit.h"
 

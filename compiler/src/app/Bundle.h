@@ -1,6 +1,6 @@
 // What `cnnc build` compiles into an executable besides the libraries: its kernels (one function
 // per target variant), the model file and its imports, and where they came from. The generated
-// entry point (kernels/Executable.cpp writes it) defines one Bundle and calls exe_main. Plain data,
+// entry point (driver/Executable.cpp writes it) defines one Bundle and calls exe_main. Plain data,
 // no other headers: the generated file includes only this.
 #pragma once
 #include <cstdint>

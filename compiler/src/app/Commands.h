@@ -1,13 +1,12 @@
-// The commands `cnnc` and a `cnnc build` executable share, with the same flags: train (`cnnc run`),
-// evaluate, predict and summary. Each main adds them to its CLI11 app and calls them with the
-// compiled file and a kernel backend.
+// The flags and the reporting of the commands `cnnc` and a `cnnc build` executable share: train
+// (`cnnc run`), evaluate, predict and summary. app/Cli.h adds these commands to both mains.
 #pragma once
 #include <CLI/CLI.hpp>
 
 #include <string>
 #include <vector>
 
-#include "driver/Frontend.h"
+#include "frontend/Frontend.h"
 #include "engine/Run.h"
 #include "summary/Summary.h"
 

@@ -4,15 +4,15 @@
 #include <CLI/CLI.hpp>
 #include <HalideRuntime.h>
 #include <fmt/format.h>
-#include <xmmintrin.h>
 
 #include <cstdlib>
 #include <map>
 
 #include "Error.h"
 #include "app/Bundle.h"
+#include "app/Cli.h"
 #include "app/Commands.h"
-#include "engine/Kernel.h"
+#include "kernel/Kernel.h"
 
 namespace cnnc::app {
 
@@ -52,66 +52,54 @@ class LinkedKernels : public engine::KernelCache {
     int variant_;
 };
 
+// The model commands run on the file the executable carries and the kernels linked into it.
+class BundledModels : public Models {
+  public:
+    explicit BundledModels(const Bundle& b) : b_(b) {
+        for (int i = 0; i < b.n_files; ++i) sources_[b.files[i].path] = std::string(b.files[i].text, b.files[i].size);
+    }
+    void add_args(CLI::App*, bool) override {}  // the file is the one built in
+    // Compiled again at startup, from the bundled text only; data paths are checked when read.
+    std::unique_ptr<Compilation> compile(DataPathCheck) override {
+        FrontendOptions fo;
+        for (int i = 0; i < b_.n_import_dirs; ++i) fo.import_dirs.push_back(b_.import_dirs[i]);
+        fo.embedded = &sources_;
+        fo.embedded_only = true;
+        return compile_file(b_.model_file, fo);
+    }
+    std::unique_ptr<engine::KernelCache> kernels(const Compilation&) override {
+        return std::make_unique<LinkedKernels>(b_, choose_variant(b_));
+    }
+
+  private:
+    const Bundle& b_;
+    std::map<std::string, std::string> sources_;
+};
+
 }  // namespace
 
 int exe_main(int argc, char** argv, const Bundle& b) {
-    _mm_setcsr(_mm_getcsr() | 0x8040);  // flush denormals to zero, as cnnc does (driver/main.cpp)
     if (b.format != kBundleFormat) {
         std::fprintf(stderr, "internal error: entry point format %d, libraries expect %d\n", b.format, kBundleFormat);
         return 3;
     }
     halide_set_custom_malloc(engine::cached_malloc);
     halide_set_custom_free(engine::cached_free);
-    const std::string file = b.model_file;
-    CLI::App app{fmt::format("{} (cnnc {} build of {})", std::string(argv[0]), b.cnnc_version, file)};
-    app.require_subcommand(1);
-    app.set_version_flag("--version", std::string("cnnc ") + b.cnnc_version);
-    SummaryFlags sf;
-    auto* summary = app.add_subcommand("summary", "print the Keras-style summary table of each model");
-    add_summary_flags(summary, sf);
-    RunFlags rf;
-    auto* train = app.add_subcommand("train", "execute the file's train and evaluate statements (as cnnc run)");
-    add_train_flags(train, rf);
-    auto* evaluate = app.add_subcommand("evaluate", "run the file's evaluate statements on trained weights");
-    add_weights_flags(evaluate, rf);
-    auto* predict = app.add_subcommand("predict", "classify image files");
-    add_predict_args(predict, rf);
-    auto* info = app.add_subcommand("info", "the model file, the kernels and the CPU variant this executable uses");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        int rc = app.exit(e);
-        return rc == 0 ? 0 : 2;
-    }
-    try {
-        std::map<std::string, std::string> sources;
-        for (int i = 0; i < b.n_files; ++i) sources[b.files[i].path] = std::string(b.files[i].text, b.files[i].size);
-        FrontendOptions fo;
-        for (int i = 0; i < b.n_import_dirs; ++i) fo.import_dirs.push_back(b.import_dirs[i]);
-        fo.embedded = &sources;
-        fo.embedded_only = true;
-        auto c = compile_file(file, fo);
+    Cli cli(fmt::format("{} (cnnc {} build of {})", std::string(argv[0]), b.cnnc_version, b.model_file),
+            std::string("cnnc ") + b.cnnc_version);
+    cli.file = b.model_file;
+    BundledModels models(b);
+    add_model_commands(cli, models, "train", "execute the file's train and evaluate statements (as cnnc run)");
+    cli.command("info", "the model file, the kernels and the CPU variant this executable uses", [&] {
+        auto c = models.compile(DataPathCheck::None);
         if (int rc = report(*c)) return rc;
-        if (*summary) return print_summaries(*c, file, sf);
         int variant = choose_variant(b);
-        if (*info) {
-            fmt::print("model file: {}\nkernels: {}\nvariants: ", file, b.n_kernels);
-            for (int v = 0; v < b.n_variants; ++v) fmt::print("{}{}{}", v ? ", " : "", b.variant_names[v], v == variant ? " (in use)" : "");
-            fmt::print("\n");
-            return 0;
-        }
-        engine::RunOptions ro = rf.resolve(argc, argv);
-        LinkedKernels kernels(b, variant);
-        if (*train) return engine::run_program(*c, file, ro, kernels);
-        if (*evaluate) return engine::evaluate_program(*c, file, ro, kernels);
-        return engine::predict_images(*c, file, ro, rf.model, rf.images, kernels);
-    } catch (const rt::UserError& e) {
-        fmt::print(stderr, "{}: error: {}\n", file, e.what());
-        return 1;
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "internal error: {}\nThis is a bug in cnnc, not in your file; please report it.\n", e.what());
-        return 3;
-    }
+        fmt::print("model file: {}\nkernels: {}\nvariants: ", cli.file, b.n_kernels);
+        for (int v = 0; v < b.n_variants; ++v) fmt::print("{}{}{}", v ? ", " : "", b.variant_names[v], v == variant ? " (in use)" : "");
+        fmt::print("\n");
+        return 0;
+    });
+    return cli.run(argc, argv);
 }
 
 }  // namespace cnnc::app

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ir/Shape.h"
-#include "sema/Schema.h"
+#include "ir/Schema.h"
 
 namespace cnnc {
 

@@ -1,21 +1,17 @@
-// The cnnc command line. Exit codes: 0 success, 1 an error in the user's files, 2 a usage error,
-// 3 an internal error (a bug in cnnc, reported as such).
-#include <CLI/CLI.hpp>
+// The cnnc command line: its own commands (check, build, layers) and the model commands it shares
+// with built executables (app/Cli.h), on kernels it compiles.
 #include <fmt/core.h>
 
-#include <xmmintrin.h>
-
 #include <cstdio>
-#include <unistd.h>
 
 #include "Error.h"
+#include "app/Cli.h"
 #include "app/Commands.h"
-#include "driver/Frontend.h"
+#include "driver/Executable.h"
 #include "engine/Run.h"
+#include "frontend/Frontend.h"
 #include "kernels/Aot.h"
-#include "kernels/Executable.h"
 #include "kernels/Jit.h"
-#include "summary/Summary.h"
 
 using namespace cnnc;
 
@@ -58,102 +54,66 @@ int cmd_layers(const std::string& only) {
     return 0;
 }
 
+// The model commands run on the file named on the command line, with kernels compiled into the
+// on-disk cache, or in memory with --no-cache (as the tests do).
+class CompiledModels : public app::Models {
+  public:
+    CompiledModels(app::Cli& cli, const Common& common) : cli_(cli), common_(common) {}
+    void add_args(CLI::App* cmd, bool kernels) override {
+        cmd->add_option("file", cli_.file, ".cnn file")->required();
+        if (kernels)
+            cmd->add_flag("--no-cache", no_cache_, "JIT-compile every kernel in memory; neither read nor write the kernel cache");
+    }
+    std::unique_ptr<Compilation> compile(DataPathCheck data_paths) override {
+        return compile_file(cli_.file, common_.options(data_paths));
+    }
+    std::unique_ptr<engine::KernelCache> kernels(const Compilation& c) override {
+        if (no_cache_) return std::make_unique<engine::JitKernels>();
+        auto disk = std::make_unique<engine::DiskKernels>();
+        // What the run will ask for, compiled into the cache on every core first.
+        engine::RecordingKernels rec;
+        try {
+            engine::prepare_program(c, cli_.file, rec);
+            disk->prefetch(rec.specs);
+        } catch (const rt::UserError&) {
+            // the run itself reports it
+        }
+        return disk;
+    }
+
+  private:
+    app::Cli& cli_;
+    const Common& common_;
+    bool no_cache_ = false;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Flush denormals to zero: tiny gradients late in training otherwise slow float math many
-    // times over. Threads started later (Halide's pool) inherit the setting.
-    _mm_setcsr(_mm_getcsr() | 0x8040);
-    CLI::App app{"cnnc: a compiler for .cnn convolutional network files"};
-    app.require_subcommand(1);
-    app.set_version_flag("--version", std::string("cnnc ") + CNNC_VERSION);
+    app::Cli cli("cnnc: a compiler for .cnn convolutional network files", std::string("cnnc ") + CNNC_VERSION);
     Common common;
-    app.add_option("-I,--import-dir", common.import_dirs, "extra directory to search for imports");
+    cli.app().add_option("-I,--import-dir", common.import_dirs, "extra directory to search for imports");
 
     std::vector<std::string> check_files;
-    auto* check = app.add_subcommand("check", "parse, resolve and shape-check; print diagnostics only");
+    auto* check = cli.command("check", "parse, resolve and shape-check; print diagnostics only", [&] { return cmd_check(check_files, common); });
     check->add_option("files", check_files, ".cnn files")->required();
 
-    std::string file;
-    app::SummaryFlags sf;
-    auto* summary = app.add_subcommand("summary", "print the Keras-style summary table of each model");
-    summary->add_option("file", file, ".cnn file")->required();
-    app::add_summary_flags(summary, sf);
-
-    // The kernels: the on-disk cache unless --no-cache (then JIT-compiled in memory, as the tests do).
-    bool no_cache = false;
-    auto cache_flag = [&](CLI::App* cmd) {
-        cmd->add_flag("--no-cache", no_cache, "JIT-compile every kernel in memory; neither read nor write the kernel cache");
-    };
-    app::RunFlags rf;
-    auto* run = app.add_subcommand("run", "compile the file's models and execute its train and evaluate statements");
-    run->add_option("file", file, ".cnn file")->required();
-    app::add_train_flags(run, rf);
-    cache_flag(run);
-    auto* evaluate = app.add_subcommand("evaluate", "run the file's evaluate statements on trained weights");
-    evaluate->add_option("file", file, ".cnn file")->required();
-    app::add_weights_flags(evaluate, rf);
-    cache_flag(evaluate);
-    auto* predict = app.add_subcommand("predict", "classify image files with a trained model");
-    predict->add_option("file", file, ".cnn file")->required();
-    app::add_predict_args(predict, rf);
-    cache_flag(predict);
+    CompiledModels models(cli, common);
+    app::add_model_commands(cli, models, "run", "compile the file's models and execute its train and evaluate statements");
 
     engine::BuildOptions bo;
-    auto* build = app.add_subcommand("build", "compile the file into a native executable (no compiler, LLVM or Halide needed to run it)");
-    build->add_option("file", file, ".cnn file")->required();
+    auto* build = cli.command("build", "compile the file into a native executable (no compiler, LLVM or Halide needed to run it)", [&] {
+        bo.import_dirs = common.options().import_dirs;
+        return engine::build_executable(cli.file, bo);
+    });
+    build->add_option("file", cli.file, ".cnn file")->required();
     build->add_option("-o,--output", bo.output, "the executable (default: the file's name without .cnn)");
     build->add_option("--target", bo.targets,
                       "portable (default: this CPU, AVX2, SSE4.1, chosen at startup), host (this CPU only), or Halide target strings");
 
     std::string layer_name;
-    auto* layers = app.add_subcommand("layers", "list the layers the language knows, or one layer's arguments");
+    auto* layers = cli.command("layers", "list the layers the language knows, or one layer's arguments", [&] { return cmd_layers(layer_name); });
     layers->add_option("name", layer_name, "a layer name, e.g. Conv2D");
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        int rc = app.exit(e);
-        return rc == 0 ? 0 : 2;
-    }
-    try {
-        if (*check) return cmd_check(check_files, common);
-        if (*summary) {
-            auto c = compile_file(file, common.options());
-            if (int rc = app::report(*c)) return rc;
-            return app::print_summaries(*c, file, sf);
-        }
-        if (*layers) return cmd_layers(layer_name);
-        if (*run || *evaluate || *predict) {
-            engine::RunOptions ro = rf.resolve(argc, argv);
-            auto c = compile_file(file, common.options(*run ? DataPathCheck::Run : *evaluate ? DataPathCheck::Evaluate : DataPathCheck::None));
-            if (int rc = app::report(*c)) return rc;
-            std::unique_ptr<engine::KernelCache> kernels;
-            if (no_cache) {
-                kernels = std::make_unique<engine::JitKernels>();
-            } else {
-                auto disk = std::make_unique<engine::DiskKernels>();
-                // What the run will ask for, compiled into the cache on every core first.
-                engine::RecordingKernels rec;
-                try {
-                    engine::prepare_program(*c, file, rec);
-                    disk->prefetch(rec.specs);
-                } catch (const rt::UserError&) {
-                    // the run itself reports it
-                }
-                kernels = std::move(disk);
-            }
-            if (*run) return engine::run_program(*c, file, ro, *kernels);
-            if (*evaluate) return engine::evaluate_program(*c, file, ro, *kernels);
-            return engine::predict_images(*c, file, ro, rf.model, rf.images, *kernels);
-        }
-        if (*build) {
-            bo.import_dirs = common.options().import_dirs;
-            return engine::build_executable(file, bo);
-        }
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "cnnc: internal error: {}\nThis is a bug in cnnc, not in your file; please report it.\n", e.what());
-        return 3;
-    }
-    return 0;
+    return cli.run(argc, argv);
 }

@@ -3,7 +3,7 @@
 #pragma once
 #include <memory>
 
-#include "engine/Kernel.h"
+#include "kernel/Kernel.h"
 #include "net/Network.h"
 #include "sema/Program.h"
 

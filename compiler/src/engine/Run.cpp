@@ -17,6 +17,7 @@
 #include "engine/LoadWeights.h"
 #include "io/AtomicFile.h"
 #include "io/Weights.h"
+#include "sema/Bind.h"
 #include "engine/Build.h"
 #include "engine/Labels.h"
 #include "train/Interrupt.h"
@@ -29,7 +30,7 @@ namespace cnnc::engine {
 
 namespace {
 
-// Data paths resolve as the checker found them (driver/DataPaths.h).
+// Data paths resolve as the checker found them (frontend/DataPaths.h).
 std::string resolve_path(const std::string& p, const std::string& model_file) { return resolve_data_path(p, model_file); }
 
 class Runner {

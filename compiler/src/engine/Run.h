@@ -4,8 +4,8 @@
 #include <optional>
 #include <string>
 
-#include "driver/Frontend.h"
-#include "engine/Kernel.h"
+#include "frontend/Frontend.h"
+#include "kernel/Kernel.h"
 
 namespace cnnc::engine {
 

@@ -1,4 +1,4 @@
-#include "driver/DataPaths.h"
+#include "frontend/DataPaths.h"
 
 #include <filesystem>
 #include <set>

@@ -1,4 +1,4 @@
-#include "driver/Frontend.h"
+#include "frontend/Frontend.h"
 
 #include <cstdlib>
 #include <filesystem>

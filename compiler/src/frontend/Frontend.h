@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "diag/Diagnostics.h"
-#include "driver/DataPaths.h"
+#include "frontend/DataPaths.h"
 #include "sema/Program.h"
 #include "syntax/Ast.h"
 

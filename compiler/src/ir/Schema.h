@@ -1,14 +1,15 @@
 // Argument schemas: what a layer, loss, optimizer, callback or data source accepts. One schema
-// serves parsing-time checks (unknown, duplicate, missing, mistyped, out-of-range arguments, each
-// with a located message) and gives the later stages typed, defaulted values (BoundArgs).
+// serves the checker (sema/Bind.h binds arguments to it, with a located message for each unknown,
+// duplicate, missing, mistyped or out-of-range one) and gives the later stages typed, defaulted
+// values (BoundArgs).
 #pragma once
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "diag/Diagnostics.h"
-#include "sema/Value.h"
+#include "diag/Source.h"
+#include "ir/Value.h"
 
 namespace cnnc {
 
@@ -82,13 +83,5 @@ class BoundArgs {
     std::map<std::string, Value> values_;
     std::map<std::string, bool> given_;
 };
-
-// Binds call arguments to a schema (positional in order, then keywords), reporting every problem.
-// `what` names the callee in messages ("Conv2D", "optimizer adam"). Returns nullopt on any error.
-std::optional<BoundArgs> bind_args(const std::vector<ParamSpec>& params, const std::vector<NamedValue>& args,
-                                   const std::string& what, SrcLoc call_loc, Diagnostics& diags);
-
-// Checks and normalises one value against one parameter; used by bind_args and for fields.
-bool check_value(const ParamSpec& p, Value& v, const std::string& what, Diagnostics& diags);
 
 }  // namespace cnnc

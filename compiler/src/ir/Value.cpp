@@ -1,4 +1,4 @@
-#include "sema/Value.h"
+#include "ir/Value.h"
 
 namespace cnnc {
 

@@ -5,7 +5,7 @@
 #pragma once
 #include <string>
 
-#include "engine/Kernel.h"
+#include "kernel/Kernel.h"
 
 namespace cnnc::engine {
 

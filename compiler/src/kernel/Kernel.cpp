@@ -1,4 +1,4 @@
-#include "engine/Kernel.h"
+#include "kernel/Kernel.h"
 
 #include <fmt/format.h>
 

@@ -1,8 +1,8 @@
 // Kernels as the runtime's ops see them: a compiled Halide pipeline named by a KernelSpec, run on
 // the runtime's tensors without copies. Nothing here needs libHalide: where a kernel's code comes
 // from (JIT-compiled, loaded from the on-disk cache, or linked into a `cnnc build` executable) is
-// a KernelCache backend's business (compiler/src/kernels/ for the ones that compile, Linked.h for
-// the executable's table).
+// a KernelCache backend's business (compiler/src/kernels/ for the ones that compile, app/ExeMain.cpp
+// for the executable's table).
 #pragma once
 #include <HalideBuffer.h>
 

@@ -1,6 +1,6 @@
 // Ahead-of-time kernels: each KernelSpec compiled by Halide to an object file for a target, kept in
 // an on-disk cache, and either linked into a shared object that `cnnc run` loads (DiskKernels: the
-// second run of a file starts without compiling) or into a `cnnc build` executable (Executable.h).
+// second run of a file starts without compiling) or into a `cnnc build` executable (driver/Executable.h).
 //
 // A cached file is named by a hash of everything its code depends on: the spec's key, the target,
 // and this compiler's identity (its version, Halide's version and the build ID of the cnnc binary,
@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "Error.h"
-#include "engine/Kernel.h"
+#include "kernel/Kernel.h"
 
 namespace cnnc::engine {
 

@@ -1,10 +1,10 @@
 // The in-memory backend: every kernel JIT-compiled by Halide when first asked for. The tests and
-// benchmarks use it (no disk, no linker); `cnnc run` uses the on-disk cache (DiskCache.h) unless
+// benchmarks use it (no disk, no linker); `cnnc run` uses the on-disk cache (Aot.h) unless
 // told not to.
 #pragma once
 #include <Halide.h>
 
-#include "engine/Kernel.h"
+#include "kernel/Kernel.h"
 
 namespace cnnc::engine {
 

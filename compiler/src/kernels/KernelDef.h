@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "engine/Kernel.h"
+#include "kernel/Kernel.h"
 
 namespace cnnc::engine {
 

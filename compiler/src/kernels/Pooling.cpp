@@ -2,7 +2,7 @@
 // gradient goes to exactly one input per window — the first maximum, as the frameworks do — found
 // by an explicit argmax rather than a max tree (which would split it among ties).
 #include "kernels/Activation.h"
-#include "kernels/Configs.h"
+#include "kernel/Configs.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Schedule.h"
 

@@ -1,6 +1,6 @@
 // Conv1D/Conv2D as an op: the layer's arguments become a ConvCfg (Conv1D is Conv2D with height 1)
 // and the op runs the conv_fwd / conv_bwd_w / conv_bwd_x kernels (compiler/src/kernels/Conv.cpp).
-#include "kernels/Configs.h"
+#include "kernel/Configs.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {

@@ -1,5 +1,5 @@
 // Dense as an op: rows of `in` values in, rows of `units` out (compiler/src/kernels/Dense.cpp).
-#include "kernels/Configs.h"
+#include "kernel/Configs.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {

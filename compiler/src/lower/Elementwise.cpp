@@ -4,7 +4,7 @@
 
 #include "Error.h"
 #include "builtins/Builtins.h"
-#include "kernels/Configs.h"
+#include "kernel/Configs.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {

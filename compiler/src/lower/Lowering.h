@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/Kernel.h"
+#include "kernel/Kernel.h"
 #include "net/Op.h"
 #include "sema/Program.h"
 

@@ -1,5 +1,5 @@
 // Pooling layers as ops: windowed max/average and global pooling (compiler/src/kernels/Pooling.cpp).
-#include "kernels/Configs.h"
+#include "kernel/Configs.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {

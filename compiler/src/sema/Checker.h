@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "sema/Bind.h"
 #include "sema/Check.h"
 #include "sema/Eval.h"
 

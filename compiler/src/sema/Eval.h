@@ -6,7 +6,7 @@
 #include <string>
 
 #include "diag/Diagnostics.h"
-#include "sema/Value.h"
+#include "ir/Value.h"
 #include "syntax/Ast.h"
 
 namespace cnnc {

@@ -1,0 +1,72 @@
+# The include check: every `#include "folder/..."` in a layer's folder names its own folder or one
+# the layering table (docs/ARCHITECTURE.md) lets it include, and every folder beside the layers' is
+# a layer too. The build runs it (target check_includes); tests/unit/test_layering.cpp runs it on
+# a tree with an upward include.
+#   cmake -DROOT=<repository> [-DTABLE=<file with the table>] -P cmake/CheckIncludes.cmake
+# Prints each offending include as file:line with the rule it breaks, then fails.
+cmake_minimum_required(VERSION 3.18)  # IN_LIST
+if(NOT DEFINED TABLE)
+  set(TABLE ${ROOT}/docs/ARCHITECTURE.md)
+endif()
+include(${CMAKE_CURRENT_LIST_DIR}/Layers.cmake)
+cnnc_read_layers(${TABLE})
+
+set(problems 0)
+set(dirs "")
+set(roots "")
+foreach(layer IN LISTS CNNC_LAYERS)
+  get_filename_component(root ${CNNC_LAYER_${layer}_DIR} DIRECTORY)
+  list(APPEND dirs ${CNNC_LAYER_${layer}_DIR})
+  list(APPEND roots ${root})
+endforeach()
+list(REMOVE_DUPLICATES roots)
+
+# A folder the table does not know has no place in the architecture (and no library).
+foreach(root IN LISTS roots)
+  file(GLOB children LIST_DIRECTORIES true RELATIVE ${ROOT} ${ROOT}/${root}/*)
+  foreach(child IN LISTS children)
+    if(IS_DIRECTORY ${ROOT}/${child} AND NOT child IN_LIST dirs)
+      message(NOTICE "${child}/: a folder that is not a row of the layering table (${TABLE})")
+      math(EXPR problems "${problems} + 1")
+    endif()
+  endforeach()
+endforeach()
+
+foreach(layer IN LISTS CNNC_LAYERS)
+  set(below ${CNNC_LAYER_${layer}_BELOW})
+  if(below)
+    string(REPLACE ";" ", " may "${below}")
+  else()
+    set(may "no other layer")
+  endif()
+  file(GLOB_RECURSE files RELATIVE ${ROOT} ${ROOT}/${CNNC_LAYER_${layer}_DIR}/*)
+  foreach(file IN LISTS files)
+    file(STRINGS ${ROOT}/${file} includes ENCODING UTF-8 REGEX "^[ \t]*#[ \t]*include[ \t]*\"[A-Za-z0-9_]+/")
+    foreach(include IN LISTS includes)
+      string(REGEX MATCH "\"([A-Za-z0-9_]+)/" _ "${include}")
+      set(to ${CMAKE_MATCH_1})
+      if(to STREQUAL layer OR to IN_LIST below)
+        continue()
+      endif()
+      if(to IN_LIST CNNC_LAYERS)
+        set(rule "${layer} may not include ${to} (${layer} may include ${may})")
+      else()
+        set(rule "${to}/ is not a layer")
+      endif()
+      # The line number, for an editor to jump to: the newlines before the include's first use.
+      file(READ ${ROOT}/${file} text)
+      string(FIND "${text}" "${include}" at)
+      string(SUBSTRING "${text}" 0 ${at} before)
+      string(REGEX MATCHALL "\n" newlines "${before}")
+      list(LENGTH newlines line)
+      math(EXPR line "${line} + 1")
+      string(STRIP "${include}" include)
+      message(NOTICE "${file}:${line}: ${include}: ${rule}")
+      math(EXPR problems "${problems} + 1")
+    endforeach()
+  endforeach()
+endforeach()
+
+if(problems)
+  message(FATAL_ERROR "${problems} problem(s) with the layering written in ${TABLE}")
+endif()

@@ -22,6 +22,13 @@ void write(const TempDir& dir, const std::string& rel, const std::string& text) 
     std::ofstream(dir / rel) << text;
 }
 
+// The check's output on a tree with its table in ARCHITECTURE.md, which must fail.
+std::string failing_check(const TempDir& dir) {
+    auto r = check_includes(dir.path(), dir / "ARCHITECTURE.md");
+    CHECK(r.status != 0);
+    return r.output;
+}
+
 // A table of four layers: `left` and `right` beside each other on `low`, `top` above both.
 const char* kTable =
     "| layer | folder | may include | its job |\n"
@@ -53,26 +60,18 @@ TEST_CASE("an include upward or sideways fails the check with its file, line and
     }
     SECTION("upward") {
         write(dir, "src/low/Low.cpp", "#include \"low/Low.h\"\n\n#include \"top/Top.h\"\n");
-        auto r = check_includes(dir.path(), dir / "ARCHITECTURE.md");
-        CHECK(r.status != 0);
-        CHECK_THAT(r.output, Catch::Contains("src/low/Low.cpp:3: #include \"top/Top.h\": low may not include top (low may include no other layer)"));
+        CHECK_THAT(failing_check(dir), Catch::Contains("src/low/Low.cpp:3: #include \"top/Top.h\": low may not include top (low may include no other layer)"));
     }
     SECTION("sideways") {
         write(dir, "src/left/Left.cpp", "#include \"right/Right.h\"\n");
-        auto r = check_includes(dir.path(), dir / "ARCHITECTURE.md");
-        CHECK(r.status != 0);
-        CHECK_THAT(r.output, Catch::Contains("src/left/Left.cpp:1: #include \"right/Right.h\": left may not include right (left may include low)"));
+        CHECK_THAT(failing_check(dir), Catch::Contains("src/left/Left.cpp:1: #include \"right/Right.h\": left may not include right (left may include low)"));
     }
     SECTION("a folder the table does not have") {
         write(dir, "src/extra/Extra.h", "#pragma once\n");
-        auto r = check_includes(dir.path(), dir / "ARCHITECTURE.md");
-        CHECK(r.status != 0);
-        CHECK_THAT(r.output, Catch::Contains("src/extra/: a folder that is not a row of the layering table"));
+        CHECK_THAT(failing_check(dir), Catch::Contains("src/extra/: a folder that is not a row of the layering table"));
     }
     SECTION("a table naming a row below it") {
         write(dir, "ARCHITECTURE.md", "| `a` | `src/a/` | `b` | |\n| `b` | `src/b/` | — | |\n");
-        auto r = check_includes(dir.path(), dir / "ARCHITECTURE.md");
-        CHECK(r.status != 0);
-        CHECK_THAT(r.output, Catch::Contains("layer 'a' names 'b', which is not a"));  // CMake wraps the rest
+        CHECK_THAT(failing_check(dir), Catch::Contains("layer 'a' names 'b', which is not a"));  // CMake wraps the rest
     }
 }

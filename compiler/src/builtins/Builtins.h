@@ -3,8 +3,9 @@
 // (builtins/<Family>.cpp), and each entry is one record: its schema with Keras' defaults, its
 // documentation and, where the runtime executes it, its implementation, built from the arguments
 // the schema bound. Adding an entry there is all it takes for the checker to accept it, check its
-// arguments and suggest it for near misses, and for `cnnc run` to execute it: the runtime reads no
-// name and writes no default of its own.
+// arguments and suggest it for near misses, and for `cnnc run` to execute it: the runtime's
+// optimizers, losses, metrics, callbacks and readers look no name up and write no default of their
+// own. (Initializers are still applied by name, in runtime/train/Init.cpp.)
 #pragma once
 #include <functional>
 #include <memory>

@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "sema/Written.h"
 #include "data/Idx.h"
 #include "frontend/Frontend.h"
 #include "engine/Build.h"
@@ -263,7 +264,8 @@ void gather(const rt::Samples& s, const std::vector<int64_t>& idx, rt::Tensor& b
 // One training step exactly as rt::Trainer::fit takes it (less the metrics and progress line).
 struct Stepper {
     rt::Network& net;
-    rt::Optimizer opt;
+    std::unique_ptr<rt::Optimizer> opt_owner;
+    rt::Optimizer& opt;
     rt::LossSpec loss;
     bool fused;
     std::vector<rt::Param*> params;
@@ -272,8 +274,7 @@ struct Stepper {
     int64_t step_no = 0;
 
     Stepper(rt::Network& n, const Model& m, const std::string& loss_name, uint64_t seed_)
-        : net(n), opt(rt::OptimizerSpec{"rmsprop", {}}), seed(seed_) {
-        loss.name = loss_name;
+        : net(n), opt_owner(make_optimizer({"rmsprop"})), opt(*opt_owner), loss(make_loss({loss_name})), seed(seed_) {
         fused = net.last_owns_activation() && rt::fuses_with(loss, m.output_activation());
         params = net.params();
     }
@@ -635,15 +636,15 @@ void bench_mnist(const Options& o) {
         // metrics and progress line), with fresh weights.
         auto net2 = engine::build_network(m, cache, o.seed);
         net2->prepare(64, true);
-        rt::Optimizer opt({"rmsprop", {}});
+        auto opt = make_optimizer({"rmsprop"});
         rt::FitConfig cfg;
         cfg.batch_size = 64;
         cfg.seed = o.seed;
-        cfg.loss.name = "categorical_crossentropy";
+        cfg.loss = make_loss({"categorical_crossentropy"});
         cfg.output_activation = m.output_activation();
-        cfg.metrics.push_back(rt::resolve_metric("accuracy", cfg.loss, 10));
+        cfg.metrics.push_back(resolve_metric("accuracy", *find_builtin(cnnc::losses(), "categorical_crossentropy"), 10));
         cfg.out = stderr;
-        rt::Trainer tr(*net2, opt, cfg);
+        rt::Trainer tr(*net2, *opt, cfg);
         double a = now();
         tr.fit(data.train, nullptr);
         figure("mnist_epoch_trainer_s", now() - a, "s", "one real epoch through rt::Trainer::fit");

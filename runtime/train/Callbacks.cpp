@@ -29,8 +29,7 @@ const double* find(const Metrics& logs, const std::string& name) {
 // starts unset (Keras' None), so the first value seen is always an improvement.
 class Monitor {
   public:
-    Monitor(std::string monitor, const std::string& mode, double min_delta)
-        : name(std::move(monitor)), min_(minimize(name, mode)), min_delta_(std::fabs(min_delta)) {}
+    explicit Monitor(const MonitorArgs& a) : name(a.monitor), min_(minimize(name, a.mode)), min_delta_(std::fabs(a.min_delta)) {}
     // monitor_op(value - min_delta, reference), with min_delta negated when minimising.
     bool improves(double value, std::optional<double> reference) const {
         if (!reference) return true;
@@ -54,11 +53,9 @@ std::optional<double> load_best(const StateFile& f, const std::string& key) {
 // whether an improvement resets `wait`.
 class EarlyStopping : public Callback {
   public:
-    explicit EarlyStopping(const CallbackArgs& a)
-        : monitor_(a.text("monitor", "val_loss"), a.text("mode", "auto"), a.get("min_delta", 0)),
-          patience_(static_cast<int64_t>(a.get("patience", 0))), verbose_(a.get("verbose", 0) > 0),
-          restore_(a.get("restore_best_weights", 0) != 0), start_from_(static_cast<int64_t>(a.get("start_from_epoch", 0))),
-          baseline_(a.num.count("baseline") ? std::optional<double>(a.get("baseline", 0)) : std::nullopt) {}
+    explicit EarlyStopping(const EarlyStoppingArgs& a)
+        : monitor_(a.monitor), patience_(a.patience), verbose_(a.verbose), restore_(a.restore_best_weights),
+          start_from_(a.start_from_epoch), baseline_(a.baseline) {}
 
     void on_train_begin(TrainState&) override {
         wait_ = 0, stopped_epoch_ = 0, best_epoch_ = 0;
@@ -129,10 +126,8 @@ class EarlyStopping : public Callback {
 // (the rate the epoch used) before the callbacks run, as this callback does in Keras.
 class ReduceLROnPlateau : public Callback {
   public:
-    explicit ReduceLROnPlateau(const CallbackArgs& a)
-        : monitor_(a.text("monitor", "val_loss"), a.text("mode", "auto"), a.get("min_delta", 1e-4)),
-          factor_(a.get("factor", 0.1)), patience_(static_cast<int64_t>(a.get("patience", 10))),
-          verbose_(a.get("verbose", 0) > 0), cooldown_(static_cast<int64_t>(a.get("cooldown", 0))), min_lr_(a.get("min_lr", 0)) {
+    explicit ReduceLROnPlateau(const ReduceLROnPlateauArgs& a)
+        : monitor_(a.monitor), factor_(a.factor), patience_(a.patience), verbose_(a.verbose), cooldown_(a.cooldown), min_lr_(a.min_lr) {
         if (factor_ >= 1) throw UserError("ReduceLROnPlateau does not support a factor >= 1");
     }
     bool schedules_lr() const override { return true; }
@@ -193,8 +188,7 @@ class ReduceLROnPlateau : public Callback {
 // leaves a whole file.
 class CSVLogger : public Callback {
   public:
-    explicit CSVLogger(const CallbackArgs& a)
-        : path_(a.text("filename", "training.log")), sep_(a.text("separator", ",")), append_(a.get("append", 0) != 0) {}
+    explicit CSVLogger(const CSVLoggerArgs& a) : path_(a.filename), sep_(a.separator), append_(a.append) {}
     void on_train_begin(TrainState&) override {
         text_.clear();
         header_.clear();
@@ -276,11 +270,10 @@ namespace {
 // after every epoch, or only when `monitor` improves.
 class ModelCheckpoint : public Callback {
   public:
-    explicit ModelCheckpoint(const CallbackArgs& a)
-        : path_(under(a.output_dir, a.text("filepath", ""))), monitor_(a.text("monitor", "val_loss")), min_(minimize(monitor_, a.text("mode", "auto"))),
-          best_only_(a.get("save_best_only", 0) != 0), verbose_(a.get("verbose", 0) > 0),
-          has_threshold_(a.num.count("initial_value_threshold") > 0), threshold_(a.get("initial_value_threshold", 0)) {}
-    void on_train_begin(TrainState&) override { best_ = has_threshold_ ? threshold_ : (min_ ? INFINITY : -INFINITY); }
+    explicit ModelCheckpoint(const ModelCheckpointArgs& a)
+        : path_(under(a.output_dir, a.filepath)), monitor_(a.monitor), min_(minimize(monitor_, a.mode)), best_only_(a.save_best_only),
+          verbose_(a.verbose), threshold_(a.initial_value_threshold) {}
+    void on_train_begin(TrainState&) override { best_ = threshold_ ? *threshold_ : (min_ ? INFINITY : -INFINITY); }
     void on_epoch_end(int64_t epoch, const Metrics& logs, TrainState& st) override {
         std::string path = format_checkpoint_path(path_, epoch + 1, logs);
         if (!best_only_) {
@@ -318,8 +311,9 @@ class ModelCheckpoint : public Callback {
 
     std::string path_, monitor_;
     std::vector<std::string> written_;
-    bool min_, best_only_, verbose_, has_threshold_;
-    double threshold_, best_ = 0;
+    bool min_, best_only_, verbose_;
+    std::optional<double> threshold_;
+    double best_ = 0;
 };
 
 // keras.callbacks.TerminateOnNaN. cnnc's trainer always stops on a NaN or infinite loss with an
@@ -331,13 +325,10 @@ class TerminateOnNaN : public Callback {
 
 }  // namespace
 
-std::unique_ptr<Callback> make_callback(const CallbackArgs& a) {
-    if (a.kind == "ModelCheckpoint") return std::make_unique<ModelCheckpoint>(a);
-    if (a.kind == "EarlyStopping") return std::make_unique<EarlyStopping>(a);
-    if (a.kind == "ReduceLROnPlateau") return std::make_unique<ReduceLROnPlateau>(a);
-    if (a.kind == "CSVLogger") return std::make_unique<CSVLogger>(a);
-    if (a.kind == "TerminateOnNaN") return std::make_unique<TerminateOnNaN>();
-    throw UserError("the callback " + a.kind + " is not supported by this version of `cnnc run` yet");
-}
+std::unique_ptr<Callback> model_checkpoint(const ModelCheckpointArgs& a) { return std::make_unique<ModelCheckpoint>(a); }
+std::unique_ptr<Callback> early_stopping(const EarlyStoppingArgs& a) { return std::make_unique<EarlyStopping>(a); }
+std::unique_ptr<Callback> reduce_lr_on_plateau(const ReduceLROnPlateauArgs& a) { return std::make_unique<ReduceLROnPlateau>(a); }
+std::unique_ptr<Callback> csv_logger(const CSVLoggerArgs& a) { return std::make_unique<CSVLogger>(a); }
+std::unique_ptr<Callback> terminate_on_nan() { return std::make_unique<TerminateOnNaN>(); }
 
 }  // namespace cnnc::rt

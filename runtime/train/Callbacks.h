@@ -1,13 +1,13 @@
 // Callbacks with Keras 3's semantics: ModelCheckpoint, EarlyStopping, ReduceLROnPlateau, CSVLogger,
 // TerminateOnNaN.
 // They see each epoch's metrics (loss, metrics, val_ versions) and may stop training, change the
-// learning rate, or restore weights. The list of kinds is make_callback() in Callbacks.cpp; the
-// checker (compiler/src/builtins/Callbacks.cpp) has already validated every argument and every
-// `monitor` name before a run starts.
+// learning rate, or restore weights. Each is built from its arguments fully bound: the list of
+// kinds, with their defaults, is the checker's (compiler/src/builtins/Callbacks.cpp), which has
+// validated every argument and every `monitor` name before a run starts.
 #pragma once
 #include <cstdio>
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,22 +29,6 @@ struct TrainState {
 // Keras' checkpoint path template: "{epoch:02d}" (1-based) and "{val_loss:.2f}"-style metrics.
 std::string format_checkpoint_path(const std::string& pattern, int64_t epoch, const Metrics& logs);
 
-// A callback's arguments as the checker bound them: numbers (booleans as 0/1) and names/strings.
-struct CallbackArgs {
-    std::string kind;
-    std::string output_dir;  // where relative output paths go (cnnc run --output-dir); "" is the working directory
-    std::map<std::string, double> num;
-    std::map<std::string, std::string> str;
-    double get(const std::string& k, double def) const {
-        auto it = num.find(k);
-        return it == num.end() ? def : it->second;
-    }
-    std::string text(const std::string& k, const std::string& def) const {
-        auto it = str.find(k);
-        return it == str.end() ? def : it->second;
-    }
-};
-
 class Callback {
   public:
     virtual ~Callback() = default;
@@ -61,7 +45,44 @@ class Callback {
     virtual void load_state(const StateFile&, const std::string& prefix) { (void)prefix; }
 };
 
-std::unique_ptr<Callback> make_callback(const CallbackArgs& args);
+// keras.callbacks.MonitorCallback's arguments.
+struct MonitorArgs {
+    std::string monitor, mode;
+    double min_delta;
+};
+
+struct ModelCheckpointArgs {
+    std::string filepath;    // a template: format_checkpoint_path
+    std::string output_dir;  // where a relative filepath goes (cnnc run --output-dir); "" is the working directory
+    std::string monitor, mode;
+    bool save_best_only, verbose;
+    std::optional<double> initial_value_threshold;
+};
+struct EarlyStoppingArgs {
+    MonitorArgs monitor;
+    int64_t patience;
+    bool verbose, restore_best_weights;
+    int64_t start_from_epoch;
+    std::optional<double> baseline;
+};
+struct ReduceLROnPlateauArgs {
+    MonitorArgs monitor;
+    double factor;
+    int64_t patience;
+    bool verbose;
+    int64_t cooldown;
+    double min_lr;
+};
+struct CSVLoggerArgs {
+    std::string filename, separator;
+    bool append;
+};
+
+std::unique_ptr<Callback> model_checkpoint(const ModelCheckpointArgs& args);
+std::unique_ptr<Callback> early_stopping(const EarlyStoppingArgs& args);
+std::unique_ptr<Callback> reduce_lr_on_plateau(const ReduceLROnPlateauArgs& args);
+std::unique_ptr<Callback> csv_logger(const CSVLoggerArgs& args);
+std::unique_ptr<Callback> terminate_on_nan();
 
 // Keras' mode "auto": loss-like metrics are minimised, accuracy-like maximised.
 bool minimize(const std::string& monitor, const std::string& mode);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "Error.h"
 
@@ -9,29 +11,45 @@ namespace cnnc::rt {
 
 static constexpr double kEps = 1e-7;  // Keras' backend epsilon
 
+double compute_loss(const LossSpec& loss, const View& out, const View& target, float* grad, bool wrt_logits) {
+    return loss.compute(out, target, grad, wrt_logits);
+}
+
 bool fuses_with(const LossSpec& loss, const std::string& activation) {
-    if (loss.from_logits) return false;
-    if (loss.name == "categorical_crossentropy" || loss.name == "sparse_categorical_crossentropy")
-        return activation == "softmax";
-    if (loss.name == "binary_crossentropy") return activation == "sigmoid";
-    return false;
+    return !loss.fused_activation.empty() && loss.fused_activation == activation;
+}
+
+double metric_sum(const Metric& m, const View& out, const View& target) { return m.sum(out, target); }
+
+namespace {
+
+// A batch of n samples: k outputs and tk target values per sample.
+struct Batch {
+    int64_t n, k, tk;
+    Batch(const View& out, const View& target)
+        : n(out.shape[0]), k(out.size() / std::max<int64_t>(n, 1)), tk(target.size() / std::max<int64_t>(n, 1)) {}
+};
+
+// Keras' cross-entropies need targets of the output's shape (sparse: one class id).
+void check_targets(const char* loss, const Batch& b, int64_t want) {
+    if (b.tk != want)
+        throw UserError(std::string(loss) + ": the targets have " + std::to_string(b.tk) + " values per sample but the model outputs " +
+                        std::to_string(b.k));
 }
 
 // One-hot, smoothed target row for class-index or one-hot targets.
-static void target_row(const LossSpec& loss, const float* t, int64_t k, std::vector<double>& y) {
+void target_row(const CrossentropyArgs& a, bool sparse, const float* t, int64_t k, std::vector<double>& y) {
     y.assign(static_cast<size_t>(k), 0.0);
-    if (loss.name == "sparse_categorical_crossentropy") {
+    if (sparse) {
         auto c = static_cast<int64_t>(t[0]);
         if (c < 0 || c >= k) throw UserError("label " + std::to_string(c) + " is outside the model's " + std::to_string(k) + " classes");
         y[static_cast<size_t>(c)] = 1;
     } else {
         for (int64_t j = 0; j < k; ++j) y[static_cast<size_t>(j)] = t[j];
     }
-    if (loss.label_smoothing > 0)
-        for (auto& v : y) v = v * (1 - loss.label_smoothing) + loss.label_smoothing / static_cast<double>(k);
+    if (a.label_smoothing > 0)
+        for (auto& v : y) v = v * (1 - a.label_smoothing) + a.label_smoothing / static_cast<double>(k);
 }
-
-namespace {
 
 // mse/mae compare a target row of width tk with an output row of width k as Keras' arithmetic
 // broadcasts them: equal widths element by element, or a width of 1 against every element.
@@ -46,130 +64,167 @@ struct Broadcast {
     int64_t target(int64_t j) const { return tk == 1 ? 0 : j; }
 };
 
+// The true class of a sample: a class id, or the arg-max of a one-hot row.
+int64_t true_class(const float* t, int64_t tk) { return tk == 1 ? static_cast<int64_t>(t[0]) : std::max_element(t, t + tk) - t; }
+
+// The sum over samples of f(sample's outputs, its targets, k, tk).
+template <class F>
+double per_sample(const View& out, const View& target, F f) {
+    const Batch b(out, target);
+    double sum = 0;
+    for (int64_t i = 0; i < b.n; ++i) sum += f(out.data + i * b.k, target.data + i * b.tk, b.k, b.tk);
+    return sum;
+}
+
 }  // namespace
 
-double compute_loss(const LossSpec& loss, const View& out, const View& target, float* grad, bool wrt_logits) {
-    int64_t n = out.shape[0];
-    int64_t k = out.size() / std::max<int64_t>(n, 1);
-    int64_t tk = target.size() / std::max<int64_t>(n, 1);
-    // Keras' cross-entropies need targets of the output's shape (sparse: one class id).
-    const bool sparse = loss.name == "sparse_categorical_crossentropy";
-    if ((loss.name == "categorical_crossentropy" || loss.name == "binary_crossentropy" || sparse) && tk != (sparse ? 1 : k))
-        throw UserError(loss.name + ": the targets have " + std::to_string(tk) + " values per sample but the model outputs " + std::to_string(k));
+double categorical_crossentropy(const CrossentropyArgs& a, bool sparse, const View& out, const View& target, float* grad,
+                                bool wrt_logits) {
+    const Batch b(out, target);
+    const int64_t k = b.k;
+    check_targets(sparse ? "sparse_categorical_crossentropy" : "categorical_crossentropy", b, sparse ? 1 : k);
     double total = 0;
     std::vector<double> y, p(static_cast<size_t>(k));
-    const double inv_n = 1.0 / static_cast<double>(n);
-    for (int64_t i = 0; i < n; ++i) {
+    const double inv_n = 1.0 / static_cast<double>(b.n);
+    for (int64_t i = 0; i < b.n; ++i) {
         const float* o = out.data + i * k;
-        const float* t = target.data + i * tk;
         float* g = grad ? grad + i * k : nullptr;
-        if (loss.name == "categorical_crossentropy" || loss.name == "sparse_categorical_crossentropy") {
-            target_row(loss, t, k, y);
-            if (loss.from_logits) {
-                // log-softmax of the logits, stable.
-                double m = *std::max_element(o, o + k), s = 0;
-                for (int64_t j = 0; j < k; ++j) s += std::exp(o[j] - m);
-                double lse = m + std::log(s);
-                for (int64_t j = 0; j < k; ++j) {
-                    total -= y[static_cast<size_t>(j)] * (o[j] - lse);
-                    if (g) g[j] = static_cast<float>((std::exp(o[j] - lse) - y[static_cast<size_t>(j)]) * inv_n);
-                }
-            } else {
-                double s = 0;
-                for (int64_t j = 0; j < k; ++j) s += o[j];
-                for (int64_t j = 0; j < k; ++j) {
-                    p[static_cast<size_t>(j)] = std::clamp(o[j] / s, kEps, 1 - kEps);
-                    total -= y[static_cast<size_t>(j)] * std::log(p[static_cast<size_t>(j)]);
-                }
-                if (g)
-                    for (int64_t j = 0; j < k; ++j)
-                        g[j] = static_cast<float>(wrt_logits ? (o[j] - y[static_cast<size_t>(j)]) * inv_n
-                                                             : -y[static_cast<size_t>(j)] / p[static_cast<size_t>(j)] * inv_n);
-            }
-        } else if (loss.name == "binary_crossentropy") {
-            const double inv = inv_n / static_cast<double>(k);
+        target_row(a, sparse, target.data + i * b.tk, k, y);
+        if (a.from_logits) {
+            // log-softmax of the logits, stable.
+            double m = *std::max_element(o, o + k), s = 0;
+            for (int64_t j = 0; j < k; ++j) s += std::exp(o[j] - m);
+            double lse = m + std::log(s);
             for (int64_t j = 0; j < k; ++j) {
-                double yt = t[j];
-                if (loss.label_smoothing > 0) yt = yt * (1 - loss.label_smoothing) + 0.5 * loss.label_smoothing;
-                double pr;
-                if (loss.from_logits) {
-                    double z = o[j];
-                    // max(z, 0) - z*y + log(1 + exp(-|z|)): no overflow for any z.
-                    total += (std::max(z, 0.0) - z * yt + std::log1p(std::exp(-std::fabs(z)))) / static_cast<double>(k);
-                    pr = 1 / (1 + std::exp(-z));
-                    if (g) g[j] = static_cast<float>((pr - yt) * inv);
-                } else {
-                    pr = std::clamp(static_cast<double>(o[j]), kEps, 1 - kEps);
-                    total -= (yt * std::log(pr) + (1 - yt) * std::log(1 - pr)) / static_cast<double>(k);
-                    if (g) g[j] = static_cast<float>(wrt_logits ? (o[j] - yt) * inv : (pr - yt) / (pr * (1 - pr)) * inv);
-                }
-            }
-        } else if (loss.name == "mean_squared_error" || loss.name == "mean_absolute_error") {
-            const bool sq = loss.name == "mean_squared_error";
-            const Broadcast b(k, tk);
-            const double w = static_cast<double>(b.width()), inv = inv_n / w;
-            if (g) std::fill(g, g + k, 0.f);
-            for (int64_t j = 0; j < b.width(); ++j) {
-                double d = static_cast<double>(o[b.out(j)]) - t[b.target(j)];
-                total += (sq ? d * d : std::fabs(d)) / w;
-                if (g) g[b.out(j)] += static_cast<float>((sq ? 2 * d : (d > 0) - (d < 0)) * inv);
+                total -= y[static_cast<size_t>(j)] * (o[j] - lse);
+                if (g) g[j] = static_cast<float>((std::exp(o[j] - lse) - y[static_cast<size_t>(j)]) * inv_n);
             }
         } else {
-            throw UserError("loss '" + loss.name + "' is not supported by the runtime");
+            double s = 0;
+            for (int64_t j = 0; j < k; ++j) s += o[j];
+            for (int64_t j = 0; j < k; ++j) {
+                p[static_cast<size_t>(j)] = std::clamp(o[j] / s, kEps, 1 - kEps);
+                total -= y[static_cast<size_t>(j)] * std::log(p[static_cast<size_t>(j)]);
+            }
+            if (g)
+                for (int64_t j = 0; j < k; ++j)
+                    g[j] = static_cast<float>(wrt_logits ? (o[j] - y[static_cast<size_t>(j)]) * inv_n
+                                                         : -y[static_cast<size_t>(j)] / p[static_cast<size_t>(j)] * inv_n);
         }
     }
     return total * inv_n;
 }
 
-Metric resolve_metric(const std::string& name, const LossSpec& loss, int64_t width) {
-    Metric m{name, name};
-    if (name == "accuracy" || name == "acc") {
-        if (loss.name == "binary_crossentropy" || width == 1) m.kind = "binary_accuracy";
-        else if (loss.name == "sparse_categorical_crossentropy") m.kind = "sparse_categorical_accuracy";
-        else m.kind = "categorical_accuracy";
-    } else if (name == "mse") {
-        m.kind = "mean_squared_error";
-    } else if (name == "mae") {
-        m.kind = "mean_absolute_error";
-    }
-    return m;
-}
-
-double metric_sum(const Metric& m, const View& out, const View& target) {
-    int64_t n = out.shape[0];
-    int64_t k = out.size() / std::max<int64_t>(n, 1);
-    int64_t tk = target.size() / std::max<int64_t>(n, 1);
-    double sum = 0;
-    for (int64_t i = 0; i < n; ++i) {
+double binary_crossentropy(const CrossentropyArgs& a, const View& out, const View& target, float* grad, bool wrt_logits) {
+    const Batch b(out, target);
+    const int64_t k = b.k;
+    check_targets("binary_crossentropy", b, k);
+    double total = 0;
+    const double inv_n = 1.0 / static_cast<double>(b.n), inv = inv_n / static_cast<double>(k);
+    for (int64_t i = 0; i < b.n; ++i) {
         const float* o = out.data + i * k;
-        const float* t = target.data + i * tk;
-        if (m.kind == "binary_accuracy") {
-            double c = 0;
-            for (int64_t j = 0; j < k; ++j) c += ((o[j] > 0.5f) == (t[std::min(j, tk - 1)] > 0.5f));
-            sum += c / static_cast<double>(k);
-        } else if (m.kind == "categorical_accuracy" || m.kind == "sparse_categorical_accuracy") {
-            int64_t pred = std::max_element(o, o + k) - o;
-            int64_t truth = m.kind == "sparse_categorical_accuracy" || tk == 1 ? static_cast<int64_t>(t[0])
-                                                                               : std::max_element(t, t + tk) - t;
-            sum += pred == truth;
-        } else if (m.kind == "top_k_categorical_accuracy") {
-            int64_t truth = tk == 1 ? static_cast<int64_t>(t[0]) : std::max_element(t, t + tk) - t;
-            int64_t higher = 0;
-            for (int64_t j = 0; j < k; ++j) higher += o[j] > o[truth];
-            sum += higher < 5;
-        } else if (m.kind == "mean_squared_error" || m.kind == "mean_absolute_error") {
-            const Broadcast b(k, tk);
-            double s = 0;
-            for (int64_t j = 0; j < b.width(); ++j) {
-                double d = static_cast<double>(o[b.out(j)]) - t[b.target(j)];
-                s += m.kind == "mean_squared_error" ? d * d : std::fabs(d);
+        const float* t = target.data + i * b.tk;
+        float* g = grad ? grad + i * k : nullptr;
+        for (int64_t j = 0; j < k; ++j) {
+            double yt = t[j];
+            if (a.label_smoothing > 0) yt = yt * (1 - a.label_smoothing) + 0.5 * a.label_smoothing;
+            double pr;
+            if (a.from_logits) {
+                double z = o[j];
+                // max(z, 0) - z*y + log(1 + exp(-|z|)): no overflow for any z.
+                total += (std::max(z, 0.0) - z * yt + std::log1p(std::exp(-std::fabs(z)))) / static_cast<double>(k);
+                pr = 1 / (1 + std::exp(-z));
+                if (g) g[j] = static_cast<float>((pr - yt) * inv);
+            } else {
+                pr = std::clamp(static_cast<double>(o[j]), kEps, 1 - kEps);
+                total -= (yt * std::log(pr) + (1 - yt) * std::log(1 - pr)) / static_cast<double>(k);
+                if (g) g[j] = static_cast<float>(wrt_logits ? (o[j] - yt) * inv : (pr - yt) / (pr * (1 - pr)) * inv);
             }
-            sum += s / static_cast<double>(b.width());
-        } else {
-            throw UserError("metric '" + m.name + "' is not supported by the runtime");
         }
     }
-    return sum;
+    return total * inv_n;
 }
+
+// The mean over the batch of each sample's mean of term(d) = {value, d value / d d}.
+template <class Term>
+static double mean_error(const View& out, const View& target, float* grad, Term term) {
+    const Batch bt(out, target);
+    const Broadcast b(bt.k, bt.tk);
+    double total = 0;
+    const double inv_n = 1.0 / static_cast<double>(bt.n), w = static_cast<double>(b.width()), inv = inv_n / w;
+    for (int64_t i = 0; i < bt.n; ++i) {
+        const float* o = out.data + i * bt.k;
+        const float* t = target.data + i * bt.tk;
+        float* g = grad ? grad + i * bt.k : nullptr;
+        if (g) std::fill(g, g + bt.k, 0.f);
+        for (int64_t j = 0; j < b.width(); ++j) {
+            const auto [value, slope] = term(static_cast<double>(o[b.out(j)]) - t[b.target(j)]);
+            total += value / w;
+            if (g) g[b.out(j)] += static_cast<float>(slope * inv);
+        }
+    }
+    return total * inv_n;
+}
+
+double squared_error(const View& out, const View& target, float* grad) {
+    return mean_error(out, target, grad, [](double d) { return std::pair<double, double>(d * d, 2 * d); });
+}
+
+double absolute_error(const View& out, const View& target, float* grad) {
+    return mean_error(out, target, grad, [](double d) { return std::pair<double, double>(std::fabs(d), (d > 0) - (d < 0)); });
+}
+
+// keras.losses.huber: 0.5 d^2 inside delta, delta |d| - 0.5 delta^2 outside.
+double huber(double delta, const View& out, const View& target, float* grad) {
+    return mean_error(out, target, grad, [delta](double d) {
+        return std::fabs(d) <= delta ? std::pair<double, double>(0.5 * d * d, d)
+                                     : std::pair<double, double>(delta * std::fabs(d) - 0.5 * delta * delta, delta * ((d > 0) - (d < 0)));
+    });
+}
+
+double binary_accuracy(const View& out, const View& target) {
+    return per_sample(out, target, [](const float* o, const float* t, int64_t k, int64_t tk) {
+        double c = 0;
+        for (int64_t j = 0; j < k; ++j) c += ((o[j] > 0.5f) == (t[std::min(j, tk - 1)] > 0.5f));
+        return c / static_cast<double>(k);
+    });
+}
+
+double categorical_accuracy(const View& out, const View& target) {
+    return per_sample(out, target, [](const float* o, const float* t, int64_t k, int64_t tk) {
+        return double((std::max_element(o, o + k) - o) == true_class(t, tk));
+    });
+}
+
+double sparse_categorical_accuracy(const View& out, const View& target) {
+    return per_sample(out, target, [](const float* o, const float* t, int64_t k, int64_t) {
+        return double((std::max_element(o, o + k) - o) == static_cast<int64_t>(t[0]));
+    });
+}
+
+// keras.metrics.TopKCategoricalAccuracy's default k = 5: the label among the 5 highest scores.
+double top_k_categorical_accuracy(const View& out, const View& target) {
+    return per_sample(out, target, [](const float* o, const float* t, int64_t k, int64_t tk) {
+        const int64_t truth = true_class(t, tk);
+        int64_t higher = 0;
+        for (int64_t j = 0; j < k; ++j) higher += o[j] > o[truth];
+        return double(higher < 5);
+    });
+}
+
+static double mean_difference(const View& out, const View& target, bool sq) {
+    return per_sample(out, target, [sq](const float* o, const float* t, int64_t k, int64_t tk) {
+        const Broadcast b(k, tk);
+        double s = 0;
+        for (int64_t j = 0; j < b.width(); ++j) {
+            double d = static_cast<double>(o[b.out(j)]) - t[b.target(j)];
+            s += sq ? d * d : std::fabs(d);
+        }
+        return s / static_cast<double>(b.width());
+    });
+}
+
+double mean_squared_error(const View& out, const View& target) { return mean_difference(out, target, true); }
+double mean_absolute_error(const View& out, const View& target) { return mean_difference(out, target, false); }
 
 }  // namespace cnnc::rt

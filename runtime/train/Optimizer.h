@@ -1,8 +1,9 @@
-// Optimizers with Keras 3's update rules and defaults. State (moments, step count, learning rate)
-// is exposed so checkpoints can save and restore it exactly.
+// Optimizers with Keras 3's update rules. Each one takes its arguments fully bound: the defaults
+// are written once, in the checker's list (compiler/src/builtins/Optimizers.cpp), whose records
+// build these classes. State (moments, step count, learning rate) is exposed so checkpoints can
+// save and restore it exactly.
 #pragma once
-#include <map>
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,29 +11,96 @@
 
 namespace cnnc::rt {
 
-struct OptimizerSpec {
-    std::string name;                     // sgd, rmsprop, adam, adamw
-    std::map<std::string, double> args;   // learning_rate, rho, beta_1... (absent optional ones: not set)
-    double get(const std::string& k, double def) const {
-        auto it = args.find(k);
-        return it == args.end() ? def : it->second;
-    }
+// The arguments of keras.optimizers.Optimizer itself; an absent one is off.
+struct OptimizerCommon {
+    double learning_rate;
+    std::optional<double> weight_decay, clipnorm, clipvalue, global_clipnorm;
 };
 
 class Optimizer {
   public:
-    explicit Optimizer(OptimizerSpec spec);
+    virtual ~Optimizer() = default;
     // Applies one update to every trainable param from its grad (regularizer penalties included).
     void step(const std::vector<Param*>& params);
-    double learning_rate = 0.001;
+    double learning_rate;
     int64_t iterations = 0;
     // Per-param slots: [param index][slot] (momentum, velocity...).
     std::vector<std::vector<Tensor>> slots;
-    const OptimizerSpec& spec() const { return spec_; }
+    // The list's name (sgd, adam...): a training state records it, and a resume refuses the state
+    // of another optimizer.
+    const std::string& name() const { return name_; }
+
+  protected:
+    // Each variable gets `slots_per_param` slots, filled with `slot_init`.
+    Optimizer(std::string name, const OptimizerCommon& common, int slots_per_param, double slot_init);
+    // The update rule of keras/src/optimizers/<name>.py on `n` weights of one variable, from their
+    // clipped gradients; `slots` are the variable's, `t` the 1-based step. Computed in double.
+    virtual void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const = 0;
 
   private:
-    void clip(const std::vector<Param*>& params);
-    OptimizerSpec spec_;
+    void clip(const std::vector<Param*>& params) const;
+    std::string name_;
+    OptimizerCommon common_;
+    int slots_per_param_;
+    double slot_init_;
 };
+
+// The update rules: each one's arguments, kSlots (its slots per variable), and update(), the
+// Optimizer::update of an optimizer of this rule (Optimizer.cpp).
+
+// keras.optimizers.SGD; slot: momentum.
+struct SgdRule {
+    static constexpr int kSlots = 1;
+    double momentum;
+    bool nesterov;
+    void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const;
+};
+// keras.optimizers.RMSprop; slots: velocity, average_gradient, momentum.
+struct RMSpropRule {
+    static constexpr int kSlots = 3;
+    double rho, momentum, epsilon;
+    bool centered;
+    void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const;
+};
+// keras.optimizers.Adam, and AdamW (Adam with a weight decay by default); slots: momentum,
+// velocity, velocity_hat.
+struct AdamRule {
+    static constexpr int kSlots = 3;
+    double beta_1, beta_2, epsilon;
+    bool amsgrad;
+    void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const;
+};
+// keras.optimizers.Adagrad; slot: accumulator, starting at initial_accumulator_value.
+struct AdagradRule {
+    static constexpr int kSlots = 1;
+    double initial_accumulator_value, epsilon;
+    void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const;
+};
+
+// What a rule's slots start at: 0, unless the rule says otherwise.
+template <class Rule>
+double initial_slot_value(const Rule&) {
+    return 0;
+}
+inline double initial_slot_value(const AdagradRule& r) { return r.initial_accumulator_value; }
+
+// The optimizer of update rule `Rule`.
+template <class Rule>
+class RuleOptimizer final : public Optimizer {
+  public:
+    RuleOptimizer(std::string name, const OptimizerCommon& common, const Rule& rule)
+        : Optimizer(std::move(name), common, Rule::kSlots, initial_slot_value(rule)), rule_(rule) {}
+
+  private:
+    void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const override {
+        rule_.update(w, g, n, slots, lr, t);
+    }
+    Rule rule_;
+};
+
+using Sgd = RuleOptimizer<SgdRule>;
+using RMSprop = RuleOptimizer<RMSpropRule>;
+using Adam = RuleOptimizer<AdamRule>;
+using Adagrad = RuleOptimizer<AdagradRule>;
 
 }  // namespace cnnc::rt

@@ -53,7 +53,7 @@ double Trainer::regularization() const {
 void Trainer::save_state(const Position& at, const History& h, const std::vector<Param*>& params) const {
     StateFile f;
     f.put_text("statement", cfg_.statement);
-    f.put_text("optimizer", opt_.spec().name);
+    f.put_text("optimizer", opt_.name());
     f.put("finished", at.finished ? 1 : 0);
     f.put("epochs_done", static_cast<double>(at.epoch));
     f.put("epoch_step", static_cast<double>(at.step));
@@ -91,8 +91,8 @@ void Trainer::check_state(const StateFile& f, const std::vector<Param*>& params)
     };
     if (f.text("statement") != cfg_.statement)
         throw refuse("it was saved by " + f.text("statement") + ", not by " + cfg_.statement);
-    if (f.text("optimizer") != opt_.spec().name)
-        throw refuse("it holds " + f.text("optimizer") + " optimizer state, the statement uses " + opt_.spec().name);
+    if (f.text("optimizer") != opt_.name())
+        throw refuse("it holds " + f.text("optimizer") + " optimizer state, the statement uses " + opt_.name());
     if (f.scalar("params") != static_cast<double>(params.size()))
         throw refuse("it holds " + format_value(f.scalar("params")) + " weights, the model has " + std::to_string(params.size()));
     std::vector<const Param*> trainable;

@@ -71,6 +71,8 @@ const std::map<std::string, Reference>& references() {
         {"hard_sigmoid", elementwise([](double x) { return std::min(std::max(x + 3, 0.0), 6.0) / 6; },
                                      [](double x) { return x > -3 && x < 3 ? 1 / 6.0 : 0.0; })},
         {"exponential", elementwise([](double x) { return std::exp(x); }, [](double x) { return std::exp(x); })},
+        // Keras 3: log(sigmoid(x)) = -softplus(-x).
+        {"log_sigmoid", elementwise([](double x) { return -std::log1p(std::exp(-x)); }, [](double x) { return sigmoid(-x); })},
         {"softmax",
          {[](const Row& x) {
               double m = *std::max_element(x.begin(), x.end()), s = 0;

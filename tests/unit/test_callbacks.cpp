@@ -5,6 +5,7 @@
 
 #include "Helpers.h"
 #include "TempDir.h"
+#include "sema/Written.h"
 #include "train/Callbacks.h"
 
 using namespace cnnc;
@@ -13,16 +14,17 @@ using namespace cnnc::test;
 namespace {
 
 struct Scripted {
-    rt::Optimizer opt{{"rmsprop", {}}};
+    std::unique_ptr<rt::Optimizer> opt_owner = make_optimizer({"rmsprop"});
+    rt::Optimizer& opt = *opt_owner;
     rt::Param param;
     rt::TrainState st;
     std::unique_ptr<rt::Callback> cb;
-    explicit Scripted(rt::CallbackArgs a) {
+    explicit Scripted(WrittenCall a) {
         param.value = rt::Tensor({1});
         param.value[0] = 0;
         st.optimizer = &opt;
         st.params = {&param};
-        cb = rt::make_callback(a);
+        cb = make_callback(a);
         cb->on_train_begin(st);
     }
     // Runs epochs with `values` of `metric`; returns the number of epochs run before a stop.
@@ -37,9 +39,9 @@ struct Scripted {
     }
 };
 
-rt::CallbackArgs args(std::string kind, std::map<std::string, double> num, std::map<std::string, std::string> str = {}) {
-    rt::CallbackArgs a;
-    a.kind = std::move(kind);
+WrittenCall args(std::string kind, std::map<std::string, double> num, std::map<std::string, std::string> str = {}) {
+    WrittenCall a;
+    a.name = std::move(kind);
     a.num = std::move(num);
     a.str = std::move(str);
     return a;

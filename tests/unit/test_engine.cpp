@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "EngineHelpers.h"
+#include "sema/Written.h"
 #include "train/Loss.h"
 #include "train/Optimizer.h"
 
@@ -201,7 +202,7 @@ TEST_CASE("a whole network's loss gradient (fused softmax cross-entropy) matches
     fill_uniform(x.data(), x.size(), rng, -1, 1);
     y.fill(0);
     for (int64_t i = 0; i < n; ++i) y[i * 5 + (i % 5)] = 1;
-    rt::LossSpec loss{"categorical_crossentropy", false, 0};
+    rt::LossSpec loss = make_loss({"categorical_crossentropy"});
     rt::StepInfo s{true, 1, 3};
     REQUIRE(b.net->last_owns_activation());
     auto loss_at = [&]() {
@@ -222,7 +223,8 @@ TEST_CASE("optimizers take Keras' first steps", "[engine][optimizers]") {
         p.grad = rt::Tensor({2});
         p.value[0] = 1, p.value[1] = -2;
         p.grad[0] = 0.5f, p.grad[1] = -1;
-        rt::Optimizer opt({name, std::move(args)});
+        auto opt_owner = make_optimizer({name, std::move(args)});
+        rt::Optimizer& opt = *opt_owner;
         opt.step({&p});
         return std::vector<float>{p.value[0], p.value[1]};
     };
@@ -245,17 +247,17 @@ TEST_CASE("losses: Keras' values and fused gradients", "[engine][losses]") {
     p[0] = 0.7f, p[1] = 0.2f, p[2] = 0.1f;
     t[0] = 1, t[1] = 0, t[2] = 0;
     rt::Tensor g({1, 3});
-    double l = rt::compute_loss({"categorical_crossentropy", false, 0}, p.view(), t.view(), g.data(), true);
+    double l = rt::compute_loss(make_loss({"categorical_crossentropy"}), p.view(), t.view(), g.data(), true);
     CHECK(l == Approx(-std::log(0.7)).epsilon(1e-6));
     CHECK(g[0] == Approx(-0.3f));
     CHECK(g[1] == Approx(0.2f));
     rt::Tensor ps({2, 1}), ts({2, 1});
     ps[0] = 0.9f, ps[1] = 0.4f, ts[0] = 1, ts[1] = 0;
-    double b = rt::compute_loss({"binary_crossentropy", false, 0}, ps.view(), ts.view(), nullptr, false);
+    double b = rt::compute_loss(make_loss({"binary_crossentropy"}), ps.view(), ts.view(), nullptr, false);
     CHECK(b == Approx(-(std::log(0.9) + std::log(0.6)) / 2).epsilon(1e-6));
     rt::Tensor idx({1, 1});
     idx[0] = 0;
-    CHECK(rt::compute_loss({"sparse_categorical_crossentropy", false, 0}, p.view(), idx.view(), nullptr, false) ==
+    CHECK(rt::compute_loss(make_loss({"sparse_categorical_crossentropy"}), p.view(), idx.view(), nullptr, false) ==
           Approx(-std::log(0.7)).epsilon(1e-6));
 }
 
@@ -274,8 +276,9 @@ TEST_CASE("a frozen layer's weights do not change in training; its successors' d
     for (int i = 0; i < 8; ++i) y[i * 3 + i % 3] = 1;
     std::vector<rt::Tensor> before;
     for (rt::Param* p : b.net->params()) before.push_back(p->value);
-    rt::Optimizer opt({"adam", {{"learning_rate", 0.1}}});
-    rt::LossSpec loss{"categorical_crossentropy", false, 0};
+    auto opt_owner = make_optimizer({"adam", {{"learning_rate", 0.1}}});
+    rt::Optimizer& opt = *opt_owner;
+    rt::LossSpec loss = make_loss({"categorical_crossentropy"});
     for (int step = 0; step < 5; ++step) {
         rt::StepInfo s{true, 1, step};
         rt::View out = b.net->forward(x.view(), s);

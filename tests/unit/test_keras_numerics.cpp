@@ -5,6 +5,7 @@
 
 #include "EngineHelpers.h"
 #include "builtins/Builtins.h"
+#include "sema/Written.h"
 #include "engine/Labels.h"
 #include "train/Trainer.h"
 
@@ -41,7 +42,7 @@ double engine_loss(const std::string& loss, const std::string& encoding, int64_t
     rt::Tensor o({n, k}), g({n, k});
     for (int64_t i = 0; i < n; ++i)
         for (int64_t j = 0; j < k; ++j) o[i * k + j] = out[static_cast<size_t>(i)][static_cast<size_t>(j)];
-    double l = rt::compute_loss({kind->name, false, 0}, o.view(), y.view(), g.data(), false);
+    double l = rt::compute_loss(make_loss({kind->name}), o.view(), y.view(), g.data(), false);
     if (grad) grad->assign(g.data(), g.data() + g.size());
     return l;
 }
@@ -180,11 +181,12 @@ TEST_CASE("the reported training loss adds the L2 penalty at each step's startin
     }
     const double want = weighted / 3;
 
-    rt::Optimizer opt({"sgd", {{"learning_rate", lr}}});
+    auto opt_owner = make_optimizer({"sgd", {{"learning_rate", lr}}});
+    rt::Optimizer& opt = *opt_owner;
     rt::FitConfig cfg;
     cfg.batch_size = 2;
     cfg.shuffle = false;
-    cfg.loss = {"mean_squared_error", false, 0};
+    cfg.loss = make_loss({"mean_squared_error"});
     std::FILE* sink = std::tmpfile();
     REQUIRE(sink);
     cfg.out = sink;

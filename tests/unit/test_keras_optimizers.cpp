@@ -6,6 +6,7 @@
 #include <map>
 
 #include "Helpers.h"
+#include "sema/Written.h"
 #include "train/Optimizer.h"
 
 using namespace cnnc;
@@ -132,7 +133,8 @@ void compare(const std::string& name, const Args& args, bool two = false, double
     std::vector<rt::Param*> params = {&pa};
     std::vector<Vec> ref = {kInitA};
     if (two) params.push_back(&pb), ref.push_back(kInitB);
-    rt::Optimizer opt({name, args});
+    auto opt_owner = make_optimizer({name, args});
+    rt::Optimizer& opt = *opt_owner;
     KerasRef keras{name, args, {}, {}, {}, {}, 0};
     for (int t = 0; t < kSteps; ++t) {
         std::vector<Vec> grads;

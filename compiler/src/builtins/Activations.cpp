@@ -1,28 +1,28 @@
-// Activation functions accepted by `activation = ...` and the Activation layer (Keras names). The
-// engine implements each one with Keras 3's formula (kernels/Activation.cpp); a conformance test
-// runs every entry (tests/unit/test_activations.cpp).
+// Activation functions accepted by `activation = ...` and the Activation layer (Keras names), from
+// the list ir/ActivationList.def; initializers and regularizers.
+#include <stdexcept>
+
 #include "builtins/Builtins.h"
 
 namespace cnnc {
 
+// The entry an alias line names, which the list defines above it.
+static Builtin& find_named(std::vector<Builtin>& v, const std::string& name) {
+    for (Builtin& b : v)
+        if (b.name == name) return b;
+    throw std::logic_error("internal: ActivationList.def aliases '" + name + "' before defining it");
+}
+
 const std::vector<Builtin>& activations() {
-    static const std::vector<Builtin> list = {
-        {"linear", {}, "identity (the default: no activation)", {}},
-        {"relu", {}, "max(x, 0)", {}},
-        {"sigmoid", {}, "1 / (1 + exp(-x)); pairs with binary_crossentropy", {}},
-        {"softmax", {}, "normalised exponentials over the last axis; pairs with categorical_crossentropy", {}},
-        {"tanh", {}, "hyperbolic tangent", {}},
-        {"elu", {}, "x if x > 0 else exp(x) - 1 (alpha 1)", {}},
-        {"selu", {}, "1.0507 * (x if x > 0 else 1.6733 * (exp(x) - 1)): scaled elu", {}},
-        {"softplus", {}, "log(1 + exp(x))", {}},
-        {"softsign", {}, "x / (1 + |x|)", {}},
-        {"swish", {}, "x * sigmoid(x)", {"silu"}},
-        {"gelu", {}, "x * Phi(x), Phi the standard normal CDF (exact, via erf, as Keras' 'gelu')", {}},
-        {"leaky_relu", {}, "x if x > 0 else 0.2 x", {}},
-        {"relu6", {}, "min(max(x, 0), 6)", {}},
-        {"hard_sigmoid", {}, "relu6(x + 3) / 6: a piecewise-linear sigmoid", {}},
-        {"exponential", {}, "exp(x)", {}},
-    };
+    static const std::vector<Builtin> list = [] {
+        std::vector<Builtin> v;
+#define CNNC_ACTIVATION(name, doc) v.push_back({#name, {}, doc, {}});
+#define CNNC_ACTIVATION_ALIAS(alias, name) find_named(v, #name).aliases.push_back(#alias);
+#include "ir/ActivationList.def"
+#undef CNNC_ACTIVATION
+#undef CNNC_ACTIVATION_ALIAS
+        return v;
+    }();
     return list;
 }
 

@@ -1,15 +1,25 @@
 // The named things a .cnn file can use besides layers: activations, initializers, regularizers,
 // optimizers, losses, metrics, callbacks and data sources. Each family is one list in one file
-// (builtins/<Family>.cpp); adding an entry there is all it takes for the checker to accept it,
-// check its arguments and suggest it for near misses.
+// (builtins/<Family>.cpp), and each entry is one record: its schema with Keras' defaults, its
+// documentation and, where the runtime executes it, its implementation, built from the arguments
+// the schema bound. Adding an entry there is all it takes for the checker to accept it, check its
+// arguments and suggest it for near misses, and for `cnnc run` to execute it: the runtime's
+// optimizers, losses, metrics, callbacks and readers look no name up and write no default of their
+// own. (Initializers are still applied by name, in runtime/train/Init.cpp.)
 #pragma once
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "ir/Shape.h"
 #include "ir/Schema.h"
+#include "data/ImageFolder.h"
+#include "data/Table.h"
+#include "train/Callbacks.h"
+#include "train/Loss.h"
+#include "train/Optimizer.h"
 
 namespace cnnc {
 
@@ -20,6 +30,11 @@ struct Builtin {
     std::vector<std::string> aliases;  // other spellings Keras accepts: mse, RMSprop, acc
 };
 
+// An optimizer: `make` builds the runtime's from its bound arguments, under the record's name.
+struct OptimizerKind : Builtin {
+    std::unique_ptr<rt::Optimizer> (*make)(const std::string& name, const BoundArgs& args);
+};
+
 // A dataset's labels as a loss will compare them with a model's output.
 struct LabelUse {
     std::string encoding;  // one_hot, int or binary
@@ -28,8 +43,27 @@ struct LabelUse {
     Shape out;             // the model's output, per sample
 };
 
+// A callback: `make` builds the runtime's from its bound arguments; relative output paths go under
+// `output_dir` (cnnc run --output-dir).
+struct CallbackKind : Builtin {
+    std::unique_ptr<rt::Callback> (*make)(const BoundArgs& args, const std::string& output_dir);
+};
+
+// A worked example the conformance test (tests/unit/test_builtin_conformance.cpp) runs on every
+// loss and metric of the lists: a batch of output rows and target rows, and the mean over the
+// batch that Keras computes with the default arguments.
+struct BatchExample {
+    std::vector<std::vector<float>> out, target;
+    double want;
+};
+
 // A loss knows which model outputs and which labels it can be applied to.
 struct LossKind : Builtin {
+    // The runtime's loss from the bound arguments, under the record's name.
+    rt::LossSpec (*make)(const std::string& name, const BoundArgs& args) = nullptr;
+    // The metric Keras means by `accuracy` with this loss (when the output is wider than 1).
+    std::string accuracy;
+    std::vector<BatchExample> examples;
     // "" when `out` (the model's output shape, whose last layer applies `activation`) fits; otherwise
     // the reason it does not.
     std::function<std::string(const Shape& out, const std::string& activation, const BoundArgs& args)> fits;
@@ -39,19 +73,68 @@ struct LossKind : Builtin {
     std::string labels;
 };
 
+// A metric: its sum over a batch's samples, or null for `accuracy`, which stands for the accuracy
+// its loss names (resolve_metric).
+struct MetricKind : Builtin {
+    rt::MetricFn sum = nullptr;
+    std::vector<BatchExample> examples;
+};
+
+// What reading a dataset member asks of the run that reads it.
+class SourceReader {
+  public:
+    virtual ~SourceReader() = default;
+    // A path as the file wrote it, resolved as the checker resolved it (beside the model file).
+    virtual std::string path(const std::string& written) const = 0;
+    // The samples of the member `data` (`dataset.member`) run through `model` in inference; its
+    // labels stay (features(model, data)).
+    virtual rt::LabeledRows features(const std::string& model, const Value& data) = 0;
+};
+
+// One member being read: its bound arguments, its name ("mnist.train"), its dataset's label
+// encoding (`labels`: one_hot, int, binary or "" when unspecified; `classes`: one_hot(k)'s k).
+struct SourceUse {
+    const BoundArgs& args;
+    std::string member;
+    std::string labels;
+    int64_t classes = 0;
+    SourceReader& reader;
+};
+
+// How an image source reads each image, and its class names in label order: `cnnc predict` reads
+// new images as the model's training data was read.
+struct ImageReading {
+    rt::ImageFolderOptions options;
+    std::vector<std::string> classes;
+};
+
 // A data source yields (input, label) pairs; where its arguments fix the input shape, the checker
 // compares it with the model's input before any file is read.
 struct SourceKind : Builtin {
     std::function<std::optional<Shape>(const BoundArgs&)> element_shape;
+    // Its samples and integer labels, every sample (read_source applies Keras' split arguments).
+    rt::LabeledRows (*load)(const SourceUse& use) = nullptr;
+    // The arguments naming the files its inputs and its labels come from, which data errors name;
+    // for a source that reads another member (features), `member_arg` names that member instead.
+    std::string inputs_arg, labels_arg, member_arg;
+    // For a source of images, how it reads them; null otherwise.
+    ImageReading (*images)(const BoundArgs& args, const SourceReader& reader) = nullptr;
 };
+
+// The member's samples: its source's, then the subset its validation_split and subset select
+// (shuffled with its seed first, as Keras does, unless shuffle = false).
+rt::LabeledRows read_source(const SourceKind& source, const SourceUse& use);
 
 const std::vector<Builtin>& activations();
 const std::vector<Builtin>& initializers();
 const std::vector<Builtin>& regularizers();
-const std::vector<Builtin>& optimizers();
+const std::vector<OptimizerKind>& optimizers();
 const std::vector<LossKind>& losses();
-const std::vector<Builtin>& metrics();
-const std::vector<Builtin>& callbacks();
+const std::vector<MetricKind>& metrics();
+// The metric `name` (as the user wrote it: accuracy, acc, mse...) with `loss` on an output of
+// `output_width` values per sample, resolved the way Keras resolves `accuracy`.
+rt::Metric resolve_metric(const std::string& name, const LossKind& loss, int64_t output_width);
+const std::vector<CallbackKind>& callbacks();
 const std::vector<SourceKind>& data_sources();
 // Schemas of the declarations themselves: a dataset's options, a train's and an evaluate's fields.
 const std::vector<ParamSpec>& dataset_options();

@@ -1,6 +1,16 @@
 // Data sources for `dataset` members, and the fields of dataset, train and evaluate declarations.
-// Argument names follow Keras (image_dataset_from_directory) where Keras has the concept.
+// Argument names follow Keras (image_dataset_from_directory) where Keras has the concept. Each
+// source's record reads its samples with the runtime's readers (runtime/data/).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "Error.h"
 #include "builtins/Builtins.h"
+#include "data/Idx.h"
+
+namespace fs = std::filesystem;
 
 namespace cnnc {
 
@@ -15,6 +25,91 @@ static std::vector<ParamSpec> cat(std::vector<ParamSpec> a, const std::vector<Pa
     return a;
 }
 
+static rt::LabeledRows load_idx(const SourceUse& u) {
+    auto li = rt::load_idx(u.reader.path(u.args.text("images")), u.reader.path(u.args.text("labels")));
+    rt::LabeledRows rows;
+    rows.x = std::move(li.images);
+    rows.labels = std::move(li.labels);
+    return rows;
+}
+
+static rt::LabeledRows load_csv(const SourceUse& u) {
+    rt::CsvOptions o;
+    const Value& label = u.args.get("label");
+    if (label.kind == Value::Kind::Int) o.label_index = label.i;
+    else if (label.is_name()) o.label_name = label.s;
+    else throw rt::UserError(fmt::format("{}: label must be a column name or index", u.member));
+    o.header = u.args.flag("header");
+    o.delimiter = u.args.text("delimiter").at(0);  // the checker made it one character
+    if (!u.args.is_none("shape")) o.shape = u.args.ints("shape");
+    return rt::load_csv(u.reader.path(u.args.text("path")), o);
+}
+
+static rt::LabeledRows load_sequences(const SourceUse& u) {
+    rt::SequenceOptions o;
+    o.max_len = u.args.integer("max_len");
+    o.max_features = u.args.is_none("max_features") ? 0 : u.args.integer("max_features");
+    o.pad_post = u.args.text("padding") == "post";
+    o.truncate_post = u.args.text("truncating") == "post";
+    return rt::load_sequences(u.reader.path(u.args.text("path")), o);
+}
+
+static rt::LabeledRows load_features(const SourceUse& u) { return u.reader.features(u.args.text("model"), u.args.get("data")); }
+
+static int64_t channels(const BoundArgs& a) {
+    const std::string& cm = a.text("color_mode");
+    return cm == "grayscale" ? 1 : cm == "rgba" ? 4 : 3;
+}
+
+static rt::ImageFolderOptions image_options(const BoundArgs& a) {
+    rt::ImageFolderOptions o;
+    auto hw = a.ints("image_size");
+    o.height = hw[0], o.width = hw[1];
+    o.channels = static_cast<int>(channels(a));
+    o.interpolation = rt::interpolation_named(a.text("interpolation"));
+    o.crop_to_aspect_ratio = a.flag("crop_to_aspect_ratio");
+    o.skip_corrupt = a.flag("skip_corrupt");
+    return o;
+}
+
+// The class names in label order: the sorted sub-folders, as image_dataset_from_directory's.
+static ImageReading directory_images(const BoundArgs& a, const SourceReader& reader) {
+    ImageReading r{image_options(a), {}};
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(reader.path(a.text("directory")), ec))
+        if (std::error_code bad; e.is_directory(bad)) r.classes.push_back(e.path().filename().string());
+    std::sort(r.classes.begin(), r.classes.end());
+    return r;
+}
+
+static rt::LabeledRows load_directory(const SourceUse& u) {
+    std::vector<std::string> classes, skipped, ignored;
+    rt::LabeledRows rows = rt::load_image_folder(u.reader.path(u.args.text("directory")), image_options(u.args), &classes, &skipped, &ignored);
+    for (const std::string& f : ignored) fmt::print(stderr, "warning: {}: ignored {}, not an image file\n", u.member, f);
+    if (!skipped.empty())
+        fmt::print("{}: skipped {} image{} that do not decode (the first: {})\n", u.member, skipped.size(), skipped.size() == 1 ? "" : "s",
+                   skipped.front());
+    if (u.labels == "one_hot" && static_cast<int64_t>(classes.size()) != u.classes)
+        throw rt::UserError(fmt::format("{}: {} class folders, but labels = one_hot({})", u.member, classes.size(), u.classes));
+    if (u.labels == "binary" && classes.size() != 2)
+        throw rt::UserError(fmt::format("{}: labels = binary needs exactly 2 class folders, found {}", u.member, classes.size()));
+    return rows;
+}
+
+rt::LabeledRows read_source(const SourceKind& source, const SourceUse& u) {
+    rt::LabeledRows rows = source.load(u);
+    const BoundArgs& a = u.args;
+    if (!a.has("validation_split")) return rows;  // a source without Keras' split arguments
+    const bool has_split = !a.is_none("validation_split");  // with its subset: the checker sees to it
+    // image_directory(shuffle = false) keeps the sorted file order, split included, as Keras does;
+    // shuffle = true (and the other sources) shuffle with the seed first.
+    bool shuffle = !a.has("shuffle") || a.flag("shuffle");
+    uint64_t seed = a.is_none("seed") ? 1337 : static_cast<uint64_t>(a.integer("seed"));
+    if (has_split) rows = rt::take_subset(rows, a.number("validation_split"), a.text("subset") == "validation", seed, shuffle);
+    else if (a.has("shuffle") && shuffle) rows = rt::take_subset(rows, 0, false, seed, true);
+    return rows;
+}
+
 const std::vector<SourceKind>& data_sources() {
     static const std::vector<SourceKind> list = [] {
         std::vector<SourceKind> v;
@@ -23,6 +118,8 @@ const std::vector<SourceKind>& data_sources() {
         idx.doc = "MNIST-style IDX image and label files (plain or .gz)";
         idx.params = {required("images", ArgType::String), required("labels", ArgType::String)};
         idx.element_shape = [](const BoundArgs&) { return std::optional<Shape>(); };  // known once read
+        idx.load = load_idx;
+        idx.inputs_arg = "images", idx.labels_arg = "labels";
         v.push_back(idx);
 
         SourceKind dir;
@@ -40,10 +137,11 @@ const std::vector<SourceKind>& data_sources() {
                          split_params());
         dir.element_shape = [](const BoundArgs& a) {
             auto hw = a.ints("image_size");
-            const std::string& cm = a.text("color_mode");
-            int64_t c = cm == "grayscale" ? 1 : cm == "rgba" ? 4 : 3;
-            return std::optional<Shape>(Shape{hw[0], hw[1], c});
+            return std::optional<Shape>(Shape{hw[0], hw[1], channels(a)});
         };
+        dir.load = load_directory;
+        dir.inputs_arg = dir.labels_arg = "directory";
+        dir.images = directory_images;
         v.push_back(dir);
 
         SourceKind csv;
@@ -57,6 +155,8 @@ const std::vector<SourceKind>& data_sources() {
             if (a.is_none("shape")) return std::optional<Shape>();
             return std::optional<Shape>(Shape(a.ints("shape")));
         };
+        csv.load = load_csv;
+        csv.inputs_arg = csv.labels_arg = "path";
         v.push_back(csv);
 
         SourceKind feat;
@@ -64,6 +164,8 @@ const std::vector<SourceKind>& data_sources() {
         feat.doc = "another dataset member run once through a (frozen) model: cached features, e.g. from VGG16's base";
         feat.params = {required("model", ArgType::Name), required("data", ArgType::Any)};
         feat.element_shape = [](const BoundArgs&) { return std::optional<Shape>(); };  // the model's output: see the checker
+        feat.load = load_features;
+        feat.member_arg = "data";
         v.push_back(feat);
 
         SourceKind seq;
@@ -75,6 +177,8 @@ const std::vector<SourceKind>& data_sources() {
                           optional("truncating", ArgType::Name, N("pre")).one_of({"pre", "post"})},
                          split_params());
         seq.element_shape = [](const BoundArgs& a) { return std::optional<Shape>(Shape{a.integer("max_len")}); };
+        seq.load = load_sequences;
+        seq.inputs_arg = seq.labels_arg = "path";
         v.push_back(seq);
         return v;
     }();

@@ -2,6 +2,8 @@
 // compile-time error instead of a silently meaningless training run.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "builtins/Builtins.h"
 
 namespace cnnc {
@@ -77,15 +79,58 @@ static std::string broadcasts(const std::string& loss, const LabelUse& u) {
     return ok ? "" : width_mismatch(loss, u);
 }
 
+// Keras' probabilistic losses fuse with the activation they expect, unless given logits.
+static rt::LossSpec make_categorical(const std::string& name, const BoundArgs& a) {
+    const rt::CrossentropyArgs c{a.flag("from_logits"), a.number("label_smoothing")};
+    return {name, [c](const rt::View& o, const rt::View& t, float* g, bool wl) { return rt::categorical_crossentropy(c, false, o, t, g, wl); },
+            c.from_logits ? "" : "softmax"};
+}
+
+static rt::LossSpec make_sparse_categorical(const std::string& name, const BoundArgs& a) {
+    const rt::CrossentropyArgs c{a.flag("from_logits"), 0};  // Keras' sparse cross-entropy has no smoothing
+    return {name, [c](const rt::View& o, const rt::View& t, float* g, bool wl) { return rt::categorical_crossentropy(c, true, o, t, g, wl); },
+            c.from_logits ? "" : "softmax"};
+}
+
+static rt::LossSpec make_binary(const std::string& name, const BoundArgs& a) {
+    const rt::CrossentropyArgs c{a.flag("from_logits"), a.number("label_smoothing")};
+    return {name, [c](const rt::View& o, const rt::View& t, float* g, bool wl) { return rt::binary_crossentropy(c, o, t, g, wl); },
+            c.from_logits ? "" : "sigmoid"};
+}
+
+static rt::LossSpec make_mse(const std::string& name, const BoundArgs&) {
+    return {name, [](const rt::View& o, const rt::View& t, float* g, bool) { return rt::squared_error(o, t, g); }, ""};
+}
+
+static rt::LossSpec make_mae(const std::string& name, const BoundArgs&) {
+    return {name, [](const rt::View& o, const rt::View& t, float* g, bool) { return rt::absolute_error(o, t, g); }, ""};
+}
+
+static rt::LossSpec make_huber(const std::string& name, const BoundArgs& a) {
+    const double delta = a.number("delta");
+    return {name, [delta](const rt::View& o, const rt::View& t, float* g, bool) { return rt::huber(delta, o, t, g); }, ""};
+}
+
+// The conformance test's batches: two samples of three probabilities, their one-hot and sparse
+// targets (classes 1 and 2), and one sigmoid output against 0/1 labels.
+static const std::vector<std::vector<float>> kProbs = {{0.1f, 0.7f, 0.2f}, {0.5f, 0.3f, 0.2f}};
+static const std::vector<std::vector<float>> kOneHot = {{0, 1, 0}, {0, 0, 1}};
+static const double kSquared = ((0.01 + 0.09 + 0.04) / 3 + (0.25 + 0.09 + 0.64) / 3) / 2;
+static const double kAbsolute = ((0.1 + 0.3 + 0.2) / 3 + (0.5 + 0.3 + 0.8) / 3) / 2;
+
 const std::vector<LossKind>& losses() {
     static const std::vector<LossKind> list = [] {
         std::vector<LossKind> v;
-        auto add = [&](Builtin b, std::string labels, decltype(LossKind::fits) fits, decltype(LossKind::labels_fit) labels_fit) {
+        auto add = [&](Builtin b, std::string labels, decltype(LossKind::fits) fits, decltype(LossKind::labels_fit) labels_fit,
+                       decltype(LossKind::make) make, std::string accuracy, std::vector<BatchExample> examples) {
             LossKind k;
             static_cast<Builtin&>(k) = std::move(b);
             k.labels = std::move(labels);
             k.fits = std::move(fits);
             k.labels_fit = std::move(labels_fit);
+            k.make = make;
+            k.accuracy = std::move(accuracy);
+            k.examples = std::move(examples);
             v.push_back(std::move(k));
         };
         add({"categorical_crossentropy",
@@ -99,7 +144,8 @@ const std::vector<LossKind>& losses() {
                 if (u.encoding != "one_hot")
                     return wrong_encoding("categorical_crossentropy", "one_hot(k)", u) + " (class ids take sparse_categorical_crossentropy)";
                 return same_shape("categorical_crossentropy", u);
-            });
+            },
+            make_categorical, "categorical_accuracy", {{kProbs, kOneHot, -(std::log(0.7) + std::log(0.2)) / 2}});
         add({"sparse_categorical_crossentropy",
              {optional("from_logits", ArgType::Bool, B(false))},
              "cross-entropy against integer class labels",
@@ -110,7 +156,8 @@ const std::vector<LossKind>& losses() {
             [](const LabelUse& u) {  // class ids: int, or binary's 0/1
                 if (u.encoding == "one_hot") return wrong_encoding("sparse_categorical_crossentropy", "int", u);
                 return not_a_vector(u);
-            });
+            },
+            make_sparse_categorical, "sparse_categorical_accuracy", {{kProbs, {{1}, {2}}, -(std::log(0.7) + std::log(0.2)) / 2}});
         add({"binary_crossentropy",
              {optional("from_logits", ArgType::Bool, B(false)), optional("label_smoothing", ArgType::Float, F(0)).min(0).max(1)},
              "cross-entropy of independent yes/no outputs (labels 0 or 1)",
@@ -118,28 +165,49 @@ const std::vector<LossKind>& losses() {
             "binary", [](const Shape&, const std::string& act, const BoundArgs& a) {
                 return needs("binary_crossentropy", "sigmoid", act, a.flag("from_logits"));
             },
-            [](const LabelUse& u) { return same_shape("binary_crossentropy", u); });
+            [](const LabelUse& u) { return same_shape("binary_crossentropy", u); }, make_binary, "binary_accuracy",
+            {{{{0.8f}, {0.4f}}, {{1}, {0}}, -(std::log(0.8) + std::log(0.6)) / 2}});
         auto any = [](const Shape&, const std::string&, const BoundArgs&) { return std::string(); };
         add({"mean_squared_error", {}, "mean of squared differences", {"mse", "MeanSquaredError"}}, "int", any,
-            [](const LabelUse& u) { return broadcasts("mean_squared_error", u); });
+            [](const LabelUse& u) { return broadcasts("mean_squared_error", u); }, make_mse, "categorical_accuracy",
+            {{kProbs, kOneHot, kSquared}});
         add({"mean_absolute_error", {}, "mean of absolute differences", {"mae", "MeanAbsoluteError"}}, "int", any,
-            [](const LabelUse& u) { return broadcasts("mean_absolute_error", u); });
+            [](const LabelUse& u) { return broadcasts("mean_absolute_error", u); }, make_mae, "categorical_accuracy",
+            {{kProbs, kOneHot, kAbsolute}});
+        // Every error of the example is inside delta 1: half the squared error.
+        add({"huber", {optional("delta", ArgType::Float, F(1.0)).above(0)}, "squared error near 0, absolute error beyond delta", {"Huber"}},
+            "int", any, [](const LabelUse& u) { return broadcasts("huber", u); }, make_huber, "categorical_accuracy",
+            {{kProbs, kOneHot, kSquared / 2}});
         return v;
     }();
     return list;
 }
 
-const std::vector<Builtin>& metrics() {
-    static const std::vector<Builtin> list = {
-        {"accuracy", {}, "fraction of correct predictions; binary or categorical chosen from the loss, as Keras does", {"acc"}},
-        {"binary_accuracy", {}, "outputs thresholded at 0.5 against 0/1 labels", {}},
-        {"categorical_accuracy", {}, "arg-max against one-hot labels", {}},
-        {"sparse_categorical_accuracy", {}, "arg-max against integer labels", {}},
-        {"top_k_categorical_accuracy", {}, "label among the 5 highest scores", {}},
-        {"mean_squared_error", {}, "mean of squared differences", {"mse"}},
-        {"mean_absolute_error", {}, "mean of absolute differences", {"mae"}},
+const std::vector<MetricKind>& metrics() {
+    static const std::vector<MetricKind> list = {
+        {{"accuracy", {}, "fraction of correct predictions; binary or categorical chosen from the loss, as Keras does", {"acc"}},
+         nullptr, {}},
+        // Thresholds 0.5 per output: 3 of 3 and 2 of 3 agree.
+        {{"binary_accuracy", {}, "outputs thresholded at 0.5 against 0/1 labels", {}}, rt::binary_accuracy,
+         {{kProbs, kOneHot, (1.0 + 2.0 / 3) / 2}}},
+        {{"categorical_accuracy", {}, "arg-max against one-hot labels", {}}, rt::categorical_accuracy, {{kProbs, kOneHot, 0.5}}},
+        {{"sparse_categorical_accuracy", {}, "arg-max against integer labels", {}}, rt::sparse_categorical_accuracy,
+         {{kProbs, {{1}, {2}}, 0.5}}},
+        // k = 5 > 3 classes: always right.
+        {{"top_k_categorical_accuracy", {}, "label among the 5 highest scores", {}}, rt::top_k_categorical_accuracy,
+         {{kProbs, kOneHot, 1}}},
+        {{"mean_squared_error", {}, "mean of squared differences", {"mse"}}, rt::mean_squared_error, {{kProbs, kOneHot, kSquared}}},
+        {{"mean_absolute_error", {}, "mean of absolute differences", {"mae"}}, rt::mean_absolute_error, {{kProbs, kOneHot, kAbsolute}}},
     };
     return list;
+}
+
+// keras.metrics.get for "accuracy": binary with a binary cross-entropy or one output, else the
+// accuracy of the loss's labels.
+rt::Metric resolve_metric(const std::string& name, const LossKind& loss, int64_t output_width) {
+    const MetricKind* m = find_builtin(metrics(), name);
+    if (!m->sum) m = find_builtin(metrics(), output_width == 1 ? std::string("binary_accuracy") : loss.accuracy);
+    return {name, m->sum};
 }
 
 }  // namespace cnnc

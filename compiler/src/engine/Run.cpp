@@ -10,16 +10,16 @@
 #include <map>
 
 #include "Error.h"
-#include "data/Idx.h"
-#include "data/ImageFolder.h"
-#include "data/Table.h"
+#include "sema/Written.h"
+#include "engine/Build.h"
 #include "engine/DataChecks.h"
+#include "engine/Features.h"
+#include "engine/Labels.h"
 #include "engine/LoadWeights.h"
+#include "engine/Predict.h"
 #include "io/AtomicFile.h"
 #include "io/Weights.h"
 #include "sema/Bind.h"
-#include "engine/Build.h"
-#include "engine/Labels.h"
 #include "train/Interrupt.h"
 #include "train/Plots.h"
 #include "train/Trainer.h"
@@ -30,10 +30,7 @@ namespace cnnc::engine {
 
 namespace {
 
-// Data paths resolve as the checker found them (frontend/DataPaths.h).
-std::string resolve_path(const std::string& p, const std::string& model_file) { return resolve_data_path(p, model_file); }
-
-class Runner {
+class Runner : public SourceReader {
   public:
     Runner(const Compilation& c, std::string file, const RunOptions& o, KernelCache& kernels)
         : c_(c), file_(std::move(file)), o_(o), cache_(kernels) {}
@@ -96,45 +93,29 @@ class Runner {
         const TrainSpec* t = train_of(m->name);
         const Dataset* ds = t ? c_.program.dataset(t->data.dataset) : nullptr;
         const DatasetMember* dm = ds ? ds->member(t->data.member) : nullptr;
-        rt::ImageFolderOptions io;
-        io.height = in[0], io.width = in[1], io.channels = static_cast<int>(in[2]);
-        std::vector<std::string> classes;
-        if (dm && dm->source->name == "image_directory") {
-            io.interpolation = rt::interpolation_named(dm->args.text("interpolation"));
-            io.crop_to_aspect_ratio = dm->args.flag("crop_to_aspect_ratio");
-            std::error_code ec;
-            fs::path dir = resolve_path(dm->args.text("directory"), file_);
-            for (const auto& e : fs::directory_iterator(dir, ec))
-                if (std::error_code bad; e.is_directory(bad)) classes.push_back(e.path().filename().string());
-            std::sort(classes.begin(), classes.end());
-        }
-        const float scale = ds ? rescale(*ds) : 1.f;
-        const int64_t n = static_cast<int64_t>(images.size()), per = m->input.elements();
-        rt::Tensor x({n, in[0], in[1], in[2]});
-        for (int64_t i = 0; i < n; ++i) {
-            rt::Tensor img = rt::load_image(images[static_cast<size_t>(i)], io);
-            for (int64_t k = 0; k < per; ++k) x[i * per + k] = img[k] * scale;
-        }
+        ImageReading reading;
+        if (dm && dm->source->images) reading = dm->source->images(dm->args, *this);
+        reading.options.height = in[0], reading.options.width = in[1], reading.options.channels = static_cast<int>(in[2]);
+        rt::Tensor x = read_images(images, *m, reading.options, ds ? rescale(*ds) : 1.f);
+        const int64_t n = static_cast<int64_t>(images.size());
         rt::Network& net = network(*m, 1337, n, false);
         load_weights_into(m->layers, "", "", net, rt::read_weights(o_.weights), o_.weights);
-        rt::View y = net.forward(x.view(), rt::StepInfo{false, 0, 0});
-        const int64_t k = y.size() / n;
-        const std::string act = m->output_activation();
-        auto name = [&](int64_t c) { return c < static_cast<int64_t>(classes.size()) ? classes[static_cast<size_t>(c)] : std::to_string(c); };
-        for (int64_t i = 0; i < n; ++i) {
-            const float* p = y.data + i * k;
-            if (k == 1) {  // one sigmoid unit: the probability of class 1
-                int64_t c = p[0] >= 0.5f ? 1 : 0;
-                fmt::print("{}: {} ({:.4f})  [{}: {:.4f}, {}: {:.4f}]\n", images[static_cast<size_t>(i)], name(c), c ? p[0] : 1 - p[0],
-                           name(0), 1 - p[0], name(1), p[0]);
-                continue;
-            }
-            int64_t c = std::max_element(p, p + k) - p;
-            std::string probs;
-            for (int64_t j = 0; j < k; ++j) probs += fmt::format("{}{}: {:.4f}", j ? ", " : "", name(j), p[j]);
-            fmt::print("{}: {} ({:.4f})  [{}]{}\n", images[static_cast<size_t>(i)], name(c), p[c], probs,
-                       act == "softmax" || act == "sigmoid" ? "" : "  (outputs, not probabilities: the model's last activation is " + act + ")");
-        }
+        print_predictions(images, net.forward(x.view(), rt::StepInfo{false, 0, 0}), reading.classes, m->output_activation());
+    }
+
+    std::string path(const std::string& written) const override { return resolve_data_path(written, file_); }
+
+    // features(model, data): the data run once through the model (in inference).
+    rt::LabeledRows features(const std::string& model, const Value& dv) override {
+        const Model& fm = *c_.program.model(model);
+        DataRef src{dv.s.substr(0, dv.s.find('.')), dv.s.substr(dv.s.find('.') + 1), dv.loc};
+        const Dataset& sds = *c_.program.dataset(src.dataset);
+        rt::LabeledRows in = load_located(src, *sds.member(src.member));
+        if (float r = rescale(sds); r != 1.f)
+            for (int64_t i = 0; i < in.x.size(); ++i) in.x[i] *= r;
+        check_token_ids(fm, in.x, origin(*sds.member(src.member), std::move(in.lines)), "features(" + fm.name + ", " + dv.s + ")");
+        rt::Network& net = network(fm, o_.seed ? *o_.seed : 1337, kFeatureBatch, false);
+        return extract_features(fm, net, std::move(in), dv.s);
     }
 
   private:
@@ -164,38 +145,6 @@ class Runner {
         return it->second.s;
     }
 
-    // features(model, data): the data run once through the model (in inference, batch 64); the
-    // outputs become the samples and the data's labels stay. The seed's feature extraction with a
-    // frozen VGG16 base.
-    rt::LabeledRows features(const DatasetMember& m) {
-        const Model& fm = *c_.program.model(m.args.text("model"));
-        const Value& dv = m.args.get("data");
-        DataRef src{dv.s.substr(0, dv.s.find('.')), dv.s.substr(dv.s.find('.') + 1), dv.loc};
-        const Dataset& sds = *c_.program.dataset(src.dataset);
-        rt::LabeledRows in = load_located(src, *sds.member(src.member));
-        if (float r = rescale(sds); r != 1.f)
-            for (int64_t i = 0; i < in.x.size(); ++i) in.x[i] *= r;
-        check_token_ids(fm, in.x, origin(*sds.member(src.member), std::move(in.lines)), "features(" + fm.name + ", " + dv.s + ")");
-        const int64_t batch = 64, n = static_cast<int64_t>(in.labels.size());
-        rt::Network& net = network(fm, o_.seed ? *o_.seed : 1337, batch, false);
-        const Shape per = fm.output();  // a value: begin() and end() must come from one object
-        rt::Dims shape = {n};
-        shape.insert(shape.end(), per.dims.begin(), per.dims.end());
-        rt::LabeledRows out;
-        out.x = rt::Tensor(shape);
-        out.labels = std::move(in.labels);
-        int64_t per_in = in.x.size() / std::max<int64_t>(n, 1), per_out = out.x.size() / std::max<int64_t>(n, 1);
-        fmt::print("Extracting features of {}.{} with {}: {} samples\n", src.dataset, src.member, fm.name, n);
-        for (int64_t b = 0; b < n; b += batch) {
-            int64_t k = std::min(batch, n - b);
-            rt::View x{in.x.data() + b * per_in, {k}};
-            x.shape.insert(x.shape.end(), fm.input.dims.begin(), fm.input.dims.end());
-            rt::View y = net.forward(x, rt::StepInfo{false, 0, 0});
-            std::copy(y.data, y.data + k * per_out, out.x.data() + b * per_out);
-        }
-        return out;
-    }
-
     // load(), with an error about the data located at the member that names it.
     rt::LabeledRows load_located(const DataRef& ref, const DatasetMember& m) {
         try {
@@ -207,85 +156,23 @@ class Runner {
         }
     }
 
-    // A dataset member's samples and integer labels, from whichever source it names.
+    // A dataset member's samples and integer labels, as its source reads them.
     rt::LabeledRows load(const DataRef& ref, const DatasetMember& m) {
-        const std::string& src = m.source->name;
-        rt::LabeledRows rows;
-        if (src == "idx") {
-            auto li = rt::load_idx(resolve_path(m.args.text("images"), file_), resolve_path(m.args.text("labels"), file_));
-            rows.x = std::move(li.images);
-            rows.labels = std::move(li.labels);
-            return rows;
-        }
-        if (src == "csv") {
-            rt::CsvOptions o;
-            const Value& label = m.args.get("label");
-            if (label.kind == Value::Kind::Int) o.label_index = label.i;
-            else if (label.is_name()) o.label_name = label.s;
-            else throw rt::UserError(fmt::format("{}.{}: label must be a column name or index", ref.dataset, ref.member));
-            o.header = m.args.flag("header");
-            o.delimiter = m.args.text("delimiter").at(0);  // the checker made it one character
-            if (!m.args.is_none("shape")) o.shape = m.args.ints("shape");
-            rows = rt::load_csv(resolve_path(m.args.text("path"), file_), o);
-        } else if (src == "sequences") {
-            rt::SequenceOptions o;
-            o.max_len = m.args.integer("max_len");
-            o.max_features = m.args.is_none("max_features") ? 0 : m.args.integer("max_features");
-            o.pad_post = m.args.text("padding") == "post";
-            o.truncate_post = m.args.text("truncating") == "post";
-            rows = rt::load_sequences(resolve_path(m.args.text("path"), file_), o);
-        } else if (src == "features") {
-            rows = features(m);
-        } else if (src == "image_directory") {
-            rt::ImageFolderOptions o;
-            auto hw = m.args.ints("image_size");
-            o.height = hw[0], o.width = hw[1];
-            const std::string& cm = m.args.text("color_mode");
-            o.channels = cm == "grayscale" ? 1 : cm == "rgba" ? 4 : 3;
-            o.interpolation = rt::interpolation_named(m.args.text("interpolation"));
-            o.crop_to_aspect_ratio = m.args.flag("crop_to_aspect_ratio");
-            o.skip_corrupt = m.args.flag("skip_corrupt");
-            std::vector<std::string> classes, skipped, ignored;
-            rows = rt::load_image_folder(resolve_path(m.args.text("directory"), file_), o, &classes, &skipped, &ignored);
-            for (const std::string& f : ignored)
-                fmt::print(stderr, "warning: {}.{}: ignored {}, not an image file\n", ref.dataset, ref.member, f);
-            if (!skipped.empty())
-                fmt::print("{}.{}: skipped {} image{} that do not decode (the first: {})\n", ref.dataset, ref.member, skipped.size(),
-                           skipped.size() == 1 ? "" : "s", skipped.front());
-            const Dataset& ds = *c_.program.dataset(ref.dataset);
-            if (ds.labels == "one_hot" && static_cast<int64_t>(classes.size()) != ds.classes)
-                throw rt::UserError(fmt::format("{}.{}: {} class folders, but labels = one_hot({})", ref.dataset, ref.member,
-                                                classes.size(), ds.classes));
-            if (ds.labels == "binary" && classes.size() != 2)
-                throw rt::UserError(fmt::format("{}.{}: labels = binary needs exactly 2 class folders, found {}", ref.dataset,
-                                                ref.member, classes.size()));
-        } else {
-            throw rt::UserError(fmt::format("{}.{}: the data source {}(...) is not supported by `cnnc run` yet", ref.dataset,
-                                            ref.member, src));
-        }
-        if (!m.args.has("validation_split")) return rows;  // a source without Keras' split arguments
-        const bool has_split = !m.args.is_none("validation_split");  // with its subset: the checker sees to it
-        // image_directory(shuffle = false) keeps the sorted file order, split included, as Keras does;
-        // shuffle = true (and the other sources) shuffle with the seed first.
-        bool shuffle = !m.args.has("shuffle") || m.args.flag("shuffle");
-        uint64_t seed = m.args.is_none("seed") ? 1337 : static_cast<uint64_t>(m.args.integer("seed"));
-        if (has_split) rows = rt::take_subset(rows, m.args.number("validation_split"), m.args.text("subset") == "validation", seed, shuffle);
-        else if (m.args.has("shuffle") && shuffle) rows = rt::take_subset(rows, 0, false, seed, true);
-        return rows;
+        const Dataset& ds = *c_.program.dataset(ref.dataset);
+        return read_source(*m.source, {m.args, ref.dataset + "." + ref.member, ds.labels, ds.classes, *this});
     }
 
     // The files a member's samples come from, and `lines` (each sample's line, for text files).
     DataOrigin origin(const DatasetMember& m, std::vector<int64_t> lines) {
-        const std::string& src = m.source->name;
+        const SourceKind& src = *m.source;
         DataOrigin o;
-        if (src == "features") {
-            const std::string& from = m.args.get("data").s;
+        if (!src.member_arg.empty()) {
+            const std::string& from = m.args.get(src.member_arg).s;
             const Dataset& ds = *c_.program.dataset(from.substr(0, from.find('.')));
             o = origin(*ds.member(from.substr(from.find('.') + 1)), {});
         } else {
-            const char* inputs = src == "idx" ? "images" : src == "image_directory" ? "directory" : "path";
-            o.inputs = resolve_path(m.args.text(inputs), file_);
-            o.labels = src == "idx" ? resolve_path(m.args.text("labels"), file_) : o.inputs;
+            o.inputs = path(m.args.text(src.inputs_arg));
+            o.labels = path(m.args.text(src.labels_arg));
         }
         o.lines = std::move(lines);
         return o;
@@ -295,7 +182,7 @@ class Runner {
         auto& net = nets_[m.name];
         if (!net) {
             net = build_network(m, cache_, seed);
-            if (!dry_) load_block_weights(m.layers, "", *net, file_, [&](const std::string& p) { return resolve_path(p, file_); });
+            if (!dry_) load_block_weights(m.layers, "", *net, file_, [&](const std::string& p) { return path(p); });
         }
         net->prepare(batch, training);
         return *net;
@@ -323,26 +210,13 @@ class Runner {
         check_input(m, train, t.data);
         if (!t.unfreeze.empty()) unfreeze(t, network(m, seed, t.batch_size, false));
         rt::Network& net = network(m, seed, t.batch_size, true);
-        rt::OptimizerSpec os{t.optimizer.kind->name, {}};
-        for (const auto& [k, v] : t.optimizer.args.all())
-            if (v.is_number() || v.kind == Value::Kind::Bool) os.args[k] = v.kind == Value::Kind::Bool ? (v.b ? 1 : 0) : v.as_double();
         auto& opt = optimizers_[m.name];
-        opt = std::make_unique<rt::Optimizer>(os);
+        opt = t.optimizer.kind->make(t.optimizer.kind->name, t.optimizer.args);
         rt::FitConfig cfg = fit_config(m, *t.loss, t.loss_args, t.metrics, t.batch_size, seed);
         cfg.epochs = o_.epochs ? *o_.epochs : t.epochs;
         cfg.initial_epoch = t.fields.integer("initial_epoch");
         cfg.shuffle = t.fields.flag("shuffle");
-        for (const CallbackSpec& cb : t.callbacks) {
-            rt::CallbackArgs a;
-            a.kind = cb.kind->name;
-            a.output_dir = o_.output_dir;
-            for (const auto& [k, v] : cb.args.all()) {
-                if (v.is_number()) a.num[k] = v.as_double();
-                else if (v.kind == Value::Kind::Bool) a.num[k] = v.b ? 1 : 0;
-                else if (v.is_name()) a.str[k] = v.s;
-            }
-            cfg.callbacks.push_back(rt::make_callback(a));
-        }
+        for (const CallbackSpec& cb : t.callbacks) cfg.callbacks.push_back(cb.kind->make(cb.args, o_.output_dir));
         fmt::print("Training {} on {}.{}: {} samples, batch {}, {} epochs ({})\n", m.name, t.data.dataset, t.data.member, train.size(),
                    t.batch_size, cfg.epochs, cache_.describe());
         std::fflush(stdout);
@@ -356,14 +230,14 @@ class Runner {
         rt::History h = trainer.fit(train, val);
         // The outputs replace the old ones together, or none of them does (a full disk).
         rt::StagedFiles outputs;
-        std::string path = (fs::path(o_.output_dir) / (stem + "_history.csv")).string();
-        outputs.stage_contents(path, h.csv());
+        std::string history = (fs::path(o_.output_dir) / (stem + "_history.csv")).string();
+        outputs.stage_contents(history, h.csv());
         std::string weights = (fs::path(o_.output_dir) / (m.name + ".weights.h5")).string();
         rt::save_weights(weights, net.params(), &outputs);
         std::string why;
         auto plots = rt::write_plots(h, (fs::path(o_.output_dir) / stem).string(), m.name, outputs, &why);
         outputs.commit();
-        fmt::print("History: {}\nWeights: {}\n", path, weights);
+        fmt::print("History: {}\nWeights: {}\n", history, weights);
         for (const auto& cb : cfg.callbacks)
             for (const std::string& p : cb->outputs()) fmt::print("Checkpoint: {}\n", p);
         if (!plots.empty()) fmt::print("Plots: {}\n", fmt::join(plots, ", "));
@@ -398,17 +272,17 @@ class Runner {
         if (!o_.weights.empty()) {
             load_weights_into(m.layers, "", "", net, rt::read_weights(o_.weights), o_.weights);
         } else if (!e.fields.is_none("weights")) {
-            std::string file = resolve_path(e.fields.text("weights"), file_);
+            std::string file = path(e.fields.text("weights"));
             load_weights_into(m.layers, "", "", net, rt::read_weights(file), file);
         }
-        rt::Optimizer dummy({"sgd", {}});
-        rt::Trainer trainer(net, dummy, fit_config(m, *loss, largs, metrics, batch, seed));
+        auto unused = make_optimizer({"sgd", {}, {}});  // evaluation takes no step
+        rt::Trainer trainer(net, *unused, fit_config(m, *loss, largs, metrics, batch, seed));
         fmt::print("Evaluating {} on {}.{}: {} samples\n", m.name, e.data.dataset, e.data.member, data.size());
         std::fflush(stdout);
         rt::EvalResult r = trainer.evaluate(data, true);
         if (!std::isfinite(r.loss)) {
             std::string weights = !o_.weights.empty() ? o_.weights
-                                  : !e.fields.is_none("weights") ? resolve_path(e.fields.text("weights"), file_)
+                                  : !e.fields.is_none("weights") ? path(e.fields.text("weights"))
                                   : it != trained_.end() ? "the weights trained in this run" : "the model's initial weights";
             throw rt::UserError(fmt::format("evaluating {} on {}.{}: the loss is {} (weights: {}); the weights or the data hold values "
                                             "that do not compute",
@@ -424,11 +298,9 @@ class Runner {
         rt::FitConfig cfg;
         cfg.batch_size = batch;
         cfg.seed = seed;
-        cfg.loss.name = loss.name;
-        cfg.loss.from_logits = largs.has("from_logits") && largs.flag("from_logits");
-        cfg.loss.label_smoothing = largs.has("label_smoothing") ? largs.number("label_smoothing") : 0;
+        cfg.loss = loss.make(loss.name, largs);
         cfg.output_activation = m.output_activation();
-        for (const auto& name : metrics) cfg.metrics.push_back(rt::resolve_metric(name, cfg.loss, m.output().back()));
+        for (const auto& name : metrics) cfg.metrics.push_back(resolve_metric(name, loss, m.output().back()));
         cfg.interactive = o_.interactive;
         return cfg;
     }

@@ -55,54 +55,79 @@ Expr normal_cdf(Expr x) {
 
 Expr normal_pdf(Expr x) { return 0.39894228040143268f * exp(-0.5f * x * x); }
 
-// The elementwise activations: y from x, and dL/dz from v (y, or z where activation_needs_input)
-// and dL/dy. At the kinks the derivative is TensorFlow's (relu and relu6 take 0 there).
+// An activation's formulas: y from x, and dL/dz from v (y, or z where activation_needs_input) and
+// dL/dy. At the kinks the derivative is TensorFlow's (relu and relu6 take 0 there). softmax has
+// none: it normalises over the channels (activation_forward, activation_backward).
 struct Elementwise {
     std::function<Expr(Expr)> forward;
     std::function<Expr(Expr, Expr)> backward;
 };
 
-const std::map<std::string, Elementwise>& elementwise() {
-    static const std::map<std::string, Elementwise> table = {
-        {"linear", {[](Expr x) { return x; }, [](Expr, Expr d) { return d; }}},
-        {"relu", {[](Expr x) { return max(x, 0.f); }, [](Expr y, Expr d) { return select(y > 0, d, 0.f); }}},
-        {"sigmoid", {[](Expr x) { return sigmoid(x); }, [](Expr y, Expr d) { return d * y * (1.f - y); }}},
-        {"tanh", {[](Expr x) { return tanh(x); }, [](Expr y, Expr d) { return d * (1.f - y * y); }}},
-        {"elu",
-         {[](Expr x) { return select(x > 0, x, expm1_nonpositive(min(x, 0.f))); },
-          [](Expr y, Expr d) { return select(y < 0, d * (y + 1.f), d); }}},
-        {"selu",
-         {[](Expr x) { return kSeluScale * select(x > 0, x, kSeluAlpha * expm1_nonpositive(min(x, 0.f))); },
-          [](Expr y, Expr d) { return select(y < 0, d * (y + kSeluScale * kSeluAlpha), d * kSeluScale); }}},
-        // log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)); its derivative sigmoid(x) = 1 - exp(-y).
-        {"softplus",
-         {[](Expr x) { return max(x, 0.f) + log1p_unit(exp(-abs(x))); },
-          [](Expr y, Expr d) { return d * -expm1_nonpositive(-y); }}},
-        {"softsign", {[](Expr x) { return x / (1.f + abs(x)); }, [](Expr y, Expr d) { return d * (1.f - abs(y)) * (1.f - abs(y)); }}},
-        // x sigmoid(x); derivative s (1 + z (1 - s)).
-        {"swish",
-         {[](Expr x) { return x * sigmoid(x); },
-          [](Expr z, Expr d) {
-              Expr s = sigmoid(z);
-              return d * s * (1.f + z * (1.f - s));
-          }}},
-        // Keras' 'gelu' is gelu(x, approximate=False): x Phi(x); derivative Phi(z) + z phi(z).
-        {"gelu",
-         {[](Expr x) { return x * normal_cdf(x); }, [](Expr z, Expr d) { return d * (normal_cdf(z) + z * normal_pdf(z)); }}},
-        {"leaky_relu",
-         {[](Expr x) { return select(x > 0, x, kLeakySlope * x); }, [](Expr y, Expr d) { return select(y > 0, d, kLeakySlope * d); }}},
-        {"relu6", {[](Expr x) { return clamp(x, 0.f, 6.f); }, [](Expr y, Expr d) { return select(y > 0 && y < 6, d, 0.f); }}},
-        // Keras 3: relu6(x + 3) / 6.
-        {"hard_sigmoid",
-         {[](Expr x) { return clamp(x + 3.f, 0.f, 6.f) / 6.f; }, [](Expr y, Expr d) { return select(y > 0 && y < 1, d / 6.f, 0.f); }}},
-        {"exponential", {[](Expr x) { return exp(x); }, [](Expr y, Expr d) { return d * y; }}},
-    };
-    return table;
+// One definition per line of ir/ActivationList.def; a line without one fails to link.
+#define CNNC_ACTIVATION(name, doc) Elementwise act_##name();
+#define CNNC_ACTIVATION_ALIAS(alias, name)
+#include "ir/ActivationList.def"
+#undef CNNC_ACTIVATION
+#undef CNNC_ACTIVATION_ALIAS
+
+Elementwise act_linear() { return {[](Expr x) { return x; }, [](Expr, Expr d) { return d; }}; }
+Elementwise act_relu() { return {[](Expr x) { return max(x, 0.f); }, [](Expr y, Expr d) { return select(y > 0, d, 0.f); }}; }
+Elementwise act_sigmoid() { return {[](Expr x) { return sigmoid(x); }, [](Expr y, Expr d) { return d * y * (1.f - y); }}; }
+Elementwise act_softmax() { return {}; }
+Elementwise act_tanh() { return {[](Expr x) { return tanh(x); }, [](Expr y, Expr d) { return d * (1.f - y * y); }}; }
+Elementwise act_elu() {
+    return {[](Expr x) { return select(x > 0, x, expm1_nonpositive(min(x, 0.f))); },
+            [](Expr y, Expr d) { return select(y < 0, d * (y + 1.f), d); }};
+}
+Elementwise act_selu() {
+    return {[](Expr x) { return kSeluScale * select(x > 0, x, kSeluAlpha * expm1_nonpositive(min(x, 0.f))); },
+            [](Expr y, Expr d) { return select(y < 0, d * (y + kSeluScale * kSeluAlpha), d * kSeluScale); }};
+}
+// log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)); its derivative sigmoid(x) = 1 - exp(-y).
+Elementwise act_softplus() {
+    return {[](Expr x) { return max(x, 0.f) + log1p_unit(exp(-abs(x))); }, [](Expr y, Expr d) { return d * -expm1_nonpositive(-y); }};
+}
+Elementwise act_softsign() {
+    return {[](Expr x) { return x / (1.f + abs(x)); }, [](Expr y, Expr d) { return d * (1.f - abs(y)) * (1.f - abs(y)); }};
+}
+// x sigmoid(x); derivative s (1 + z (1 - s)).
+Elementwise act_swish() {
+    return {[](Expr x) { return x * sigmoid(x); },
+            [](Expr z, Expr d) {
+                Expr s = sigmoid(z);
+                return d * s * (1.f + z * (1.f - s));
+            }};
+}
+// Keras' 'gelu' is gelu(x, approximate=False): x Phi(x); derivative Phi(z) + z phi(z).
+Elementwise act_gelu() {
+    return {[](Expr x) { return x * normal_cdf(x); }, [](Expr z, Expr d) { return d * (normal_cdf(z) + z * normal_pdf(z)); }};
+}
+Elementwise act_leaky_relu() {
+    return {[](Expr x) { return select(x > 0, x, kLeakySlope * x); }, [](Expr y, Expr d) { return select(y > 0, d, kLeakySlope * d); }};
+}
+Elementwise act_relu6() {
+    return {[](Expr x) { return clamp(x, 0.f, 6.f); }, [](Expr y, Expr d) { return select(y > 0 && y < 6, d, 0.f); }};
+}
+// Keras 3: relu6(x + 3) / 6.
+Elementwise act_hard_sigmoid() {
+    return {[](Expr x) { return clamp(x + 3.f, 0.f, 6.f) / 6.f; }, [](Expr y, Expr d) { return select(y > 0 && y < 1, d / 6.f, 0.f); }};
+}
+Elementwise act_exponential() { return {[](Expr x) { return exp(x); }, [](Expr y, Expr d) { return d * y; }}; }
+// -softplus(-x), stable as softplus; its derivative sigmoid(-x) = 1 - exp(y), y <= 0.
+Elementwise act_log_sigmoid() {
+    return {[](Expr x) { return -(max(-x, 0.f) + log1p_unit(exp(-abs(x)))); }, [](Expr y, Expr d) { return d * -expm1_nonpositive(y); }};
 }
 
 const Elementwise& elementwise(const std::string& a) {
-    auto it = elementwise().find(a);
-    if (it == elementwise().end()) throw std::logic_error("internal: activation '" + a + "' has no kernel");
+    static const std::map<std::string, Elementwise> table = {
+#define CNNC_ACTIVATION(name, doc) {#name, act_##name()},
+#define CNNC_ACTIVATION_ALIAS(alias, name)
+#include "ir/ActivationList.def"
+#undef CNNC_ACTIVATION
+#undef CNNC_ACTIVATION_ALIAS
+    };
+    auto it = table.find(a);
+    if (it == table.end()) throw std::logic_error("internal: activation '" + a + "' is not canonical");
     return it->second;
 }
 
@@ -112,7 +137,8 @@ Func activation_forward(const std::string& a, Func z, int dims, int channels) {
     auto v = vars(dims);
     auto args = exprs(v);
     Func y("act_" + a);
-    if (a == "softmax") {
+    const Elementwise& f = elementwise(a);
+    if (!f.forward) {  // softmax
         // Stable: subtract the row maximum before exponentiating.
         RDom r(0, channels);
         std::vector<Expr> ra = args;
@@ -129,7 +155,7 @@ Func activation_forward(const std::string& a, Func z, int dims, int channels) {
         e.compute_root();
         return y;
     }
-    y(v) = elementwise(a).forward(z(args));
+    y(v) = f.forward(z(args));
     return y;
 }
 
@@ -139,7 +165,8 @@ Func activation_backward(const std::string& a, Func val, Func dy, int dims, int 
     Func dz("dz_" + a);
     Expr V = val(args), D = dy(args);
     Expr g;
-    if (a == "softmax") {
+    const Elementwise& f = elementwise(a);
+    if (!f.backward) {  // softmax
         // dz = y * (dy - sum_c dy*y): the softmax Jacobian applied to dy.
         RDom r(0, channels);
         std::vector<Expr> ra = args;
@@ -151,7 +178,7 @@ Func activation_backward(const std::string& a, Func val, Func dy, int dims, int 
         dot.compute_root();
         g = V * (D - dot(rest_e));
     } else {
-        g = elementwise(a).backward(V, D);
+        g = f.backward(V, D);
     }
     dz(v) = select(dy_is_logits, D, g);
     return dz;

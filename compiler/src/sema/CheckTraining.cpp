@@ -125,7 +125,7 @@ Dataset Checker::check_dataset(const ast::Decl& d) {
 
 std::optional<CallbackSpec> Checker::check_callback(const Value& v) {
     std::optional<BoundArgs> args;
-    const Builtin* k = resolve_named(callbacks(), v, "callback", args);
+    const CallbackKind* k = resolve_named(callbacks(), v, "callback", args);
     if (!k) return std::nullopt;
     if (k->name == "ModelCheckpoint") {
         const std::string& path = args->text("filepath");
@@ -291,7 +291,7 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
     bool ok = true;
 
     std::optional<BoundArgs> oargs;
-    const Builtin* opt = resolve_named(optimizers(), fields->get("optimizer"), "optimizer", oargs);
+    const OptimizerKind* opt = resolve_named(optimizers(), fields->get("optimizer"), "optimizer", oargs);
     if (opt) t.optimizer = {opt, *oargs};
     ok &= opt != nullptr;
     if (opt) {  // Keras' optimizers refuse more than one way of clipping

@@ -67,13 +67,13 @@ struct Dataset {
 };
 
 struct CallbackSpec {
-    const Builtin* kind = nullptr;
+    const CallbackKind* kind = nullptr;
     BoundArgs args;
     SrcLoc loc;
 };
 
-struct NamedCall {  // an optimizer or loss with its bound arguments
-    const Builtin* kind = nullptr;
+struct NamedCall {  // an optimizer with its bound arguments
+    const OptimizerKind* kind = nullptr;
     BoundArgs args;
 };
 

@@ -11,6 +11,7 @@
 #include "Error.h"
 #include "app/Commands.h"
 #include "driver/Frontend.h"
+#include "engine/KernelList.h"
 #include "engine/Run.h"
 #include "kernels/Aot.h"
 #include "kernels/Executable.h"

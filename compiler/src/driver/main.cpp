@@ -10,6 +10,7 @@
 
 #include "Error.h"
 #include "app/Commands.h"
+#include "app/Dump.h"
 #include "driver/Frontend.h"
 #include "engine/KernelList.h"
 #include "engine/Run.h"
@@ -107,6 +108,9 @@ int main(int argc, char** argv) {
     build->add_option("--target", bo.targets,
                       "portable (default: this CPU, AVX2, SSE4.1, chosen at startup), host (this CPU only), or Halide target strings");
 
+    app::DumpFlags df;
+    auto* dump = app::add_dump_command(app, df);
+
     std::string layer_name;
     auto* layers = app.add_subcommand("layers", "list the layers the language knows, or one layer's arguments");
     layers->add_option("name", layer_name, "a layer name, e.g. Conv2D");
@@ -125,6 +129,7 @@ int main(int argc, char** argv) {
             return app::print_summaries(*c, file, sf);
         }
         if (*layers) return cmd_layers(layer_name);
+        if (*dump) return app::dump(df, common.options());
         if (*run || *evaluate || *predict) {
             engine::RunOptions ro = rf.resolve(argc, argv);
             auto c = compile_file(file, common.options(*run ? DataPathCheck::Run : *evaluate ? DataPathCheck::Evaluate : DataPathCheck::None));

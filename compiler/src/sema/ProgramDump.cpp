@@ -27,9 +27,8 @@ class ProgramPrinter {
     }
 
     void train(const TrainSpec& t) {
-        std::string reported;
-        for (const auto& r : t.reported()) reported += (reported.empty() ? "" : ", ") + r;
-        line(0, fmt::format("train {} on {}: {} epochs, batch {}, reports {}", t.model, ref(t.data), t.epochs, t.batch_size, reported));
+        line(0, fmt::format("train {} on {}: {} epochs, batch {}, reports {}", t.model, ref(t.data), t.epochs, t.batch_size,
+                            fmt::join(t.reported(), ", ")));
         args(1, t.fields);
         if (t.has_validation) line(1, "validation " + ref(t.validation));
         call(1, "optimizer", t.optimizer.kind->name, t.optimizer.args);

@@ -30,7 +30,6 @@ class Network {
 
     std::vector<Param*> params();
     const Dims& input_shape() const { return input_shape_; }
-    const Dims& output_shape() const { return stages_.back().out_shape; }
     bool last_owns_activation() const { return !stages_.empty() && stages_.back().op->owns_activation(); }
     const std::vector<Stage>& stages() const { return stages_; }
 

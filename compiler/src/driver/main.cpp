@@ -7,7 +7,9 @@
 #include "Error.h"
 #include "app/Cli.h"
 #include "app/Commands.h"
+#include "app/Dump.h"
 #include "driver/Executable.h"
+#include "engine/KernelList.h"
 #include "engine/Run.h"
 #include "frontend/Frontend.h"
 #include "kernels/Aot.h"
@@ -110,6 +112,11 @@ int main(int argc, char** argv) {
     build->add_option("-o,--output", bo.output, "the executable (default: the file's name without .cnn)");
     build->add_option("--target", bo.targets,
                       "portable (default: this CPU, AVX2, SSE4.1, chosen at startup), host (this CPU only), or Halide target strings");
+
+    app::DumpFlags df;
+    auto* dump = cli.command("dump", "print one stage: the syntax tree, the checked program, or the kernels a run compiles",
+                             [&] { return app::dump(df, common.options()); });
+    app::add_dump_args(dump, df);
 
     std::string layer_name;
     auto* layers = cli.command("layers", "list the layers the language knows, or one layer's arguments", [&] { return cmd_layers(layer_name); });

@@ -55,7 +55,7 @@ class Loader {
   public:
     Loader(Compilation& c, const FrontendOptions& o) : c_(c), opts_(o) {}
 
-    void add(const std::string& path, std::string text, SrcLoc from) {
+    void add(const std::string& path, std::string text) {
         std::error_code ec;
         std::string key = fs::weakly_canonical(path, ec).string();
         if (ec) key = path;
@@ -65,7 +65,6 @@ class Loader {
         std::string bad = utf8_problem(c_.sources.file(id).text, line, col);
         if (!bad.empty()) {
             c_.diags.error(SrcLoc{id, line, col, 1}, "{}", bad);
-            (void)from;
             return;
         }
         c_.files.push_back(parse_file(id, c_.diags));
@@ -108,7 +107,7 @@ class Loader {
             fs::path p = fs::path(name).is_absolute() ? fs::path(name) : dir / name;
             std::string text;
             if (read(p.string(), text)) {
-                add(p.lexically_normal().string(), std::move(text), d.name_loc);
+                add(p.lexically_normal().string(), std::move(text));
                 return;
             }
             tried.push_back(p.lexically_normal().string());
@@ -154,7 +153,7 @@ std::unique_ptr<Compilation> compile_file(const std::string& path, const Fronten
         c->diags.error(SrcLoc{}, "cannot read '{}': {}", path, why);
         return c;
     }
-    loader.add(path, std::move(text), {});
+    loader.add(path, std::move(text));
     return finish(std::move(c), path, o);
 }
 
@@ -163,7 +162,7 @@ std::unique_ptr<Compilation> compile_text(const std::string& text, const std::st
     FrontendOptions o = opts;
     if (o.import_dirs.empty()) o.import_dirs = default_import_dirs();
     Loader loader(*c, o);
-    loader.add(name, text, {});
+    loader.add(name, text);
     return finish(std::move(c), name, o);
 }
 

@@ -45,7 +45,6 @@ struct ParamSpec {
     ParamSpec&& below(double v) && { hi = v; hi_open = true; return std::move(*this); }
     ParamSpec&& one_of(std::vector<std::string> c) && { choices = std::move(c); return std::move(*this); }
     ParamSpec&& dims(int n) && { arity = n; return std::move(*this); }
-    ParamSpec&& or_none() && { nullable = true; return std::move(*this); }
     ParamSpec&& about(std::string d) && { doc = std::move(d); return std::move(*this); }
 };
 

@@ -1,8 +1,8 @@
 // Kernels as the runtime's ops see them: a compiled Halide pipeline named by a KernelSpec, run on
 // the runtime's tensors without copies. Nothing here needs libHalide: where a kernel's code comes
 // from (JIT-compiled, loaded from the on-disk cache, or linked into a `cnnc build` executable) is
-// a KernelCache backend's business (compiler/src/kernels/ for the ones that compile, app/ExeMain.cpp
-// for the executable's table).
+// a KernelCache backend's business (compiler/src/kernels/ for the ones that compile, LinkedKernels
+// in app/ExeMain.cpp for the executable's table, RecordingKernels in engine/KernelList.h to list them).
 #pragma once
 #include <HalideBuffer.h>
 
@@ -92,7 +92,6 @@ class KernelCache {
     std::shared_ptr<Kernel> get(const KernelSpec& spec);
     double compile_seconds() const { return seconds_; }
     int compiled() const { return compiled_; }   // made by compiling now
-    int reused() const { return reused_; }       // found already compiled (on disk, or linked in)
     int size() const { return static_cast<int>(cache_.size()); }
     // A line for the user: "9 kernels compiled in 3.1 s, 4 from the cache".
     std::string describe() const;

@@ -414,20 +414,6 @@ void ObjectCache::forget(const std::string& path) {
     if (path.size() > 3 && path.compare(path.size() - 3, 3, ".so") == 0) remove_with_record(path.substr(0, path.size() - 3) + ".o");
 }
 
-// ---- RecordingKernels ----
-
-namespace {
-class Unrunnable : public Kernel {
-    int invoke(const std::vector<Buf>&, const std::vector<Buf>&, const std::vector<int>&) override { return -1; }
-};
-}  // namespace
-
-std::shared_ptr<Kernel> RecordingKernels::make(const KernelSpec& spec, bool& compiled) {
-    specs.push_back(spec);
-    compiled = false;
-    return std::make_shared<Unrunnable>();
-}
-
 // ---- DiskKernels ----
 
 void DiskKernels::prefetch(const std::vector<KernelSpec>& specs) {

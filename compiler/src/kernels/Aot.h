@@ -98,16 +98,6 @@ class ObjectCache {
 // Runs a program (argv[0] looked up in PATH); on failure throws std::runtime_error with its output.
 void run_tool(const std::vector<std::string>& argv);
 
-// Records which kernels are asked for and runs none: how the kernels of a program are listed before
-// they are compiled (engine::prepare_program).
-class RecordingKernels : public KernelCache {
-  public:
-    std::vector<KernelSpec> specs;
-
-  protected:
-    std::shared_ptr<Kernel> make(const KernelSpec& spec, bool& compiled) override;
-};
-
 // `cnnc run`'s backend: kernels loaded from the cache's shared objects, compiled into it first when
 // missing. Where the cache cannot work it says so and JIT-compiles in memory instead: slower to
 // start, never a failed run. A kernel that cannot be cached (a directory in its place, a link that

@@ -1,5 +1,5 @@
 // The in-memory backend: every kernel JIT-compiled by Halide when first asked for. The tests and
-// benchmarks use it (no disk, no linker); `cnnc run` uses the on-disk cache (Aot.h) unless
+// benchmarks use it (no disk, no linker); `cnnc run` uses the on-disk cache (DiskKernels, Aot.h) unless
 // told not to.
 #pragma once
 #include <Halide.h>

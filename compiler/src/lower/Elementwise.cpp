@@ -75,7 +75,7 @@ class DropoutOp : public rt::Op {
 class AffineOp : public rt::Op {
   public:
     AffineOp(const LowerContext& ctx, std::vector<float> scale, std::vector<float> offset, bool reverse)
-        : ch_(static_cast<int>(scale.size())), reverse_(reverse) {
+        : ch_(static_cast<int>(scale.size())) {
         auto spec = [&](bool backward) {
             return KernelSpec("affine").set("scale", scale).set("offset", offset).set("reverse", reverse).set("backward", backward);
         };
@@ -89,7 +89,6 @@ class AffineOp : public rt::Op {
 
   private:
     int ch_;
-    bool reverse_;
     std::shared_ptr<Kernel> fwd_, bwd_;
 };
 

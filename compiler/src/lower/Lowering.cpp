@@ -17,12 +17,6 @@ LowerFn lowering_for(const LayerKind& kind) {
     return table.at(kind.name);
 }
 
-std::string key_dims(const Shape& s) {
-    std::string k;
-    for (size_t i = 0; i < s.rank(); ++i) k += (i ? "x" : "") + std::to_string(s[i]);
-    return k;
-}
-
 static void penalties(const Value& reg, double& l1, double& l2) {
     if (reg.kind != Value::Kind::Call) return;
     for (const auto& a : reg.args) {

@@ -32,8 +32,6 @@ std::unique_ptr<rt::Op> activation_stage(const LowerContext& ctx);
 // The layer's weights as runtime params (shapes, initializers, trainable flag, regularizer
 // penalties from kernel_regularizer/bias_regularizer/embeddings_regularizer).
 std::vector<rt::Param> make_params(const LowerContext& c);
-// A cache key fragment for shapes: "28x28x1".
-std::string key_dims(const Shape& s);
 // Whether any of the op's params is trainable (skip weight-gradient kernels otherwise).
 bool any_trainable(const rt::Op& op);
 

@@ -39,12 +39,6 @@ static const char* type_text(const ParamSpec& p) {
     return "a value";
 }
 
-static std::string join(const std::vector<std::string>& v) {
-    std::string s;
-    for (size_t k = 0; k < v.size(); ++k) s += (k ? ", " : "") + v[k];
-    return s;
-}
-
 // A name-valued argument: accepts `same` or "same", reports near misses.
 static bool check_name(const std::string& what, const std::string& pname, Value& v, const std::vector<std::string>& choices,
                        const char* noun, Diagnostics& diags) {
@@ -61,7 +55,7 @@ static bool check_name(const std::string& what, const std::string& pname, Value&
             v.kind = Value::Kind::Ident;
             return true;
         }
-    std::string list = choices.size() <= 8 ? fmt::format(" (one of {})", join(choices)) : "";
+    std::string list = choices.size() <= 8 ? fmt::format(" (one of {})", fmt::join(choices, ", ")) : "";
     diags.error(v.loc, "unknown {} '{}' for argument '{}' of {}{}{}", noun, v.s, pname, what, list,
                 suggestion_suffix(v.s, choices));
     return false;

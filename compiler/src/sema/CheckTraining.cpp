@@ -9,12 +9,6 @@
 
 namespace cnnc {
 
-static std::string join(const std::vector<std::string>& v) {
-    std::string s;
-    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
-    return s;
-}
-
 std::optional<BoundArgs> Checker::bind_fields(const std::vector<ast::Field>& fields, const std::vector<ParamSpec>& schema,
                                               const std::string& what, SrcLoc loc) {
     std::vector<NamedValue> named;
@@ -163,7 +157,7 @@ std::optional<DataRef> Checker::resolve_data(const Value& v, const char* role) {
             if (ds)
                 for (const auto& m : ds->members) names.push_back(v.s + "." + m.name);
             diags_.error(v.loc, "{} must name a member of dataset '{}'{}", role, v.s,
-                         names.empty() ? std::string() : fmt::format(" ({})", join(names)));
+                         names.empty() ? std::string() : fmt::format(" ({})", fmt::join(names, ", ")));
         } else {
             diags_.error(v.loc, "{} must be a dataset member such as mnist.train, got {}", role, v);
         }
@@ -420,7 +414,7 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
         if (std::find(reported.begin(), reported.end(), mon) != reported.end()) continue;
         std::string hint = mon.rfind("val_", 0) == 0 && !t.has_validation ? " (it has no validation data)" : "";
         auto& e = diags_.error(cb.args.loc("monitor"), "{} monitors '{}', which training of '{}' does not report{}; it reports {}{}",
-                               cb.kind->name, mon, t.model, hint, join(reported), suggestion_suffix(mon, reported));
+                               cb.kind->name, mon, t.model, hint, fmt::join(reported, ", "), suggestion_suffix(mon, reported));
         if (separate) Diagnostics::note(e, cb_loc, "callbacks used by this train statement");
         ok = false;
     }
@@ -442,7 +436,7 @@ bool Checker::check_checkpoint_path(const CallbackSpec& cb, const TrainSpec& t, 
         std::vector<std::string> known = reported;
         known.insert(known.begin(), "epoch");
         diags_.error(cb.args.loc("filepath"), "ModelCheckpoint's path names {{{}}}, which training of '{}' does not report; "
-                     "it can name {}{}", field, t.model, join(known), suggestion_suffix(field, known));
+                     "it can name {}{}", field, t.model, fmt::join(known, ", "), suggestion_suffix(field, known));
         ok = false;
     }
     return ok;

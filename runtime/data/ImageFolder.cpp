@@ -85,6 +85,11 @@ static bool decode_image(const std::string& path, const ImageFolderOptions& o, f
         img = stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &c, o.channels);
         if (!img) why = stbi_failure_reason();
     }
+    if (img && (w <= 0 || h <= 0)) {  // stb "decodes" a BMP of 0 x 0 pixels; resizing it would read before it
+        std::free(img);
+        img = nullptr;
+        why = fmt::format("it declares {} x {} pixels: an image without pixels", w, h);
+    }
     if (!img) return false;
     int cx = 0, cy = 0, cw = w, ch = h;
     if (o.crop_to_aspect_ratio) {  // the largest centred box with the target's aspect ratio

@@ -29,6 +29,21 @@ std::vector<unsigned char> ramp() {
     return px;
 }
 
+// The 54 bytes of an uncompressed 24-bit BMP's headers declaring width x height pixels.
+std::string bmp_header(uint32_t width, uint32_t height) {
+    std::string h(54, '\0');
+    auto put = [&](size_t at, uint32_t v, int bytes) {
+        for (int i = 0; i < bytes; ++i) h[at + static_cast<size_t>(i)] = static_cast<char>(v >> (8 * i));
+    };
+    h[0] = 'B', h[1] = 'M';
+    put(2, 54, 4);   // file size
+    put(10, 54, 4);  // pixel data offset
+    put(14, 40, 4);  // BITMAPINFOHEADER
+    put(18, width, 4), put(22, height, 4);
+    put(26, 1, 2), put(28, 24, 2);  // planes, bits per pixel
+    return h;
+}
+
 // `path` cut to `keep` of its bytes.
 void truncate_to(const fs::path& path, uintmax_t keep) { fs::resize_file(path, keep); }
 
@@ -74,4 +89,13 @@ TEST_CASE("BMP: a file shorter than the rows its header declares is an error, no
     CHECK(decode_error(bmp) == "decoded");
     truncate_to(bmp, fs::file_size(bmp) - 1);
     CHECK(decode_error(bmp) == bmp.string() + ": cannot decode image (truncated BMP: the file is shorter than the pixel rows its header declares)");
+}
+
+TEST_CASE("BMP: an image of 0 x 0 pixels is an error, not a read before its buffer", "[data][images][faults]") {
+    // The image fuzzer's find (tests/fuzz/regressions/image/): stb_image returns a 0 x 0 BMP as
+    // decoded, and resizing it read the byte before its buffer.
+    TempDir dir;
+    const fs::path bmp = fs::path(dir.path()) / "empty.bmp";
+    std::ofstream(bmp, std::ios::binary).write(bmp_header(0, 0).data(), 54);
+    CHECK(decode_error(bmp) == bmp.string() + ": cannot decode image (it declares 0 x 0 pixels: an image without pixels)");
 }

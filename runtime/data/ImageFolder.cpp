@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -17,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "Error.h"
+#include "data/Jpeg.h"
 #include "data/Png.h"
 
 namespace fs = std::filesystem;
@@ -45,45 +47,24 @@ static bool read_file(const std::string& path, std::vector<unsigned char>& bytes
     return ok;
 }
 
-// Debian's stb_image (2.27) builds a JPEG Huffman table without checking that its 16 code counts
-// add up to at most 256 symbols, and writes past the table when they do (found by
-// tests/fuzz/fuzz_image; newer stb rejects it as "bad DHT header"). So every DHT segment stb could
-// reach is checked here first, walking the markers as stb reads them: it skips bytes that are not a
-// marker (resynchronising on the next 0xFF), skips 0xFF fill bytes, consumes a DHT's tables while its
-// length lasts (reading zeros past the end of the file), skips other segments by their length, and
-// after an SOS reads entropy-coded data up to the first 0xFF that is neither stuffing (0xFF00) nor a
-// restart marker. Any DHT table stb builds is therefore one this walk checks.
-static bool jpeg_huffman_tables_ok(const unsigned char* p, size_t n) {
-    auto at = [&](size_t k) -> unsigned { return k < n ? p[k] : 0; };  // stb reads 0 past the end
-    size_t i = 2;  // after SOI
-    while (i + 1 < n) {
-        if (p[i] != 0xFF) { ++i; continue; }  // not a marker: stb looks for the next one
-        unsigned m = p[i + 1];
-        if (m == 0xFF) { ++i; continue; }  // fill byte
-        if (m == 0xD9) return true;        // EOI: stb stops here
-        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { i += 2; continue; }  // no length
-        const size_t len = (size_t(at(i + 2)) << 8) | at(i + 3);
-        if (m == 0xC4) {
-            size_t q = i + 4;
-            for (long left = long(len) - 2; left > 0 && q < n;) {
-                size_t symbols = 0;
-                for (size_t k = 1; k <= 16; ++k) symbols += at(q + k);
-                if (symbols > 256) return false;
-                q += 17 + symbols;
-                left -= long(17 + symbols);
-            }
-            i = q;
-            continue;
-        }
-        i += 2 + std::max<size_t>(len, 2);
-        if (m == 0xDA)  // entropy-coded data follows the scan header
-            while (i + 1 < n && !(p[i] == 0xFF && p[i + 1] != 0x00 && !(p[i + 1] >= 0xD0 && p[i + 1] <= 0xD7))) ++i;
-    }
-    return true;
+// A BMP must hold the pixel rows its header declares: stb_image reads zeros past the end of the
+// file, so a truncated BMP would decode to black rows without a word (and a 400-byte file declaring
+// millions of pixels was decoded in full: the image fuzzer's timeout). The sizes are those stb reads
+// (OS/2's 12-byte header has 16-bit ones); rows are padded to 4 bytes. Called after the declared
+// pixels were found to be at most kMaxImagePixels, so nothing here overflows.
+static bool bmp_holds_its_pixels(const unsigned char* p, size_t n) {
+    auto u16 = [&](size_t k) { return k + 2 <= n ? uint64_t(p[k]) | uint64_t(p[k + 1]) << 8 : 0; };
+    auto u32 = [&](size_t k) { return u16(k) | u16(k + 2) << 16; };
+    const bool os2 = u32(14) == 12;
+    const uint64_t offset = u32(10), width = os2 ? u16(18) : u32(18), bpp = os2 ? u16(24) : u16(28);
+    const uint64_t height = os2 ? u16(20) : uint64_t(std::abs(int64_t(int32_t(uint32_t(u32(22))))));
+    if (bpp > 32) return true;  // stb refuses it
+    return offset + (width * bpp + 31) / 32 * 4 * height <= n;
 }
 
 // Decodes, crops and resizes one image into dst (height x width x channels floats, 0..255). PNG
-// goes through libpng, which verifies its checksums; the other formats through stb_image.
+// goes through libpng, which verifies its checksums, JPEG through libjpeg-turbo, the other formats
+// (BMP, GIF, and PGM/PPM for `cnnc predict`) through stb_image.
 static bool decode_image(const std::string& path, const ImageFolderOptions& o, float* dst, std::string& why) {
     std::vector<unsigned char> bytes;
     if (!read_file(path, bytes, why)) return false;
@@ -91,16 +72,23 @@ static bool decode_image(const std::string& path, const ImageFolderOptions& o, f
     unsigned char* img = nullptr;
     if (is_png(bytes.data(), bytes.size())) {
         img = decode_png(bytes.data(), bytes.size(), o.channels, w, h, why);
+    } else if (is_jpeg(bytes.data(), bytes.size())) {
+        img = decode_jpeg(bytes.data(), bytes.size(), o.channels, w, h, why);
     } else if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
         why = "file too large";
-    } else if (bytes.size() >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8 && !jpeg_huffman_tables_ok(bytes.data(), bytes.size())) {
-        why = "corrupt JPEG (a Huffman table with more than 256 symbols)";
     } else if (int iw = 0, ih = 0, ic = 0; stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &iw, &ih, &ic) &&
                                              uint64_t(iw) * uint64_t(ih) > kMaxImagePixels) {
         why = fmt::format("it declares {} x {} pixels, more than cnnc decodes (a decompression bomb?)", iw, ih);
+    } else if (bytes.size() >= 2 && bytes[0] == 'B' && bytes[1] == 'M' && !bmp_holds_its_pixels(bytes.data(), bytes.size())) {
+        why = "truncated BMP: the file is shorter than the pixel rows its header declares";
     } else {
         img = stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &c, o.channels);
         if (!img) why = stbi_failure_reason();
+    }
+    if (img && (w <= 0 || h <= 0)) {  // stb "decodes" a BMP of 0 x 0 pixels; resizing it would read before it
+        std::free(img);
+        img = nullptr;
+        why = fmt::format("it declares {} x {} pixels: an image without pixels", w, h);
     }
     if (!img) return false;
     int cx = 0, cy = 0, cw = w, ch = h;

@@ -1,5 +1,6 @@
 // Keras' image_dataset_from_directory: one sub-folder per class (sorted names give the labels),
-// JPEG/BMP/GIF decoded with stb_image and PNG with libpng (checksums verified) in parallel, resized to the model's size, pixels 0..255.
+// JPEG decoded with libjpeg-turbo, PNG with libpng (checksums verified), BMP and GIF with stb_image,
+// in parallel, resized to the model's size, pixels 0..255.
 #pragma once
 #include <string>
 #include <vector>

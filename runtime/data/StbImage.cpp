@@ -1,9 +1,9 @@
 // stb_image's implementation, from Debian's libstb-dev header, compiled into the runtime so a
 // `cnnc build` executable decodes images without a shared libstb.
-// Only the formats cnnc reads through stb: JPEG, BMP and GIF (image_directory) and PGM/PPM (`cnnc
-// predict` of a digit, as scripts/demo does). PNG goes through libpng (data/Png.h); the others stb
-// knows (PSD, TGA, HDR, PIC) are left out, so their decoders are no attack surface.
-#define STBI_ONLY_JPEG
+// Only the formats cnnc reads through stb: BMP and GIF (image_directory) and PGM/PPM (`cnnc predict`
+// of a digit, as scripts/demo does). PNG goes through libpng (data/Png.h), JPEG through libjpeg-turbo
+// (data/Jpeg.h); the others stb knows (PSD, TGA, HDR, PIC) are left out, so their decoders are no
+// attack surface.
 #define STBI_ONLY_BMP
 #define STBI_ONLY_GIF
 #define STBI_ONLY_PNM

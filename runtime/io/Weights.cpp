@@ -1,11 +1,15 @@
 #include "io/Weights.h"
 
 #include <hdf5.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
+#include <cstring>
 
 #include <filesystem>
 #include <functional>
@@ -133,10 +137,10 @@ void StoredArray::read_into(Tensor& into, const std::string& variable) const {
                             (std::isnan(into[i]) ? "NaN" : "an infinite value") + " at index " + std::to_string(i));
 }
 
-WeightsFile read_weights(const std::string& path) {
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) throw UserError(path + ": no such weights file");
-    const uint64_t size = fs::file_size(path, ec);
+namespace {
+
+// read_weights() within this process: the layout and every array's shape.
+WeightsFile open_weights(const std::string& path, uint64_t size) {
     Quiet quiet;
     if (H5Fis_hdf5(path.c_str()) <= 0) throw UserError(path + ": not an HDF5 file (corrupt, or not a weights file)");
     hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -190,6 +194,59 @@ WeightsFile read_weights(const std::string& path) {
         out.layers[layer] = std::move(la);
     }
     return out;
+}
+
+// Every array of `w` read once (those that could hold at most `limit` floats), to meet whatever
+// HDF5 meets in their data.
+void read_every_array(const WeightsFile& w, uint64_t limit) {
+    auto read = [&](const StoredArray& a) {
+        uint64_t n = 1;
+        for (int64_t d : a.dims) n = d == 0 || n <= limit / uint64_t(d) ? n * uint64_t(d) : limit + 1;
+        if (n > limit) return;
+        Tensor t(a.dims);
+        a.read_into(t, a.dataset);
+    };
+    for (const auto& [name, layer] : w.layers)
+        for (const StoredArray& a : layer.arrays) read(a);
+    for (const auto& [name, a] : w.by_path) read(a);
+}
+
+// Debian's HDF5 (1.10.8) crashes on some damaged files: a null pointer when a group's local heap
+// is corrupt, a read past an attribute's name that lacks its NUL (tests/fuzz/fuzz_weights found
+// both; reproducers in tests/fuzz/regressions/weights/). A weights file is user input, so a child
+// process reads it first as this process will, metadata and data: if HDF5 kills the child, the
+// file is refused with a clear error instead of taking cnnc down. A clear error in the child is
+// left for this process to meet and report itself.
+void read_in_a_child_first(const std::string& path, uint64_t size) {
+    pid_t child = ::fork();
+    if (child < 0) return;  // no child to spare: read in this process alone, as before
+    if (child == 0) {
+        // A crash is this child's whole answer: no handler of cnnc's (or a sanitizer's) reports it.
+        for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, SIG_DFL);
+        try {
+            // Deflate expands at most 1032:1; an array declared beyond that is refused later.
+            read_every_array(open_weights(path, size), size / sizeof(float) * 1032);
+        } catch (const std::exception&) {
+        }
+        ::_exit(0);  // no exit handlers: they belong to the parent
+    }
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status))
+        throw UserError(path + ": corrupt HDF5 file (the HDF5 library crashed reading it: " + strsignal(WTERMSIG(status)) + ")");
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        throw UserError(path + ": corrupt HDF5 file (the HDF5 library failed reading it)");
+}
+
+}  // namespace
+
+WeightsFile read_weights(const std::string& path) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) throw UserError(path + ": no such weights file");
+    const uint64_t size = fs::file_size(path, ec);
+    read_in_a_child_first(path, size);
+    return open_weights(path, size);
 }
 
 static void save_keras3(hid_t file, const std::string& path, const std::vector<Param*>& params) {

@@ -1,6 +1,8 @@
 #include "train/Init.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "Error.h"
 
@@ -36,6 +38,39 @@ static double truncated_normal(Rng& rng, double stddev) {
     }
 }
 
+// keras.initializers.Orthogonal (gain 1): the weight flattened to rows = prod(shape[:-1]) and
+// cols = shape[-1]; a (max, min) matrix of standard normals; the Q of its QR decomposition with R's
+// diagonal made positive, transposed when rows < cols. Modified Gram-Schmidt gives that Q directly
+// (its R has a positive diagonal), in double.
+static void orthogonal(Tensor& t, Rng& rng) {
+    const Dims& shape = t.shape();
+    if (shape.size() < 2) throw UserError("the orthogonal initializer needs a weight of 2 or more dimensions (Keras: the same)");
+    int64_t rows = 1;
+    for (size_t i = 0; i + 1 < shape.size(); ++i) rows *= shape[i];
+    const int64_t cols = shape.back();
+    const int64_t m = std::max(rows, cols), k = std::min(rows, cols);
+    std::vector<double> q(static_cast<size_t>(m * k));  // column j at q[j*m .. j*m+m)
+    for (double& x : q) x = rng.normal();
+    for (int64_t j = 0; j < k; ++j) {
+        double* c = &q[static_cast<size_t>(j * m)];
+        for (int64_t i = 0; i < j; ++i) {
+            const double* b = &q[static_cast<size_t>(i * m)];
+            double dot = 0;
+            for (int64_t r = 0; r < m; ++r) dot += b[r] * c[r];
+            for (int64_t r = 0; r < m; ++r) c[r] -= dot * b[r];
+        }
+        double norm = 0;
+        for (int64_t r = 0; r < m; ++r) norm += c[r] * c[r];
+        norm = std::sqrt(norm);
+        for (int64_t r = 0; r < m; ++r) c[r] /= norm;
+    }
+    // Q is m x k; the weight (rows x cols) is Q when rows >= cols, Q transposed otherwise.
+    float* p = t.data();
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+            p[r * cols + c] = static_cast<float>(rows >= cols ? q[static_cast<size_t>(c * m + r)] : q[static_cast<size_t>(r * m + c)]);
+}
+
 void initialize(Tensor& t, const std::string& init, Rng& rng) {
     double fan_in, fan_out;
     compute_fans(t.shape(), fan_in, fan_out);
@@ -67,6 +102,7 @@ void initialize(Tensor& t, const std::string& init, Rng& rng) {
         for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(rng.normal() * 0.05);
     else if (init == "truncated_normal")
         for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(truncated_normal(rng, 0.05));
+    else if (init == "orthogonal") orthogonal(t, rng);
     else throw UserError("initializer '" + init + "' is not supported by the runtime");
 }
 

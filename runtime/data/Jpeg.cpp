@@ -105,10 +105,7 @@ unsigned char* decode_jpeg(const unsigned char* data, size_t size, int channels,
         why = errors.why[0] ? errors.why : "out of memory";
         return nullptr;
     }
-    if (stored == channels) return px;
-    px = convert_channels(px, stored, channels, width, height);
-    if (!px) why = "out of memory";
-    return px;
+    return convert_channels(px, stored, channels, width, height, why);
 }
 
 }  // namespace cnnc::rt

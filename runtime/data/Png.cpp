@@ -82,10 +82,7 @@ unsigned char* decode_png(const unsigned char* data, size_t size, int channels, 
         why = src.why[0] ? src.why : "out of memory";
         return nullptr;
     }
-    if (stored == channels) return px;
-    px = convert_channels(px, stored, channels, width, height);
-    if (!px) why = "out of memory";
-    return px;
+    return convert_channels(px, stored, channels, width, height, why);
 }
 
 }  // namespace cnnc::rt

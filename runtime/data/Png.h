@@ -25,7 +25,8 @@ constexpr uint64_t kMaxImagePixels = uint64_t(1) << 26;
 unsigned char* decode_png(const unsigned char* data, size_t size, int channels, int& width, int& height, std::string& why);
 
 // stb_image's conversion between channel counts (data/StbImage.cpp): takes ownership of `data`
-// (8-bit, `from` channels) and returns the image with `to` channels, or null when out of memory.
-unsigned char* convert_channels(unsigned char* data, int from, int to, int width, int height);
+// (8-bit, `from` channels) and returns the image with `to` channels (`data` itself when they are
+// equal), or null with `why` set when out of memory.
+unsigned char* convert_channels(unsigned char* data, int from, int to, int width, int height, std::string& why);
 
 }  // namespace cnnc::rt

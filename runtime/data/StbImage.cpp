@@ -16,8 +16,11 @@ namespace cnnc::rt {
 
 // libpng's pixels take the same channel conversion (e.g. stb's RGB-to-gray weights) as every other
 // format's, so a PNG and a JPEG of one picture give the same inputs.
-unsigned char* convert_channels(unsigned char* data, int from, int to, int width, int height) {
-    return stbi__convert_format(data, from, to, static_cast<unsigned>(width), static_cast<unsigned>(height));
+unsigned char* convert_channels(unsigned char* data, int from, int to, int width, int height, std::string& why) {
+    if (from == to) return data;
+    unsigned char* px = stbi__convert_format(data, from, to, static_cast<unsigned>(width), static_cast<unsigned>(height));
+    if (!px) why = "out of memory";
+    return px;
 }
 
 }  // namespace cnnc::rt

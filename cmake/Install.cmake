@@ -56,6 +56,30 @@ if(NOT CNNC_FUZZ)  # the fuzzers build no executables
   list(REMOVE_DUPLICATES CNNC_EXE_PACKAGES)
 endif()
 
+# cnnc_install_program(<target>): installs the executable in P/bin. With CNNC_INSTALL_DEBUG_INFO, the
+# debug information stripped from it is kept in P/bin/.debug/<name>.debug, where gdb finds it from the
+# link the binary then carries (.gnu_debuglink), wherever P is moved. The option is read again when
+# installing, so `cmake -DCNNC_INSTALL_DEBUG_INFO=ON -P build/cmake_install.cmake` can ask for it too.
+option(CNNC_INSTALL_DEBUG_INFO "Install cnnc's debug information beside it, in bin/.debug/" OFF)
+function(cnnc_install_program target)
+  install(TARGETS ${target} DESTINATION bin)
+  install(CODE "
+    if(NOT DEFINED CNNC_INSTALL_DEBUG_INFO)
+      set(CNNC_INSTALL_DEBUG_INFO ${CNNC_INSTALL_DEBUG_INFO})
+    endif()
+    if(CNNC_INSTALL_DEBUG_INFO)
+      set(bin \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/bin\")
+      file(MAKE_DIRECTORY \${bin}/.debug)
+      execute_process(COMMAND ${CMAKE_OBJCOPY} --only-keep-debug $<TARGET_FILE:${target}> \${bin}/.debug/${target}.debug
+                      RESULT_VARIABLE kept)
+      execute_process(COMMAND ${CMAKE_OBJCOPY} --add-gnu-debuglink=\${bin}/.debug/${target}.debug \${bin}/${target}
+                      RESULT_VARIABLE linked)
+      if(NOT kept EQUAL 0 OR NOT linked EQUAL 0)
+        message(FATAL_ERROR \"objcopy could not keep the debug information of ${target} in \${bin}/.debug\")
+      endif()
+    endif()")
+endfunction()
+
 # cnnc_install_exe_inputs(<targets>): installs the static libraries `cnnc build` links (in
 # CNNC_INSTALL_LIBDIR, by their file names) and the header its entry point includes.
 function(cnnc_install_exe_inputs)

@@ -55,7 +55,8 @@ void add_weights_flags(CLI::App* cmd, RunFlags& f) {
 void add_predict_args(CLI::App* cmd, RunFlags& f) {
     add_weights_flags(cmd, f);
     cmd->add_option("-m,--model", f.model, "the model (default: the one the file trains)");
-    cmd->add_option("images", f.images, "image files (JPEG, PNG, BMP, GIF)")->required();
+    // The format is read from each file's first bytes (runtime/data/ImageFolder.h), not its name.
+    cmd->add_option("images", f.images, "image files: JPEG, PNG, BMP, GIF, PGM or PPM (binary), whatever their names")->required();
 }
 
 void add_summary_flags(CLI::App* cmd, SummaryFlags& f) {
@@ -88,7 +89,8 @@ int print_summaries(const Compilation& c, const std::string& file, SummaryFlags&
     } else {
         std::vector<std::string> names;
         for (const auto& m : c.program.models) names.push_back(m.name);
-        fmt::print(stderr, "{}: error: no model named '{}'{}\n", file, f.model, suggestion_suffix(f.model, names));
+        fmt::print(stderr, "{}: error: no model named '{}'{}; the file's models: {}\n", file, f.model, suggestion_suffix(f.model, names),
+                   fmt::join(names, ", "));
     }
     return 1;
 }

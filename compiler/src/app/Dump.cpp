@@ -14,9 +14,18 @@
 
 namespace cnnc::app {
 
-void add_dump_args(CLI::App* cmd, DumpFlags& f) {
-    static const std::map<std::string, Stage> stages = {{"ast", Stage::Ast}, {"program", Stage::Program}, {"kernels", Stage::Kernels}};
-    cmd->add_option("stage", f.stage, "ast, program or kernels")->required()->transform(CLI::CheckedTransformer(stages));
+static const std::map<std::string, Stage>& stages() {
+    static const std::map<std::string, Stage> s = {{"ast", Stage::Ast}, {"program", Stage::Program}, {"kernels", Stage::Kernels}};
+    return s;
+}
+
+void add_dump_args(Cli& cli, CLI::App* cmd, DumpFlags& f) {
+    auto* stage = cmd->add_option("stage", f.stage, "ast, program or kernels")->required()->transform(CLI::CheckedTransformer(stages()));
+    cli.candidates(stage, [](const std::string&) {
+        std::vector<std::string> names;
+        for (const auto& [name, s] : stages()) names.push_back(name);
+        return names;
+    });
     cmd->add_option("file", f.file, ".cnn file")->required();
 }
 

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "app/Cli.h"
 #include "frontend/Frontend.h"
 
 namespace cnnc::app {
@@ -18,8 +19,8 @@ struct DumpFlags {
     std::string file;
 };
 
-// Adds the `dump` command's arguments to `cmd`, read into `f`.
-void add_dump_args(CLI::App* cmd, DumpFlags& f);
+// Adds the `dump` command's arguments to `cmd`, read into `f` (and completed by `cli`).
+void add_dump_args(Cli& cli, CLI::App* cmd, DumpFlags& f);
 // Compiles f.file and prints the stage; a file with errors gets its diagnostics and exit code 1.
 int dump(const DumpFlags& f, const FrontendOptions& o);
 

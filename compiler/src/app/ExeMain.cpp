@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include "Error.h"
@@ -85,8 +86,11 @@ int exe_main(int argc, char** argv, const Bundle& b) {
     }
     halide_set_custom_malloc(engine::cached_malloc);
     halide_set_custom_free(engine::cached_free);
-    Cli cli(fmt::format("{} (cnnc {} build of {})", std::string(argv[0]), b.cnnc_version, b.model_file),
-            std::string("cnnc ") + b.cnnc_version);
+    std::string program = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "model";
+    Cli cli(program, fmt::format("{}: the model file {}, built by cnnc {}", program, b.model_file, b.cnnc_version),
+            std::string("cnnc ") + b.cnnc_version,
+            {{"CNNC_VARIANT", "run this variant of the kernels (see the info command), e.g. to test a fallback"},
+             {"HL_NUM_THREADS", "worker threads (--threads sets it; default: every core)"}});
     cli.file = b.model_file;
     BundledModels models(b);
     add_model_commands(cli, models, "train", "execute the file's train and evaluate statements (as cnnc run)");

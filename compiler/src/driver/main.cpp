@@ -1,10 +1,11 @@
-// The cnnc command line: its own commands (check, build, layers) and the model commands it shares
+// The cnnc command line: its own commands (check, build, dump, layers, list) and the model commands it shares
 // with built executables (app/Cli.h), on kernels it compiles.
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <cstdio>
 
 #include "Error.h"
+#include "app/Catalog.h"
 #include "app/Cli.h"
 #include "app/Commands.h"
 #include "app/Dump.h"
@@ -37,23 +38,6 @@ int cmd_check(const std::vector<std::string>& files, const Common& common) {
         rc = std::max(rc, app::report(*c));
     }
     return rc;
-}
-
-int cmd_layers(const std::string& only) {
-    for (const LayerKind* k : all_layers()) {
-        if (!only.empty() && k->name != only) continue;
-        fmt::print("{}  {}\n", k->name, k->doc);
-        if (only.empty()) continue;
-        for (const auto& p : k->params) {
-            std::string def = p.required ? "required" : "default " + to_string(p.default_value);
-            fmt::print("    {:<22} {}{}\n", p.name, def, p.doc.empty() ? "" : "  — " + p.doc);
-        }
-    }
-    if (!only.empty() && !find_layer(only)) {
-        fmt::print(stderr, "cnnc: error: unknown layer '{}'{}\n", only, suggestion_suffix(only, layer_names()));
-        return 1;
-    }
-    return 0;
 }
 
 // The model commands run on the file named on the command line, with kernels compiled into the
@@ -92,9 +76,14 @@ class CompiledModels : public app::Models {
 }  // namespace
 
 int main(int argc, char** argv) {
-    app::Cli cli("cnnc: a compiler for .cnn convolutional network files", std::string("cnnc ") + CNNC_VERSION);
+    app::Cli cli("cnnc", "cnnc: a compiler for .cnn convolutional network files", std::string("cnnc ") + CNNC_VERSION,
+                 {{"CNNC_CACHE_DIR", "where compiled kernels are kept (default: $XDG_CACHE_HOME/cnnc, else ~/.cache/cnnc)"},
+                  {"CNNC_STDLIB", "a directory searched for imports before the installed standard library"},
+                  {"CNNC_PROFILE", "when set, print each kernel's total time after a run"},
+                  {"HL_NUM_THREADS", "worker threads (--threads sets it; default: every core)"}});
     Common common;
-    cli.app().add_option("-I,--import-dir", common.import_dirs, "extra directory to search for imports");
+    // One directory per -I, so that `check -I lib f.cnn` does not read f.cnn as a second directory.
+    cli.app().add_option("-I,--import-dir", common.import_dirs, "extra directory to search for imports (repeatable)")->allow_extra_args(false);
 
     std::vector<std::string> check_files;
     auto* check = cli.command("check", "parse, resolve and shape-check; print diagnostics only", [&] { return cmd_check(check_files, common); });
@@ -110,17 +99,26 @@ int main(int argc, char** argv) {
     });
     build->add_option("file", cli.file, ".cnn file")->required();
     build->add_option("-o,--output", bo.output, "the executable (default: the file's name without .cnn)");
-    build->add_option("--target", bo.targets,
+    auto* target = build->add_option("--target", bo.targets,
                       "portable (default: this CPU, AVX2, SSE4.1, chosen at startup), host (this CPU only), or Halide target strings");
+    target->allow_extra_args(false);
+    cli.candidates(target, [](const std::string&) { return std::vector<std::string>{"portable", "host"}; });
 
     app::DumpFlags df;
     auto* dump = cli.command("dump", "print one stage: the syntax tree, the checked program, or the kernels a run compiles",
                              [&] { return app::dump(df, common.options()); });
-    app::add_dump_args(dump, df);
+    app::add_dump_args(cli, dump, df);
 
-    std::string layer_name;
-    auto* layers = cli.command("layers", "list the layers the language knows, or one layer's arguments", [&] { return cmd_layers(layer_name); });
-    layers->add_option("name", layer_name, "a layer name, e.g. Conv2D");
+    std::string entry;
+    auto* layers = cli.command("layers", "list the layers, or show any builtin's arguments and defaults (a layer, an optimizer, a callback...)",
+                               [&] { return entry.empty() ? app::print_kind("layers") : app::print_entry(entry); });
+    cli.candidates(layers->add_option("name", entry, "a layer or other builtin, e.g. Conv2D or EarlyStopping"),
+                   [](const std::string&) { return app::catalog_names(); });
+
+    std::string kind;
+    auto* list = cli.command("list", "list the entries of one kind with their arguments and defaults", [&] { return app::print_kind(kind); });
+    cli.candidates(list->add_option("kind", kind, fmt::format("{}", fmt::join(app::catalog_kinds(), ", ")))->required(),
+                   [](const std::string&) { return app::catalog_kinds(); });
 
     return cli.run(argc, argv);
 }

@@ -1,7 +1,9 @@
 # The include check: every `#include "folder/..."` in a layer's folder names its own folder or one
 # the layering table (docs/ARCHITECTURE.md) lets it include, and every folder beside the layers' is
-# a layer too. The build runs it (target check_includes); tests/unit/test_layering.cpp runs it on
-# a tree with an upward include.
+# a layer too. A file in a family folder (a folder inside a layer's: compiler/src/layers/conv/) is
+# in the layer its role names (its name's prefix: Op.cpp is in `lower`), and so is a family file it
+# includes; a library header the table places (<Halide.h>) counts as its layer. The build runs it
+# (target check_includes); tests/unit/test_layering.cpp runs it on trees that break their table.
 #   cmake -DROOT=<repository> [-DTABLE=<file with the table>] -P cmake/CheckIncludes.cmake
 # Prints each offending include as file:line with the rule it breaks, then fails.
 cmake_minimum_required(VERSION 3.18)  # IN_LIST
@@ -32,24 +34,68 @@ foreach(root IN LISTS roots)
   endforeach()
 endforeach()
 
-foreach(layer IN LISTS CNNC_LAYERS)
+# What a layer may include, as the rules print it.
+function(cnnc_may_include var layer)
   set(below ${CNNC_LAYER_${layer}_BELOW})
   if(below)
-    string(REPLACE ";" ", " may "${below}")
+    string(REPLACE ";" ", " below "${below}")
   else()
-    set(may "no other layer")
+    set(below "no other layer")
   endif()
-  file(GLOB_RECURSE files RELATIVE ${ROOT} ${ROOT}/${CNNC_LAYER_${layer}_DIR}/*)
+  set(${var} "${below}" PARENT_SCOPE)
+endfunction()
+
+set(roles_text "")
+foreach(role IN LISTS CNNC_ROLES)
+  list(APPEND roles_text "${role}*")
+endforeach()
+string(REPLACE ";" ", " roles_text "${roles_text}")
+
+foreach(home IN LISTS CNNC_LAYERS)
+  file(GLOB_RECURSE files RELATIVE ${ROOT} ${ROOT}/${CNNC_LAYER_${home}_DIR}/*)
   foreach(file IN LISTS files)
-    file(STRINGS ${ROOT}/${file} includes ENCODING UTF-8 REGEX "^[ \t]*#[ \t]*include[ \t]*\"[A-Za-z0-9_]+/")
+    # A family folder's file is in its role's layer.
+    set(layer ${home})
+    set(as "")
+    file(RELATIVE_PATH inside ${ROOT}/${CNNC_LAYER_${home}_DIR} ${ROOT}/${file})
+    if(inside MATCHES "/")
+      get_filename_component(name ${file} NAME)
+      cnnc_role_of(role ${name})
+      if(NOT role)
+        message(NOTICE "${file}: a file in a family folder is named after its role (${roles_text}), which decides its layer")
+        math(EXPR problems "${problems} + 1")
+        continue()
+      endif()
+      set(layer ${CNNC_ROLE_${role}_LAYER})
+      set(as "${role}* files are in ${layer}: ")
+    endif()
+    cnnc_may_include(may ${layer})
+    file(STRINGS ${ROOT}/${file} includes ENCODING UTF-8 REGEX "^[ \t]*#[ \t]*include[ \t]*(\"[A-Za-z0-9_]+/|<)")
     foreach(include IN LISTS includes)
-      string(REGEX MATCH "\"([A-Za-z0-9_]+)/" _ "${include}")
-      set(to ${CMAKE_MATCH_1})
-      if(to STREQUAL layer OR to IN_LIST below)
+      set(to "")
+      if(include MATCHES "include[ \t]*\"([A-Za-z0-9_]+)/([^\"]*)\"")
+        set(to ${CMAKE_MATCH_1})
+        set(rest ${CMAKE_MATCH_2})
+        # A family file: its role's layer.
+        if(to IN_LIST CNNC_LAYERS AND rest MATCHES "/([^/]+)$")
+          cnnc_role_of(role ${CMAKE_MATCH_1})
+          if(role)
+            set(to ${CNNC_ROLE_${role}_LAYER})
+          endif()
+        endif()
+      else()
+        # A library header counts only where the table places it.
+        string(REGEX MATCH "include[ \t]*<([^>]+)>" _ "${include}")
+        if(NOT CMAKE_MATCH_1 IN_LIST CNNC_HEADERS)
+          continue()
+        endif()
+        set(to ${CNNC_HEADER_${CMAKE_MATCH_1}_LAYER})
+      endif()
+      if(to STREQUAL layer OR to IN_LIST CNNC_LAYER_${layer}_BELOW)
         continue()
       endif()
       if(to IN_LIST CNNC_LAYERS)
-        set(rule "${layer} may not include ${to} (${layer} may include ${may})")
+        set(rule "${as}${layer} may not include ${to} (${layer} may include ${may})")
       else()
         set(rule "${to}/ is not a layer")
       endif()

@@ -5,12 +5,22 @@
 #
 # A row reads  | `name` | `folder/` | `lower`, `names` | its job |  and may name only rows above it,
 # so the table is bottom-up and cannot hold a cycle.
+#
+# A folder inside a layer's folder is a family folder (compiler/src/layers/conv/): it holds files of
+# several layers, each file's role, read from its name, deciding which. A role's row reads
+#   | `Op*` | `lower` | its job |        a family's Op*.* files are in `lower` (cnnc_lower)
+# and a library header's row
+#   | `<Halide.h>` | `kernels` | why |   including it is including `kernels`
 
 # Sets, in the caller's scope:
 #   CNNC_LAYERS              every layer, bottom first
 #   CNNC_LAYER_<name>_DIR    its folder, relative to the repository root
 #   CNNC_LAYER_<name>_USES   the layers its row names
 #   CNNC_LAYER_<name>_BELOW  every layer it may include: those, and what they may include
+#   CNNC_ROLES               the roles of a family folder's files, as their names' prefixes: Op
+#   CNNC_ROLE_<prefix>_LAYER the layer such a file is in
+#   CNNC_HEADERS             the library headers the table places: Halide.h
+#   CNNC_HEADER_<file>_LAYER the layer including it counts as
 # A malformed table is a fatal error.
 macro(cnnc_read_layers table)
   set(CNNC_LAYERS "")
@@ -43,13 +53,54 @@ macro(cnnc_read_layers table)
   if(NOT CNNC_LAYERS)
     message(FATAL_ERROR "${table}: no layering table (rows | `name` | `folder/` | `uses` | job |)")
   endif()
+  set(CNNC_ROLES "")
+  set(CNNC_HEADERS "")
+  file(STRINGS "${table}" _cnnc_rows ENCODING UTF-8 REGEX "^\\| `([A-Z][A-Za-z]*\\*|<[A-Za-z0-9_.]+>)` \\| `[a-z_]+` \\|")
+  foreach(_cnnc_row IN LISTS _cnnc_rows)
+    string(REGEX MATCH "^\\| `([^`]+)` \\| `([a-z_]+)` \\|" _ "${_cnnc_row}")
+    set(_cnnc_what "${CMAKE_MATCH_1}")
+    set(_cnnc_layer "${CMAKE_MATCH_2}")
+    if(NOT _cnnc_layer IN_LIST CNNC_LAYERS)
+      message(FATAL_ERROR "${table}: '${_cnnc_what}' is placed in '${_cnnc_layer}', which is not a layer")
+    endif()
+    if(_cnnc_what MATCHES "^<(.*)>$")
+      list(APPEND CNNC_HEADERS "${CMAKE_MATCH_1}")
+      set(CNNC_HEADER_${CMAKE_MATCH_1}_LAYER ${_cnnc_layer})
+    else()
+      string(REPLACE "*" "" _cnnc_what "${_cnnc_what}")
+      list(APPEND CNNC_ROLES ${_cnnc_what})
+      set(CNNC_ROLE_${_cnnc_what}_LAYER ${_cnnc_layer})
+    endif()
+  endforeach()
 endmacro()
 
+# cnnc_role_of(<var> <file name>): the role (prefix) a family folder's file has by its name, or
+# "" when it has none.
+function(cnnc_role_of var name)
+  set(found "")
+  foreach(role IN LISTS CNNC_ROLES)
+    string(FIND "${name}" "${role}" at)
+    if(at EQUAL 0)
+      set(found ${role})
+    endif()
+  endforeach()
+  set(${var} "${found}" PARENT_SCOPE)
+endfunction()
+
 # cnnc_layer_library(<name>): the static library cnnc_<name>, built from every .cpp in the layer's
-# folder but a main.cpp (the folder's executable) and linking the libraries its row names. Call it
-# bottom-up, after cnnc_read_layers.
+# folder but a main.cpp (the folder's executable), and from every family folder's .cpp files whose
+# role is in this layer; it links the libraries its row names. Call it bottom-up, after
+# cnnc_read_layers.
 function(cnnc_layer_library name)
-  file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${CNNC_LAYER_${name}_DIR}/*.cpp)
+  set(globs ${PROJECT_SOURCE_DIR}/${CNNC_LAYER_${name}_DIR}/*.cpp)
+  foreach(role IN LISTS CNNC_ROLES)
+    if(CNNC_ROLE_${role}_LAYER STREQUAL name)
+      foreach(layer IN LISTS CNNC_LAYERS)
+        list(APPEND globs ${PROJECT_SOURCE_DIR}/${CNNC_LAYER_${layer}_DIR}/*/${role}*.cpp)
+      endforeach()
+    endif()
+  endforeach()
+  file(GLOB sources CONFIGURE_DEPENDS ${globs})
   list(FILTER sources EXCLUDE REGEX "/main\\.cpp$")
   add_library(cnnc_${name} STATIC ${sources})
   target_compile_options(cnnc_${name} PRIVATE -Wall -Wextra)

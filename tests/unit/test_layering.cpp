@@ -3,6 +3,7 @@
 // rule.
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "Helpers.h"
 #include "TempDir.h"
@@ -37,6 +38,26 @@ const char* kTable =
     "| `left` | `src/left/` | `low` | one side |\n"
     "| `right` | `src/right/` | `low` | the other side |\n"
     "| `top` | `src/top/` | `left`, `right` | the top |\n";
+
+// The shape of compiler/src's family folders: a table of five layers (`cfg` as `kernel`, `schema`
+// as `layers`, `ops` as `lower`, `gen` as `kernels`), the roles of a family folder's files, and
+// <Gen.h> as `gen`'s library header, like <Halide.h>.
+const char* kFamilyTable =
+    "| layer | folder | may include | its job |\n"
+    "|---|---|---|---|\n"
+    "| `base` | `src/base/` | — | the bottom |\n"
+    "| `cfg` | `src/cfg/` | `base` | configurations |\n"
+    "| `schema` | `src/schema/` | `base` | records |\n"
+    "| `ops` | `src/ops/` | `cfg`, `schema` | ops |\n"
+    "| `gen` | `src/gen/` | `cfg` | generators |\n"
+    "\n"
+    "| role | layer | what |\n"
+    "|---|---|---|\n"
+    "| `Layer*` | `schema` | records |\n"
+    "| `Op*` | `ops` | ops |\n"
+    "| `Kernels*` | `gen` | builders |\n"
+    "| `Config*` | `cfg` | configurations |\n"
+    "| `<Gen.h>` | `gen` | the generator library |\n";
 
 }  // namespace
 
@@ -73,5 +94,59 @@ TEST_CASE("an include upward or sideways fails the check with its file, line and
     SECTION("a table naming a row below it") {
         write(dir, "ARCHITECTURE.md", "| `a` | `src/a/` | `b` | |\n| `b` | `src/b/` | — | |\n");
         CHECK_THAT(failing_check(dir), Catch::Contains("layer 'a' names 'b', which is not a"));  // CMake wraps the rest
+    }
+}
+
+TEST_CASE("a family folder's file is checked against its role's layer", "[layering]") {
+    TempDir dir;
+    write(dir, "ARCHITECTURE.md", kFamilyTable);
+    for (const char* layer : {"base", "cfg", "schema", "ops", "gen"})
+        write(dir, std::string("src/") + layer + "/" + layer + ".h", "#pragma once\n");
+    write(dir, "src/schema/conv/Layer.cpp", "#include \"schema/schema.h\"\n");
+    write(dir, "src/schema/conv/Config.h", "#pragma once\n#include \"base/base.h\"\n");
+    write(dir, "src/schema/conv/Op.cpp", "#include \"schema/conv/Config.h\"\n#include \"schema/schema.h\"\n");
+    write(dir, "src/schema/conv/Kernels.cpp", "#include <Gen.h>\n#include \"gen/gen.h\"\n#include \"schema/conv/Config.h\"\n");
+    SECTION("a family that keeps to its roles passes") {
+        auto r = check_includes(dir.path(), dir / "ARCHITECTURE.md");
+        INFO(r.output);
+        CHECK(r.status == 0);
+    }
+    SECTION("a Layer file including its family's Config") {
+        write(dir, "src/schema/conv/Layer.cpp", "#include \"schema/schema.h\"\n#include \"schema/conv/Config.h\"\n");
+        CHECK_THAT(failing_check(dir),
+                   Catch::Contains("src/schema/conv/Layer.cpp:2: #include \"schema/conv/Config.h\": Layer* files are in schema: "
+                                   "schema may not include cfg (schema may include base)"));
+    }
+    SECTION("a Layer file including the kernel layer's folder") {
+        write(dir, "src/schema/conv/Layer.cpp", "#include \"cfg/cfg.h\"\n");
+        CHECK_THAT(failing_check(dir), Catch::Contains("src/schema/conv/Layer.cpp:1: #include \"cfg/cfg.h\": Layer* files are in schema: "
+                                                       "schema may not include cfg"));
+    }
+    SECTION("an Op file including the generator library's header") {
+        write(dir, "src/schema/conv/Op.cpp", "#include \"schema/schema.h\"\n#include <Gen.h>\n");
+        CHECK_THAT(failing_check(dir), Catch::Contains("src/schema/conv/Op.cpp:2: #include <Gen.h>: Op* files are in ops: "
+                                                       "ops may not include gen"));
+    }
+    SECTION("an Op file including its family's Kernels") {
+        write(dir, "src/schema/conv/Op.cpp", "#include \"schema/conv/Kernels.h\"\n");
+        CHECK_THAT(failing_check(dir), Catch::Contains("src/schema/conv/Op.cpp:1: #include \"schema/conv/Kernels.h\": Op* files are in ops: "
+                                                       "ops may not include gen"));
+    }
+    SECTION("a Kernels file including a record") {
+        write(dir, "src/schema/conv/Kernels.cpp", "#include \"schema/schema.h\"\n");
+        CHECK_THAT(failing_check(dir), Catch::Contains("src/schema/conv/Kernels.cpp:1: #include \"schema/schema.h\": Kernels* files are in gen: "
+                                                       "gen may not include schema (gen may include cfg, base)"));
+    }
+    SECTION("a file without a role") {
+        write(dir, "src/schema/conv/Helpers.h", "#pragma once\n");
+        CHECK_THAT(failing_check(dir), Catch::Contains("src/schema/conv/Helpers.h: a file in a family folder is named after its role "
+                                                       "(Layer*, Op*, Kernels*, Config*)"));
+    }
+    SECTION("a role placed in a layer the table does not have") {
+        write(dir, "ARCHITECTURE.md", std::string(kFamilyTable) + "| `Extra*` | `nowhere` | |\n");
+        std::string out = failing_check(dir);
+        // CMake wraps an error's text: undo it.
+        out = std::regex_replace(out, std::regex("\\s+"), " ");
+        CHECK_THAT(out, Catch::Contains("'Extra*' is placed in 'nowhere', which is not a layer"));
     }
 }

@@ -1,5 +1,5 @@
-// The list of kernel builders: a KernelSpec's name selects one, its arguments configure it. A new
-// kernel family adds its builders here (and its ops in compiler/src/lower/).
+// The list of kernel builders: a KernelSpec's name selects one, its arguments configure it. A layer
+// family's builders are in its folder's Kernels.cpp (compiler/src/layers/<family>/), listed here.
 #include <map>
 #include <stdexcept>
 
@@ -8,12 +8,13 @@
 namespace cnnc::engine {
 
 #define CNNC_BUILDERS(X) \
-    X(conv_fwd) X(conv_bwd_w) X(conv_bwd_x)                 /* Conv.cpp */ \
-    X(dense_fwd) X(dense_bwd_w) X(dense_bwd_x)              /* Dense.cpp */ \
-    X(pool_fwd) X(pool_bwd) X(global_fwd) X(global_bwd)    /* Pooling.cpp */ \
-    X(act_fwd) X(act_bwd) X(dropout) X(affine)             /* Elementwise.cpp */ \
-    X(embed_fwd) X(embed_bwd)                               /* Embedding.cpp */ \
-    X(warp)                                                 /* Warp.cpp */
+    X(conv_fwd) X(conv_bwd_w) X(conv_bwd_x)                 /* layers/conv/Kernels.cpp */ \
+    X(dense_fwd) X(dense_bwd_w) X(dense_bwd_x)              /* layers/dense/Kernels.cpp */ \
+    X(pool_fwd) X(pool_bwd) X(global_fwd) X(global_bwd)    /* layers/pooling/Kernels.cpp */ \
+    X(act_fwd) X(act_bwd) X(dropout) X(affine)             /* layers/elementwise/Kernels.cpp */ \
+    X(embed_fwd) X(embed_bwd)                               /* layers/embedding/Kernels.cpp */ \
+    X(warp)                                                 /* layers/augmentation/Kernels.cpp */ \
+    X(border)                                               /* layers/reshaping/Kernels.cpp */
 
 #define CNNC_DECLARE(N) KernelDef build_##N(const KernelSpec&);
 CNNC_BUILDERS(CNNC_DECLARE)

@@ -1,7 +1,8 @@
 // Lowering: a checked layer (sema/Program.h) becomes a runtime Op that runs kernels, which it names
-// by KernelSpec and gets from the KernelCache (their Halide builders are in kernels/). One file per
-// layer family here, beside its schema in layers/; layers/LayerList.def lists both, so a layer
-// without a lowering is a link error. No libHalide here: `cnnc build` executables link these.
+// by KernelSpec and gets from the KernelCache. What the ops share is here; each family's ops are in
+// its folder's Op.cpp (compiler/src/layers/<family>/), beside its records and its Halide builders;
+// layers/LayerList.def lists both, so a layer without a lowering is a link error. No libHalide
+// here: `cnnc build` executables link these.
 #pragma once
 #include <memory>
 #include <string>
@@ -34,12 +35,5 @@ std::unique_ptr<rt::Op> activation_stage(const LowerContext& ctx);
 std::vector<rt::Param> make_params(const LowerContext& c);
 // Whether any of the op's params is trainable (skip weight-gradient kernels otherwise).
 bool any_trainable(const rt::Op& op);
-
-// An op whose output is its input reshaped (Flatten, Reshape).
-struct ViewOp : rt::Op {
-    void forward(const rt::View&, const rt::View&, const rt::StepInfo&) override {}
-    void backward(const rt::View&, const rt::View&, const rt::View&, const rt::View*, bool, const rt::StepInfo&) override {}
-    bool is_view() const override { return true; }
-};
 
 }  // namespace cnnc::engine

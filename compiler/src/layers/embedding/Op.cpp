@@ -1,5 +1,5 @@
 // Embedding as an op: token ids (as floats) in, rows of the table out; only the table learns
-// (kernels/Embedding.cpp).
+// (Kernels.cpp).
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {

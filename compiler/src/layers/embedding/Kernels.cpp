@@ -1,6 +1,5 @@
 // Embedding in Halide: a gather of rows by token id, and a scatter-add of the output gradient into
 // the rows that were used. Ids arrive as floats (the runtime's one tensor type), exact up to 2^24.
-#include "kernel/Configs.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Schedule.h"
 

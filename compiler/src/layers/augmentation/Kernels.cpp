@@ -1,6 +1,5 @@
 // The augmentation layers' kernel: each image resampled through its own affine map from output to
 // input pixels (given per image, 6 floats), with Keras' fill modes and bilinear or nearest sampling.
-#include "kernel/Configs.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Schedule.h"
 

@@ -1,7 +1,6 @@
 // Kernels that map values one by one: activations (forward and backward), dropout's mask, and
 // the per-channel affine map behind Rescaling and preprocess_input.
 #include "kernels/Activation.h"
-#include "kernel/Configs.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Schedule.h"
 

@@ -1,9 +1,9 @@
 // Dense in Halide: out(u, r) = act(b(u) + sum_k W(u, k) x(k, r)) over rows r (the batch, or every
 // position for a rank > 2 input), with a register tile of units × rows, and its backward kernels.
 #include "kernels/Activation.h"
-#include "kernel/Configs.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Schedule.h"
+#include "layers/dense/Config.h"
 
 namespace cnnc::engine {
 using namespace Halide;

@@ -3,9 +3,9 @@
 // vector registers while the reduction over input channels and kernel taps runs outside it), and
 // hand-written backward kernels for the input and the weights. Conv1D is Conv2D with height 1.
 #include "kernels/Activation.h"
-#include "kernel/Configs.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Schedule.h"
+#include "layers/conv/Config.h"
 
 namespace cnnc::engine {
 using namespace Halide;

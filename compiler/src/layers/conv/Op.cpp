@@ -1,6 +1,6 @@
 // Conv1D/Conv2D as an op: the layer's arguments become a ConvCfg (Conv1D is Conv2D with height 1)
-// and the op runs the conv_fwd / conv_bwd_w / conv_bwd_x kernels (compiler/src/kernels/Conv.cpp).
-#include "kernel/Configs.h"
+// and the op runs the conv_fwd / conv_bwd_w / conv_bwd_x kernels (Kernels.cpp).
+#include "layers/conv/Config.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {

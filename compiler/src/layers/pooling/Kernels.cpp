@@ -2,9 +2,9 @@
 // gradient goes to exactly one input per window — the first maximum, as the frameworks do — found
 // by an explicit argmax rather than a max tree (which would split it among ties).
 #include "kernels/Activation.h"
-#include "kernel/Configs.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Schedule.h"
+#include "layers/pooling/Config.h"
 
 namespace cnnc::engine {
 using namespace Halide;

@@ -1,5 +1,5 @@
-// Dense as an op: rows of `in` values in, rows of `units` out (compiler/src/kernels/Dense.cpp).
-#include "kernel/Configs.h"
+// Dense as an op: rows of `in` values in, rows of `units` out (Kernels.cpp).
+#include "layers/dense/Config.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {

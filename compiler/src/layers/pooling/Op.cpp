@@ -1,5 +1,5 @@
-// Pooling layers as ops: windowed max/average and global pooling (compiler/src/kernels/Pooling.cpp).
-#include "kernel/Configs.h"
+// Pooling layers as ops: windowed max/average and global pooling (Kernels.cpp).
+#include "layers/pooling/Config.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {

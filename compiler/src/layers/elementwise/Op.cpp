@@ -1,5 +1,5 @@
 // Layers that map values one by one: Activation, Dropout, Rescaling, PreprocessInput; and the
-// shape-only Flatten and Reshape, which run no kernel at all.
+// separate activation stage of a layer that does not fuse its activation (Lowering.h).
 #include <stdexcept>
 
 #include "Error.h"
@@ -43,7 +43,7 @@ class DropoutOp : public rt::Op {
   public:
     DropoutOp(const LowerContext& ctx, double rate, int channels, int64_t layer_seed)
         : rate_(static_cast<float>(rate)), ch_(channels), layer_seed_(layer_seed) {
-        // The same kernel serves forward (x) and backward (dy): kernels/Elementwise.cpp.
+        // The same kernel serves forward (x) and backward (dy): Kernels.cpp.
         kernel_ = ctx.cache.get(KernelSpec("dropout").set("rate", rate_).set("c", ch_));
     }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override {
@@ -138,8 +138,5 @@ std::unique_ptr<rt::Op> lower_PreprocessInput(const LowerContext& ctx) {
     for (int i = 0; i < 3; ++i) s[static_cast<size_t>(i)] = 1 / (255 * sd[static_cast<size_t>(i)]), o[static_cast<size_t>(i)] = -mean[static_cast<size_t>(i)] / sd[static_cast<size_t>(i)];
     return std::make_unique<AffineOp>(ctx, s, o, false);
 }
-
-std::unique_ptr<rt::Op> lower_Flatten(const LowerContext&) { return std::make_unique<ViewOp>(); }
-std::unique_ptr<rt::Op> lower_Reshape(const LowerContext&) { return std::make_unique<ViewOp>(); }
 
 }  // namespace cnnc::engine

@@ -1,7 +1,7 @@
 // RandomFlip, RandomRotation, RandomZoom: in training each image gets its own random affine map
 // from output to input pixels (Keras 3's transforms: rotation about the centre by a fraction of a
 // full turn, zoom about the centre where a positive factor zooms out, flips), applied by one Halide
-// warp kernel (kernels/Warp.cpp) with Keras' fill modes (reflect, wrap, nearest, constant) and bilinear or nearest
+// warp kernel (Kernels.cpp) with Keras' fill modes (reflect, wrap, nearest, constant) and bilinear or nearest
 // sampling. The maps are drawn on the CPU from (seed, step, layer, image), so a run is repeatable
 // and each epoch sees new transforms. Outside training the layers are the identity.
 #include <cmath>

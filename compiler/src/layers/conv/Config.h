@@ -1,0 +1,31 @@
+// The convolution kernels' static arguments: what the op (Op.cpp) knows about its layer and a
+// builder (Kernels.cpp) needs to generate code. It converts to and from a KernelSpec, so a kernel
+// can be named, cached on disk and rebuilt from its key. Part of the `kernel` layer
+// (docs/ARCHITECTURE.md): no Halide, since the ops run in `cnnc build` executables.
+#pragma once
+#include <string>
+
+#include "kernel/Kernel.h"
+
+namespace cnnc::engine {
+
+// Conv1D/Conv2D (1-D as height 1). Builders: conv_fwd, conv_bwd_w, conv_bwd_x.
+struct ConvCfg {
+    int ci, w, h;    // input
+    int co, ow, oh;  // output
+    int kw, kh, sx, sy, dx, dy;
+    int pl, pt;  // padding before (left, top)
+    bool bias;
+    std::string act;
+    KernelSpec spec(const std::string& name) const {
+        return KernelSpec(name).set("ci", ci).set("w", w).set("h", h).set("co", co).set("ow", ow).set("oh", oh).set("kw", kw)
+            .set("kh", kh).set("sx", sx).set("sy", sy).set("dx", dx).set("dy", dy).set("pl", pl).set("pt", pt).set("bias", bias)
+            .set("act", act);
+    }
+    static ConvCfg from(const KernelSpec& s) {
+        return {s.i("ci"), s.i("w"), s.i("h"), s.i("co"), s.i("ow"), s.i("oh"), s.i("kw"), s.i("kh"), s.i("sx"),
+                s.i("sy"), s.i("dx"), s.i("dy"), s.i("pl"), s.i("pt"), s.b("bias"), s.s("act")};
+    }
+};
+
+}  // namespace cnnc::engine

@@ -31,18 +31,40 @@ void compute_fans(const Dims& shape, double& fan_in, double& fan_out) {
 }
 
 // Keras' truncated normal: redraw outside two standard deviations.
-static double truncated_normal(Rng& rng, double stddev) {
+static double truncated_draw(Rng& rng, double stddev) {
     for (;;) {
         double z = rng.normal();
         if (std::fabs(z) <= 2.0) return z * stddev;
     }
 }
 
+void random_uniform(Tensor& t, double limit, Rng& rng) {
+    for (int64_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>(rng.uniform(-limit, limit));
+}
+
+void random_normal(Tensor& t, double stddev, Rng& rng) {
+    for (int64_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>(rng.normal() * stddev);
+}
+
+void truncated_normal(Tensor& t, double stddev, Rng& rng) {
+    for (int64_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>(truncated_draw(rng, stddev));
+}
+
+// Glorot's scale 1 over the mean fan is written as scale 2 over the fans' sum (FanMode::Average).
+void variance_scaling(Tensor& t, double scale, FanMode mode, bool uniform, Rng& rng) {
+    double fan_in, fan_out;
+    compute_fans(t.shape(), fan_in, fan_out);
+    const double fan = mode == FanMode::In ? fan_in : fan_in + fan_out;
+    const double var = (mode == FanMode::In ? scale : 2 * scale) / std::max(1.0, fan);
+    if (uniform) random_uniform(t, std::sqrt(3.0 * var), rng);
+    else truncated_normal(t, std::sqrt(var) / 0.87962566103423978, rng);
+}
+
 // keras.initializers.Orthogonal (gain 1): the weight flattened to rows = prod(shape[:-1]) and
 // cols = shape[-1]; a (max, min) matrix of standard normals; the Q of its QR decomposition with R's
 // diagonal made positive, transposed when rows < cols. Modified Gram-Schmidt gives that Q directly
 // (its R has a positive diagonal), in double.
-static void orthogonal(Tensor& t, Rng& rng) {
+void orthogonal(Tensor& t, Rng& rng) {
     const Dims& shape = t.shape();
     if (shape.size() < 2) throw UserError("the orthogonal initializer needs a weight of 2 or more dimensions (Keras: the same)");
     int64_t rows = 1;
@@ -69,41 +91,6 @@ static void orthogonal(Tensor& t, Rng& rng) {
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < cols; ++c)
             p[r * cols + c] = static_cast<float>(rows >= cols ? q[static_cast<size_t>(c * m + r)] : q[static_cast<size_t>(r * m + c)]);
-}
-
-void initialize(Tensor& t, const std::string& init, Rng& rng) {
-    double fan_in, fan_out;
-    compute_fans(t.shape(), fan_in, fan_out);
-    int64_t n = t.size();
-    float* p = t.data();
-    // keras.initializers.VarianceScaling: scale / fan, uniform limit sqrt(3 * variance), truncated
-    // normal stddev sqrt(variance) / 0.87962566103423978.
-    auto scaling = [&](double scale, double fan, bool uniform) {
-        double var = scale / std::max(1.0, fan);
-        if (uniform) {
-            double limit = std::sqrt(3.0 * var);
-            for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(rng.uniform(-limit, limit));
-        } else {
-            double sd = std::sqrt(var) / 0.87962566103423978;
-            for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(truncated_normal(rng, sd));
-        }
-    };
-    if (init == "zeros") t.fill(0);
-    else if (init == "ones") t.fill(1);
-    else if (init == "glorot_uniform") scaling(2.0, fan_in + fan_out, true);  // scale 1 over mean fan
-    else if (init == "glorot_normal") scaling(2.0, fan_in + fan_out, false);
-    else if (init == "he_uniform") scaling(2.0, fan_in, true);
-    else if (init == "he_normal") scaling(2.0, fan_in, false);
-    else if (init == "lecun_uniform") scaling(1.0, fan_in, true);
-    else if (init == "lecun_normal") scaling(1.0, fan_in, false);
-    else if (init == "random_uniform")
-        for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(rng.uniform(-0.05, 0.05));
-    else if (init == "random_normal")
-        for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(rng.normal() * 0.05);
-    else if (init == "truncated_normal")
-        for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(truncated_normal(rng, 0.05));
-    else if (init == "orthogonal") orthogonal(t, rng);
-    else throw UserError("initializer '" + init + "' is not supported by the runtime");
 }
 
 }  // namespace cnnc::rt

@@ -145,25 +145,32 @@ double binary_crossentropy(const CrossentropyArgs& a, const View& out, const Vie
     return total * inv_n;
 }
 
-// The mean over the batch of each sample's mean of term(d) = {value, d value / d d}.
+// The mean over the batch of each sample's sum (or, when `mean`, mean) over its broadcast values of
+// term(o, t) = {value, d value / d o}.
 template <class Term>
-static double mean_error(const View& out, const View& target, float* grad, Term term) {
+static double row_reduction(const View& out, const View& target, float* grad, bool mean, Term term) {
     const Batch bt(out, target);
     const Broadcast b(bt.k, bt.tk);
     double total = 0;
-    const double inv_n = 1.0 / static_cast<double>(bt.n), w = static_cast<double>(b.width()), inv = inv_n / w;
+    const double inv_n = 1.0 / static_cast<double>(bt.n), w = mean ? static_cast<double>(b.width()) : 1.0, inv = inv_n / w;
     for (int64_t i = 0; i < bt.n; ++i) {
         const float* o = out.data + i * bt.k;
         const float* t = target.data + i * bt.tk;
         float* g = grad ? grad + i * bt.k : nullptr;
         if (g) std::fill(g, g + bt.k, 0.f);
         for (int64_t j = 0; j < b.width(); ++j) {
-            const auto [value, slope] = term(static_cast<double>(o[b.out(j)]) - t[b.target(j)]);
+            const auto [value, slope] = term(static_cast<double>(o[b.out(j)]), static_cast<double>(t[b.target(j)]));
             total += value / w;
             if (g) g[b.out(j)] += static_cast<float>(slope * inv);
         }
     }
     return total * inv_n;
+}
+
+// The mean over the batch of each sample's mean of term(d) = {value, d value / d d}, d = o - t.
+template <class Term>
+static double mean_error(const View& out, const View& target, float* grad, Term term) {
+    return row_reduction(out, target, grad, true, [term](double o, double t) { return term(o - t); });
 }
 
 double squared_error(const View& out, const View& target, float* grad) {
@@ -179,6 +186,15 @@ double huber(double delta, const View& out, const View& target, float* grad) {
     return mean_error(out, target, grad, [delta](double d) {
         return std::fabs(d) <= delta ? std::pair<double, double>(0.5 * d * d, d)
                                      : std::pair<double, double>(delta * std::fabs(d) - 0.5 * delta * delta, delta * ((d > 0) - (d < 0)));
+    });
+}
+
+// keras.losses.kl_divergence: both clipped to [epsilon, 1], then sum(y log(y / p)) over the last
+// axis. The clip passes no gradient outside its range.
+double kl_divergence(const View& out, const View& target, float* grad) {
+    return row_reduction(out, target, grad, false, [](double o, double t) {
+        const double y = std::clamp(t, kEps, 1.0), p = std::clamp(o, kEps, 1.0);
+        return std::pair<double, double>(y * std::log(y / p), o >= kEps && o <= 1 ? -y / p : 0.0);
     });
 }
 

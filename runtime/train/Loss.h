@@ -42,6 +42,8 @@ double binary_crossentropy(const CrossentropyArgs& a, const View& out, const Vie
 double squared_error(const View& out, const View& target, float* grad);
 double absolute_error(const View& out, const View& target, float* grad);
 double huber(double delta, const View& out, const View& target, float* grad);
+// kl_divergence sums y log(y / p) over each sample's values, y and p clipped to [1e-7, 1].
+double kl_divergence(const View& out, const View& target, float* grad);
 
 // A metric summed over the batch's samples (divide by the sample count for the mean).
 using MetricFn = double (*)(const View& out, const View& target);

@@ -129,4 +129,40 @@ void AdagradRule::update(float* w, const float* g, int64_t n, std::vector<Tensor
     }
 }
 
+double NadamRule::u(int64_t s) const { return beta_1 * (1 - 0.5 * std::pow(0.96, double(s))); }
+
+double NadamRule::u_product(int64_t t) const {
+    if (t < product_step) product_step = 0, product = 1;
+    while (product_step < t) product *= u(++product_step);
+    return product;
+}
+
+// Keras multiplies u_t into the product before the step's updates (_backend_update_step), so step
+// t sees u_1 ... u_t, and u_1 ... u_t+1 for the next step's momentum.
+void NadamRule::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const {
+    const double u_t = u(t), u_next = u(t + 1), p_t = u_product(t), p_next = p_t * u_next;
+    const double v_correction = 1 - std::pow(beta_2, double(t));
+    float *m = slots[0].data(), *v = slots[1].data();
+    for (int64_t i = 0; i < n; ++i) {
+        const double mi = m[i] + (g[i] - double(m[i])) * (1 - beta_1);
+        const double vi = v[i] + (double(g[i]) * g[i] - v[i]) * (1 - beta_2);
+        m[i] = static_cast<float>(mi);
+        v[i] = static_cast<float>(vi);
+        const double m_hat = u_next * mi / (1 - p_next) + (1 - u_t) * g[i] / (1 - p_t);
+        w[i] = static_cast<float>(w[i] - m_hat * lr / (std::sqrt(vi / v_correction) + epsilon));
+    }
+}
+
+void AdamaxRule::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const {
+    const double m_correction = 1 - std::pow(beta_1, double(t));
+    float *m = slots[0].data(), *u = slots[1].data();
+    for (int64_t i = 0; i < n; ++i) {
+        const double mi = m[i] + (g[i] - double(m[i])) * (1 - beta_1);
+        const double ui = std::max(beta_2 * u[i], std::fabs(double(g[i])));
+        m[i] = static_cast<float>(mi);
+        u[i] = static_cast<float>(ui);
+        w[i] = static_cast<float>(w[i] - lr * mi / (m_correction * (ui + epsilon)));
+    }
+}
+
 }  // namespace cnnc::rt

@@ -77,6 +77,26 @@ struct AdagradRule {
     void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const;
 };
 
+// keras.optimizers.Nadam; slots: momentum, velocity. Its momentum schedule u_s = beta_1 (1 - 0.5 *
+// 0.96^s) enters through the running product u_1 ... u_t, which depends on the step alone: it is
+// recomputed from t (so a resumed run has it without a slot) and kept from one step to the next.
+struct NadamRule {
+    static constexpr int kSlots = 2;
+    double beta_1, beta_2, epsilon;
+    void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const;
+    // u_s, and the product u_1 ... u_t.
+    double u(int64_t s) const;
+    double u_product(int64_t t) const;
+    mutable int64_t product_step = 0;  // the product below is u_1 ... u_product_step
+    mutable double product = 1;
+};
+// keras.optimizers.Adamax; slots: momentum, norm (the exponentially weighted infinity norm).
+struct AdamaxRule {
+    static constexpr int kSlots = 2;
+    double beta_1, beta_2, epsilon;
+    void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const;
+};
+
 // What a rule's slots start at: 0, unless the rule says otherwise.
 template <class Rule>
 double initial_slot_value(const Rule&) {
@@ -102,5 +122,7 @@ using Sgd = RuleOptimizer<SgdRule>;
 using RMSprop = RuleOptimizer<RMSpropRule>;
 using Adam = RuleOptimizer<AdamRule>;
 using Adagrad = RuleOptimizer<AdagradRule>;
+using Nadam = RuleOptimizer<NadamRule>;
+using Adamax = RuleOptimizer<AdamaxRule>;
 
 }  // namespace cnnc::rt

@@ -73,6 +73,15 @@ const std::map<std::string, Reference>& references() {
         {"exponential", elementwise([](double x) { return std::exp(x); }, [](double x) { return std::exp(x); })},
         // Keras 3: log(sigmoid(x)) = -softplus(-x).
         {"log_sigmoid", elementwise([](double x) { return -std::log1p(std::exp(-x)); }, [](double x) { return sigmoid(-x); })},
+        // Keras 3: hard_silu(x) = x hard_sigmoid(x).
+        {"hard_swish", elementwise([](double x) { return x * std::min(std::max(x + 3, 0.0), 6.0) / 6; },
+                                   [](double x) { return x <= -3 ? 0.0 : x >= 3 ? 1.0 : (2 * x + 3) / 6; })},
+        // Keras 3: x tanh(softplus(x)).
+        {"mish", elementwise([](double x) { return x * std::tanh(std::log1p(std::exp(x))); },
+                             [](double x) {
+                                 const double t = std::tanh(std::log1p(std::exp(x)));
+                                 return t + x * (1 - t * t) * sigmoid(x);
+                             })},
         {"softmax",
          {[](const Row& x) {
               double m = *std::max_element(x.begin(), x.end()), s = 0;

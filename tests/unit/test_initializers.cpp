@@ -1,5 +1,5 @@
-// Conformance over the initializer list (builtins/Activations.cpp's initializers()): every entry the
-// checker accepts runs in the runtime (train/Init.cpp) and draws what keras.initializers draws,
+// Conformance over the initializer list (builtins/Initializers.cpp): every entry the checker
+// accepts draws, through its record (train/Init.cpp's formulas), what keras.initializers draws,
 // checked on a Dense kernel (64, 32), a Conv2D kernel (3, 3, 16, 32) and a wide kernel (16, 256) by
 // its bounds and its variance against Keras 3's formulas in float64. An entry added to the list
 // without an implementation, or without a reference here, fails. (`orthogonal` was in the list
@@ -61,7 +61,7 @@ const std::map<std::string, std::function<Expect(Fans)>>& references() {
 
 TEST_CASE("every initializer of the list draws what Keras draws", "[builtins][conformance][init]") {
     const std::vector<rt::Dims> shapes = {{64, 32}, {3, 3, 16, 32}, {16, 256}};
-    for (const Builtin& b : initializers()) {
+    for (const InitializerKind& b : initializers()) {
         INFO("initializer " << b.name);
         auto ref = references().find(b.name);
         REQUIRE(ref != references().end());  // a new entry needs its reference here
@@ -69,7 +69,7 @@ TEST_CASE("every initializer of the list draws what Keras draws", "[builtins][co
             INFO("shape " << shape.size() << "-D, " << shape.back() << " outputs");
             rt::Tensor t(shape);
             rt::Rng rng(42);
-            REQUIRE_NOTHROW(rt::initialize(t, b.name, rng));
+            REQUIRE_NOTHROW(b.draw(t, rng));
             double fan_in, fan_out;
             rt::compute_fans(shape, fan_in, fan_out);
             const Expect want = ref->second({fan_in, fan_out});
@@ -115,5 +115,5 @@ TEST_CASE("every initializer of the list draws what Keras draws", "[builtins][co
 TEST_CASE("the orthogonal initializer refuses a weight of one dimension, as Keras does", "[init]") {
     rt::Tensor t(rt::Dims{8});
     rt::Rng rng(1);
-    CHECK_THROWS_AS(rt::initialize(t, "orthogonal", rng), rt::UserError);
+    CHECK_THROWS_AS(find_builtin(initializers(), "orthogonal")->draw(t, rng), rt::UserError);
 }

@@ -89,6 +89,13 @@ TEST_CASE("loss x labels: the checker accepts exactly the pairs Keras accepts", 
         {"one_hot(3)", 3, "linear", "mae", true},
         {"int", 3, "linear", "mae", false},
         {"binary", 1, "linear", "mae", true},
+        // kl_divergence broadcasts as mse does (y log(y / p) after squeeze_or_expand_to_same_rank).
+        {"one_hot(3)", 3, "softmax", "kl_divergence", true},
+        {"", 3, "softmax", "kl_divergence", true},
+        {"one_hot(3)", 2, "softmax", "kl_divergence", false},
+        {"int", 3, "softmax", "kl_divergence", false},
+        {"binary", 1, "sigmoid", "kl_divergence", true},
+        {"one_hot(3)", 1, "sigmoid", "kl_divergence", true},
     };
     for (const Pair& p : pairs) {
         auto errs = check_pair(p.labels, p.width, p.act, p.loss);
@@ -133,6 +140,9 @@ TEST_CASE("loss x labels: each accepted pair's loss is Keras' value", "[losses][
     // int labels against one output; binary (N, 1) labels broadcast against 3 outputs.
     CHECK(rel(engine_loss("mse", "int", 0, {0, 2}, {{0.5f}, {2.5f}}), (0.25 + 0.25) / 2) < 1e-6);
     CHECK(rel(engine_loss("mae", "binary", 0, {1}, {{0.5f, 1.0f, 0.0f}}), (0.5 + 0 + 1) / 3) < 1e-6);
+    // kl_divergence against one_hot(3): sum(y log(y / p)) with y's zeros clipped to 1e-7.
+    auto zeros = [](double p, double q) { return 1e-7 * (std::log(1e-7 / p) + std::log(1e-7 / q)); };
+    CHECK(rel(engine_loss("kl_divergence", "one_hot", 3, {0, 2}, kProbs3), (zeros(0.2, 0.1) - l7 + zeros(0.1, 0.3) - l6) / 2) < 1e-6);
 }
 
 TEST_CASE("a label outside one_hot(k) is an error naming the dataset, never a write out of bounds", "[losses][labels]") {

@@ -5,7 +5,7 @@
 // the schema bound. Adding an entry there is all it takes for the checker to accept it, check its
 // arguments and suggest it for near misses, and for `cnnc run` to execute it: the runtime's
 // optimizers, losses, metrics, callbacks and readers look no name up and write no default of their
-// own. (Initializers are still applied by name, in runtime/train/Init.cpp.)
+// own.
 #pragma once
 #include <functional>
 #include <memory>
@@ -20,6 +20,7 @@
 #include "train/Callbacks.h"
 #include "train/Loss.h"
 #include "train/Optimizer.h"
+#include "train/Random.h"
 
 namespace cnnc {
 
@@ -28,6 +29,11 @@ struct Builtin {
     std::vector<ParamSpec> params;
     std::string doc;
     std::vector<std::string> aliases;  // other spellings Keras accepts: mse, RMSprop, acc
+};
+
+// An initializer: `draw` fills a weight as Keras' initializer of that name does, with its defaults.
+struct InitializerKind : Builtin {
+    void (*draw)(rt::Tensor& weight, rt::Rng& rng);
 };
 
 // An optimizer: `make` builds the runtime's from its bound arguments, under the record's name.
@@ -126,7 +132,7 @@ struct SourceKind : Builtin {
 rt::LabeledRows read_source(const SourceKind& source, const SourceUse& use);
 
 const std::vector<Builtin>& activations();
-const std::vector<Builtin>& initializers();
+const std::vector<InitializerKind>& initializers();
 const std::vector<Builtin>& regularizers();
 const std::vector<OptimizerKind>& optimizers();
 const std::vector<LossKind>& losses();

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "builtins/Builtins.h"
+#include "ir/Activation.h"
 
 namespace cnnc {
 
@@ -12,7 +13,7 @@ namespace cnnc {
 // with from_logits = true).
 static std::string needs(const std::string& loss, const std::string& want, const std::string& act, bool from_logits) {
     if (from_logits) {
-        if (act == "softmax" || act == "sigmoid")
+        if (activation_traits(act).probabilities)
             return fmt::format("{} with from_logits = true expects raw scores, but the last layer already applies {}", loss, act);
         return "";
     }
@@ -111,12 +112,29 @@ static rt::LossSpec make_huber(const std::string& name, const BoundArgs& a) {
     return {name, [delta](const rt::View& o, const rt::View& t, float* g, bool) { return rt::huber(delta, o, t, g); }, ""};
 }
 
+static rt::LossSpec make_kl_divergence(const std::string& name, const BoundArgs&) {
+    return {name, [](const rt::View& o, const rt::View& t, float* g, bool) { return rt::kl_divergence(o, t, g); }, ""};
+}
+
+// kl_divergence compares distributions: Keras clips any output into [epsilon, 1], which makes the
+// loss of an output that is not a probability meaningless, so the checker asks for one.
+static std::string probabilities(const std::string& loss, const std::string& act) {
+    if (activation_traits(act).probabilities) return "";
+    return fmt::format("{} compares probability distributions, but the last layer applies {} (use softmax or sigmoid)", loss, act);
+}
+
 // The conformance test's batches: two samples of three probabilities, their one-hot and sparse
 // targets (classes 1 and 2), and one sigmoid output against 0/1 labels.
 static const std::vector<std::vector<float>> kProbs = {{0.1f, 0.7f, 0.2f}, {0.5f, 0.3f, 0.2f}};
 static const std::vector<std::vector<float>> kOneHot = {{0, 1, 0}, {0, 0, 1}};
 static const double kSquared = ((0.01 + 0.09 + 0.04) / 3 + (0.25 + 0.09 + 0.64) / 3) / 2;
 static const double kAbsolute = ((0.1 + 0.3 + 0.2) / 3 + (0.5 + 0.3 + 0.8) / 3) / 2;
+// What kl_divergence's clipped zero labels add against these probabilities.
+static double kl_zeros(std::initializer_list<double> probs) {
+    double s = 0;
+    for (double p : probs) s += 1e-7 * std::log(1e-7 / p);
+    return s;
+}
 
 const std::vector<LossKind>& losses() {
     static const std::vector<LossKind> list = [] {
@@ -178,6 +196,11 @@ const std::vector<LossKind>& losses() {
         add({"huber", {optional("delta", ArgType::Float, F(1.0)).above(0)}, "squared error near 0, absolute error beyond delta", {"Huber"}},
             "int", any, [](const LabelUse& u) { return broadcasts("huber", u); }, make_huber, "categorical_accuracy",
             {{kProbs, kOneHot, kSquared / 2}});
+        // sum(y log(y / p)) per sample; the clipped zeros of the one-hot rows add 1e-7 log(1e-7 / p) each.
+        add({"kl_divergence", {}, "Kullback-Leibler divergence of the output distribution from the labels'", {"KLDivergence", "kld"}},
+            "one_hot", [](const Shape&, const std::string& act, const BoundArgs&) { return probabilities("kl_divergence", act); },
+            [](const LabelUse& u) { return broadcasts("kl_divergence", u); }, make_kl_divergence, "categorical_accuracy",
+            {{kProbs, kOneHot, (kl_zeros({0.1, 0.2}) - std::log(0.7) + kl_zeros({0.5, 0.3}) - std::log(0.2)) / 2}});
         return v;
     }();
     return list;

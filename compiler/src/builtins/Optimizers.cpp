@@ -39,6 +39,22 @@ static std::unique_ptr<rt::Optimizer> make_adagrad(const std::string& name, cons
     return std::make_unique<rt::Adagrad>(name, common(a), rt::AdagradRule{a.number("initial_accumulator_value"), a.number("epsilon")});
 }
 
+static std::unique_ptr<rt::Optimizer> make_nadam(const std::string& name, const BoundArgs& a) {
+    return std::make_unique<rt::Nadam>(name, common(a), rt::NadamRule{a.number("beta_1"), a.number("beta_2"), a.number("epsilon")});
+}
+
+static std::unique_ptr<rt::Optimizer> make_adamax(const std::string& name, const BoundArgs& a) {
+    return std::make_unique<rt::Adamax>(name, common(a), rt::AdamaxRule{a.number("beta_1"), a.number("beta_2"), a.number("epsilon")});
+}
+
+// Adam's arguments without amsgrad: Nadam's and Adamax's.
+static std::vector<ParamSpec> moments() {
+    return with_common({optional("learning_rate", ArgType::Float, F(0.001)).above(0),
+                        optional("beta_1", ArgType::Float, F(0.9)).min(0).below(1),
+                        optional("beta_2", ArgType::Float, F(0.999)).min(0).below(1),
+                        optional("epsilon", ArgType::Float, F(1e-7)).above(0)});
+}
+
 const std::vector<OptimizerKind>& optimizers() {
     static const std::vector<OptimizerKind> list = {
         {{"sgd",
@@ -82,6 +98,9 @@ const std::vector<OptimizerKind>& optimizers() {
           "divides each step by the root of the sum of the squared gradients so far",
           {"Adagrad"}},
          make_adagrad},
+        {{"nadam", moments(), "Adam with Nesterov momentum, on Keras' momentum schedule", {"Nadam"}}, make_nadam},
+        {{"adamax", moments(), "Adam with the infinity norm of the gradients in place of their second moment", {"Adamax"}},
+         make_adamax},
     };
     return list;
 }

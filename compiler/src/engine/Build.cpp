@@ -1,10 +1,11 @@
 #include "engine/Build.h"
 
 #include <map>
+#include <stdexcept>
 
 #include "Error.h"
+#include "builtins/Builtins.h"
 #include "lower/Lowering.h"
-#include "train/Init.h"
 #include "train/Random.h"
 
 namespace cnnc::engine {
@@ -37,7 +38,9 @@ std::unique_ptr<rt::Network> build_network(const Model& m, KernelCache& cache, u
     uint64_t k = 0;
     for (rt::Param* p : net->params()) {
         rt::Rng rng(rt::derive_seed(seed, 1000 + k++));
-        rt::initialize(p->value, p->initializer, rng);
+        const InitializerKind* init = find_builtin(initializers(), p->initializer);
+        if (!init) throw std::logic_error("internal: weight " + p->name + " has an unchecked initializer '" + p->initializer + "'");
+        init->draw(p->value, rng);
     }
     return net;
 }

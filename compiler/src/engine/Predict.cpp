@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ir/Activation.h"
+
 namespace cnnc::engine {
 
 rt::Tensor read_images(const std::vector<std::string>& images, const Model& m, const rt::ImageFolderOptions& o, float scale) {
@@ -33,7 +35,7 @@ void print_predictions(const std::vector<std::string>& images, const rt::View& y
         std::string probs;
         for (int64_t j = 0; j < k; ++j) probs += fmt::format("{}{}: {:.4f}", j ? ", " : "", name(j), p[j]);
         fmt::print("{}: {} ({:.4f})  [{}]{}\n", images[static_cast<size_t>(i)], name(c), p[c], probs,
-                   act == "softmax" || act == "sigmoid" ? "" : "  (outputs, not probabilities: the model's last activation is " + act + ")");
+                   activation_traits(act).probabilities ? "" : "  (outputs, not probabilities: the model's last activation is " + act + ")");
     }
 }
 

@@ -5,12 +5,13 @@
 #pragma once
 #include <string>
 
+#include "ir/Activation.h"
 #include "kernel/Kernel.h"
 
 namespace cnnc::engine {
 
-// Activations whose derivative needs their input, not their output (gelu and swish are not
-// monotonic): a layer does not fuse them; they run as an Activation stage of their own.
-inline bool activation_needs_input(const std::string& a) { return a == "gelu" || a == "swish"; }
+// Activations whose derivative needs their input, not their output (kNeedsInput in
+// ir/ActivationList.def): a layer does not fuse them; they run as an Activation stage of their own.
+inline bool activation_needs_input(const std::string& a) { return activation_traits(a).needs_input; }
 
 }  // namespace cnnc::engine

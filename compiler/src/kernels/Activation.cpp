@@ -37,6 +37,9 @@ Expr log1p_unit(Expr u) {
 
 Expr sigmoid(Expr x) { return 1.f / (1.f + exp(-x)); }
 
+// log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)): no overflow, no cancellation.
+Expr softplus(Expr x) { return max(x, 0.f) + log1p_unit(exp(-abs(x))); }
+
 // The standard normal CDF, 0.5 erfc(-x / sqrt 2), as TensorFlow's exact gelu computes it. erfc by
 // the Chebyshev fit of Numerical Recipes (erfcc, §6.2: relative error below 1.2e-7 everywhere), so
 // the far negative tail keeps its digits where 1 + erf(x) would cancel.
@@ -64,7 +67,7 @@ struct Elementwise {
 };
 
 // One definition per line of ir/ActivationList.def; a line without one fails to link.
-#define CNNC_ACTIVATION(name, doc) Elementwise act_##name();
+#define CNNC_ACTIVATION(name, props, doc) Elementwise act_##name();
 #define CNNC_ACTIVATION_ALIAS(alias, name)
 #include "ir/ActivationList.def"
 #undef CNNC_ACTIVATION
@@ -83,9 +86,9 @@ Elementwise act_selu() {
     return {[](Expr x) { return kSeluScale * select(x > 0, x, kSeluAlpha * expm1_nonpositive(min(x, 0.f))); },
             [](Expr y, Expr d) { return select(y < 0, d * (y + kSeluScale * kSeluAlpha), d * kSeluScale); }};
 }
-// log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)); its derivative sigmoid(x) = 1 - exp(-y).
+// Its derivative sigmoid(x) = 1 - exp(-y).
 Elementwise act_softplus() {
-    return {[](Expr x) { return max(x, 0.f) + log1p_unit(exp(-abs(x))); }, [](Expr y, Expr d) { return d * -expm1_nonpositive(-y); }};
+    return {[](Expr x) { return softplus(x); }, [](Expr y, Expr d) { return d * -expm1_nonpositive(-y); }};
 }
 Elementwise act_softsign() {
     return {[](Expr x) { return x / (1.f + abs(x)); }, [](Expr y, Expr d) { return d * (1.f - abs(y)) * (1.f - abs(y)); }};
@@ -115,12 +118,35 @@ Elementwise act_hard_sigmoid() {
 Elementwise act_exponential() { return {[](Expr x) { return exp(x); }, [](Expr y, Expr d) { return d * y; }}; }
 // -softplus(-x), stable as softplus; its derivative sigmoid(-x) = 1 - exp(y), y <= 0.
 Elementwise act_log_sigmoid() {
-    return {[](Expr x) { return -(max(-x, 0.f) + log1p_unit(exp(-abs(x)))); }, [](Expr y, Expr d) { return d * -expm1_nonpositive(y); }};
+    return {[](Expr x) { return -softplus(-x); }, [](Expr y, Expr d) { return d * -expm1_nonpositive(y); }};
+}
+
+// Keras 3's hard_silu: x hard_sigmoid(x); derivative 0 below -3, 1 above 3, (2z + 3) / 6 between.
+Elementwise act_hard_swish() {
+    return {[](Expr x) { return x * clamp(x + 3.f, 0.f, 6.f) / 6.f; },
+            [](Expr z, Expr d) { return select(z <= -3.f, 0.f, z >= 3.f, d, d * (2.f * z + 3.f) / 6.f); }};
+}
+// tanh(s) for s >= 0 and sech(s)^2, from e = exp(-2 s) without cancellation near s = 0.
+Expr tanh_nonnegative(Expr s) {
+    Expr em1 = expm1_nonpositive(-2.f * s);  // e - 1
+    return -em1 / (2.f + em1);
+}
+Expr sech2_nonnegative(Expr s) {
+    Expr e = exp(-2.f * s);
+    return 4.f * e / ((1.f + e) * (1.f + e));
+}
+// Keras 3: x tanh(softplus(x)); derivative tanh(sp) + z sech(sp)^2 sigmoid(z), sp = softplus(z).
+Elementwise act_mish() {
+    return {[](Expr x) { return x * tanh_nonnegative(softplus(x)); },
+            [](Expr z, Expr d) {
+                Expr sp = softplus(z);
+                return d * (tanh_nonnegative(sp) + z * sech2_nonnegative(sp) * sigmoid(z));
+            }};
 }
 
 const Elementwise& elementwise(const std::string& a) {
     static const std::map<std::string, Elementwise> table = {
-#define CNNC_ACTIVATION(name, doc) {#name, act_##name()},
+#define CNNC_ACTIVATION(name, props, doc) {#name, act_##name()},
 #define CNNC_ACTIVATION_ALIAS(alias, name)
 #include "ir/ActivationList.def"
 #undef CNNC_ACTIVATION

@@ -64,7 +64,7 @@ KernelDef conv_forward(const ConvCfg& c) {
 
     Tile t = register_tile(c.co, c.ow);
     Var yn("yn");
-    if (c.act == "softmax") {
+    if (activation_traits(c.act).across_channels) {
         conv.compute_root().vectorize(co, t.vec).parallel(n);
     } else {
         register_tiled(out, conv, {r.x, r.y, r.z}, t);

@@ -24,7 +24,7 @@ KernelDef dense_forward(const DenseCfg& c) {
     out.output_buffer().dim(0).set_bounds(0, c.units);
     Tile t = register_tile(c.units, 8);
     Var uo("uo"), ui("ui"), ro("ro"), ri("ri");
-    if (c.act == "softmax") {
+    if (activation_traits(c.act).across_channels) {
         z.compute_root().vectorize(u, t.vec).parallel(r).update().vectorize(u, t.vec).parallel(r);
     } else {
         // Blocks of t.other rows when the batch has that many; a last small batch takes the plain path.

@@ -1,9 +1,7 @@
 #include "data/Idx.h"
 
 #include <fmt/format.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -12,6 +10,7 @@
 #include <limits>
 
 #include "Error.h"
+#include "data/Allocate.h"
 
 namespace cnnc::rt {
 namespace {
@@ -169,29 +168,6 @@ uint64_t declared_bytes(const IdxReader& r, const std::string& path, const std::
     for (uint64_t d : dims) ds.push_back(std::to_string(d));
     throw UserError(fmt::format("{}: truncated: header promises {} bytes of {}, {}", path,
                                 overflow ? fmt::format("{}", fmt::join(ds, "x")) : std::to_string(total), what, why));
-}
-
-// The memory the process may use: physical memory, or less under `ulimit -v`.
-uint64_t memory_limit() {
-    uint64_t limit = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-    struct rlimit rl;
-    if (::getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) limit = std::min<uint64_t>(limit, rl.rlim_cur);
-    return limit;
-}
-
-// What make() allocates for `path`'s contents (`bytes` of them), or an error naming the file when
-// that is more than the process may have.
-template <typename T, typename Make>
-T allocate(const std::string& path, uint64_t bytes, const std::string& what, Make make) {
-    uint64_t limit = memory_limit();
-    if (bytes >= limit)
-        throw UserError(fmt::format("{}: {} need {:.2f} GB of memory, more than this process may use ({:.2f} GB)", path, what,
-                                    static_cast<double>(bytes) / 1e9, static_cast<double>(limit) / 1e9));
-    try {
-        return make();
-    } catch (const std::bad_alloc&) {
-        throw UserError(fmt::format("{}: out of memory for {} ({:.2f} GB)", path, what, static_cast<double>(bytes) / 1e9));
-    }
 }
 
 // Streams `count` payload bytes into `out`, a chunk at a time, then checks that nothing follows.

@@ -7,13 +7,6 @@
 
 namespace cnnc::rt {
 
-Interpolation interpolation_named(const std::string& name) {
-    if (name == "nearest") return Interpolation::nearest;
-    if (name == "bicubic") return Interpolation::bicubic;
-    if (name == "area") return Interpolation::area;
-    return Interpolation::bilinear;
-}
-
 namespace {
 
 // One input sample contributing to an output coordinate.

@@ -1,14 +1,13 @@
 // Image resizing as tf.image.resize does it (Keras' image_dataset_from_directory calls it), for
 // the four methods Keras' `interpolation` names.
 #pragma once
-#include <string>
 
 namespace cnnc::rt {
 
 enum class Interpolation { bilinear, nearest, bicubic, area };
-
-// bilinear, nearest, bicubic or area (the names the language checks); anything else is bilinear.
-Interpolation interpolation_named(const std::string& name);
+// Their names in the language (Keras'), in the enum's order: the data source's schema offers these
+// choices, and the checked choice's position is the method (builtins/DataSources.cpp).
+inline constexpr const char* kInterpolationNames[] = {"bilinear", "nearest", "bicubic", "area"};
 
 // Resizes the crop box (crop_x, crop_y, crop_w, crop_h; -1: the whole image) of an interleaved
 // 8-bit image (sw x sh, `channels`) into dst (dw x dh floats, not rounded or clamped, as TF's):

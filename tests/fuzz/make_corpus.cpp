@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../unit/TestData.h"  // npy_bytes: the .npy files the unit tests write
 #include "io/StateFile.h"
 #include "io/Weights.h"
 
@@ -102,6 +103,15 @@ int main(int argc, char** argv) {
     }
     write("idx", "images.gz", gzip(idx_images(3, 4, 5)));
     write("idx", "labels.gz", gzip(idx_labels(3)));
+
+    // .npy: each version and dtype the reader takes, as samples (x) and as labels (y) (fuzz_npy).
+    using cnnc::test::npy_bytes;
+    Bytes one_f4("\x00\x00\x80\x3f", 4), one_f8("\x00\x00\x00\x00\x00\x00\xf0\x3f", 8);
+    write("npy", "x_f4_v1.npy", npy_bytes("<f4", "(2, 3)", one_f4 + one_f4 + one_f4 + one_f4 + one_f4 + one_f4));
+    write("npy", "x_u1_v2.npy", npy_bytes("|u1", "(2, 2, 2)", Bytes("\x00\x01\x02\x03\xfc\xfd\xfe\xff", 8), 2));
+    write("npy", "x_f8_v3.npy", npy_bytes("<f8", "(1, 2)", one_f8 + one_f8, 3));
+    write("npy", "y_i4.npy", npy_bytes("<i4", "(2,)", Bytes("\x01\x00\x00\x00\x09\x00\x00\x00", 8)));
+    write("npy", "y_i8.npy", npy_bytes("<i8", "(1, 1)", Bytes("\x02\x00\x00\x00\x00\x00\x00\x00", 8), 2));
 
     // CSV options: header, delimiter (, ; tab space |), by name?, name (label y class) or index
     // (byte - 4 .. ), shape?, shape dims.

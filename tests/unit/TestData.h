@@ -6,7 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <stdexcept>
 #include <string>
+
+#include <zlib.h>
 
 namespace cnnc::test {
 
@@ -30,6 +33,27 @@ inline void write_idx(const std::filesystem::path& images, const std::filesystem
         auto l = static_cast<unsigned char>(label(i));
         lb.write(reinterpret_cast<char*>(&l), 1);
     }
+}
+
+// `bytes` gzip-compressed into `path` (an IDX .gz as MNIST publishes it).
+inline void write_gz(const std::string& path, const std::string& bytes) {
+    gzFile f = gzopen(path.c_str(), "wb");
+    if (!f || gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) != static_cast<int>(bytes.size()) || gzclose(f) != Z_OK)
+        throw std::runtime_error("cannot write " + path);
+}
+
+// A .npy file as np.save writes it: the magic, the version, the header's length (2 bytes in 1.0,
+// 4 after), the dict padded with spaces to a multiple of 64 and ended by a newline, then the data.
+inline std::string npy_bytes(const std::string& descr, const std::string& shape, const std::string& data, int major = 1,
+                             bool fortran = false) {
+    std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
+    const size_t len_bytes = major == 1 ? 2 : 4, fixed = 8 + len_bytes;
+    dict.append(63 - (fixed + dict.size()) % 64, ' ');
+    dict += '\n';
+    std::string out = "\x93NUMPY";
+    out += static_cast<char>(major), out += '\0';
+    for (size_t i = 0; i < len_bytes; ++i) out += static_cast<char>(dict.size() >> (8 * i));
+    return out + dict + data;
 }
 
 // The value of `metric` on the last line of `output` that starts with `line_start` (the

@@ -1,7 +1,6 @@
 // The MNIST IDX loader on small files written here, plain and gzipped, every error it reports, and
 // the real MNIST files when the checkout has them.
 #include <catch2/catch.hpp>
-#include <zlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -9,6 +8,7 @@
 #include "Error.h"
 #include "Helpers.h"
 #include "TempDir.h"
+#include "TestData.h"
 #include "data/Idx.h"
 
 using namespace cnnc::rt;
@@ -16,6 +16,7 @@ using cnnc::test::read_bytes;
 using cnnc::test::skip;
 using cnnc::test::TempDir;
 using cnnc::test::write_bytes;
+using cnnc::test::write_gz;
 
 namespace {
 
@@ -30,13 +31,6 @@ std::string idx_images(uint32_t n, uint32_t rows, uint32_t cols, const std::vect
 
 std::string idx_labels(const std::vector<uint8_t>& labels, uint32_t magic = 0x00000801) {
     return be32(magic) + be32(static_cast<uint32_t>(labels.size())) + std::string(labels.begin(), labels.end());
-}
-
-void write_gz(const std::string& path, const std::string& bytes) {
-    gzFile f = gzopen(path.c_str(), "wb");
-    REQUIRE(f);
-    REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
-    REQUIRE(gzclose(f) == Z_OK);
 }
 
 // Three 2x3 images, spanning the byte range, so a sign or offset slip shows.

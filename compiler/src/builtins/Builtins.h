@@ -120,9 +120,11 @@ struct SourceKind : Builtin {
     std::function<std::optional<Shape>(const BoundArgs&)> element_shape;
     // Its samples and integer labels, every sample (read_source applies Keras' split arguments).
     rt::LabeledRows (*load)(const SourceUse& use) = nullptr;
-    // The arguments naming the files its inputs and its labels come from, which data errors name;
-    // for a source that reads another member (features), `member_arg` names that member instead.
-    std::string inputs_arg, labels_arg, member_arg;
+    // The arguments naming the files its inputs and its labels come from, which data errors name
+    // and the checker looks for (folders when `folders` is set); for a source that reads another
+    // member (features), `member_arg` names that member and `model_arg` the model it runs instead.
+    std::string inputs_arg, labels_arg, member_arg, model_arg;
+    bool folders = false;
     // For a source of images, how it reads them; null otherwise.
     ImageReading (*images)(const BoundArgs& args, const SourceReader& reader) = nullptr;
 };

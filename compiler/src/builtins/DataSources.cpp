@@ -9,6 +9,7 @@
 #include "Error.h"
 #include "builtins/Builtins.h"
 #include "data/Idx.h"
+#include "data/Npy.h"
 
 namespace fs = std::filesystem;
 
@@ -33,6 +34,8 @@ static rt::LabeledRows load_idx(const SourceUse& u) {
     return rows;
 }
 
+static rt::LabeledRows load_npy(const SourceUse& u) { return rt::load_npy(u.reader.path(u.args.text("x")), u.reader.path(u.args.text("y"))); }
+
 static rt::LabeledRows load_csv(const SourceUse& u) {
     rt::CsvOptions o;
     const Value& label = u.args.get("label");
@@ -56,6 +59,18 @@ static rt::LabeledRows load_sequences(const SourceUse& u) {
 
 static rt::LabeledRows load_features(const SourceUse& u) { return u.reader.features(u.args.text("model"), u.args.get("data")); }
 
+// The interpolation methods' names, written once beside rt::Interpolation.
+static const std::vector<std::string>& interpolations() {
+    static const std::vector<std::string> names(std::begin(rt::kInterpolationNames), std::end(rt::kInterpolationNames));
+    return names;
+}
+
+// The enumerator a checked Name argument chose: its position among the schema's `choices`.
+template <class E>
+static E chosen(const BoundArgs& a, const std::string& arg, const std::vector<std::string>& choices) {
+    return static_cast<E>(std::find(choices.begin(), choices.end(), a.text(arg)) - choices.begin());
+}
+
 static int64_t channels(const BoundArgs& a) {
     const std::string& cm = a.text("color_mode");
     return cm == "grayscale" ? 1 : cm == "rgba" ? 4 : 3;
@@ -66,7 +81,7 @@ static rt::ImageFolderOptions image_options(const BoundArgs& a) {
     auto hw = a.ints("image_size");
     o.height = hw[0], o.width = hw[1];
     o.channels = static_cast<int>(channels(a));
-    o.interpolation = rt::interpolation_named(a.text("interpolation"));
+    o.interpolation = chosen<rt::Interpolation>(a, "interpolation", interpolations());
     o.crop_to_aspect_ratio = a.flag("crop_to_aspect_ratio");
     o.skip_corrupt = a.flag("skip_corrupt");
     return o;
@@ -131,7 +146,7 @@ const std::vector<SourceKind>& data_sources() {
                           optional("batch_size", ArgType::Int, I(32)).min(1),
                           optional("color_mode", ArgType::Name, N("rgb")).one_of({"grayscale", "rgb", "rgba"}),
                           optional("shuffle", ArgType::Bool, B(true)).about("shuffle the files (with seed) before the split"),
-                          optional("interpolation", ArgType::Name, N("bilinear")).one_of({"bilinear", "nearest", "bicubic", "area"}),
+                          optional("interpolation", ArgType::Name, N("bilinear")).one_of(interpolations()),
                           optional("crop_to_aspect_ratio", ArgType::Bool, B(false)),
                           optional("skip_corrupt", ArgType::Bool, B(false)).about("leave out images that do not decode")},
                          split_params());
@@ -141,6 +156,7 @@ const std::vector<SourceKind>& data_sources() {
         };
         dir.load = load_directory;
         dir.inputs_arg = dir.labels_arg = "directory";
+        dir.folders = true;
         dir.images = directory_images;
         v.push_back(dir);
 
@@ -165,7 +181,7 @@ const std::vector<SourceKind>& data_sources() {
         feat.params = {required("model", ArgType::Name), required("data", ArgType::Any)};
         feat.element_shape = [](const BoundArgs&) { return std::optional<Shape>(); };  // the model's output: see the checker
         feat.load = load_features;
-        feat.member_arg = "data";
+        feat.member_arg = "data", feat.model_arg = "model";
         v.push_back(feat);
 
         SourceKind seq;
@@ -180,6 +196,15 @@ const std::vector<SourceKind>& data_sources() {
         seq.load = load_sequences;
         seq.inputs_arg = seq.labels_arg = "path";
         v.push_back(seq);
+
+        SourceKind npy;
+        npy.name = "npy";
+        npy.doc = "NumPy .npy arrays (np.save): samples x of shape (N, ...), integer labels y of shape (N,)";
+        npy.params = cat({required("x", ArgType::String), required("y", ArgType::String)}, split_params());
+        npy.element_shape = [](const BoundArgs&) { return std::optional<Shape>(); };  // known once read
+        npy.load = load_npy;
+        npy.inputs_arg = "x", npy.labels_arg = "y";
+        v.push_back(npy);
         return v;
     }();
     return list;

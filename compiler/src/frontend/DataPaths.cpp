@@ -26,18 +26,17 @@ class PathChecker {
         const Dataset* ds = prog_.dataset(ref.dataset);
         const DatasetMember* m = ds ? ds->member(ref.member) : nullptr;
         if (!m || !seen_.insert(ref.dataset + "." + ref.member).second) return;
-        const std::string& src = m->source->name;
-        if (src == "idx") {
-            file(m->args, "images");
-            file(m->args, "labels");
-        } else if (src == "csv" || src == "sequences") {
-            file(m->args, "path");
-        } else if (src == "image_directory") {
-            directory(m->args, "directory");
-        } else if (src == "features") {
-            if (const Model* fm = prog_.model(m->args.text("model"))) model(*fm);
-            const Value& dv = m->args.get("data");
+        const SourceKind& src = *m->source;
+        if (!src.member_arg.empty()) {
+            if (const Model* fm = prog_.model(m->args.text(src.model_arg))) model(*fm);
+            const Value& dv = m->args.get(src.member_arg);
             data(DataRef{dv.s.substr(0, dv.s.find('.')), dv.s.substr(dv.s.find('.') + 1), dv.loc});
+            return;
+        }
+        for (const std::string* arg : {&src.inputs_arg, &src.labels_arg}) {
+            if (arg == &src.labels_arg && src.labels_arg == src.inputs_arg) continue;  // one file holds both
+            if (src.folders) directory(m->args, *arg);
+            else file(m->args, *arg);
         }
     }
 

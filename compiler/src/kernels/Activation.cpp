@@ -58,7 +58,7 @@ Expr normal_cdf(Expr x) {
 
 Expr normal_pdf(Expr x) { return 0.39894228040143268f * exp(-0.5f * x * x); }
 
-// An activation's formulas: y from x, and dL/dz from v (y, or z where activation_needs_input) and
+// An activation's formulas: y from x, and dL/dz from v (y, or z where activation_traits(act).needs_input) and
 // dL/dy. At the kinks the derivative is TensorFlow's (relu and relu6 take 0 there). softmax has
 // none: it normalises over the channels (activation_forward, activation_backward).
 struct Elementwise {

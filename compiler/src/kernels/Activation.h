@@ -2,8 +2,8 @@
 // its TensorFlow backend). Most derivatives are written in terms of the output y, so a layer that
 // fuses its activation stores one tensor per output and the derivative costs one pass. gelu and
 // swish are not monotonic, so y does not determine their derivative: theirs is written in terms of
-// the input z (activation_needs_input), and such an activation runs as an Activation stage of its
-// own, whose input is z (lower/Elementwise.cpp).
+// the input z (activation_traits(act).needs_input), and such an activation runs as an Activation stage of its
+// own, whose input is z (layers/elementwise/Op.cpp).
 #pragma once
 #include <Halide.h>
 
@@ -15,7 +15,7 @@ namespace cnnc::engine {
 // `act` is Keras' canonical name (canonical_activation); an unknown one is a bug (logic_error).
 Halide::Func activation_forward(const std::string& act, Halide::Func z, int dims, int channels);
 // dL/dz from `v` and dL/dy, where `v` is the output y, or the input z when
-// activation_needs_input(act). When `dy_is_logits` is true at run time, dy is already dL/dz (a
+// activation_traits(act).needs_input. When `dy_is_logits` is true at run time, dy is already dL/dz (a
 // fused softmax/sigmoid cross-entropy) and passes through.
 Halide::Func activation_backward(const std::string& act, Halide::Func v, Halide::Func dy, int dims, int channels,
                                  Halide::Expr dy_is_logits);

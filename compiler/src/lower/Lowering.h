@@ -25,7 +25,7 @@ LowerFn lowering_for(const LayerKind& kind);
 // The layer's activation by Keras' canonical name ("swish" for "silu"; "linear" when it has none).
 std::string layer_activation(const LayerNode& l);
 // The activation a Conv/Dense kernel fuses: layer_activation, or "linear" when that one's
-// derivative needs its input (activation_needs_input); it then runs as activation_stage after it.
+// derivative needs its input (activation_traits(act).needs_input); it then runs as activation_stage after it.
 std::string fused_activation(const LayerNode& l);
 // That separate Activation stage after a layer whose activation is not fused; null otherwise.
 std::unique_ptr<rt::Op> activation_stage(const LowerContext& ctx);

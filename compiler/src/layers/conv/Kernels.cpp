@@ -2,6 +2,7 @@
 // schedule of Halide's apps/conv_layer: a tile of output channels × x positions accumulates in
 // vector registers while the reduction over input channels and kernel taps runs outside it), and
 // hand-written backward kernels for the input and the weights. Conv1D is Conv2D with height 1.
+#include "ir/Activation.h"
 #include "kernels/Activation.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Schedule.h"

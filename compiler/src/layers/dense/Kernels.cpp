@@ -1,5 +1,6 @@
 // Dense in Halide: out(u, r) = act(b(u) + sum_k W(u, k) x(k, r)) over rows r (the batch, or every
 // position for a rank > 2 input), with a register tile of units × rows, and its backward kernels.
+#include "ir/Activation.h"
 #include "kernels/Activation.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Schedule.h"

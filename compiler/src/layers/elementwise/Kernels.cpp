@@ -68,7 +68,7 @@ KernelDef build_act_fwd(const KernelSpec& s) {
 }
 
 // act_bwd(act, c): dL/dx from v and dL/dy (int param: dy is already dL/dz); v is y, or x where
-// activation_needs_input(act).
+// activation_traits(act).needs_input.
 KernelDef build_act_bwd(const KernelSpec& s) {
     const std::string act = s.s("act");
     const int ch = s.i("c");

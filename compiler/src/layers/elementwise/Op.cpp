@@ -4,7 +4,7 @@
 
 #include "Error.h"
 #include "builtins/Builtins.h"
-#include "kernel/Configs.h"
+#include "ir/Activation.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {
@@ -28,7 +28,7 @@ class ActivationOp : public rt::Op {
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override { fwd_->run({flat(x, ch_)}, {flat(y, ch_)}); }
     void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,
                   const rt::StepInfo&) override {
-        const rt::View& v = activation_needs_input(act_) ? x : y;
+        const rt::View& v = activation_traits(act_).needs_input ? x : y;
         if (dx) bwd_->run({flat(v, ch_), flat(dy, ch_)}, {flat(*dx, ch_)}, {logits ? 1 : 0});
     }
 
@@ -104,7 +104,7 @@ std::string layer_activation(const LayerNode& l) {
 
 std::string fused_activation(const LayerNode& l) {
     std::string a = layer_activation(l);
-    return activation_needs_input(a) ? "linear" : a;
+    return activation_traits(a).needs_input ? "linear" : a;
 }
 
 std::unique_ptr<rt::Op> activation_stage(const LowerContext& ctx) {

@@ -215,6 +215,7 @@ const std::vector<ParamSpec>& dataset_options() {
         optional("rescale", ArgType::Float, none()).about("multiply every input value, e.g. 1/255"),
         optional("labels", ArgType::Any, none()).about("one_hot(k), int or binary"),
         optional("batch_size", ArgType::Int, none()).min(1),
+        optional("class_names", ArgType::Any, none()).about("the classes' names in label order, e.g. [\"cat\", \"dog\"]: predict prints them"),
         // No shuffle or seed here: the train statement's `shuffle` and `seed` order the batches, and
         // image_directory(shuffle, seed) the files before a split.
     };

@@ -100,7 +100,9 @@ class Runner : public SourceReader {
         const int64_t n = static_cast<int64_t>(images.size());
         rt::Network& net = network(*m, 1337, n, false);
         load_weights_into(m->layers, "", "", net, rt::read_weights(o_.weights), o_.weights);
-        print_predictions(images, net.forward(x.view(), rt::StepInfo{false, 0, 0}), reading.classes, m->output_activation());
+        // The dataset's class_names when it gives them, else the names its source found (folders).
+        const std::vector<std::string>& classes = ds && !ds->class_names.empty() ? ds->class_names : reading.classes;
+        print_predictions(images, net.forward(x.view(), rt::StepInfo{false, 0, 0}), classes, m->output_activation());
     }
 
     std::string path(const std::string& written) const override { return resolve_data_path(written, file_); }

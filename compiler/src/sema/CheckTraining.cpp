@@ -111,6 +111,7 @@ Dataset Checker::check_dataset(const ast::Decl& d) {
         } else if (l.kind != Value::Kind::None) {
             diags_.error(l.loc, "labels must be one_hot(k) with k >= 2 classes, int or binary; got {}", l);
         }
+        check_class_names(ds, b->get("class_names"));
     }
     if (d.fields.empty() || (ds.members.empty() && options.size() == d.fields.size()))
         diags_.error(d.name_loc, "dataset '{}' has no members; add one such as train = idx(\"images\", \"labels\")", d.name);
@@ -198,6 +199,35 @@ void Checker::check_labels(const Model& m, const Dataset& ds, const LossKind& lo
     if (!m.shaped) return;
     LabelUse u{ds.labels.empty() ? loss.labels : ds.labels, ds.classes, ds.name, m.name, m.output()};
     if (std::string why = loss.labels_fit(u); !why.empty()) diags_.error(loss_loc, "{}", why);
+    // One name per class the model predicts: k outputs, or two for one sigmoid unit.
+    int64_t k = m.output().dims.empty() ? 0 : m.output().dims.back();
+    int64_t want = k == 1 ? 2 : k;
+    if (!ds.class_names.empty() && static_cast<int64_t>(ds.class_names.size()) != want)
+        diags_.error(ds.class_names_loc, "class_names has {} names, but model '{}' predicts {} classes{}", ds.class_names.size(), m.name,
+                     want, k == 1 ? " (one sigmoid unit: class 0 and class 1)" : "");
+}
+
+// class_names = ["cat", "dog"]: distinct strings, as many as one_hot(k) says when it says.
+void Checker::check_class_names(Dataset& ds, const Value& v) {
+    if (v.kind == Value::Kind::None) return;
+    bool strings = v.kind == Value::Kind::List && !v.items.empty();
+    for (const auto& item : v.items) strings &= item.kind == Value::Kind::String;
+    if (!strings) {
+        diags_.error(v.loc, "class_names must be a list of strings, e.g. [\"cat\", \"dog\"]; got {}", v);
+        return;
+    }
+    for (size_t i = 0; i < v.items.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+            if (v.items[i].s == v.items[j].s) {
+                diags_.error(v.items[i].loc, "class_names names '{}' twice", v.items[i].s);
+                return;
+            }
+    if (ds.classes && static_cast<int64_t>(v.items.size()) != ds.classes) {
+        diags_.error(v.loc, "class_names has {} names, but labels = one_hot({}) has {} classes", v.items.size(), ds.classes, ds.classes);
+        return;
+    }
+    for (const auto& item : v.items) ds.class_names.push_back(item.s);
+    ds.class_names_loc = v.loc;
 }
 
 // features(model, data): the model must exist and take the data's samples; the samples it yields

@@ -77,6 +77,7 @@ class Checker {
     const T* resolve_named(const std::vector<T>& list, const Value& v, const char* family, std::optional<BoundArgs>& args);
     bool check_loss_fit(const Model& m, const LossKind& loss, const BoundArgs& args, SrcLoc loc);
     void check_labels(const Model& m, const Dataset& ds, const LossKind& loss, SrcLoc loss_loc, SrcLoc data_loc);
+    void check_class_names(Dataset& ds, const Value& v);
     void check_data_shape(const Model& m, const DataRef& ref);
     bool check_features(const BoundArgs& args);
     std::optional<Shape> member_shape(const DatasetMember& mem);

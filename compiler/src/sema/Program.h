@@ -63,6 +63,8 @@ struct Dataset {
     BoundArgs options;
     std::string labels = "";  // "one_hot", "int", "binary" or "" (unspecified)
     int64_t classes = 0;      // for one_hot(k)
+    std::vector<std::string> class_names;  // `class_names = [...]`, in label order (empty: not given)
+    SrcLoc class_names_loc;
     const DatasetMember* member(const std::string& n) const;
 };
 

@@ -31,6 +31,16 @@ Cli::Cli(const std::string& program, const std::string& description, const std::
     });
 }
 
+std::vector<const CLI::App*> Cli::commands() const {
+    return app_.get_subcommands([](const CLI::App* c) { return !c->get_group().empty(); });  // hidden: group ""
+}
+
+static std::vector<std::string> names_of(const std::vector<const CLI::App*>& commands) {
+    std::vector<std::string> names;
+    for (const CLI::App* c : commands) names.push_back(c->get_name());
+    return names;
+}
+
 CLI::App* Cli::command(const std::string& name, const std::string& help, std::function<int()> run) {
     CLI::App* cmd = app_.add_subcommand(name, help);
     commands_.emplace_back(cmd, std::move(run));
@@ -50,22 +60,16 @@ void Cli::add_own_commands() {
             std::fputs(app_.get_formatter()->make_help(&app_, program_, CLI::AppFormatMode::Normal).c_str(), stdout);
             return 0;
         }
-        std::vector<std::string> names;
-        for (const CLI::App* c : app_.get_subcommands([](const CLI::App* c) { return !c->get_group().empty(); })) {
+        for (const CLI::App* c : commands())
             if (c->get_name() == help_topic_[0]) {
                 std::fputs(c->help(program_).c_str(), stdout);
                 return 0;
             }
-            names.push_back(c->get_name());
-        }
-        fmt::print(stderr, "{}: error: no command '{}'{}\n", program_, help_topic_[0], suggestion_suffix(help_topic_[0], names));
+        fmt::print(stderr, "{}: error: no command '{}'{}\n", program_, help_topic_[0], suggestion_suffix(help_topic_[0], names_of(commands())));
         return 2;
     });
-    candidates(help->add_option("command", help_topic_, "the command to describe")->expected(0, 1), [this](const std::string&) {
-        std::vector<std::string> names;
-        for (const CLI::App* c : app_.get_subcommands([](const CLI::App* c) { return !c->get_group().empty(); })) names.push_back(c->get_name());
-        return names;
-    });
+    candidates(help->add_option("command", help_topic_, "the command to describe")->expected(0, 1),
+               [this](const std::string&) { return names_of(commands()); });
     help->add_flag("--man", man_, "print the manual page (roff) instead");
 
     auto* complete = command("__complete", "", [this] {
@@ -133,10 +137,7 @@ int Cli::usage_error(const CLI::ParseError& e, int argc, char** argv) {
             }
             word = w;
         }
-        std::vector<std::string> names;
-        for (const CLI::App* c : app_.get_subcommands([](const CLI::App* c) { return !c->get_group().empty(); }))
-            names.push_back(c->get_name());
-        msg = word.empty() ? "no command given" : fmt::format("unknown command '{}'{}", word, suggestion_suffix(word, names));
+        msg = word.empty() ? "no command given" : fmt::format("unknown command '{}'{}", word, suggestion_suffix(word, names_of(commands())));
     } else if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
         std::vector<std::string> extras = app_.remaining(true);
         if (!extras.empty()) {

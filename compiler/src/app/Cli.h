@@ -52,6 +52,8 @@ class Cli {
     // The man page, in roff, from the same commands, options and texts as --help.
     std::string manual() const;  // app/Manual.cpp
     const std::string& program() const { return program_; }
+    // The commands a user sees (help, the man page, completion, did-you-mean): all but hidden ones.
+    std::vector<const CLI::App*> commands() const;
     const std::vector<EnvVar>& environment() const { return env_; }
 
   private:

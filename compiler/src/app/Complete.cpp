@@ -22,7 +22,6 @@ const CLI::Option* find_option(const CLI::App& app, const std::string& word) {
 
 std::vector<std::string> Cli::complete(const std::vector<std::string>& words) const {
     const std::string cur = words.empty() ? std::string() : words.back();
-    auto listed = [](const CLI::App* c) { return !c->get_group().empty(); };
     const CLI::App* cmd = nullptr;
     const CLI::Option* pending = nullptr;  // an option whose value is the word being completed
     std::string model_file = file;
@@ -40,7 +39,7 @@ std::vector<std::string> Cli::complete(const std::vector<std::string>& words) co
             continue;
         }
         if (!cmd) {
-            for (const CLI::App* c : app_.get_subcommands(listed))
+            for (const CLI::App* c : commands())
                 if (c->get_name() == w) cmd = c;
             continue;
         }
@@ -57,7 +56,7 @@ std::vector<std::string> Cli::complete(const std::vector<std::string>& words) co
                 for (const auto& n : o->get_lnames()) out.push_back("--" + n);
         }
     } else if (!cmd) {
-        for (const CLI::App* c : app_.get_subcommands(listed)) out.push_back(c->get_name());
+        for (const CLI::App* c : commands()) out.push_back(c->get_name());
     } else {
         // The command's positional arguments in order; the last one takes every further word.
         std::vector<const CLI::Option*> pos = cmd->get_options([](const CLI::Option* o) { return o->get_positional(); });

@@ -52,7 +52,7 @@ std::string Cli::manual() const {
     m += ".SH SYNOPSIS\n\\fB" + roff(program_) + "\\fR [\\fIOPTIONS\\fR] \\fICOMMAND\\fR [\\fIARGUMENTS\\fR] [\\fIOPTIONS\\fR]\n";
     m += ".SH OPTIONS\n" + options_section(app_, true);
     m += ".SH COMMANDS\n";
-    for (const CLI::App* c : app_.get_subcommands([](const CLI::App* c) { return !c->get_group().empty(); })) {
+    for (const CLI::App* c : commands()) {
         m += ".SS \"" + roff(c->get_name() + usage(*c)) + "\"\n" + roff(c->get_description()) + "\n";
         m += options_section(*c, false);
     }

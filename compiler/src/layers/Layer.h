@@ -44,6 +44,12 @@ struct LayerKind {
     std::function<std::vector<WeightSpec>(const BoundArgs&, const Shape& in)> weights;
     // Forward floating-point operations per sample (a multiply-add counts 2).
     std::function<double(const BoundArgs&, const Shape& in, const Shape& out)> flops;
+    // Merge layers (Add, Concatenate...) read several tensors: `merge` is their shape rule over all
+    // of them, in order, and `infer` is unused; `weights` and `flops` see the first input's shape.
+    // A merge takes between min_inputs and max_inputs tensors (0: no upper bound).
+    std::function<ShapeResult(const BoundArgs&, const std::vector<Shape>& ins)> merge;
+    int min_inputs = 1, max_inputs = 1;
+    bool is_merge() const { return static_cast<bool>(merge); }
     // Cross-argument checks the schema cannot express; "" when fine.
     std::function<std::string(const BoundArgs&)> validate;
     bool augmentation = false;          // a random transform, active in training only

@@ -40,6 +40,8 @@ Model Checker::check_model(const ast::Decl& d) {
         // The input shape is the first layer's input, or the declared one for an empty model.
         m.input = m.layers.empty() ? *cur.shape : m.layers.front().in;
     }
+    if (cur.has_input) m.inputs.push_back({"input", m.input, cur.input_loc});
+    m.outputs = {cur.tensor};
     return m;
 }
 
@@ -240,6 +242,10 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env&
     }
     if (cur.broken) cur.shape.reset();
     if (node.trainable && !node.weights.empty() && !cur.trainable_loc.valid()) cur.trainable_loc = s.loc;
+    node.id = cur.next_id++;
+    node.inputs = {cur.tensor};
+    if (node.shaped) node.ins = {node.in};
+    cur.tensor = node.id;
     out.push_back(std::move(node));
 }
 

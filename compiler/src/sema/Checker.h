@@ -36,6 +36,8 @@ class Checker {
         int64_t layers = 0;
         bool aborted = false;  // too many layers: stop expanding
         SrcLoc trainable_loc;  // the first trainable layer with weights, if any (augmentation must come before it)
+        TensorId tensor = input_tensor(0);  // the running tensor: what the next layer reads
+        TensorId next_id = 0;               // the id the next leaf layer gets
     };
     struct Context {
         bool frozen = false;

@@ -64,6 +64,36 @@ double Model::flop_count() const {
     return n;
 }
 
+static void collect_leaves(const std::vector<LayerNode>& layers, std::vector<const LayerNode*>& out) {
+    for (const auto& l : layers) {
+        if (l.is_group())
+            collect_leaves(l.children, out);
+        else
+            out.push_back(&l);
+    }
+}
+
+std::vector<const LayerNode*> Model::leaves() const {
+    std::vector<const LayerNode*> v;
+    collect_leaves(layers, v);
+    return v;
+}
+
+Shape Model::tensor_shape(TensorId t) const {
+    if (is_input(t)) return inputs.at(static_cast<size_t>(input_index(t))).shape;
+    return leaves().at(static_cast<size_t>(t))->out;
+}
+
+bool Model::is_sequential() const {
+    if (inputs.size() > 1 || outputs.size() > 1) return false;
+    std::vector<const LayerNode*> ls = leaves();
+    for (size_t i = 0; i < ls.size(); ++i) {
+        TensorId before = i == 0 ? input_tensor(0) : static_cast<TensorId>(i - 1);
+        if (ls[i]->inputs.size() != 1 || ls[i]->inputs[0] != before) return false;
+    }
+    return outputs.empty() || outputs[0] == static_cast<TensorId>(ls.size()) - 1;
+}
+
 const DatasetMember* Dataset::member(const std::string& n) const {
     for (const auto& m : members)
         if (m.name == n) return &m;

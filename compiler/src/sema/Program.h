@@ -12,6 +12,13 @@
 
 namespace cnnc {
 
+// A tensor of a model, by id: the output of the leaf layer with that id (>= 0), or model input k
+// (id -1 - k). A plain stack is the graph in which every layer reads the tensor before it.
+using TensorId = int;
+inline TensorId input_tensor(int k) { return -1 - k; }
+inline bool is_input(TensorId t) { return t < 0; }
+inline int input_index(TensorId t) { return -1 - t; }
+
 // A layer, or a group of layers from a block or augmentation (one summary row, expandable).
 struct LayerNode {
     std::string name;  // unique among its siblings: conv2d, conv2d_1, block1_conv1
@@ -27,6 +34,13 @@ struct LayerNode {
     std::string weights_file;  // a group's `weights = "..."` (pretrained weights, loaded by name)
     std::vector<LayerNode> children;
     SrcLoc loc;
+    // The graph (leaf layers only). `id` is the layer's position among the model's leaves, in the
+    // order written, which is a topological order: a layer reads only tensors made before it.
+    // `inputs` are the tensors it reads, one for most layers, several for a merge (Add,
+    // Concatenate); `in` is the first one's shape and `ins` all of them.
+    TensorId id = -1;
+    std::vector<TensorId> inputs;
+    std::vector<Shape> ins;
 
     bool is_group() const { return kind == nullptr; }
     int64_t param_count() const;      // all weights, children included
@@ -34,14 +48,30 @@ struct LayerNode {
     double flop_count() const;
 };
 
+// An input of a model: `input(28, 28, 1)` (named "input") or `input image(64, 64, 3)`.
+struct ModelInput {
+    std::string name;
+    Shape shape;
+    SrcLoc loc;
+};
+
 struct Model {
     std::string name;
     SrcLoc loc;
-    Shape input;
+    Shape input;  // the first input's shape (the only one of a sequential model)
     bool has_input = false;
+    std::vector<ModelInput> inputs;
     std::vector<LayerNode> layers;
+    // The tensors the model returns, in order: the last layer's unless `output a, b` says otherwise.
+    std::vector<TensorId> outputs;
     bool shaped = false;  // every layer's shape is known
-    Shape output() const { return layers.empty() ? input : layers.back().out; }
+    Shape output() const { return outputs.empty() ? input : tensor_shape(outputs.front()); }
+    // True when the model is a plain stack: one input, one output, each layer reading the one
+    // before. Such a model prints Keras' Sequential summary; any other, the functional one.
+    bool is_sequential() const;
+    // The leaf layers in id order (blocks flattened).
+    std::vector<const LayerNode*> leaves() const;
+    Shape tensor_shape(TensorId t) const;
     // The activation the model's output passes through last ("linear" if none): checked against the loss.
     std::string output_activation() const;
     int64_t param_count() const;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "Helpers.h"
+#include "syntax/AstDump.h"
 
 using namespace cnnc;
 using namespace cnnc::test;
@@ -289,4 +290,96 @@ TEST_CASE("models/resnet20_cifar.cnn is ResNet-20: 20 weighted layers, 271,690 p
         }
     REQUIRE(first_stage3_add);
     CHECK(first_stage3_add->ins == (std::vector<Shape>{{8, 8, 64}, {8, 8, 64}}));
+}
+
+TEST_CASE("dump ast prints the graph statements", "[graphs][dump]") {
+    auto c = compile(R"(model m {
+  input image(8, 8, 3)
+  from image
+  Conv2D(4, 3) as c
+  residual { Conv2D(4, 3, padding = same) } shortcut { }
+  Concatenate(axis = -1) { branch { } branch { } } as z
+  output z
+}
+)");
+    require_ok(*c);
+    std::string ast = dump_ast(c->files.at(0), "test.cnn");
+    CHECK_THAT(ast, Catch::Contains("    input image @2:3\n"));
+    CHECK_THAT(ast, Catch::Contains("    from image @3:3\n"));
+    CHECK_THAT(ast, Catch::Contains("      named c @4:19\n"));
+    CHECK_THAT(ast, Catch::Contains("    residual @5:3\n      body @5:3\n"));
+    CHECK_THAT(ast, Catch::Contains("      shortcut @5:45\n"));
+    CHECK_THAT(ast, Catch::Contains("    merge Concatenate() @6:3\n"));
+    CHECK_THAT(ast, Catch::Contains("      branch @6:28\n      branch @6:39\n      named z @6:55\n"));
+    CHECK_THAT(ast, Catch::Contains("    output z @7:3\n"));
+}
+
+TEST_CASE("augmentation, frozen blocks, unfreeze and features() work on a graph", "[graphs]") {
+    auto c = compile(R"(
+augmentation flip { RandomFlip(horizontal) }
+block body(filters) {
+  residual { Conv2D(filters, 3, padding = same, activation = relu) }
+}
+dataset digits {
+  train = idx("x-images", "x-labels")
+  labels = int
+}
+model base {
+  input(28, 28, 1)
+  flip
+  Conv2D(4, 3, padding = same) as stem
+  body(4, trainable = false)
+  Add(stem)
+  GlobalAveragePooling2D()
+}
+model head {
+  input(4)
+  Dense(10, activation = softmax)
+}
+model whole {
+  input(28, 28, 1)
+  Conv2D(4, 3, padding = same) as stem
+  body(4, trainable = false)
+  Add(stem)
+  GlobalAveragePooling2D()
+  Dense(10, activation = softmax)
+}
+dataset pooled { train = features(base, digits.train) }
+train head on pooled.train { loss = sparse_categorical_crossentropy }
+train whole on digits.train { loss = sparse_categorical_crossentropy  unfreeze = [conv2d] }
+)");
+    require_ok(*c);
+    const Model& base = *c->program.model("base");
+    CHECK(base.output() == Shape{4});
+    // Frozen: the block's Conv2D (4*9*4 + 4 = 148 weights); trainable: the stem (1*9*4 + 4 = 40).
+    CHECK(base.param_count() == 148 + 40);
+    CHECK(base.trainable_count() == 40);
+    CHECK(base.leaves().at(0)->kind->augmentation);
+    REQUIRE(c->program.trains.size() == 2);
+    CHECK(c->program.trains[1].unfreeze == std::vector<std::string>{"conv2d"});
+    CHECK(c->program.model("whole")->output_activation() == "softmax");
+}
+
+TEST_CASE("training or extracting features from a model with several inputs or outputs is a located error", "[graphs][errors]") {
+    auto c = compile(R"(dataset digits {
+  train = idx("x-images", "x-labels")
+}
+model two {
+  input(28, 28, 1)
+  Flatten() as flat
+  Dense(10, activation = softmax) as a
+  from flat
+  Dense(10, activation = softmax) as b
+  output a, b
+}
+dataset f { train = features(two, digits.train) }
+train two on digits.train { loss = sparse_categorical_crossentropy }
+evaluate two on digits.train { loss = sparse_categorical_crossentropy }
+)");
+    auto e = errors(*c);
+    REQUIRE(e.size() == 3);
+    CHECK_THAT(e[0], Catch::StartsWith("12:30: error: extracting features with a model with several inputs or outputs is not "
+                                       "supported yet: model 'two' has 1 input and 2 outputs"));
+    CHECK_THAT(e[1], Catch::StartsWith("13:7: error: training a model with several inputs or outputs is not supported yet"));
+    CHECK_THAT(e[2], Catch::StartsWith("14:10: error: evaluating a model with several inputs or outputs is not supported yet"));
 }

@@ -267,6 +267,14 @@ void Checker::expand_call(const ast::Stmt& s, const LayerKind& kind, const Env& 
     expand_layer(s, kind, rest, std::move(inputs), env, out, scope, cur, ctx);
 }
 
+void Checker::report_not_merge(const ast::Stmt& s) {
+    std::vector<std::string> merges;
+    for (const LayerKind* k : all_layers())
+        if (k->is_merge()) merges.push_back(k->name);
+    diags_.error(s.loc, "'{}' takes no branches: only a merge layer does ({}){}", s.name, fmt::join(merges, ", "),
+                 suggestion_suffix(s.name, merges));
+}
+
 // `Concatenate { branch { ... } ... }` and `residual { ... } shortcut { ... }`: each branch runs
 // from the running tensor, in its own names; the merge reads their last tensors in order (an empty
 // branch: the running tensor itself).
@@ -275,11 +283,7 @@ void Checker::expand_branches(const ast::Stmt& s, const Env& env, std::vector<La
     bool residual = s.kind == ast::Stmt::Kind::Residual;
     const LayerKind* kind = find_layer(residual ? "Add" : s.name);
     if (!kind || !kind->is_merge()) {
-        std::vector<std::string> merges;
-        for (const LayerKind* k : all_layers())
-            if (k->is_merge()) merges.push_back(k->name);
-        diags_.error(s.loc, "'{}' takes no branches: only a merge layer does ({}){}", s.name, fmt::join(merges, ", "),
-                     suggestion_suffix(s.name, merges));
+        report_not_merge(s);
         cur.broken = true;
         return;
     }
@@ -293,9 +297,10 @@ void Checker::expand_branches(const ast::Stmt& s, const Env& env, std::vector<La
     if (!has_running(s.loc, cur)) return;
     const TensorId start = cur.tensor;
     std::vector<TensorId> ends;
-    std::vector<ast::Branch> branches = s.branches;
-    if (residual && branches.size() == 1) branches.push_back({s.loc, {}});  // no shortcut: the identity
-    for (const ast::Branch& b : branches) {
+    static const ast::Branch identity;  // a residual without a shortcut
+    const size_t n = s.branches.size() + (residual && s.branches.size() == 1 ? 1 : 0);
+    for (size_t i = 0; i < n; ++i) {
+        const ast::Branch& b = i < s.branches.size() ? s.branches[i] : identity;
         cur.tensor = start;
         if (!cur.broken) cur.shape = cur.of(start).shape;
         NestedNames names(cur, true);
@@ -525,7 +530,9 @@ void Checker::lint_unused(const ast::Decl& d) {
             using K = ast::Stmt::Kind;
             if (s.kind == K::Repeat) walk(s.body);
             for (const auto& b : s.branches) walk(b.body);
-            if (s.kind != K::Call || find_layer(s.name)) continue;
+            const LayerKind* k = find_layer(s.name);
+            if (s.kind == K::Branches && !(k && k->is_merge())) report_not_merge(s);
+            if (s.kind != K::Call || k) continue;
             if (const ast::Decl* x = lookup(s.name)) {
                 if (x->kind != ast::Decl::Kind::Block && x->kind != ast::Decl::Kind::Augmentation)
                     diags_.error(s.loc, "'{}' is a {}, not a layer or block", s.name, ast::decl_kind_name(x->kind));

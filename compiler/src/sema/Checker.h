@@ -81,6 +81,7 @@ class Checker {
                          const Context& ctx);
     void expand_group(const ast::Stmt& s, const ast::Decl& group, const Env& env, std::vector<LayerNode>& out, Scope& scope,
                       Cursor& cur, const Context& ctx);
+    void report_not_merge(const ast::Stmt& s);
     bool merge_arity_ok(const LayerNode& node, const ast::Stmt& s);
     void report_merge(const LayerNode& node, const ast::Stmt& s, Cursor& cur, const std::string& why);
     bool read_input(const ast::Stmt& s, Cursor& cur);

@@ -247,6 +247,12 @@ TEST_CASE("graph mistakes are located errors", "[graphs][errors]") {
     }
 }
 
+TEST_CASE("a block parameter holding a value is not a tensor to merge", "[graphs][errors]") {
+    auto c = compile("block b(k = 2) {\n  Add(k)\n}\nmodel m {\n  input(4)\n  b()\n}\n");
+    REQUIRE(errors(*c).size() == 1);
+    CHECK_THAT(errors(*c)[0], Catch::StartsWith("2:7: error: 'k' is a parameter holding 2, not a tensor"));
+}
+
 TEST_CASE("a model with several inputs says which one its layers start from", "[graphs][errors]") {
     auto c = compile("model m {\n  input a(4)\n  input b(4)\n  Dense(2)\n}\n");
     REQUIRE(errors(*c).size() == 1);

@@ -242,6 +242,13 @@ void Checker::expand_call(const ast::Stmt& s, const LayerKind& kind, const Env& 
     for (const ast::Arg& a : s.args) {
         bool bare_name = a.value.kind == ast::Expr::Kind::Ref && a.value.path.size() == 1 && !env.count(a.value.text);
         if (kind.is_merge() && a.name.empty()) {
+            bool one_name = a.value.kind == ast::Expr::Kind::Ref && a.value.path.size() == 1;
+            if (one_name && !bare_name) {
+                diags_.error(a.value.loc, "'{}' is a parameter holding {}, not a tensor: {}'s positional arguments name the "
+                                          "tensors it merges", a.value.text, env.at(a.value.text), kind.name);
+                cur.broken = true;
+                return;
+            }
             if (!bare_name) {
                 diags_.error(a.value.loc, "{}'s positional arguments name the tensors it merges; give its own arguments by name, "
                                           "e.g. axis = -1", kind.name);

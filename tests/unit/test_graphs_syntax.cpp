@@ -334,7 +334,7 @@ model base {
   input(28, 28, 1)
   flip
   Conv2D(4, 3, padding = same) as stem
-  body(4, trainable = false)
+  body(4, trainable = false, weights = "body.weights.h5")
   Add(stem)
   GlobalAveragePooling2D()
 }
@@ -361,6 +361,9 @@ train whole on digits.train { loss = sparse_categorical_crossentropy  unfreeze =
     CHECK(base.param_count() == 148 + 40);
     CHECK(base.trainable_count() == 40);
     CHECK(base.leaves().at(0)->kind->augmentation);
+    CHECK(base.layers.at(2).weights_file == "body.weights.h5");
+    CHECK(base.layers.at(2).children.at(0).type == "Conv2D");
+    CHECK_FALSE(base.layers.at(2).children.at(0).trainable);
     REQUIRE(c->program.trains.size() == 2);
     CHECK(c->program.trains[1].unfreeze == std::vector<std::string>{"conv2d"});
     CHECK(c->program.model("whole")->output_activation() == "softmax");

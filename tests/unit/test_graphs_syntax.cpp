@@ -247,6 +247,12 @@ TEST_CASE("graph mistakes are located errors", "[graphs][errors]") {
     }
 }
 
+TEST_CASE("a tensor's name where a layer takes a name is that name", "[graphs]") {
+    auto c = compile("model m {\n  input(4)\n  Activation(relu) as relu\n  Dense(4, activation = relu)\n  Activation(relu)\n}\n");
+    const Model& m = only_model(*c);
+    CHECK(m.leaves().at(1)->args.text("activation") == "relu");
+}
+
 TEST_CASE("a block parameter holding a value is not a tensor to merge", "[graphs][errors]") {
     auto c = compile("block b(k = 2) {\n  Add(k)\n}\nmodel m {\n  input(4)\n  b()\n}\n");
     REQUIRE(errors(*c).size() == 1);

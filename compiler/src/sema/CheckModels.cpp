@@ -232,6 +232,23 @@ void Checker::expand_repeat(const ast::Stmt& s, const Env& env, std::vector<Laye
     }
 }
 
+// Whether argument `a` (positional number `pos` when unnamed) is one whose values are names
+// (activation = relu, padding = same): a tensor's name there is a value, not a mistaken tensor.
+static bool takes_names(const LayerKind& kind, const ast::Arg& a, size_t pos) {
+    const ParamSpec* spec = nullptr;
+    for (size_t i = 0; i < kind.params.size() && !spec; ++i)
+        if (a.name.empty() ? i == pos : kind.params[i].name == a.name) spec = &kind.params[i];
+    if (!spec) return false;
+    switch (spec->type) {
+        case ArgType::Name:
+        case ArgType::Activation:
+        case ArgType::Initializer:
+        case ArgType::Regularizer:
+        case ArgType::Any: return true;
+        default: return false;
+    }
+}
+
 // A layer written as a call. A merge's positional arguments name the tensors it reads after the
 // running one (`Concatenate(e1, axis = -1)`); any other layer reads only the running tensor.
 void Checker::expand_call(const ast::Stmt& s, const LayerKind& kind, const Env& env, std::vector<LayerNode>& out, Scope& scope,
@@ -263,7 +280,7 @@ void Checker::expand_call(const ast::Stmt& s, const LayerKind& kind, const Env& 
             inputs.push_back(*t);
             continue;
         }
-        if (bare_name && find_tensor(a.value.text, cur)) {
+        if (bare_name && !takes_names(kind, a, rest.size()) && find_tensor(a.value.text, cur)) {
             diags_.error(a.value.loc, "'{}' is a tensor, but {} reads only the running tensor: only a merge layer (Add, "
                                       "Concatenate...) takes tensors, or use `from {}`", a.value.text, kind.name, a.value.text);
             cur.broken = true;

@@ -1,0 +1,61 @@
+// Gradients against central finite differences, shared by the engine tests (every layer alone,
+// whole networks, graphs with fan-out and merges).
+#pragma once
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "EngineHelpers.h"
+
+namespace cnnc::test {
+
+// Tight enough that a gradient 1 % off fails: 1e-3 relative, plus 1e-4 absolute for the float32
+// rounding of the outputs that the differences divide by the step.
+inline bool gradient_close(double analytic, double numeric) {
+    return std::fabs(analytic - numeric) <= 1e-3 * std::max(std::fabs(analytic), std::fabs(numeric)) + 1e-4;
+}
+
+// The central difference of `loss` in `v`, with the step as float32 represents it (the quotient
+// divides by the step actually taken). Taken at two steps, `step` and half of it: where they
+// disagree, a kink (relu at 0, the maximum of a pooling window changing hands) lies within the
+// step, and the point says nothing: nullopt.
+inline std::optional<double> central_difference(const std::function<double()>& loss, float& v, float step) {
+    auto at = [&](float h) {
+        const float keep = v, up = keep + h, down = keep - h;
+        v = up;
+        const double lp = loss();
+        v = down;
+        const double lm = loss();
+        v = keep;
+        return (lp - lm) / (double(up) - double(down));
+    };
+    const double wide = at(step), narrow = at(step / 2);
+    if (!gradient_close(wide, narrow)) return std::nullopt;
+    return narrow;
+}
+
+// Compares each analytic gradient with its central difference at `points` (every element of a
+// small tensor, a random sample of a large one); at most a quarter may sit on a kink. A layer
+// alone takes steps of 1e-2 (its float32 rounding then costs little); a whole network, where a
+// first-layer weight moves many relu and pooling kinks, 1e-3.
+inline void check_gradient(const rt::Tensor& analytic, rt::Tensor& value, const std::function<double()>& loss, rt::Rng& rng,
+                    const std::string& what, float step = 1e-2f) {
+    const int64_t n = value.size(), points = std::min<int64_t>(n, 48);
+    int checked = 0, kinks = 0;
+    for (int64_t t = 0; t < points; ++t) {
+        const int64_t i = n == points ? t : static_cast<int64_t>(rng.below(static_cast<uint64_t>(n)));
+        auto numeric = central_difference(loss, value[i], step);
+        if (!numeric) {
+            ++kinks;
+            continue;
+        }
+        ++checked;
+        INFO(what << "[" << i << "]: analytic " << analytic[i] << ", numeric " << *numeric);
+        CHECK(gradient_close(analytic[i], *numeric));
+    }
+    INFO(what << ": " << kinks << " of " << points << " points within a step of a kink");
+    CHECK(kinks * 4 <= points);
+}
+
+}  // namespace cnnc::test

@@ -217,6 +217,10 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env&
             cur.input_loc = bound->loc("input_shape");
         }
     }
+    if (kind.is_merge()) {  // the graph syntax that gives a merge its inputs comes with h/syntax's checker
+        diags_.error(s.loc, "{} reads several tensors, which this checker cannot give it yet", kind.name);
+        cur.broken = true;
+    }
     if (!cur.broken && cur.shape) {
         ShapeResult r = kind.infer(*bound, *cur.shape);
         if (!r.error.empty()) {

@@ -34,7 +34,7 @@ Merge read_merge(const KernelSpec& s, int inputs) {
         m.bcast.emplace_back(r);
         for (int a = 0; a < r; ++a) m.bcast.back()[static_cast<size_t>(a)] = (bits >> (r - 1 - a)) & 1;
     }
-    for (int a = 0; a <= r; ++a) m.vars.emplace_back("v" + std::to_string(a));
+    for (int a = 0; a <= r; ++a) m.vars.emplace_back("axis" + std::to_string(a));  // not v<k>: Halide names its own vars so
     return m;
 }
 

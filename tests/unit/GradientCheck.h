@@ -7,6 +7,8 @@
 #include <string>
 
 #include "EngineHelpers.h"
+#include "sema/Written.h"
+#include "train/Loss.h"
 
 namespace cnnc::test {
 
@@ -56,6 +58,34 @@ inline void check_gradient(const rt::Tensor& analytic, rt::Tensor& value, const 
     }
     INFO(what << ": " << kinks << " of " << points << " points within a step of a kink");
     CHECK(kinks * 4 <= points);
+}
+
+// A whole network's fused softmax cross-entropy gradient: every weight's against finite
+// differences, for `n` samples in ±1 with one-hot targets (sample i is class i mod classes).
+inline void check_network_gradient(Built& b, int64_t n, uint64_t seed) {
+    b.net->prepare(n, true);
+    rt::Rng rng(seed);
+    const Shape in = b.model().input, out = b.model().output();
+    rt::Dims xd = {n}, yd = {n};
+    xd.insert(xd.end(), in.dims.begin(), in.dims.end());
+    yd.insert(yd.end(), out.dims.begin(), out.dims.end());
+    rt::Tensor x(xd), y(yd);
+    const int64_t classes = out.elements();
+    fill_uniform(x.data(), x.size(), rng, -1, 1);
+    y.fill(0);
+    for (int64_t i = 0; i < n; ++i) y[i * classes + (i % classes)] = 1;
+    rt::LossSpec loss = make_loss({"categorical_crossentropy"});
+    rt::StepInfo s{true, 1, 3};
+    REQUIRE(b.net->output_owns_activation());
+    auto loss_at = [&]() {
+        rt::View o = b.net->forward(x.view(), s);
+        return rt::compute_loss(loss, o, y.view(), nullptr, false);
+    };
+    rt::View o = b.net->forward(x.view(), s);
+    rt::Tensor g(o.shape);
+    rt::compute_loss(loss, o, y.view(), g.data(), true);
+    b.net->backward(g.view(), true, s);
+    for (rt::Param* p : b.net->params()) check_gradient(p->grad, p->value, loss_at, rng, p->name, 1e-3f);
 }
 
 }  // namespace cnnc::test

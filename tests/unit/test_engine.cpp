@@ -148,25 +148,7 @@ TEST_CASE("a whole network's loss gradient (fused softmax cross-entropy) matches
         Dropout(0.25)
         Dense(5, activation = softmax)
     })", 9);
-    const int64_t n = 3;
-    b.net->prepare(n, true);
-    rt::Rng rng(5);
-    rt::Tensor x({n, 8, 8, 2}), y({n, 5});
-    fill_uniform(x.data(), x.size(), rng, -1, 1);
-    y.fill(0);
-    for (int64_t i = 0; i < n; ++i) y[i * 5 + (i % 5)] = 1;
-    rt::LossSpec loss = make_loss({"categorical_crossentropy"});
-    rt::StepInfo s{true, 1, 3};
-    REQUIRE(b.net->output_owns_activation());
-    auto loss_at = [&]() {
-        rt::View out = b.net->forward(x.view(), s);
-        return rt::compute_loss(loss, out, y.view(), nullptr, false);
-    };
-    rt::View out = b.net->forward(x.view(), s);
-    rt::Tensor g(out.shape);
-    rt::compute_loss(loss, out, y.view(), g.data(), true);
-    b.net->backward(g.view(), true, s);
-    for (rt::Param* p : b.net->params()) check_gradient(p->grad, p->value, loss_at, rng, p->name, 1e-3f);
+    check_network_gradient(b, 3, 5);
 }
 
 TEST_CASE("optimizers take Keras' first steps", "[engine][optimizers]") {

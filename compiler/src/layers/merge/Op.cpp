@@ -53,8 +53,18 @@ Canonical canonical(const std::vector<Shape>& ins, const Shape& out) {
     return c;
 }
 
+// An op written for several inputs; given one (a merge of a single tensor), it is the same.
+class MergeOp : public rt::Op {
+  public:
+    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override { forward_all({x}, y, s); }
+    void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,
+                  const rt::StepInfo& s) override {
+        backward_all({x}, y, dy, {dx}, logits, s);
+    }
+};
+
 // Add, Subtract, Multiply, Average, Maximum, Minimum: `op` is the kernels' name for it.
-class ElementwiseMergeOp : public rt::Op {
+class ElementwiseMergeOp : public MergeOp {
   public:
     ElementwiseMergeOp(const LowerContext& ctx, std::string op)
         : op_(std::move(op)), shape_(canonical(ctx.node.ins, ctx.node.out)), cache_(&ctx.cache) {
@@ -63,11 +73,6 @@ class ElementwiseMergeOp : public rt::Op {
     void prepare_backward(bool need_dx) override {
         if (!need_dx || !bwd_.empty()) return;
         for (size_t i = 0; i < shape_.bits.size(); ++i) bwd_.push_back(cache_->get(spec("merge_bwd", static_cast<int>(i))));
-    }
-    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override { forward_all({x}, y, s); }
-    void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,
-                  const rt::StepInfo& s) override {
-        backward_all({x}, y, dy, {dx}, logits, s);
     }
     void forward_all(const std::vector<rt::View>& xs, const rt::View& y, const rt::StepInfo&) override {
         std::vector<Buf> in;
@@ -108,7 +113,7 @@ class ElementwiseMergeOp : public rt::Op {
 
 // Concatenate(axis): each sample is `outer` runs, one from each input in turn (the input's extent
 // on the axis times the axes after it); backward copies the runs of dL/dy back.
-class ConcatenateOp : public rt::Op {
+class ConcatenateOp : public MergeOp {
   public:
     explicit ConcatenateOp(const LowerContext& ctx) {
         const Shape& out = ctx.node.out;
@@ -118,11 +123,6 @@ class ConcatenateOp : public rt::Op {
         for (size_t d = axis + 1; d < out.rank(); ++d) inner *= out[d];
         for (size_t d = 0; d < axis; ++d) outer_ *= out[d];
         for (const Shape& s : ctx.node.ins) runs_.push_back(s[axis] * inner);
-    }
-    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override { forward_all({x}, y, s); }
-    void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,
-                  const rt::StepInfo& s) override {
-        backward_all({x}, y, dy, {dx}, logits, s);
     }
     void forward_all(const std::vector<rt::View>& xs, const rt::View& y, const rt::StepInfo&) override {
         copy_runs(y, [&](size_t i, int64_t row) { return xs[i].data + row * runs_[i]; }, true);

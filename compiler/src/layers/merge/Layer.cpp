@@ -9,12 +9,6 @@ namespace cnnc {
 
 namespace {
 
-std::string shapes_text(const std::vector<Shape>& ins) {
-    std::string s;
-    for (size_t i = 0; i < ins.size(); ++i) s += (i ? " and " : "") + ins[i].str();
-    return s;
-}
-
 // Keras' _compute_elemwise_op_output_shape, folded over the inputs: shapes are aligned from their
 // last axis (a shorter one gains leading axes), and on each axis the sizes agree or one of them
 // is 1, which broadcasts.
@@ -27,8 +21,7 @@ ShapeResult elementwise_shape(const BoundArgs&, const std::vector<Shape>& ins) {
         for (size_t i = 0; i < b.size(); ++i) {
             int64_t x = a[lead + i], y = b[i];
             if (x != y && x != 1 && y != 1)
-                return ShapeResult::fail(fmt::format("inputs have incompatible shapes {}: axis {} is {} in one and {} in another",
-                                                     shapes_text(ins), i + 1 + lead, x, y));
+                return ShapeResult::fail(fmt::format("axis {} is {} in one input and {} in another", i + 1 + lead, x, y));
             a[lead + i] = x == 1 ? y : x;
         }
         out = a;
@@ -64,7 +57,7 @@ ShapeResult concatenate_shape(const BoundArgs& a, const std::vector<Shape>& ins)
     size_t rank = ins.front().rank();
     for (const Shape& s : ins)
         if (s.rank() != rank)
-            return ShapeResult::fail(fmt::format("inputs must have the same rank, got {}", shapes_text(ins)));
+            return ShapeResult::fail("Concatenate needs inputs of the same rank");
     int axis = concat_axis(a.integer("axis"), rank);
     if (axis < 0)
         return ShapeResult::fail(fmt::format("axis = {} is not an axis of {} (axis 0 is the batch; 1 to {} or -{} to -1)",
@@ -74,8 +67,7 @@ ShapeResult concatenate_shape(const BoundArgs& a, const std::vector<Shape>& ins)
     for (const Shape& s : ins) {
         for (size_t i = 0; i < rank; ++i)
             if (static_cast<int>(i) != axis && s[i] != out[i])
-                return ShapeResult::fail(fmt::format("inputs must match on every axis but axis {}, got {}", a.integer("axis"),
-                                                     shapes_text(ins)));
+                return ShapeResult::fail(fmt::format("Concatenate needs inputs that match on every axis but axis {}", a.integer("axis")));
         out[static_cast<size_t>(axis)] += s[static_cast<size_t>(axis)];
     }
     return ShapeResult::ok(Shape(out));

@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "Bars.h"
 #include "EngineHelpers.h"
@@ -88,15 +87,11 @@ TEST_CASE("every merge kind inside a trained network: the whole gradient", "[gra
 
 namespace {
 
-// The bars problem with a residual model (tests/unit/Bars.h's data).
-const char* kResidual = R"(
-dataset bars {
-    train = idx("train-images", "train-labels")
-    test  = idx("test-images", "test-labels")
-    rescale = 1/255
-    labels = one_hot(2)
-}
-model res_net {
+// The bars problem's file (Bars.h) with its model made residual.
+std::string residual_bars() {
+    std::string file = kModel;
+    const size_t from = file.find("model bar_net {"), to = file.find("}\n", from) + 2;
+    return file.replace(from, to - from, R"(model bar_net {
     input(8, 8, 1)
     Conv2D(4, 3, padding = same, activation = relu)
     residual {
@@ -108,22 +103,7 @@ model res_net {
     Flatten()
     Dense(2, activation = softmax)
 }
-train res_net on bars.train {
-    optimizer = adam(learning_rate = 0.01)
-    loss = categorical_crossentropy
-    metrics = [accuracy]
-    epochs = 4
-    batch_size = 16
-    validation = bars.test
-}
-evaluate res_net on bars.test
-)";
-
-std::string read(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+)");
 }
 
 }  // namespace
@@ -133,15 +113,15 @@ TEST_CASE("a residual model: cnnc build's executable trains to cnnc run's losses
     TempDir dir;
     fs::path d = dir.path();
     write_bars_problem(d);
-    std::ofstream(d / "res.cnn") << kResidual;
+    std::ofstream(d / "res.cnn") << residual_bars();
     const std::string env = "CNNC_CACHE_DIR='" + (d / "cache").string() + "'";
 
     CommandResult run = run_cnnc("run res.cnn --seed 5 --output-dir run_out", d.string(), env);
     INFO(run.output);
     REQUIRE(run.status == 0);
-    CHECK(metric_on_line(run.output, "res_net on bars.test: ", "accuracy") >= 0.9);
-    const std::string history = read(d / "run_out" / "res_net_history.csv");
-    const std::string evaluation = run.output.substr(run.output.rfind("res_net on bars.test"));
+    CHECK(metric_on_line(run.output, "bar_net on bars.test: ", "accuracy") >= 0.9);
+    const std::string history = read_bytes((d / "run_out" / "bar_net_history.csv").string());
+    const std::string evaluation = run.output.substr(run.output.rfind("bar_net on bars.test"));
 
     CommandResult b = run_cnnc("build res.cnn -o res_exe --target host", d.string(), env);
     INFO(b.output);
@@ -149,18 +129,18 @@ TEST_CASE("a residual model: cnnc build's executable trains to cnnc run's losses
     CommandResult exe = run_shell("cd '" + d.string() + "' && ./res_exe train --seed 5 --output-dir exe_out");
     INFO(exe.output);
     REQUIRE(exe.status == 0);
-    check_close(losses(d / "exe_out" / "res_net_history.csv"), losses(d / "run_out" / "res_net_history.csv"), 1e-6);
+    check_close(losses(d / "exe_out" / "bar_net_history.csv"), losses(d / "run_out" / "bar_net_history.csv"), 1e-6);
 
     // Stopped after epoch 2 (as if killed), then resumed: the uninterrupted run's history and
     // evaluation, bit for bit.
     CommandResult stopped = run_cnnc("run res.cnn --seed 5 --output-dir run_out", d.string(), env + " CNNC_INTERRUPT_AFTER_EPOCH=2");
     INFO(stopped.output);
     REQUIRE(stopped.status == 1);
-    REQUIRE(fs::exists(d / "run_out" / "res_net.state"));
+    REQUIRE(fs::exists(d / "run_out" / "bar_net.state"));
     CommandResult resumed = run_cnnc("run res.cnn --seed 5 --output-dir run_out --resume", d.string(), env);
     INFO(resumed.output);
     REQUIRE(resumed.status == 0);
     CHECK_THAT(resumed.output, Catch::Contains("Resuming after epoch 2"));
-    CHECK(read(d / "run_out" / "res_net_history.csv") == history);
-    CHECK(resumed.output.substr(resumed.output.rfind("res_net on bars.test")) == evaluation);
+    CHECK(read_bytes((d / "run_out" / "bar_net_history.csv").string()) == history);
+    CHECK(resumed.output.substr(resumed.output.rfind("bar_net on bars.test")) == evaluation);
 }

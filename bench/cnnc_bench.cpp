@@ -275,7 +275,7 @@ struct Stepper {
 
     Stepper(rt::Network& n, const Model& m, const std::string& loss_name, uint64_t seed_)
         : net(n), opt_owner(make_optimizer({"rmsprop"})), opt(*opt_owner), loss(make_loss({loss_name})), seed(seed_) {
-        fused = net.last_owns_activation() && rt::fuses_with(loss, m.output_activation());
+        fused = net.output_owns_activation() && rt::fuses_with(loss, m.output_activation());
         params = net.params();
     }
     // Seconds spent in each phase of every step, when `record` is set.

@@ -1,5 +1,6 @@
 #include "net/Network.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace cnnc::rt {
@@ -10,72 +11,223 @@ static Dims with_batch(int64_t n, const Dims& d) {
     return s;
 }
 
-void Network::add(std::string name, std::unique_ptr<Op> op, Dims out_shape) {
-    stages_.push_back({std::move(name), std::move(op), std::move(out_shape)});
+static bool any_trainable(const Op& op) {
+    for (const auto& p : op.params)
+        if (p.trainable) return true;
+    return false;
+}
+
+// dst += src: where a tensor fans out, each reader's dL/dx after the first arrives in a scratch
+// buffer and is added here (ops overwrite their dx; see docs/ENGINE.md for the cost).
+static void add_into(float* __restrict dst, const float* __restrict src, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+int Network::add_input(Dims shape) {
+    input_shapes_.push_back(std::move(shape));
+    return input(static_cast<int>(input_shapes_.size()) - 1);
+}
+
+int Network::add(std::string name, std::unique_ptr<Op> op, Dims out_shape) {
+    int before = stages_.empty() ? input(0) : static_cast<int>(stages_.size()) - 1;
+    return add(std::move(name), std::move(op), std::move(out_shape), {before});
+}
+
+int Network::add(std::string name, std::unique_ptr<Op> op, Dims out_shape, std::vector<int> inputs) {
+    const int id = static_cast<int>(stages_.size());
+    if (inputs.empty() || (op->is_view() && inputs.size() != 1)) throw std::logic_error("internal: stage " + name + " reads no tensor, or a view several");
+    for (int t : inputs)
+        if (t >= id || -1 - t >= static_cast<int>(input_shapes_.size()))
+            throw std::logic_error("internal: stage " + name + " reads tensor " + std::to_string(t) + ", not made before it");
+    stages_.push_back({std::move(name), std::move(op), std::move(out_shape), std::move(inputs)});
+    if (!outputs_set_) outputs_ = {id};
+    return id;
+}
+
+void Network::set_outputs(std::vector<int> outputs) {
+    for (int t : outputs)
+        if (t >= static_cast<int>(stages_.size()) || -1 - t >= static_cast<int>(input_shapes_.size()))
+            throw std::logic_error("internal: output " + std::to_string(t) + " is no tensor of the network");
+    outputs_ = std::move(outputs);
+    outputs_set_ = true;
+}
+
+// In order: each stage's storage root and whether a trainable param lies upstream; then, in
+// reverse (the order backward runs), which gradients exist, who writes them first (directly) and
+// who adds into them (through scratch); last, each buffer's lifetime.
+Network::Schedule Network::schedule(bool training) const {
+    const int S = static_cast<int>(stages_.size()), end = 2 * S;
+    const std::vector<int>& outs = outputs_;
+    Schedule p;
+    p.root.assign(S, 0), p.act.assign(S, -1), p.grad.assign(S, -1), p.external.assign(S, -1);
+    p.runs.assign(S, false), p.needs_dx.assign(S, false), p.slots.resize(S), p.out_grad.assign(outs.size(), 0);
+    auto root_of = [&](int t) { return t < 0 ? t : p.root[t]; };
+    std::vector<bool> up(S, false);  // a trainable param at or upstream of the stage
+    auto upstream = [&](int t) { return root_of(t) >= 0 && up[root_of(t)]; };
+    for (int k = 0; k < S; ++k) {
+        const Stage& st = stages_[k];
+        p.root[k] = st.op->is_view() ? root_of(st.inputs[0]) : k;
+        for (int t : st.inputs) p.needs_dx[k] = p.needs_dx[k] || upstream(t);
+        up[k] = p.needs_dx[k] || any_trainable(*st.op);
+    }
+    std::vector<int> out_count(S, 0), writes(S, 0), first_write(S, end);
+    for (int t : outs)
+        if (upstream(t)) ++out_count[root_of(t)], first_write[root_of(t)] = S;
+    for (int k = S - 1; k >= 0 && training; --k) {  // inference keeps the activations alone
+        const Stage& st = stages_[k];
+        if (st.op->is_view()) continue;
+        if (!up[k] || out_count[k] + writes[k] == 0) continue;  // no gradient reaches it, or none is wanted
+        p.runs[k] = true;
+        if (out_count[k] == 1 && writes[k] == 0) {
+            p.external[k] = static_cast<int>(std::find_if(outs.begin(), outs.end(), [&](int t) { return root_of(t) == k; }) - outs.begin());
+        } else {
+            p.grad[k] = static_cast<int>(p.buffers.size());
+            p.buffers.push_back({product(st.out_shape), first_write[k], 2 * S - 1 - k});
+        }
+        p.slots[k].resize(st.inputs.size());
+        for (size_t i = 0; i < st.inputs.size(); ++i) {
+            if (!upstream(st.inputs[i])) continue;
+            const int r = root_of(st.inputs[i]), step = 2 * S - 1 - k;
+            Slot& s = p.slots[k][i];
+            if (out_count[r] + writes[r]++ == 0) {
+                s.kind = Slot::Direct;
+                first_write[r] = step;
+            } else {
+                s.kind = Slot::Scratch;
+                s.buffer = static_cast<int>(p.buffers.size());
+                p.buffers.push_back({product(stages_[r].out_shape), step, step});
+            }
+        }
+    }
+    for (const PlannedBuffer& b : p.buffers) p.gradient_floats += b.size;
+    for (size_t j = 0; j < outs.size(); ++j) {
+        const int r = root_of(outs[j]);
+        if (r < 0 || p.grad[r] < 0) continue;
+        p.out_grad[j] = std::find_if(outs.begin(), outs.begin() + static_cast<long>(j), [&](int t) { return root_of(t) == r; }) ==
+                                outs.begin() + static_cast<long>(j)
+                            ? 1
+                            : 2;
+    }
+    // An activation lives from its stage's forward to its last reader's forward; in training, to
+    // the last backward that reads it as x or y (stage k's is at step 2S-1-k, so the last is its
+    // own). Outputs live to the end: the caller reads them after forward.
+    std::vector<int> last(S);
+    for (int k = 0; k < S; ++k) {
+        const int used = p.runs[k] ? 2 * S - 1 - k : k;
+        last[k] = used;
+        if (stages_[k].op->is_view()) continue;
+        for (int t : stages_[k].inputs)
+            if (root_of(t) >= 0) last[root_of(t)] = std::max(last[root_of(t)], used);
+    }
+    for (int t : outs)
+        if (root_of(t) >= 0) last[root_of(t)] = end;
+    for (int k = 0; k < S; ++k) {
+        if (stages_[k].op->is_view()) continue;
+        p.act[k] = static_cast<int>(p.buffers.size());
+        p.buffers.push_back({product(stages_[k].out_shape), k, last[k]});
+        p.activation_floats += product(stages_[k].out_shape);
+    }
+    return p;
 }
 
 void Network::prepare(int64_t max_batch, bool training) {
     max_batch_ = max_batch;
-    acts_.resize(stages_.size());
-    grads_.resize(stages_.size());
-    needs_dx_.assign(stages_.size(), false);
-    // A stage needs dL/dx only if some trainable weight lies before it: the first convolution of
-    // a model (or the first trainable layer after a frozen base) skips that work entirely.
-    bool trainable_before = false;
-    for (size_t i = 0; i < stages_.size(); ++i) {
-        needs_dx_[i] = trainable_before;
-        for (const auto& p : stages_[i].op->params) trainable_before |= p.trainable;
-    }
-    for (size_t i = 0; i < stages_.size(); ++i) {
-        if (stages_[i].op->is_view()) continue;
-        acts_[i].resize(with_batch(max_batch, stages_[i].out_shape));
-        if (training) grads_[i].resize(with_batch(max_batch, stages_[i].out_shape));  // inference needs none
-    }
+    plan_ = schedule(training);
+    // The plan in floats for the largest batch, each buffer on a 64-byte boundary (16 floats):
+    // whole cache lines and aligned vectors for the kernels, as Tensor's own allocations.
+    std::vector<PlannedBuffer> sized = plan_.buffers;
+    for (PlannedBuffer& b : sized) b.size = (b.size * max_batch + 15) / 16 * 16;
+    MemoryPlan m = plan_memory(sized, 16);
+    offsets_ = std::move(m.offsets);
+    arena_.resize({m.peak});
     if (training)
-        for (size_t i = 0; i < stages_.size(); ++i) stages_[i].op->prepare_backward(needs_dx_[i]);
+        for (size_t i = 0; i < stages_.size(); ++i) stages_[i].op->prepare_backward(plan_.needs_dx[i]);
     in_views_.resize(stages_.size());
     out_views_.resize(stages_.size());
 }
 
-View Network::forward(const View& x, const StepInfo& s) {
-    if (x.shape.empty() || x.shape[0] > max_batch_) throw std::logic_error("internal: batch larger than prepared");
-    int64_t n = x.shape[0];
-    View cur = x;
-    for (size_t i = 0; i < stages_.size(); ++i) {
-        Stage& st = stages_[i];
-        in_views_[i] = cur;
-        View out = st.op->is_view() ? cur.reshaped(with_batch(n, st.out_shape))
-                                    : View{acts_[i].data(), with_batch(n, st.out_shape)};
-        if (!st.op->is_view()) st.op->forward(cur, out, s);
-        out_views_[i] = out;
-        cur = out;
-    }
-    return cur;
+Network::Memory Network::memory(bool training) const {
+    Schedule p = schedule(training);
+    std::vector<PlannedBuffer> bytes = p.buffers;
+    for (PlannedBuffer& b : bytes) b.size *= static_cast<int64_t>(sizeof(float));
+    Memory m;
+    m.activations = p.activation_floats * static_cast<int64_t>(sizeof(float));
+    m.gradients = p.gradient_floats * static_cast<int64_t>(sizeof(float));
+    m.planned = plan_memory(bytes).peak;
+    return m;
 }
 
-void Network::backward(const View& d_out, bool d_out_is_logits, const StepInfo& s) {
-    View dy = d_out;
-    for (size_t k = stages_.size(); k-- > 0;) {
+View Network::tensor_view(int t, const std::vector<View>& xs) const { return t < 0 ? xs[static_cast<size_t>(-1 - t)] : out_views_[static_cast<size_t>(t)]; }
+
+View Network::forward(const View& x, const StepInfo& s) { return forward_all({x}, s).at(0); }
+
+std::vector<View> Network::forward_all(const std::vector<View>& xs, const StepInfo& s) {
+    if (xs.size() != input_shapes_.size()) throw std::logic_error("internal: the network takes " + std::to_string(input_shapes_.size()) + " inputs");
+    for (const View& x : xs)
+        if (x.shape.empty() || x.shape[0] > max_batch_ || x.shape[0] != xs[0].shape[0]) throw std::logic_error("internal: batch larger than prepared");
+    const int64_t n = batch_ = xs[0].shape[0];
+    for (size_t k = 0; k < stages_.size(); ++k) {
         Stage& st = stages_[k];
-        bool need_dx = needs_dx_[k];
-        bool has_trainable = false;
-        for (const auto& p : st.op->params) has_trainable |= p.trainable;
-        if (!need_dx && !has_trainable) break;  // nothing left to learn below this point
-        const View& x = in_views_[k];
+        std::vector<View>& ins = in_views_[k];
+        ins.resize(st.inputs.size());
+        for (size_t i = 0; i < st.inputs.size(); ++i) ins[i] = tensor_view(st.inputs[i], xs);
         if (st.op->is_view()) {
-            dy = dy.reshaped(x.shape);
+            out_views_[k] = ins[0].reshaped(with_batch(n, st.out_shape));
             continue;
         }
-        // dL/dx goes into the previous stage's gradient buffer (or is not computed at all).
-        View dx;
-        if (need_dx) {
-            size_t prev = k;
-            while (prev > 0 && stages_[prev - 1].op->is_view()) --prev;
-            dx = View{grads_[prev - 1].data(), x.shape};
-        }
-        st.op->backward(x, out_views_[k], dy, need_dx ? &dx : nullptr, d_out_is_logits && k + 1 == stages_.size(), s);
-        dy = dx;
+        out_views_[k] = View{arena_.data() + offsets_[static_cast<size_t>(plan_.act[k])], with_batch(n, st.out_shape)};
+        st.op->forward_all(ins, out_views_[k], s);
     }
+    std::vector<View> out;
+    for (int t : outputs_) out.push_back(tensor_view(t, xs));
+    return out;
+}
+
+void Network::backward(const View& d_out, bool d_out_is_logits, const StepInfo& s) { backward_all({d_out}, {d_out_is_logits}, s); }
+
+void Network::backward_all(const std::vector<View>& d_outs, const std::vector<bool>& logits, const StepInfo& s) {
+    if (d_outs.size() != outputs_.size() || logits.size() != outputs_.size())
+        throw std::logic_error("internal: the network has " + std::to_string(outputs_.size()) + " outputs");
+    auto buffer = [&](int b) { return arena_.data() + offsets_[static_cast<size_t>(b)]; };
+    for (size_t j = 0; j < outputs_.size(); ++j) {
+        if (plan_.out_grad[j] == 0) continue;
+        float* g = buffer(plan_.grad[static_cast<size_t>(plan_.root[static_cast<size_t>(outputs_[j])])]);
+        if (plan_.out_grad[j] == 1)
+            std::copy(d_outs[j].data, d_outs[j].data + d_outs[j].size(), g);
+        else
+            add_into(g, d_outs[j].data, d_outs[j].size());
+    }
+    const int64_t n = batch_;
+    for (size_t k = stages_.size(); k-- > 0;) {
+        if (!plan_.runs[k]) continue;
+        Stage& st = stages_[k];
+        const int ext = plan_.external[k];
+        View dy = ext >= 0 ? d_outs[static_cast<size_t>(ext)].reshaped(with_batch(n, st.out_shape))
+                           : View{buffer(plan_.grad[k]), with_batch(n, st.out_shape)};
+        const std::vector<View>& xs = in_views_[k];
+        const std::vector<Slot>& slots = plan_.slots[k];
+        dx_views_.resize(xs.size());
+        dx_ptrs_.assign(xs.size(), nullptr);
+        for (size_t i = 0; i < xs.size(); ++i) {
+            if (slots[i].kind == Slot::None) continue;
+            const int b = slots[i].kind == Slot::Direct ? plan_.grad[static_cast<size_t>(plan_.root[static_cast<size_t>(st.inputs[i])])] : slots[i].buffer;
+            dx_views_[i] = View{buffer(b), xs[i].shape};
+            dx_ptrs_[i] = &dx_views_[i];
+        }
+        st.op->backward_all(xs, out_views_[k], dy, dx_ptrs_, ext >= 0 && logits[static_cast<size_t>(ext)], s);
+        for (size_t i = 0; i < xs.size(); ++i)
+            if (slots[i].kind == Slot::Scratch)
+                add_into(buffer(plan_.grad[static_cast<size_t>(plan_.root[static_cast<size_t>(st.inputs[i])])]), dx_views_[i].data, xs[i].size());
+    }
+}
+
+bool Network::output_owns_activation(size_t k) const {
+    const std::vector<int>& outs = outputs_;
+    if (k >= outs.size() || outs[k] < 0 || !stages_[static_cast<size_t>(outs[k])].op->owns_activation()) return false;
+    // Its gradient must be d_out alone: no stage reads it, and it is no other output.
+    for (const Stage& st : stages_)
+        if (std::find(st.inputs.begin(), st.inputs.end(), outs[k]) != st.inputs.end()) return false;
+    return std::count(outs.begin(), outs.end(), outs[k]) == 1;
 }
 
 std::vector<Param*> Network::params() {

@@ -1,45 +1,108 @@
-// A sequential network of Ops with its activation and gradient buffers, sized once for the
-// largest batch so no step allocates.
+// A network of Ops: a stack, or a directed acyclic graph whose stages read the outputs of stages
+// before them or the network's inputs. Activations and gradients live in one arena planned by
+// liveness (net/MemoryPlan.h), sized once for the largest batch so no step allocates.
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "net/MemoryPlan.h"
 #include "net/Op.h"
 
 namespace cnnc::rt {
 
 class Network {
   public:
+    // A tensor of the network, as the compiler's TensorId: the output of stage k (k >= 0), or
+    // network input j (input(j) == -1 - j).
+    static int input(int j) { return -1 - j; }
+
     struct Stage {
         std::string name;  // "conv2d", "vgg16/block1_conv1"
         std::unique_ptr<Op> op;
-        Dims out_shape;  // per sample
+        Dims out_shape;           // per sample
+        std::vector<int> inputs;  // the tensors it reads, in the op's order
     };
-    explicit Network(Dims input_shape) : input_shape_(std::move(input_shape)) {}
+    // Bytes per sample that the buffers of forward (and, when training, backward) take.
+    struct Memory {
+        int64_t activations = 0;  // every stage's output its own buffer (a view takes none)
+        int64_t gradients = 0;    // every gradient, and the scratch where a tensor fans out, its own buffer
+        int64_t planned = 0;      // the arena: buffers share memory once their tensors are dead
+        int64_t naive() const { return activations + gradients; }
+    };
 
-    void add(std::string name, std::unique_ptr<Op> op, Dims out_shape);
-    // Sizes the buffers for batches up to `max_batch` and, for training, compiles the backward
+    explicit Network(Dims input_shape) : input_shapes_{std::move(input_shape)}, outputs_{input(0)} {}
+    int add_input(Dims shape);  // another input; returns its tensor id
+
+    // A stage reading the stage added before it (the first reads input 0): a stack. Returns its id.
+    int add(std::string name, std::unique_ptr<Op> op, Dims out_shape);
+    // A stage reading `inputs`, each a tensor made before it (so the stage order is topological).
+    int add(std::string name, std::unique_ptr<Op> op, Dims out_shape, std::vector<int> inputs);
+    // The tensors forward returns, in order: the last stage's until set.
+    void set_outputs(std::vector<int> outputs);
+
+    // Plans the buffers for batches up to `max_batch` and, for training, compiles the backward
     // kernels; call after the last add().
     void prepare(int64_t max_batch, bool training);
 
-    // Runs the batch (batch axis first); the returned view stays valid until the next forward.
+    // Runs the batch (batch axis first) from input 0 and returns output 0. The view stays valid
+    // until the next forward.
     View forward(const View& x, const StepInfo& s);
-    // Back-propagates dL/d(output) from the last forward; fills every trainable param's grad.
+    // Back-propagates dL/d(output 0) from the last forward; fills every trainable param's grad.
+    // With `d_out_is_logits`, the gradient is with respect to output 0's pre-activation
+    // (output_owns_activation() must hold).
     void backward(const View& d_out, bool d_out_is_logits, const StepInfo& s);
+    // The same for every input and every output (`logits`: one flag per output).
+    std::vector<View> forward_all(const std::vector<View>& xs, const StepInfo& s);
+    void backward_all(const std::vector<View>& d_outs, const std::vector<bool>& logits, const StepInfo& s);
+
+    // The buffers' bytes per sample, planned as prepare(…, training) would place them.
+    Memory memory(bool training) const;
 
     std::vector<Param*> params();
-    const Dims& input_shape() const { return input_shape_; }
-    bool last_owns_activation() const { return !stages_.empty() && stages_.back().op->owns_activation(); }
+    const Dims& input_shape() const { return input_shapes_.front(); }
+    const std::vector<Dims>& input_shapes() const { return input_shapes_; }
+    const std::vector<int>& outputs() const { return outputs_; }
+    // True when output k is made by a stage that applies the model's final activation and that
+    // nothing else reads, so a fused loss may hand it dL/dlogits.
+    bool output_owns_activation(size_t k = 0) const;
     const std::vector<Stage>& stages() const { return stages_; }
 
   private:
-    Dims input_shape_;
+    // Where backward writes dL/dx for one input of a stage.
+    struct Slot {
+        enum Kind { None, Direct, Scratch } kind = None;  // Scratch: written there, then added into the tensor's gradient
+        int buffer = -1;                                  // the gradient buffer (Direct) or the scratch buffer
+    };
+    // What the graph and the trainable flags decide, before any memory is placed. Buffers count
+    // floats per sample; stage k runs forward at step k and backward at step 2S-1-k (S stages).
+    struct Schedule {
+        std::vector<int> root;         // per stage: the stage whose buffer holds its output (itself unless a view), or an input
+        std::vector<int> act, grad;    // per stage: its activation and gradient buffers (-1: none)
+        std::vector<int> external;     // per stage: the output whose d_out is its gradient as given (-1: none)
+        std::vector<bool> runs;        // its backward runs
+        std::vector<bool> needs_dx;    // a trainable param lies upstream of one of its inputs
+        std::vector<std::vector<Slot>> slots;
+        std::vector<int> out_grad;     // per output: 0 nothing, 1 copied into its gradient buffer, 2 added
+        std::vector<PlannedBuffer> buffers;
+        int64_t activation_floats = 0, gradient_floats = 0;
+    };
+    Schedule schedule(bool training) const;
+    View tensor_view(int t, const std::vector<View>& xs) const;
+
+    std::vector<Dims> input_shapes_;
     std::vector<Stage> stages_;
-    std::vector<Tensor> acts_, grads_;  // per stage output
-    std::vector<View> in_views_, out_views_;
-    std::vector<bool> needs_dx_;
-    int64_t max_batch_ = 0;
+    std::vector<int> outputs_;
+    bool outputs_set_ = false;  // else the last stage added
+    // Set by prepare().
+    Schedule plan_;
+    std::vector<int64_t> offsets_;  // per buffer, in floats
+    Tensor arena_;
+    int64_t max_batch_ = 0, batch_ = 0;
+    // Per stage, from the last forward (and reused by backward, so no step allocates).
+    std::vector<std::vector<View>> in_views_;
+    std::vector<View> out_views_, dx_views_;
+    std::vector<const View*> dx_ptrs_;
 };
 
 }  // namespace cnnc::rt

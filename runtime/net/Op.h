@@ -40,7 +40,17 @@ class Op {
     // (a fused softmax/sigmoid cross-entropy), so the activation's derivative is skipped.
     virtual void backward(const View& x, const View& y, const View& dy, const View* dx, bool dy_is_logits,
                           const StepInfo& s) = 0;
-    // Called once before training: compile what backward() needs (dL/dx only when `need_dx`).
+    // The interface the network calls, for ops that read several tensors (merges: Add,
+    // Concatenate): `xs` holds one view per input, in order, and `dxs` one gradient per input,
+    // null where dL/dx is not wanted. The defaults pass the only input to forward() and
+    // backward() above, so an op of one input overrides only those.
+    virtual void forward_all(const std::vector<View>& xs, const View& y, const StepInfo& s) { forward(xs.at(0), y, s); }
+    virtual void backward_all(const std::vector<View>& xs, const View& y, const View& dy, const std::vector<const View*>& dxs,
+                              bool dy_is_logits, const StepInfo& s) {
+        backward(xs.at(0), y, dy, dxs.at(0), dy_is_logits, s);
+    }
+    // Called once before training: compile what backward() needs (dL/dx only when `need_dx`:
+    // for some input, when the op has several).
     virtual void prepare_backward(bool need_dx) { (void)need_dx; }
     // True for Flatten/Reshape: the output is the input under another shape; no kernel runs.
     virtual bool is_view() const { return false; }

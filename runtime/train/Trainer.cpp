@@ -169,7 +169,7 @@ History Trainer::fit(const Samples& train, const Samples* val) {
     if (n == 0) throw UserError("the training data is empty");
     const int64_t bs = cfg_.batch_size;
     const int64_t steps = (n + bs - 1) / bs;
-    const bool fused = net_.last_owns_activation() && fuses_with(cfg_.loss, cfg_.output_activation);
+    const bool fused = net_.output_owns_activation() && fuses_with(cfg_.loss, cfg_.output_activation);
     std::vector<int64_t> order(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
     std::vector<Param*> params = net_.params();

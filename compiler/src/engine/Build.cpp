@@ -10,8 +10,15 @@
 
 namespace cnnc::engine {
 
+// The network's tensor for a model's: an input, or the stage that makes a leaf's output (its
+// activation stage when it has one).
+static int stage_tensor(TensorId t, const std::vector<int>& stage_of) {
+    return is_input(t) ? rt::Network::input(input_index(t)) : stage_of.at(static_cast<size_t>(t));
+}
+
+// Leaves in id order (the order written, topological), each reading the stages of its inputs.
 static void add_layers(const std::vector<LayerNode>& layers, const std::string& prefix, const std::string& keras3, KernelCache& cache,
-                       rt::Network& net) {
+                       rt::Network& net, std::vector<int>& stage_of) {
     std::map<std::string, int> used;  // keras.saving's per-container class counters
     for (const LayerNode& l : layers) {
         std::string path = prefix.empty() ? l.name : prefix + "/" + l.name;
@@ -19,21 +26,30 @@ static void add_layers(const std::vector<LayerNode>& layers, const std::string& 
         int k = used.count(cls) ? ++used[cls] : (used[cls] = 0);
         std::string k3 = keras3 + "layers/" + (k ? cls + "_" + std::to_string(k) : cls);
         if (l.is_group()) {
-            add_layers(l.children, path, k3 + "/", cache, net);
+            add_layers(l.children, path, k3 + "/", cache, net, stage_of);
             continue;
         }
         LowerContext ctx{l, cache, path};
         auto op = lowering_for(*l.kind)(ctx);
         for (size_t i = 0; i < op->params.size(); ++i) op->params[i].keras3_path = k3 + "/vars/" + std::to_string(i);
-        net.add(path, std::move(op), l.out.dims);
-        if (auto act = activation_stage(ctx)) net.add(path + "/" + layer_activation(l), std::move(act), l.out.dims);
+        std::vector<int> inputs;
+        for (TensorId t : l.inputs) inputs.push_back(stage_tensor(t, stage_of));
+        int stage = net.add(path, std::move(op), l.out.dims, std::move(inputs));
+        if (auto act = activation_stage(ctx)) stage = net.add(path + "/" + layer_activation(l), std::move(act), l.out.dims, {stage});
+        if (stage_of.size() != static_cast<size_t>(l.id)) throw std::logic_error("internal: layer " + path + " out of id order");
+        stage_of.push_back(stage);
     }
 }
 
 std::unique_ptr<rt::Network> build_network(const Model& m, KernelCache& cache, uint64_t seed) {
     if (!m.shaped) throw rt::UserError("model '" + m.name + "' has shape errors");
     auto net = std::make_unique<rt::Network>(m.input.dims);
-    add_layers(m.layers, "", "", cache, *net);
+    for (size_t k = 1; k < m.inputs.size(); ++k) net->add_input(m.inputs[k].shape.dims);
+    std::vector<int> stage_of;
+    add_layers(m.layers, "", "", cache, *net, stage_of);
+    std::vector<int> outputs;
+    for (TensorId t : m.outputs) outputs.push_back(stage_tensor(t, stage_of));
+    if (!outputs.empty()) net->set_outputs(std::move(outputs));
     // Each weight gets its own stream, so adding a layer does not change the others' values.
     uint64_t k = 0;
     for (rt::Param* p : net->params()) {

@@ -1,5 +1,6 @@
-// A checked model becomes a runnable network: each leaf layer lowered to an Op (blocks are
-// flattened, their layers named by path), weights initialized as Keras does, from the seed.
+// A checked model becomes a runnable network: each leaf layer lowered to an Op reading the stages
+// of its input tensors (blocks are flattened, their layers named by path), the model's inputs and
+// outputs the network's, weights initialized as Keras does, from the seed.
 #pragma once
 #include <memory>
 

@@ -14,7 +14,8 @@ namespace cnnc::engine {
     X(act_fwd) X(act_bwd) X(dropout) X(affine)             /* layers/elementwise/Kernels.cpp */ \
     X(embed_fwd) X(embed_bwd)                               /* layers/embedding/Kernels.cpp */ \
     X(warp)                                                 /* layers/augmentation/Kernels.cpp */ \
-    X(border)                                               /* layers/reshaping/Kernels.cpp */
+    X(border)                                               /* layers/reshaping/Kernels.cpp */ \
+    X(merge_fwd) X(merge_bwd)                               /* layers/merge/Kernels.cpp */
 
 #define CNNC_DECLARE(N) KernelDef build_##N(const KernelSpec&);
 CNNC_BUILDERS(CNNC_DECLARE)

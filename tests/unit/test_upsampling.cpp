@@ -1,0 +1,76 @@
+// UpSampling2D against Keras' rule written out by hand (each pixel repeated size_h x size_w
+// times; the gradient summed over each block), its kernels among those `cnnc build` compiles, and
+// its summary row. The finite-difference harness and the conformance test cover its worked
+// examples (layers/reshaping/LayerUpSampling.cpp); its errors are tests/errors/fail_upsampling_*.
+#include "EngineHelpers.h"
+#include "engine/KernelList.h"
+#include "summary/Summary.h"
+
+using namespace cnnc;
+using namespace cnnc::test;
+
+TEST_CASE("UpSampling2D repeats each pixel, and its gradient sums each block", "[layers][upsampling]") {
+    Built b = build("model t {\n input(2, 2, 1)\n UpSampling2D((2, 3))\n}\n");
+    rt::Op& op = *b.net->stages().at(0).op;
+    rt::Tensor x({1, 2, 2, 1}), y({1, 4, 6, 1}), dy({1, 4, 6, 1}), dx({1, 2, 2, 1});
+    for (int i = 0; i < 4; ++i) x[i] = static_cast<float>(i + 1);  // [[1, 2], [3, 4]]
+    rt::StepInfo s{false, 1, 0};
+    op.forward(x.view(), y.view(), s);
+    const float want[24] = {1, 1, 1, 2, 2, 2,
+                            1, 1, 1, 2, 2, 2,
+                            3, 3, 3, 4, 4, 4,
+                            3, 3, 3, 4, 4, 4};
+    for (int i = 0; i < 24; ++i) {
+        INFO(i);
+        CHECK(y[i] == want[i]);
+    }
+    // dy = 1..24 row by row: the top-left 2x3 block is 1+2+3 + 7+8+9 = 30, the top-right
+    // 4+5+6 + 10+11+12 = 48, the bottom-left 13+14+15 + 19+20+21 = 102, the bottom-right 120.
+    for (int i = 0; i < 24; ++i) dy[i] = static_cast<float>(i + 1);
+    op.prepare_backward(true);
+    rt::View dxv = dx.view();
+    op.backward(x.view(), y.view(), dy.view(), &dxv, false, s);
+    CHECK(dx[0] == 30);
+    CHECK(dx[1] == 48);
+    CHECK(dx[2] == 102);
+    CHECK(dx[3] == 120);
+}
+
+TEST_CASE("UpSampling2D on several channels keeps each channel apart", "[layers][upsampling]") {
+    Built b = build("model t {\n input(1, 2, 3)\n UpSampling2D(2)\n}\n");
+    rt::Op& op = *b.net->stages().at(0).op;
+    rt::Tensor x({1, 1, 2, 3}), y({1, 2, 4, 3});
+    for (int i = 0; i < 6; ++i) x[i] = static_cast<float>(10 * (i / 3) + i % 3);  // pixel p, channel c: 10p + c
+    op.forward(x.view(), y.view(), rt::StepInfo{false, 1, 0});
+    for (int row = 0; row < 2; ++row)
+        for (int col = 0; col < 4; ++col)
+            for (int ch = 0; ch < 3; ++ch) {
+                INFO(row << " " << col << " " << ch);
+                CHECK(y[(row * 4 + col) * 3 + ch] == static_cast<float>(10 * (col / 2) + ch));
+            }
+}
+
+TEST_CASE("the upsample kernels are among those `cnnc build` compiles into an executable", "[layers][upsampling][kernels]") {
+    auto c = compile("model t {\n input(3, 4, 2)\n Conv2D(2, 1)\n UpSampling2D((2, 3))\n}\n");
+    require_ok(*c);
+    engine::RecordingKernels rec;
+    auto net = engine::build_network(c->program.models.at(0), rec, 1);
+    net->prepare(2, true);
+    std::vector<std::string> keys;
+    for (const auto& s : rec.specs) keys.push_back(s.key());
+    using Catch::VectorContains;
+    CHECK_THAT(keys, VectorContains(std::string("upsample_fwd(c=2,w=4,h=3,sw=3,sh=2)")));
+    CHECK_THAT(keys, VectorContains(std::string("upsample_bwd(c=2,w=4,h=3,sw=3,sh=2)")));
+}
+
+TEST_CASE("UpSampling2D in a summary: Keras' name, the shape times size, no parameters", "[layers][upsampling][summary]") {
+    auto c = compile("model t {\n input(7, 7, 16)\n UpSampling2D()\n UpSampling2D((1, 3), interpolation = \"nearest\")\n}\n");
+    require_ok(*c);
+    const Model& m = c->program.models.at(0);
+    CHECK(m.layers[0].name == "up_sampling2d");
+    CHECK(m.layers[0].out == Shape{14, 14, 16});
+    CHECK(m.layers[1].name == "up_sampling2d_1");
+    CHECK(m.layers[1].out == Shape{14, 42, 16});
+    CHECK(m.param_count() == 0);
+    CHECK_THAT(render_summary(m), Catch::Contains("│ up_sampling2d (UpSampling2D)         │ (None, 14, 14, 16)          │               0 │"));
+}

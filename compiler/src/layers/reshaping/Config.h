@@ -25,15 +25,18 @@ struct BorderCfg {
     BorderCfg inverse() const { return {c, ow, oh, w, h, -left, -top}; }
 };
 
-// Each pixel repeated sw times across and sh times down (UpSampling2D, nearest). Builders:
-// upsample_fwd, and upsample_bwd, which sums each sw x sh block of the output's gradient.
+// An image sw times wider and sh times taller (UpSampling2D). Nearest: each pixel repeated.
+// Bilinear: Keras 3's resize with half-pixel centres, source (x + 0.5) / sw - 0.5 clamped to the
+// image, the two nearest pixels each way weighted by distance. Builders: upsample_fwd, and
+// upsample_bwd, which hands each output's gradient back to the pixels it was made from.
 struct UpsampleCfg {
     int c, w, h;  // input
     int sw, sh;
+    bool bilinear;
     KernelSpec spec(const std::string& name) const {
-        return KernelSpec(name).set("c", c).set("w", w).set("h", h).set("sw", sw).set("sh", sh);
+        return KernelSpec(name).set("c", c).set("w", w).set("h", h).set("sw", sw).set("sh", sh).set("bilinear", bilinear);
     }
-    static UpsampleCfg from(const KernelSpec& s) { return {s.i("c"), s.i("w"), s.i("h"), s.i("sw"), s.i("sh")}; }
+    static UpsampleCfg from(const KernelSpec& s) { return {s.i("c"), s.i("w"), s.i("h"), s.i("sw"), s.i("sh"), s.b("bilinear")}; }
 };
 
 }  // namespace cnnc::engine

@@ -1,5 +1,6 @@
-// UpSampling2D: each pixel repeated `size` times down and across (Keras 3, channels last). No
-// weights; its gradient sums each size_h x size_w block back into the pixel that filled it.
+// UpSampling2D: each image `size` times taller and wider (Keras 3, channels last), each pixel
+// repeated (nearest) or each output interpolated from the four pixels around it (bilinear, Keras'
+// resize with half-pixel centres). No weights.
 #include <fmt/format.h>
 
 #include "layers/Layer.h"
@@ -10,7 +11,7 @@ const LayerKind& layer_UpSampling2D() {
     static const LayerKind k = [] {
         LayerKind k;
         k.name = "UpSampling2D";
-        k.doc = "repeats each pixel `size` = n or (height, width) times along the rows and the columns";
+        k.doc = "makes each image `size` = n or (height, width) times taller and wider: pixels repeated (nearest) or interpolated (bilinear)";
         k.params = {optional("size", ArgType::Size, Value::tuple({I(2), I(2)})).dims(2).min(1),
                     optional("data_format", ArgType::Name, N("channels_last")).one_of({"channels_last"}),
                     // Keras' other modes are named so that a file using one is told it is not
@@ -18,7 +19,8 @@ const LayerKind& layer_UpSampling2D() {
                     optional("interpolation", ArgType::Name, N("nearest")).one_of({"nearest", "bilinear", "bicubic", "lanczos3", "lanczos5"})};
         k.validate = [](const BoundArgs& a) {
             const std::string& mode = a.text("interpolation");
-            return mode == "nearest" ? std::string() : fmt::format("interpolation = {} is not supported yet; only nearest is", mode);
+            return mode == "nearest" || mode == "bilinear" ? std::string()
+                                                           : fmt::format("interpolation = {} is not supported yet; only nearest and bilinear are", mode);
         };
         k.infer = [](const BoundArgs& a, const Shape& in) {
             if (in.rank() != 3) return ShapeResult::fail(fmt::format("expects images (height, width, channels), got {}", in));
@@ -27,7 +29,9 @@ const LayerKind& layer_UpSampling2D() {
         };
         k.examples = {{{14, 14, 8}, "UpSampling2D()", {28, 28, 8}, 0},
                       {{3, 4, 2}, "UpSampling2D((2, 3))", {6, 12, 2}, 0},
-                      {{5, 5, 3}, "UpSampling2D(size = 1, interpolation = nearest)", {5, 5, 3}, 0}};
+                      {{5, 5, 3}, "UpSampling2D(size = 1, interpolation = nearest)", {5, 5, 3}, 0},
+                      {{3, 4, 2}, "UpSampling2D((2, 3), interpolation = bilinear)", {6, 12, 2}, 0},
+                      {{4, 3, 8}, "UpSampling2D(2, interpolation = \"bilinear\")", {8, 6, 8}, 0}};
         return k;
     }();
     return k;

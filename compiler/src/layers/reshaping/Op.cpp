@@ -76,8 +76,8 @@ std::unique_ptr<rt::Op> lower_Cropping2D(const LowerContext& ctx) { return lower
 std::unique_ptr<rt::Op> lower_UpSampling2D(const LowerContext& ctx) {
     const LayerNode& l = ctx.node;
     auto size = l.args.ints("size");
-    UpsampleCfg c{static_cast<int>(l.in[2]), static_cast<int>(l.in[1]), static_cast<int>(l.in[0]), static_cast<int>(size[1]),
-                  static_cast<int>(size[0])};
+    UpsampleCfg c{static_cast<int>(l.in[2]),  static_cast<int>(l.in[1]),  static_cast<int>(l.in[0]),
+                  static_cast<int>(size[1]), static_cast<int>(size[0]), l.args.text("interpolation") == "bilinear"};
     return std::make_unique<UpsampleOp>(ctx, c);
 }
 

@@ -34,11 +34,13 @@ std::string node(const std::string& indent, TensorId t, const std::string& name,
                        indent, node_id(t), facts.size(), escape(name), escape(type), cells);
 }
 
+std::string shape_fact(const std::string& shape) { return fmt::format("Output shape: <b>{}</b>", escape(shape)); }
+
 void layers(const std::vector<LayerNode>& ls, const std::string& indent, int& clusters, std::string& out) {
     for (const auto& l : ls) {
         if (!l.is_group()) {
             out += node(indent, l.id, l.name, l.type,
-                        {fmt::format("Output shape: <b>{}</b>", escape(l.shaped ? l.out.str() : "?")),
+                        {shape_fact(l.shaped ? l.out.str() : "?"),
                          fmt::format("Params: <b>{}</b>", thousands(l.param_count()))});
             continue;
         }
@@ -59,7 +61,7 @@ std::string model_dot(const Model& m) {
     std::vector<std::string> names = input_layer_names(m);
     for (size_t k = 0; k < m.inputs.size(); ++k)
         out += node("  ", input_tensor(static_cast<int>(k)), names[k], "InputLayer",
-                    {fmt::format("Output shape: <b>{}</b>", escape(m.inputs[k].shape.str()))});
+                    {shape_fact(m.inputs[k].shape.str())});
     int clusters = 0;
     layers(m.layers, "  ", clusters, out);
     // One edge per tensor a layer reads, however many times it reads it (Add(x, x)), as Keras draws.

@@ -74,7 +74,7 @@ TEST_CASE("a graph model prints Keras 3's functional summary, with Connected to"
     CHECK(render_summary(m) == want);
 }
 
-TEST_CASE("--expand names the leaf layers in Connected to; a block's row lists what enters it", "[summary][graph]") {
+TEST_CASE("expanded, Connected to names the leaf layers; a block's row lists what enters it", "[summary][graph]") {
     auto c = compile(kPair);
     require_ok(*c);
     Model m = skip_model(*c);

@@ -21,10 +21,25 @@ param : name ('=' expr)? ;
 
 field : name '=' expr ';'? ;
 
+// A model is a stack with named points and merges (docs/LANGUAGE.md, "Graphs"): each statement
+// reads the running tensor, `as` names a statement's output and `from` makes a named point the
+// running tensor again. Where a keyword could also start a call statement (`from`, `input NAME`,
+// `output`), the keyword's alternative comes first, and ANTLR takes the first of two readings.
 stmt
-    : 'repeat' expr ('as' name)? '{' stmt* '}'                             # repeatStmt
-    | name ('(' argList? ')')? ';'?                                        # callStmt
+    : 'repeat' expr ('as' name)? '{' stmt* '}' as?                         # repeatStmt
+    | 'input' name '(' argList? ')' ';'?                                   # inputStmt
+    | 'from' name ';'?                                                     # fromStmt
+    | 'output' name (',' name)* ';'?                                       # outputStmt
+    | 'residual' body ('shortcut' body)? as? ';'?                          # residualStmt
+    | name ('(' argList? ')')? '{' branch+ '}' as? ';'?                    # branchesStmt
+    | name ('(' argList? ')')? as? ';'?                                    # callStmt
     ;
+
+body : '{' stmt* '}' ;
+
+branch : 'branch' body ;
+
+as : 'as' name ;
 
 argList : arg (',' arg)* ','? ;
 
@@ -55,6 +70,7 @@ primary
 name
     : ID | 'import' | 'dataset' | 'model' | 'block' | 'augmentation' | 'callbacks'
     | 'train' | 'evaluate' | 'on' | 'repeat' | 'as'
+    | 'input' | 'from' | 'output' | 'residual' | 'shortcut' | 'branch'
     ;
 
 NUMBER  : DIGITS ('.' DIGITS?)? EXPONENT? | '.' DIGITS EXPONENT? ;

@@ -26,12 +26,14 @@ struct ShapeResult {
 };
 
 // A worked example, checked by the layer conformance test: `code` applied to input shape `in`
-// gives `out` with `params` weights (numbers computed by hand, as Keras reports them).
+// gives `out` with `params` weights (numbers computed by hand, as Keras reports them). A merge's
+// example also reads `others`, tensors named x1, x2... in its code: `Add(x1)`.
 struct LayerExample {
     Shape in;
     std::string code;
     Shape out;
     int64_t params = 0;
+    std::vector<Shape> others;
 };
 
 struct LayerKind {
@@ -45,9 +47,11 @@ struct LayerKind {
     // Forward floating-point operations per sample (a multiply-add counts 2).
     std::function<double(const BoundArgs&, const Shape& in, const Shape& out)> flops;
     // Merge layers (Add, Concatenate...) read several tensors: `merge` is their shape rule over all
-    // of them, in order, and `infer` is unused; `weights` and `flops` see the first input's shape.
-    // A merge takes between min_inputs and max_inputs tensors (0: no upper bound).
+    // of them, in order, and `merge_flops` their FLOPs; `infer` and `flops` are unused, and
+    // `weights` sees the first input's shape. A merge takes between min_inputs and max_inputs
+    // tensors (0: no upper bound).
     std::function<ShapeResult(const BoundArgs&, const std::vector<Shape>& ins)> merge;
+    std::function<double(const BoundArgs&, const std::vector<Shape>& ins, const Shape& out)> merge_flops;
     int min_inputs = 1, max_inputs = 1;
     bool is_merge() const { return static_cast<bool>(merge); }
     // Cross-argument checks the schema cannot express; "" when fine.

@@ -49,8 +49,8 @@ void Checker::collect() {
 std::vector<CallbackSpec> Checker::check_callbacks_decl(const ast::Decl& d) {
     std::vector<NamedValue> calls;
     for (const auto& s : d.body) {
-        if (s.kind != ast::Stmt::Kind::Call) {
-            diags_.error(s.loc, "a callbacks declaration lists callbacks; 'repeat' is not allowed here");
+        if (s.kind != ast::Stmt::Kind::Call || !s.as.empty()) {
+            diags_.error(s.loc, "a callbacks declaration lists callbacks; '{}' is not allowed here", s.as.empty() ? s.name : "as");
             continue;
         }
         ast::Expr e;

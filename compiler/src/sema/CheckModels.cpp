@@ -14,19 +14,35 @@ static constexpr int64_t kMaxRepeat = 10000;
 static constexpr int64_t kMaxLayers = 100000;
 static constexpr int64_t kMaxValues = int64_t(1) << 40;
 
+// The statements that declare a model's inputs: `input(28, 28, 1)` or `input image(64, 64, 3)`.
+static bool is_input_stmt(const ast::Stmt& s) {
+    return s.kind == ast::Stmt::Kind::Input || (s.kind == ast::Stmt::Kind::Call && s.name == "input");
+}
+
 Model Checker::check_model(const ast::Decl& d) {
     Model m;
     m.name = d.name;
     m.loc = d.name_loc;
     Scope scope;
     Cursor cur;
+    Names names;
+    cur.names = &names;
+    int errors_before = diags_.error_count();
     size_t start = 0;
-    if (!d.body.empty() && d.body[0].kind == ast::Stmt::Kind::Call && d.body[0].name == "input") {
-        if (!read_input(d.body[0], cur)) cur.broken = true;
-        start = 1;
+    while (start < d.body.size() && is_input_stmt(d.body[start])) {
+        if (!read_input(d.body[start], cur)) cur.broken = true;
+        ++start;
+    }
+    if (cur.inputs.empty())  // until the first layer's input_shape gives it
+        cur.made_inputs.push_back({"the model's input", d.name_loc, std::nullopt, {}, false});
+    if (cur.inputs.size() > 1) {
+        cur.running = false;  // until `from` says which input the layers start from
+        cur.shape.reset();
     }
     std::vector<ast::Stmt> rest(d.body.begin() + static_cast<long>(start), d.body.end());
-    expand(rest, {}, m.layers, scope, cur, Context{});
+    Context ctx;
+    ctx.model_top = true;
+    expand(rest, {}, m.layers, scope, cur, ctx);
     m.has_input = cur.has_input;
     if (!cur.has_input && !cur.broken && !d.body.empty()) {
         diags_.error(d.name_loc,
@@ -35,44 +51,54 @@ Model Checker::check_model(const ast::Decl& d) {
                      d.name);
     }
     if (d.body.empty()) diags_.error(d.name_loc, "model '{}' has no layers", d.name);
-    m.shaped = cur.has_input && !cur.broken && cur.shape.has_value();
-    if (m.shaped) {
-        // The input shape is the first layer's input, or the declared one for an empty model.
-        m.input = m.layers.empty() ? *cur.shape : m.layers.front().in;
-    }
-    if (cur.has_input) m.inputs.push_back({"input", m.input, cur.input_loc});
-    m.outputs = {cur.tensor};
+    m.inputs = cur.inputs;
+    if (!m.inputs.empty()) m.input = m.inputs.front().shape;
+    m.outputs = cur.outputs;
+    if (m.outputs.empty() && (cur.running || !m.layers.empty())) m.outputs = {cur.tensor};
+    m.shaped = cur.has_input && !cur.broken && !m.outputs.empty();
+    for (TensorId t : m.outputs) m.shaped = m.shaped && cur.of(t).shape.has_value();
+    if (diags_.error_count() == errors_before) check_dangling(m, cur);
     return m;
 }
 
-// input(28, 28, 1), input((28, 28, 1)) or input(shape = (28, 28, 1)).
+// input(28, 28, 1), input((28, 28, 1)) or input(shape = (28, 28, 1)); `input image(...)` names it.
 bool Checker::read_input(const ast::Stmt& s, Cursor& cur) {
+    ast::Ident name = s.refs.empty() ? ast::Ident{"input", s.loc} : s.refs.front();
+    // The input exists whatever its shape says, so later statements can name it.
+    TensorId t = input_tensor(static_cast<int>(cur.inputs.size()));
+    cur.inputs.push_back({name.name, Shape{}, s.loc});
+    cur.made_inputs.push_back({fmt::format("input '{}'", name.name), s.loc, std::nullopt, {}, false});
+    cur.tensor = t;
+    define(name, t, cur);
+    cur.has_input = true;
+    if (cur.inputs.size() == 1) cur.input_loc = s.loc;
     auto args = eval_args(s.args, {}, diags_);
     if (!args) return false;
     std::vector<NamedValue> normal;
     if (!args->empty() && args->size() > 1 && (*args)[0].name.empty()) {
-        Value t = Value::tuple({}, (*args)[0].value.loc);
+        Value tuple = Value::tuple({}, (*args)[0].value.loc);
         for (auto& a : *args) {
             if (!a.name.empty()) {
                 diags_.error(a.name_loc, "input(...) takes the shape as its only argument");
                 return false;
             }
-            t.items.push_back(a.value);
+            tuple.items.push_back(a.value);
         }
-        normal.push_back({"", t.loc, t});
+        normal.push_back({"", tuple.loc, tuple});
     } else {
         normal = *args;
     }
     static const std::vector<ParamSpec> schema = {required("shape", ArgType::Dims).min(1)};
     auto b = bind_args(schema, normal, "input", s.loc, diags_);
     if (!b) return false;
-    if (Shape(b->ints("shape")).elements() > kMaxValues) {
-        diags_.error(s.loc, "input shape {} is too large", Shape(b->ints("shape")));
+    Shape shape(b->ints("shape"));
+    if (shape.elements() > kMaxValues) {
+        diags_.error(s.loc, "input shape {} is too large", shape);
         return false;
     }
-    cur.shape = Shape(b->ints("shape"));
-    cur.has_input = true;
-    cur.input_loc = s.loc;
+    cur.inputs.back().shape = shape;
+    cur.made_inputs.back().shape = shape;
+    cur.shape = shape;
     return true;
 }
 
@@ -97,62 +123,193 @@ std::string Checker::unique_name(Scope& scope, const std::string& base, const st
     }
 }
 
+// Opens a pair of braces' tensor names for as long as it lives; `sees_outside` is false for a
+// block's body, which sees only its parameters.
+class Checker::NestedNames {
+  public:
+    NestedNames(Cursor& cur, bool sees_outside) : cur_(cur), saved_(cur.names) {
+        names_.parent = sees_outside ? saved_ : nullptr;
+        cur.names = &names_;
+    }
+    ~NestedNames() { cur_.names = saved_; }
+    Names& names() { return names_; }
+
+  private:
+    Cursor& cur_;
+    Names* saved_;
+    Names names_;
+};
+
 void Checker::expand(const std::vector<ast::Stmt>& body, const Env& env, std::vector<LayerNode>& out, Scope& scope,
                      Cursor& cur, const Context& ctx) {
+    using K = ast::Stmt::Kind;
+    Context inner = ctx;
+    inner.model_top = false;
     for (const ast::Stmt& s : body) {
         if (cur.aborted) return;
-        if (s.kind == ast::Stmt::Kind::Repeat) {
-            auto n = eval(s.count, env, diags_);
-            if (!n) {
-                cur.broken = true;
-                continue;
-            }
-            if (n->kind != Value::Kind::Int || n->i < 0 || n->i > kMaxRepeat) {
-                diags_.error(s.count.loc, "repeat count must be an integer in [0, {}], got {}", kMaxRepeat, *n);
-                cur.broken = true;
-                continue;
-            }
-            for (int64_t i = 1; i <= n->i; ++i) {
-                Env inner = env;
-                if (!s.var.empty()) inner[s.var] = Value::integer(i, s.var_loc);
-                expand(s.body, inner, out, scope, cur, ctx);
-            }
-            continue;
-        }
-        if (s.name == "input") {
-            diags_.error(s.loc, "input(...) must be the first statement of a model");
-            cur.broken = true;
-            continue;
-        }
-        if (const ast::Decl* d = lookup(s.name)) {
-            if (d->kind == ast::Decl::Kind::Block || d->kind == ast::Decl::Kind::Augmentation) {
-                if (ctx.augmentation_only) {
-                    diags_.error(s.loc, "an augmentation may only contain random transforms (RandomFlip, RandomRotation, RandomZoom)");
+        switch (s.kind) {
+            case K::Repeat: expand_repeat(s, env, out, scope, cur, inner); break;
+            case K::Branches:
+            case K::Residual: expand_branches(s, env, out, scope, cur, inner); break;
+            case K::From:
+                if (auto t = resolve(s.refs.front(), cur)) {
+                    cur.tensor = *t;
+                    cur.running = true;
+                    if (!cur.broken) cur.shape = cur.of(*t).shape;
+                } else {
                     cur.broken = true;
-                    continue;
                 }
-                used_groups_.insert(d->name);
-                expand_group(s, *d, env, out, scope, cur, ctx);
-            } else {
-                diags_.error(s.loc, "'{}' is a {}, not a layer or block", s.name, ast::decl_kind_name(d->kind));
+                break;
+            case K::Output:
+                if (!ctx.model_top) {
+                    diags_.error(s.loc, "'output' lists a model's outputs: it belongs in the model's own statements, not in a "
+                                        "block, branch or repeat");
+                    cur.broken = true;
+                } else if (cur.outputs_loc.valid()) {
+                    auto& e = diags_.error(s.loc, "the model's outputs are given twice");
+                    Diagnostics::note(e, cur.outputs_loc, "first given here");
+                } else {
+                    cur.outputs_loc = s.loc;
+                    for (const auto& r : s.refs)
+                        if (auto t = resolve(r, cur)) cur.outputs.push_back(*t);
+                }
+                break;
+            case K::Input:
+                diags_.error(s.loc, "input(...) must come before a model's layers");
                 cur.broken = true;
-            }
-            continue;
+                break;
+            case K::Call:
+                if (s.name == "input") {
+                    diags_.error(s.loc, "input(...) must be the first statement of a model");
+                    cur.broken = true;
+                } else if (const ast::Decl* d = lookup(s.name)) {
+                    if (d->kind == ast::Decl::Kind::Block || d->kind == ast::Decl::Kind::Augmentation) {
+                        if (ctx.augmentation_only) {
+                            diags_.error(s.loc,
+                                         "an augmentation may only contain random transforms (RandomFlip, RandomRotation, RandomZoom)");
+                            cur.broken = true;
+                            break;
+                        }
+                        used_groups_.insert(d->name);
+                        expand_group(s, *d, env, out, scope, cur, inner);
+                    } else {
+                        diags_.error(s.loc, "'{}' is a {}, not a layer or block", s.name, ast::decl_kind_name(d->kind));
+                        cur.broken = true;
+                    }
+                } else if (const LayerKind* k = find_layer(s.name)) {
+                    expand_call(s, *k, env, out, scope, cur, inner);
+                } else {
+                    std::vector<std::string> cands = layer_names();
+                    for (auto& n : names_of(ast::Decl::Kind::Block)) cands.push_back(n);
+                    for (auto& n : names_of(ast::Decl::Kind::Augmentation)) cands.push_back(n);
+                    diags_.error(s.loc, "unknown layer or block '{}'{}", s.name, suggestion_suffix(s.name, cands));
+                    cur.broken = true;
+                }
+                break;
         }
-        if (const LayerKind* k = find_layer(s.name)) {
-            expand_layer(s, *k, env, out, scope, cur, ctx);
-            continue;
-        }
-        std::vector<std::string> cands = layer_names();
-        for (auto& n : names_of(ast::Decl::Kind::Block)) cands.push_back(n);
-        for (auto& n : names_of(ast::Decl::Kind::Augmentation)) cands.push_back(n);
-        diags_.error(s.loc, "unknown layer or block '{}'{}", s.name, suggestion_suffix(s.name, cands));
-        cur.broken = true;
+        if (!s.as.empty() && cur.running) define(s.as, cur.tensor, cur);
     }
 }
 
-void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env& env, std::vector<LayerNode>& out,
-                           Scope& scope, Cursor& cur, const Context& ctx) {
+// `repeat n { ... }`: the body once per iteration, each with its own names.
+void Checker::expand_repeat(const ast::Stmt& s, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
+                            const Context& ctx) {
+    auto n = eval(s.count, env, diags_);
+    if (!n) {
+        cur.broken = true;
+        return;
+    }
+    if (n->kind != Value::Kind::Int || n->i < 0 || n->i > kMaxRepeat) {
+        diags_.error(s.count.loc, "repeat count must be an integer in [0, {}], got {}", kMaxRepeat, *n);
+        cur.broken = true;
+        return;
+    }
+    for (int64_t i = 1; i <= n->i; ++i) {
+        Env inner = env;
+        if (!s.var.empty()) inner[s.var] = Value::integer(i, s.var_loc);
+        NestedNames names(cur, true);
+        expand(s.body, inner, out, scope, cur, ctx);
+    }
+}
+
+// A layer written as a call. A merge's positional arguments name the tensors it reads after the
+// running one (`Concatenate(e1, axis = -1)`); any other layer reads only the running tensor.
+void Checker::expand_call(const ast::Stmt& s, const LayerKind& kind, const Env& env, std::vector<LayerNode>& out, Scope& scope,
+                          Cursor& cur, const Context& ctx) {
+    if (!has_running(s.loc, cur)) return;
+    std::vector<TensorId> inputs = {cur.tensor};
+    std::vector<ast::Arg> rest;
+    for (const ast::Arg& a : s.args) {
+        bool bare_name = a.value.kind == ast::Expr::Kind::Ref && a.value.path.size() == 1 && !env.count(a.value.text);
+        if (kind.is_merge() && a.name.empty()) {
+            if (!bare_name) {
+                diags_.error(a.value.loc, "{}'s positional arguments name the tensors it merges; give its own arguments by name, "
+                                          "e.g. axis = -1", kind.name);
+                cur.broken = true;
+                return;
+            }
+            auto t = resolve({a.value.text, a.value.loc}, cur);
+            if (!t) {
+                cur.broken = true;
+                return;
+            }
+            inputs.push_back(*t);
+            continue;
+        }
+        if (bare_name && find_tensor(a.value.text, cur)) {
+            diags_.error(a.value.loc, "'{}' is a tensor, but {} reads only the running tensor: only a merge layer (Add, "
+                                      "Concatenate...) takes tensors, or use `from {}`", a.value.text, kind.name, a.value.text);
+            cur.broken = true;
+            return;
+        }
+        rest.push_back(a);
+    }
+    expand_layer(s, kind, rest, std::move(inputs), env, out, scope, cur, ctx);
+}
+
+// `Concatenate { branch { ... } ... }` and `residual { ... } shortcut { ... }`: each branch runs
+// from the running tensor, in its own names; the merge reads their last tensors in order (an empty
+// branch: the running tensor itself).
+void Checker::expand_branches(const ast::Stmt& s, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
+                              const Context& ctx) {
+    bool residual = s.kind == ast::Stmt::Kind::Residual;
+    const LayerKind* kind = find_layer(residual ? "Add" : s.name);
+    if (!kind || !kind->is_merge()) {
+        std::vector<std::string> merges;
+        for (const LayerKind* k : all_layers())
+            if (k->is_merge()) merges.push_back(k->name);
+        diags_.error(s.loc, "'{}' takes no branches: only a merge layer does ({}){}", s.name, fmt::join(merges, ", "),
+                     suggestion_suffix(s.name, merges));
+        cur.broken = true;
+        return;
+    }
+    for (const ast::Arg& a : s.args)
+        if (a.name.empty()) {
+            diags_.error(a.value.loc, "the tensors {} merges are its branches; give its own arguments by name, e.g. axis = -1",
+                         s.name);
+            cur.broken = true;
+            return;
+        }
+    if (!has_running(s.loc, cur)) return;
+    const TensorId start = cur.tensor;
+    std::vector<TensorId> ends;
+    std::vector<ast::Branch> branches = s.branches;
+    if (residual && branches.size() == 1) branches.push_back({s.loc, {}});  // no shortcut: the identity
+    for (const ast::Branch& b : branches) {
+        cur.tensor = start;
+        if (!cur.broken) cur.shape = cur.of(start).shape;
+        NestedNames names(cur, true);
+        expand(b.body, env, out, scope, cur, ctx);
+        ends.push_back(cur.tensor);
+    }
+    expand_layer(s, *kind, s.args, std::move(ends), env, out, scope, cur, ctx);
+}
+
+// One leaf layer reading `inputs` (the running tensor, or a merge's tensors), bound to `args`;
+// its output becomes the running tensor.
+void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const std::vector<ast::Arg>& args_written,
+                           std::vector<TensorId> inputs, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
+                           const Context& ctx) {
     bool first = cur.first_layer;
     cur.first_layer = false;
     if (++cur.layers > kMaxLayers) {
@@ -166,7 +323,7 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env&
         cur.broken = true;
         return;
     }
-    auto args = eval_args(s.args, env, diags_);
+    auto args = eval_args(args_written, env, diags_);
     if (!args) {
         cur.broken = true;
         return;
@@ -215,15 +372,29 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env&
             cur.shape = Shape(bound->ints("input_shape"));
             cur.has_input = true;
             cur.input_loc = bound->loc("input_shape");
+            cur.inputs.push_back({"input", *cur.shape, cur.input_loc});
+            cur.made_inputs.at(0).shape = cur.shape;
         }
     }
-    if (!cur.broken && cur.shape) {
-        ShapeResult r = kind.infer(*bound, *cur.shape);
+    node.inputs = std::move(inputs);
+    std::vector<Shape> ins;
+    for (TensorId t : node.inputs) {
+        Made& m = cur.of(t);
+        m.read = true;
+        if (m.shape) ins.push_back(*m.shape);
+    }
+    if (kind.is_merge() && !merge_arity_ok(node, s)) cur.broken = true;
+    if (!cur.broken && ins.size() == node.inputs.size()) {
+        ShapeResult r = kind.is_merge() ? kind.merge(*bound, ins) : kind.infer(*bound, ins.front());
         if (!r.error.empty()) {
-            diags_.error(s.loc, "layer '{}' ({}) cannot take input of shape {}: {}", node.name, kind.name, *cur.shape, r.error);
+            if (kind.is_merge())
+                report_merge(node, s, cur, r.error);
+            else
+                diags_.error(s.loc, "layer '{}' ({}) cannot take input of shape {}: {}", node.name, kind.name, ins.front(), r.error);
             cur.broken = true;
         } else {
-            node.in = *cur.shape;
+            node.in = ins.front();
+            node.ins = ins;
             node.out = r.out;
             node.shaped = true;
             if (kind.weights) node.weights = kind.weights(*bound, node.in);
@@ -236,6 +407,7 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env&
                 node.shaped = false;
                 node.weights.clear();
             }
+            if (kind.merge_flops) node.flops = kind.merge_flops(*bound, node.ins, node.out);
             if (kind.flops) node.flops = kind.flops(*bound, node.in, node.out);
             if (!cur.broken) cur.shape = r.out;
         }
@@ -243,8 +415,8 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env&
     if (cur.broken) cur.shape.reset();
     if (node.trainable && !node.weights.empty() && !cur.trainable_loc.valid()) cur.trainable_loc = s.loc;
     node.id = cur.next_id++;
-    node.inputs = {cur.tensor};
-    if (node.shaped) node.ins = {node.in};
+    cur.made.push_back({fmt::format("layer '{}' ({})", node.name, kind.name), s.loc, std::nullopt, {}, false});
+    if (node.shaped) cur.made.back().shape = node.out;
     cur.tensor = node.id;
     out.push_back(std::move(node));
 }
@@ -298,8 +470,20 @@ void Checker::expand_group(const ast::Stmt& s, const ast::Decl& g, const Env& en
         cur.broken = true;
         return;
     }
+    if (!has_running(s.loc, cur)) return;
+    // A parameter given a tensor's name (`up(64, skip = e2)`) is that tensor inside the block, and
+    // no value: only a merge can use it.
     Env inner;
-    for (const auto& p : g.params) inner[p.name] = bound->get(p.name);
+    std::vector<std::pair<ast::Ident, TensorId>> tensor_params;
+    for (const auto& p : g.params) {
+        const Value& v = bound->get(p.name);
+        std::optional<TensorId> t;
+        if (bound->given(p.name) && v.kind == Value::Kind::Ident) t = find_tensor(v.s, cur);
+        if (t)
+            tensor_params.push_back({{p.name, v.loc}, *t});
+        else
+            inner[p.name] = v;
+    }
 
     LayerNode node;
     node.type = g.name;
@@ -319,6 +503,8 @@ void Checker::expand_group(const ast::Stmt& s, const ast::Decl& g, const Env& en
     inner_ctx.stack.push_back(g.name);
     Scope inner_scope;
     bool first = cur.first_layer;
+    NestedNames names(cur, false);
+    for (const auto& [name, t] : tensor_params) names.names().own[name.name] = {t, name.loc};
     expand(g.body, inner, node.children, inner_scope, cur, inner_ctx);
     if (first && !cur.has_input) cur.first_layer = true;  // an empty group does not consume "first layer"
     if (!cur.broken && cur.shape) {
@@ -336,11 +522,10 @@ void Checker::lint_unused(const ast::Decl& d) {
     for (auto& n : names_of(ast::Decl::Kind::Augmentation)) cands.push_back(n);
     std::function<void(const std::vector<ast::Stmt>&)> walk = [&](const std::vector<ast::Stmt>& body) {
         for (const auto& s : body) {
-            if (s.kind == ast::Stmt::Kind::Repeat) {
-                walk(s.body);
-                continue;
-            }
-            if (find_layer(s.name)) continue;
+            using K = ast::Stmt::Kind;
+            if (s.kind == K::Repeat) walk(s.body);
+            for (const auto& b : s.branches) walk(b.body);
+            if (s.kind != K::Call || find_layer(s.name)) continue;
             if (const ast::Decl* x = lookup(s.name)) {
                 if (x->kind != ast::Decl::Kind::Block && x->kind != ast::Decl::Kind::Augmentation)
                     diags_.error(s.loc, "'{}' is a {}, not a layer or block", s.name, ast::decl_kind_name(x->kind));

@@ -239,6 +239,7 @@ bool Checker::check_features(const BoundArgs& a) {
         diags_.error(mv.loc, "features(...) needs a model, and '{}' is not one{}", mv.s, suggestion_suffix(mv.s, names_of(ast::Decl::Kind::Model)));
         return false;
     }
+    if (const Model* m = prog_.model(mv.s); m && !single_in_out(*m, mv.loc, "extracting features with")) return false;
     const Value& dv = a.get("data");
     if (dv.kind == Value::Kind::Ref) {
         std::string dsname = dv.s.substr(0, dv.s.find('.'));
@@ -287,6 +288,16 @@ void Checker::check_data_shape(const Model& m, const DataRef& ref) {
     }
 }
 
+// Datasets give one input and one target per sample, so a statement that runs a model needs a
+// model with one input and one output (several of each come with losses per output).
+bool Checker::single_in_out(const Model& m, SrcLoc at, const char* doing) {
+    if (m.inputs.size() <= 1 && m.outputs.size() <= 1) return true;
+    auto count = [](size_t n, const char* what) { return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s"); };
+    diags_.error(at, "{} a model with several inputs or outputs is not supported yet: model '{}' has {} and {}", doing, m.name,
+                 count(m.inputs.size(), "input"), count(m.outputs.size(), "output"));
+    return false;
+}
+
 std::optional<Checker::Statement> Checker::resolve_statement(const ast::Decl& d, const std::vector<ParamSpec>& schema) {
     Statement s;
     s.model = resolve_model(d.name, d.name_loc);
@@ -295,6 +306,7 @@ std::optional<Checker::Statement> Checker::resolve_statement(const ast::Decl& d,
     if (target) data = resolve_data(*target, "the data after 'on'");
     auto fields = bind_fields(d.fields, schema, ast::decl_kind_name(d.kind), d.loc);
     if (!s.model || !data || !fields) return std::nullopt;
+    if (!single_in_out(*s.model, d.name_loc, d.kind == ast::Decl::Kind::Train ? "training" : "evaluating")) return std::nullopt;
     s.data = *data;
     s.fields = *fields;
     return s;

@@ -27,6 +27,20 @@ class Checker {
         std::map<std::string, int> counters;
         std::map<std::string, SrcLoc> taken;
     };
+    // A tensor of the model being expanded, by id (Cursor::made): what made it, for messages.
+    struct Made {
+        std::string what;  // "layer 'conv2d_1' (Conv2D)", "input 'image'"
+        SrcLoc loc;
+        std::optional<Shape> shape;
+        ast::Ident named;  // the first `as` name it was given
+        bool read = false;  // a layer reads it
+    };
+    // The tensor names one pair of braces defines; those of the braces around it are visible too,
+    // except across a block's call (a block sees only its own parameters).
+    struct Names {
+        const Names* parent = nullptr;
+        std::map<std::string, std::pair<TensorId, SrcLoc>> own;
+    };
     struct Cursor {  // the shape flowing through the model being expanded
         std::optional<Shape> shape;
         bool broken = false;  // an upstream error: stop checking shapes, keep checking arguments
@@ -37,22 +51,46 @@ class Checker {
         bool aborted = false;  // too many layers: stop expanding
         SrcLoc trainable_loc;  // the first trainable layer with weights, if any (augmentation must come before it)
         TensorId tensor = input_tensor(0);  // the running tensor: what the next layer reads
+        bool running = true;                // false until `from` picks one of several inputs
         TensorId next_id = 0;               // the id the next leaf layer gets
+        std::vector<ModelInput> inputs;
+        std::vector<Made> made_inputs, made;  // by input index and by leaf id
+        Names* names = nullptr;               // the innermost braces' names
+        std::vector<TensorId> outputs;        // from `output a, b`
+        SrcLoc outputs_loc;
+        Made& of(TensorId t) { return is_input(t) ? made_inputs.at(static_cast<size_t>(input_index(t))) : made.at(static_cast<size_t>(t)); }
     };
+    class NestedNames;
     struct Context {
         bool frozen = false;
         bool augmentation_only = false;  // inside an `augmentation` declaration
+        bool model_top = false;          // a model's own statements (not a block's, branch's or repeat's)
         std::vector<std::string> stack;  // blocks being expanded, for recursion errors
     };
     Model check_model(const ast::Decl& d);
     void expand(const std::vector<ast::Stmt>& body, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
                 const Context& ctx);
-    void expand_layer(const ast::Stmt& s, const LayerKind& kind, const Env& env, std::vector<LayerNode>& out, Scope& scope,
-                      Cursor& cur, const Context& ctx);
+    void expand_repeat(const ast::Stmt& s, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
+                       const Context& ctx);
+    void expand_layer(const ast::Stmt& s, const LayerKind& kind, const std::vector<ast::Arg>& args,
+                      std::vector<TensorId> inputs, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
+                      const Context& ctx);
+    void expand_call(const ast::Stmt& s, const LayerKind& kind, const Env& env, std::vector<LayerNode>& out, Scope& scope,
+                     Cursor& cur, const Context& ctx);
+    void expand_branches(const ast::Stmt& s, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
+                         const Context& ctx);
     void expand_group(const ast::Stmt& s, const ast::Decl& group, const Env& env, std::vector<LayerNode>& out, Scope& scope,
                       Cursor& cur, const Context& ctx);
+    bool merge_arity_ok(const LayerNode& node, const ast::Stmt& s);
+    void report_merge(const LayerNode& node, const ast::Stmt& s, Cursor& cur, const std::string& why);
     bool read_input(const ast::Stmt& s, Cursor& cur);
     std::string unique_name(Scope& scope, const std::string& base, const std::optional<std::string>& given, SrcLoc loc);
+    // Tensor names: `as`, `from`, `output`, merge and block arguments.
+    void define(const ast::Ident& n, TensorId t, Cursor& cur);
+    std::optional<TensorId> find_tensor(const std::string& n, const Cursor& cur) const;
+    std::optional<TensorId> resolve(const ast::Ident& n, Cursor& cur);
+    bool has_running(SrcLoc at, Cursor& cur);
+    void check_dangling(const Model& m, Cursor& cur);
     void lint_unused(const ast::Decl& d);
 
     // CheckTraining.cpp
@@ -67,6 +105,7 @@ class Checker {
         DataRef data;
         BoundArgs fields;
     };
+    bool single_in_out(const Model& m, SrcLoc at, const char* doing);
     std::optional<Statement> resolve_statement(const ast::Decl& d, const std::vector<ParamSpec>& schema);
     std::optional<TrainSpec> check_train(const ast::Decl& d);
     bool check_checkpoint_path(const CallbackSpec& cb, const TrainSpec& t, const std::vector<std::string>& reported);

@@ -23,27 +23,23 @@ double LayerNode::flop_count() const {
     return n;
 }
 
-static std::string last_activation(const std::vector<LayerNode>& layers, bool& decided) {
-    for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
-        if (it->is_group()) {
-            std::string a = last_activation(it->children, decided);
-            if (decided) return a;
-            continue;
+// The output's activation: that of the layer making the first output, looking through layers
+// that keep their input's activation (Dropout, Flatten, random transforms) to the tensor they read.
+std::string Model::output_activation() const {
+    std::vector<const LayerNode*> ls = leaves();
+    TensorId t = outputs.empty() ? input_tensor(0) : outputs.front();
+    while (!is_input(t)) {
+        const LayerNode& l = *ls.at(static_cast<size_t>(t));
+        if (!l.kind->augmentation && !l.kind->keeps_activation) {
+            if (l.kind->activation_arg.empty()) return "linear";
+            const Value& v = l.args.get(l.kind->activation_arg);
+            if (v.kind == Value::Kind::None) return "linear";
+            return v.s == "silu" ? "swish" : v.s;
         }
-        if (it->kind->augmentation || it->kind->keeps_activation) continue;
-        decided = true;
-        if (it->kind->activation_arg.empty()) return "linear";
-        const Value& v = it->args.get(it->kind->activation_arg);
-        return v.kind == Value::Kind::None ? "linear" : v.s;
+        if (l.inputs.empty()) break;
+        t = l.inputs.front();
     }
     return "linear";
-}
-
-std::string Model::output_activation() const {
-    bool decided = false;
-    std::string a = last_activation(layers, decided);
-    if (a == "silu") a = "swish";
-    return a;
 }
 
 int64_t Model::param_count() const {

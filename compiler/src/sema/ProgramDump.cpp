@@ -10,9 +10,24 @@ class ProgramPrinter {
   public:
     std::string out;
 
+    // A graph's model also lists its inputs and outputs, and each leaf the tensors it reads (by
+    // the path of the layer that makes them); a plain stack prints as it always has.
     void model(const Model& m) {
         line(0, fmt::format("model {}: input {}, output {}, {} params ({} trainable), {:.0f} FLOPs per sample", m.name, m.input.str(),
                             m.output().str(), m.param_count(), m.trainable_count(), m.flop_count()));
+        inputs_.clear();
+        leaves_.clear();
+        if (!m.is_sequential()) {
+            std::vector<std::string> ins, outs;
+            for (const auto& in : m.inputs) {
+                inputs_.push_back(in.name);
+                ins.push_back(in.name + " " + in.shape.str());
+            }
+            collect_paths(m.layers, "");
+            for (TensorId t : m.outputs) outs.push_back(tensor(t));
+            line(1, fmt::format("inputs {}", fmt::join(ins, ", ")));
+            line(1, fmt::format("outputs {}", fmt::join(outs, ", ")));
+        }
         for (const auto& l : m.layers) layer(1, l);
     }
 
@@ -57,9 +72,29 @@ class ProgramPrinter {
         args(depth + 1, a);
     }
 
+    // Every leaf's path, by id ("basic_1/conv2d"): names are unique only among siblings.
+    void collect_paths(const std::vector<LayerNode>& layers, const std::string& prefix) {
+        for (const auto& l : layers) {
+            if (l.is_group())
+                collect_paths(l.children, prefix + l.name + "/");
+            else
+                leaves_.push_back(prefix + l.name);
+        }
+    }
+
+    const std::string& tensor(TensorId t) const {
+        return is_input(t) ? inputs_.at(static_cast<size_t>(input_index(t))) : leaves_.at(static_cast<size_t>(t));
+    }
+
     void layer(int depth, const LayerNode& l) {
-        std::string head = fmt::format("{}: {}{} -> {}, {} params", l.name, l.type, l.is_group() ? " (group)" : "", l.out.str(),
-                                       l.param_count());
+        std::string reads;
+        if (!l.is_group() && !leaves_.empty()) {
+            std::vector<std::string> ins;
+            for (TensorId t : l.inputs) ins.push_back(tensor(t));
+            reads = fmt::format(" <- {}", fmt::join(ins, ", "));
+        }
+        std::string head = fmt::format("{}: {}{}{} -> {}, {} params", l.name, l.type, l.is_group() ? " (group)" : "", reads,
+                                       l.out.str(), l.param_count());
         if (!l.trainable) head += ", frozen";
         if (!l.is_group()) head += fmt::format(", {:.0f} FLOPs", l.flops);
         line(depth, head);
@@ -67,6 +102,8 @@ class ProgramPrinter {
         args(depth + 1, l.args);
         for (const auto& c : l.children) layer(depth + 1, c);
     }
+
+    std::vector<std::string> inputs_, leaves_;  // a graph's tensor names (empty for a plain stack)
 };
 
 }  // namespace

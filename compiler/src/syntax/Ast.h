@@ -33,17 +33,36 @@ struct Arg {
     Expr value;
 };
 
+struct Ident {  // a name with where it is written
+    std::string name;
+    SrcLoc loc;
+    bool empty() const { return name.empty(); }
+};
+
+struct Stmt;
+
+struct Branch {  // `branch { ... }`, a residual's body or its `shortcut { ... }`; empty: the identity
+    SrcLoc loc;  // the keyword
+    std::vector<Stmt> body;
+};
+
 struct Stmt {
-    enum class Kind { Call, Repeat };
+    // Call: a layer or block (`input(...)` too); Repeat; Input: `input NAME(dims)`; From: `from
+    // NAME`; Output: `output a, b`; Branches: a merge layer over `branch { }`s; Residual: an Add of
+    // its body and its shortcut.
+    enum class Kind { Call, Repeat, Input, From, Output, Branches, Residual };
     Kind kind = Kind::Call;
-    SrcLoc loc;  // the name (Call) or the `repeat` keyword
+    SrcLoc loc;  // the name (Call, Branches, Input) or the keyword
     std::string name;
     bool has_parens = false;
     std::vector<Arg> args;
     Expr count;       // Repeat
     std::string var;  // Repeat: `repeat n as i` binds i = 1..n
     SrcLoc var_loc;
-    std::vector<Stmt> body;  // Repeat
+    std::vector<Stmt> body;         // Repeat
+    std::vector<Branch> branches;   // Branches; Residual: its body, then its shortcut when written
+    Ident as;                       // `... as NAME`: names the statement's output
+    std::vector<Ident> refs;        // From: the point; Output: the outputs; Input: the input's name
 };
 
 struct Field {

@@ -35,15 +35,41 @@ class AstPrinter {
     }
 
     void stmt(int depth, const ast::Stmt& s) {
-        if (s.kind == ast::Stmt::Kind::Repeat) {
-            line(depth, "repeat", s.loc);
-            expr(depth + 1, s.count, "count = ");
-            if (!s.var.empty()) line(depth + 1, "as " + s.var, s.var_loc);
-            for (const auto& b : s.body) stmt(depth + 1, b);
-            return;
+        using K = ast::Stmt::Kind;
+        switch (s.kind) {
+            case K::Repeat:
+                line(depth, "repeat", s.loc);
+                expr(depth + 1, s.count, "count = ");
+                if (!s.var.empty()) line(depth + 1, "as " + s.var, s.var_loc);
+                for (const auto& b : s.body) stmt(depth + 1, b);
+                break;
+            case K::Call:
+                line(depth, "call " + s.name + (s.has_parens ? "()" : ""), s.loc);
+                args(depth + 1, s.args);
+                break;
+            case K::Input:
+                line(depth, "input " + s.refs.at(0).name, s.loc);
+                args(depth + 1, s.args);
+                break;
+            case K::From:
+            case K::Output: {
+                std::string names;
+                for (const auto& r : s.refs) names += (names.empty() ? "" : ", ") + r.name;
+                line(depth, s.name + " " + names, s.loc);
+                break;
+            }
+            case K::Branches:
+            case K::Residual:
+                line(depth, s.kind == K::Residual ? "residual" : "merge " + s.name + (s.has_parens ? "()" : ""), s.loc);
+                args(depth + 1, s.args);
+                for (size_t i = 0; i < s.branches.size(); ++i) {
+                    const char* what = s.kind == K::Branches ? "branch" : i == 0 ? "body" : "shortcut";
+                    line(depth + 1, what, s.branches[i].loc);
+                    for (const auto& b : s.branches[i].body) stmt(depth + 2, b);
+                }
+                break;
         }
-        line(depth, "call " + s.name + (s.has_parens ? "()" : ""), s.loc);
-        args(depth + 1, s.args);
+        if (!s.as.empty()) line(depth + 1, "named " + s.as.name, s.as.loc);
     }
 
     void args(int depth, const std::vector<ast::Arg>& as) {

@@ -168,29 +168,79 @@ class Builder {
 
     std::vector<ast::Stmt> stmts(const std::vector<P::StmtContext*>& v) {
         std::vector<ast::Stmt> out;
-        for (auto* s : v) {
-            ast::Stmt st;
-            if (auto* c = dynamic_cast<P::CallStmtContext*>(s)) {
-                if (!c->name()) continue;
-                st.kind = ast::Stmt::Kind::Call;
-                st.name = text(c->name());
-                st.loc = loc(c->name());
-                st.has_parens = c->children.size() > 1 && c->children[1]->getText() == "(";
-                if (c->argList()) st.args = args(c->argList());
-            } else if (auto* c = dynamic_cast<P::RepeatStmtContext*>(s)) {
-                st.kind = ast::Stmt::Kind::Repeat;
-                st.loc = loc(c->getStart());
-                st.name = "repeat";
-                if (c->expr()) st.count = expr(c->expr());
-                if (c->name()) st.var = text(c->name()), st.var_loc = loc(c->name());
-                st.body = stmts(c->stmt());
-            } else {
-                continue;
-            }
-            out.push_back(std::move(st));
-        }
+        for (auto* s : v)
+            if (auto st = stmt(s)) out.push_back(std::move(*st));
         return out;
     }
+
+    // nullopt for a statement the parser recovered from (its error is already reported).
+    std::optional<ast::Stmt> stmt(P::StmtContext* s) {
+        ast::Stmt st;
+        if (auto* c = dynamic_cast<P::CallStmtContext*>(s)) {
+            if (!c->name()) return std::nullopt;
+            st.kind = ast::Stmt::Kind::Call;
+            call(st, c->name(), c->argList(), c->children);
+            st.as = as(c->as());
+        } else if (auto* c = dynamic_cast<P::RepeatStmtContext*>(s)) {
+            st.kind = ast::Stmt::Kind::Repeat;
+            st.loc = loc(c->getStart());
+            st.name = "repeat";
+            if (c->expr()) st.count = expr(c->expr());
+            if (c->name()) st.var = text(c->name()), st.var_loc = loc(c->name());
+            st.body = stmts(c->stmt());
+            st.as = as(c->as());
+        } else if (auto* c = dynamic_cast<P::InputStmtContext*>(s)) {
+            if (!c->name()) return std::nullopt;
+            st.kind = ast::Stmt::Kind::Input;
+            st.name = "input";
+            st.loc = loc(c->getStart());
+            st.has_parens = true;
+            st.refs.push_back(ident(c->name()));
+            if (c->argList()) st.args = args(c->argList());
+        } else if (auto* c = dynamic_cast<P::FromStmtContext*>(s)) {
+            if (!c->name()) return std::nullopt;
+            st.kind = ast::Stmt::Kind::From;
+            st.name = "from";
+            st.loc = loc(c->getStart());
+            st.refs.push_back(ident(c->name()));
+        } else if (auto* c = dynamic_cast<P::OutputStmtContext*>(s)) {
+            st.kind = ast::Stmt::Kind::Output;
+            st.name = "output";
+            st.loc = loc(c->getStart());
+            for (auto* n : c->name()) st.refs.push_back(ident(n));
+        } else if (auto* c = dynamic_cast<P::ResidualStmtContext*>(s)) {
+            st.kind = ast::Stmt::Kind::Residual;
+            st.name = "residual";
+            st.loc = loc(c->getStart());
+            // Each body is located at the keyword before it: `residual`, then `shortcut`.
+            antlr4::Token* keyword = c->getStart();
+            for (auto* child : c->children) {
+                if (auto* t = dynamic_cast<antlr4::tree::TerminalNode*>(child)) keyword = t->getSymbol();
+                if (auto* b = dynamic_cast<P::BodyContext*>(child)) st.branches.push_back({loc(keyword), stmts(b->stmt())});
+            }
+            st.as = as(c->as());
+        } else if (auto* c = dynamic_cast<P::BranchesStmtContext*>(s)) {
+            if (!c->name()) return std::nullopt;
+            st.kind = ast::Stmt::Kind::Branches;
+            call(st, c->name(), c->argList(), c->children);
+            for (auto* b : c->branch())
+                if (b->body()) st.branches.push_back({loc(b->getStart()), stmts(b->body()->stmt())});
+            st.as = as(c->as());
+        } else {
+            return std::nullopt;
+        }
+        return st;
+    }
+
+    void call(ast::Stmt& st, P::NameContext* n, P::ArgListContext* al, const std::vector<antlr4::tree::ParseTree*>& children) {
+        st.name = text(n);
+        st.loc = loc(n);
+        st.has_parens = children.size() > 1 && children[1]->getText() == "(";
+        if (al) st.args = args(al);
+    }
+
+    ast::Ident ident(P::NameContext* n) const { return {text(n), loc(n)}; }
+    ast::Ident as(P::AsContext* a) const { return a && a->name() ? ident(a->name()) : ast::Ident{}; }
 
     std::vector<ast::Arg> args(P::ArgListContext* al) {
         std::vector<ast::Arg> out;

@@ -1,7 +1,7 @@
 // What a user sees of a graph model: Keras 3's functional summary (InputLayer rows, "Connected
 // to", collapsed and expanded blocks) and `cnnc graph`'s drawing (the DOT text exactly, an SVG
 // through Graphviz, and the errors when it cannot be made). The graphs here are stacks whose
-// inputs the test rewires by hand; golden summaries of graph files are in test_graph_goldens.cpp.
+// inputs the test rewires by hand; graph files written in the language are in test_graph_summaries.cpp.
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -74,7 +74,7 @@ TEST_CASE("a graph model prints Keras 3's functional summary, with Connected to"
     CHECK(render_summary(m) == want);
 }
 
-TEST_CASE("expanded, Connected to names the leaf layers; a block's row lists what enters it", "[summary][graph]") {
+TEST_CASE("expanded, Connected to names the leaf layers by their path; a block's row lists what enters it", "[summary][graph]") {
     auto c = compile(kPair);
     require_ok(*c);
     Model m = skip_model(*c);
@@ -84,8 +84,8 @@ TEST_CASE("expanded, Connected to names the leaf layers; a block's row lists wha
     INFO(s);
     CHECK(has(s, "│ pair (pair)                   │ (None, 3)                 │              27 │ input_layer[0][0]          │\n"));
     CHECK(has(s, "│ └ dense (Dense)               │ (None, 3)                 │              15 │ input_layer[0][0]          │\n"));
-    CHECK(has(s, "│ └ dense_1 (Dense)             │ (None, 3)                 │              12 │ dense[0][0]                │\n"));
-    CHECK(has(s, "│ dense (Dense)                 │ (None, 2)                 │               8 │ dense_1[0][0],             │\n"
+    CHECK(has(s, "│ └ dense_1 (Dense)             │ (None, 3)                 │              12 │ pair/dense[0][0]           │\n"));
+    CHECK(has(s, "│ dense (Dense)                 │ (None, 2)                 │               8 │ pair/dense_1[0][0],        │\n"
                  "│                               │                           │                 │ input_layer[0][0]          │\n"));
     // --flops puts its column before Connected to; --ascii draws Keras 2's rules, the second
     // input on a line of its own.
@@ -93,7 +93,7 @@ TEST_CASE("expanded, Connected to names the leaf layers; a block's row lists wha
     o.ascii = true;
     s = render_summary(m, o);
     CHECK(has(s, " Layer (type)                    Output Shape                        Param #          FLOPs   Connected to\n"));
-    CHECK(has(s, " dense (Dense)                   (None, 2)                                 8             14   dense_1[0][0],\n"
+    CHECK(has(s, " dense (Dense)                   (None, 2)                                 8             14   pair/dense_1[0][0],\n"
                  "                                                                                              input_layer[0][0]\n"));
 }
 

@@ -56,7 +56,7 @@ class Rows {
   public:
     Rows(const Model& m, const SummaryOptions& o) : m_(m), o_(o), input_names_(input_layer_names(m)) {
         leaf_row_.resize(m.leaves().size());
-        for (const auto& l : m.layers) name_leaves(l, l.name);
+        for (const auto& l : m.layers) name_leaves(l, l.name, l.name);
     }
 
     std::vector<std::vector<Cell>> sequential() {
@@ -79,13 +79,14 @@ class Rows {
 
   private:
     // Collapsed, a tensor is named after the top-level row that made it (a block's row); expanded,
-    // after the leaf layer itself.
-    void name_leaves(const LayerNode& l, const std::string& top) {
+    // after the leaf layer itself, by its path through the blocks ("basic_1/conv2d"), since names
+    // are unique only among siblings.
+    void name_leaves(const LayerNode& l, const std::string& top, const std::string& path) {
         if (!l.is_group()) {
-            leaf_row_.at(static_cast<size_t>(l.id)) = o_.expand ? l.name : top;
+            leaf_row_.at(static_cast<size_t>(l.id)) = o_.expand ? path : top;
             return;
         }
-        for (const auto& c : l.children) name_leaves(c, top);
+        for (const auto& c : l.children) name_leaves(c, top, path + "/" + c.name);
     }
 
     std::string tensor_name(TensorId t) const {

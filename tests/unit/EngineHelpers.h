@@ -3,6 +3,7 @@
 #pragma once
 #include "Helpers.h"
 #include "engine/Build.h"
+#include "engine/KernelList.h"
 #include "kernels/Jit.h"
 #include "train/Random.h"
 
@@ -11,6 +12,19 @@ namespace cnnc::test {
 inline engine::KernelCache& kernel_cache() {
     static engine::JitKernels cache;
     return cache;
+}
+
+// The keys of the kernels a training step of `code`'s first model asks for: what `cnnc build`
+// compiles into an executable (engine/KernelList.h), nothing compiled.
+inline std::vector<std::string> training_kernel_keys(const std::string& code) {
+    auto c = compile(code);
+    require_ok(*c);
+    engine::RecordingKernels rec;
+    auto net = engine::build_network(c->program.models.at(0), rec, 1);
+    net->prepare(2, true);
+    std::vector<std::string> keys;
+    for (const auto& s : rec.specs) keys.push_back(s.key());
+    return keys;
 }
 
 // Compiles `code` (a whole file) and builds its first model.

@@ -2,7 +2,6 @@
 // zeros, or a window cut from it), and their kernels among those `cnnc build` puts in an
 // executable. Shapes, summaries and gradients are covered by the layer list's worked examples.
 #include "EngineHelpers.h"
-#include "engine/KernelList.h"
 #include "summary/Summary.h"
 
 using namespace cnnc;
@@ -43,13 +42,8 @@ TEST_CASE("ZeroPadding2D and Cropping2D move each image as Keras does", "[layers
 TEST_CASE("the border kernels are among those `cnnc build` compiles into an executable", "[layers][border][kernels]") {
     // What `cnnc build` and `cnnc dump kernels` list: every kernel a training run asks for
     // (engine/KernelList.h). A layer before the padding makes its input gradient needed.
-    auto c = compile("model t {\n input(3, 4, 2)\n Conv2D(2, 1)\n ZeroPadding2D(((1, 2), (0, 3)))\n Cropping2D(1)\n}\n");
-    require_ok(*c);
-    engine::RecordingKernels rec;
-    auto net = engine::build_network(c->program.models.at(0), rec, 1);
-    net->prepare(2, true);
-    std::vector<std::string> keys;
-    for (const auto& s : rec.specs) keys.push_back(s.key());
+    std::vector<std::string> keys =
+        training_kernel_keys("model t {\n input(3, 4, 2)\n Conv2D(2, 1)\n ZeroPadding2D(((1, 2), (0, 3)))\n Cropping2D(1)\n}\n");
     using Catch::VectorContains;
     CHECK_THAT(keys, VectorContains(std::string("border(c=2,w=4,h=3,ow=7,oh=6,left=0,top=1)")));   // padding
     CHECK_THAT(keys, VectorContains(std::string("border(c=2,w=7,h=6,ow=4,oh=3,left=0,top=-1)")));  // its gradient

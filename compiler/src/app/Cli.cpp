@@ -191,8 +191,11 @@ void add_model_commands(Cli& cli, Models& models, const std::string& train_name,
     models.add_args(predict, true);
     add_predict_args(predict, *rf);
 
-    // --model completes with the models of the file on the line.
-    auto model_names = [&models, &cli](const std::string& file) {
+    for (CLI::App* cmd : {summary, predict}) cli.candidates(cmd->get_option("--model"), model_names(cli, models));
+}
+
+Cli::Candidates model_names(Cli& cli, Models& models) {
+    return [&models, &cli](const std::string& file) {
         std::vector<std::string> names;
         std::string keep = cli.file;
         cli.file = file;
@@ -205,7 +208,6 @@ void add_model_commands(Cli& cli, Models& models, const std::string& train_name,
                 if (d.kind == ast::Decl::Kind::Model) names.push_back(d.name);
         return names;
     };
-    for (CLI::App* cmd : {summary, predict}) cli.candidates(cmd->get_option("--model"), model_names);
 }
 
 }  // namespace cnnc::app

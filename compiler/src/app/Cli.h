@@ -87,4 +87,7 @@ class Models {
 // executable's `train`), evaluate and predict.
 void add_model_commands(Cli& cli, Models& models, const std::string& train_name, const std::string& train_help);
 
+// What --model completes with: the models of the file on the line.
+Cli::Candidates model_names(Cli& cli, Models& models);
+
 }  // namespace cnnc::app

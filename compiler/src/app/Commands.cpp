@@ -84,15 +84,17 @@ int print_summaries(const Compilation& c, const std::string& file, SummaryFlags&
         any = true;
     }
     if (any) return 0;
-    if (f.model.empty()) {
+    if (f.model.empty())
         fmt::print(stderr, "{}: error: no models in this file\n", file);
-    } else {
-        std::vector<std::string> names;
-        for (const auto& m : c.program.models) names.push_back(m.name);
-        fmt::print(stderr, "{}: error: no model named '{}'{}; the file's models: {}\n", file, f.model, suggestion_suffix(f.model, names),
-                   fmt::join(names, ", "));
-    }
+    else
+        print_no_model(c, file, f.model);
     return 1;
+}
+
+void print_no_model(const Compilation& c, const std::string& file, const std::string& name) {
+    std::vector<std::string> names;
+    for (const auto& m : c.program.models) names.push_back(m.name);
+    fmt::print(stderr, "{}: error: no model named '{}'{}; the file's models: {}\n", file, name, suggestion_suffix(name, names), fmt::join(names, ", "));
 }
 
 }  // namespace cnnc::app

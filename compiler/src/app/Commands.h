@@ -39,6 +39,9 @@ void add_summary_flags(CLI::App* cmd, SummaryFlags& f);
 // Prints each model's table (or just --model's); returns the exit code.
 int print_summaries(const Compilation& c, const std::string& file, SummaryFlags& f);
 
+// "no model named 'x'; did you mean 'y'?; the file's models: ..." to stderr.
+void print_no_model(const Compilation& c, const std::string& file, const std::string& name);
+
 // Diagnostics to stderr; returns 0 when the file is clean, else 1.
 int report(const Compilation& c);
 

@@ -1,4 +1,4 @@
-// The cnnc command line: its own commands (check, build, dump, layers, list) and the model commands it shares
+// The cnnc command line: its own commands (check, graph, build, dump, layers, list) and the model commands it shares
 // with built executables (app/Cli.h), on kernels it compiles.
 #include <fmt/format.h>
 
@@ -9,6 +9,7 @@
 #include "app/Cli.h"
 #include "app/Commands.h"
 #include "app/Dump.h"
+#include "app/Graph.h"
 #include "driver/Executable.h"
 #include "engine/KernelList.h"
 #include "engine/Run.h"
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
 
     CompiledModels models(cli, common);
     app::add_model_commands(cli, models, "run", "compile the file's models and execute its train and evaluate statements");
+    app::add_graph_command(cli, models);
 
     engine::BuildOptions bo;
     auto* build = cli.command("build", "compile the file into a native executable (no compiler, LLVM or Halide needed to run it)", [&] {

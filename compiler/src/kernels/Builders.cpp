@@ -13,6 +13,7 @@ namespace cnnc::engine {
     X(pool_fwd) X(pool_bwd) X(global_fwd) X(global_bwd)    /* layers/pooling/Kernels.cpp */ \
     X(act_fwd) X(act_bwd) X(dropout) X(affine)             /* layers/elementwise/Kernels.cpp */ \
     X(embed_fwd) X(embed_bwd)                               /* layers/embedding/Kernels.cpp */ \
+    X(upsample_fwd) X(upsample_bwd)                         /* layers/reshaping/Kernels.cpp */ \
     X(warp)                                                 /* layers/augmentation/Kernels.cpp */ \
     X(border)                                               /* layers/reshaping/Kernels.cpp */ \
     X(merge_fwd) X(merge_bwd)                               /* layers/merge/Kernels.cpp */

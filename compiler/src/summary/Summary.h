@@ -1,6 +1,8 @@
-// The Keras-style `summary()` table of a checked model.
+// The Keras-style `summary()` table of a checked model: Keras' Sequential table for a plain stack,
+// its functional table (InputLayer rows and a "Connected to" column) for any other graph.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "sema/Program.h"
 
@@ -13,6 +15,10 @@ struct SummaryOptions {
 };
 
 std::string render_summary(const Model& m, const SummaryOptions& opts = {});
+
+// The names Keras gives a model's inputs, by input index: a named input keeps its name; an
+// unnamed `input(...)` is Keras' default `input_layer`, then `input_layer_1`, `input_layer_2`...
+std::vector<std::string> input_layer_names(const Model& m);
 
 // Whether the locale (LC_ALL, LC_CTYPE, LANG) is UTF-8, so box-drawing glyphs will show. Unset
 // counts as UTF-8 (today's terminals); a plain C or Latin-1 locale does not.

@@ -1,6 +1,7 @@
 // The reshaping layers as ops. Flatten and Reshape: the network gives the next stage the same
 // memory with a new shape, so they run no kernel at all. ZeroPadding2D and Cropping2D: the border
-// kernel (Kernels.cpp) moves each image into its new size, and back for the gradient.
+// kernel (Kernels.cpp) moves each image into its new size, and back for the gradient. UpSampling2D:
+// the upsample kernels repeat each pixel, and sum each block back for the gradient.
 #include "layers/reshaping/Config.h"
 #include "layers/reshaping/LayerBorder.h"
 #include "lower/Lowering.h"
@@ -36,6 +37,25 @@ class BorderOp : public rt::Op {
     std::shared_ptr<Kernel> fwd_, bwd_;
 };
 
+class UpsampleOp : public rt::Op {
+  public:
+    UpsampleOp(const LowerContext& ctx, UpsampleCfg c) : c_(c), cache_(&ctx.cache) { fwd_ = cache_->get(c_.spec("upsample_fwd")); }
+    void prepare_backward(bool need_dx) override {
+        if (need_dx) bwd_ = cache_->get(c_.spec("upsample_bwd"));
+    }
+    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override { fwd_->run({small(x)}, {large(y)}); }
+    void backward(const rt::View&, const rt::View&, const rt::View& dy, const rt::View* dx, bool, const rt::StepInfo&) override {
+        if (dx) bwd_->run({large(dy)}, {small(*dx)});
+    }
+
+  private:
+    Buf small(const rt::View& v) const { return to_halide(v, {v.shape[0], c_.h, c_.w, c_.c}); }
+    Buf large(const rt::View& v) const { return to_halide(v, {v.shape[0], c_.h * c_.sh, c_.w * c_.sw, c_.c}); }
+    UpsampleCfg c_;
+    KernelCache* cache_;
+    std::shared_ptr<Kernel> fwd_, bwd_;
+};
+
 // The input moved by the border's (left, top): outward to pad (sign 1), inward to crop (-1).
 std::unique_ptr<rt::Op> lower_border(const LowerContext& ctx, const char* arg, int sign) {
     const LayerNode& l = ctx.node;
@@ -52,5 +72,13 @@ std::unique_ptr<rt::Op> lower_Flatten(const LowerContext&) { return std::make_un
 std::unique_ptr<rt::Op> lower_Reshape(const LowerContext&) { return std::make_unique<ViewOp>(); }
 std::unique_ptr<rt::Op> lower_ZeroPadding2D(const LowerContext& ctx) { return lower_border(ctx, "padding", 1); }
 std::unique_ptr<rt::Op> lower_Cropping2D(const LowerContext& ctx) { return lower_border(ctx, "cropping", -1); }
+
+std::unique_ptr<rt::Op> lower_UpSampling2D(const LowerContext& ctx) {
+    const LayerNode& l = ctx.node;
+    auto size = l.args.ints("size");
+    UpsampleCfg c{static_cast<int>(l.in[2]),  static_cast<int>(l.in[1]),  static_cast<int>(l.in[0]),
+                  static_cast<int>(size[1]), static_cast<int>(size[0]), l.args.text("interpolation") == "bilinear"};
+    return std::make_unique<UpsampleOp>(ctx, c);
+}
 
 }  // namespace cnnc::engine

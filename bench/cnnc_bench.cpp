@@ -132,6 +132,8 @@ struct Options {
     int infer_passes = 5;
     int stage_reps = 50, cd_stage_reps = 3;
     int cd_steps = 5, cd_warmup = 2;
+    int rn_steps = 10, rn_warmup = 2;
+    bool resnet = true;
     bool catsdogs = true, stages = true, fma_peak = true, epoch = false, only_fma = false;
     int threads = 2;
     double peak = 0;  // --peak: GFLOP/s for the fractions, instead of the measured one
@@ -144,6 +146,7 @@ struct Options {
     std::fputs(
         "usage: cnnc_bench [--root DIR] [--mnist DIR] [--steps N] [--warmup N] [--infer-batch N[,N...]]\n"
         "                  [--infer-passes N] [--stage-reps N] [--cd-steps N] [--no-catsdogs] [--no-stages]\n"
+        "                  [--rn-steps N] [--no-resnet]\n"
         "                  [--no-fma-peak] [--only-fma] [--peak GFLOPS] [--epoch] [--threads N] [--seed N]\n"
         "       cnnc_bench --parity DIR [--k K] [--mnist DIR] [--seed N]\n",
         rc ? stderr : stdout);
@@ -177,6 +180,8 @@ Options parse(int argc, char** argv) {
         else if (a == "--stage-reps") o.stage_reps = std::stoi(val());
         else if (a == "--cd-steps") o.cd_steps = std::stoi(val());
         else if (a == "--no-catsdogs") o.catsdogs = false;
+        else if (a == "--no-resnet") o.resnet = false;
+        else if (a == "--rn-steps") o.rn_steps = std::stoi(val());
         else if (a == "--no-stages") o.stages = false;
         else if (a == "--no-fma-peak") o.fma_peak = false;
         else if (a == "--epoch") o.epoch = true;
@@ -660,40 +665,67 @@ void bench_mnist(const Options& o) {
     }
 }
 
-void bench_catsdogs(const Options& o) {
-    auto comp = load_model_file(o.root + "/models/cats_vs_dogs.cnn");
+// Times training steps of a model file on a fixed random batch, as `cnnc run` takes them, and
+// prints the `<prefix>_train_*` figures; returns the network for per-stage timing.
+struct TrainBench {
+    std::string prefix, model_file, loss;
+    rt::Tensor x, y;
+    int steps = 5, warmup = 2;
+    std::string data_note;  // "random input"
+};
+
+void bench_train_step(const Options& o, const TrainBench& b, bool stages) {
+    auto comp = load_model_file(o.root + "/models/" + b.model_file);
     const Model& m = comp->program.models.front();
-    figure("catsdogs_params", double(m.param_count()), "count");
+    const int64_t n = b.x.shape()[0];
+    figure(b.prefix + "_params", double(m.param_count()), "count");
     engine::JitKernels cache;
     auto net = engine::build_network(m, cache, o.seed);
-    net->prepare(32, true);
-    figure("catsdogs_jit_compile_s", cache.compile_seconds(), "s", fmt::format("{} kernels", cache.compiled()));
-    Stepper st(*net, m, "binary_crossentropy", o.seed);
-    rt::Tensor x({32, 180, 180, 3}), y({32, 1});
-    std::mt19937 rng(3);
-    std::uniform_real_distribution<float> px(0.f, 255.f);  // the model rescales by 1/255 itself
-    for (int64_t i = 0; i < x.size(); ++i) x[i] = px(rng);
-    for (int64_t i = 0; i < y.size(); ++i) y[i] = float(rng() & 1);
-    for (int s = 0; s < o.cd_warmup; ++s) st.step(x.view(), y.view());
+    net->prepare(n, true);
+    figure(b.prefix + "_jit_compile_s", cache.compile_seconds(), "s", fmt::format("{} kernels", cache.compiled()));
+    Stepper st(*net, m, b.loss, o.seed);
+    for (int s = 0; s < b.warmup; ++s) st.step(b.x.view(), b.y.view());
     std::vector<double> v;
     LoadMeter load;
-    for (int s = 0; s < o.cd_steps; ++s) {
+    for (int s = 0; s < b.steps; ++s) {
         double a = now();
-        st.step(x.view(), y.view());
+        st.step(b.x.view(), b.y.view());
         v.push_back(now() - a);
     }
     double med = median(v);
     double own_util = load.own_util(), others = load.others();
-    figure("catsdogs_train_step_ms", 1e3 * med, "ms",
-           fmt::format("batch 32, median of {} steps after {} warm-up, random input", o.cd_steps, o.cd_warmup));
-    figure("catsdogs_train_cpu_util", own_util, "cores");
-    figure("catsdogs_train_other_load", others, "cores", "CPU used by other processes meanwhile (noise)");
-    const double tf = train_flops(*net, m, 32);
-    figure("catsdogs_train_mflop_per_step", tf / 1e6, "MFLOP", "forward + dW + dx where computed (no dx for the first conv)");
-    figure("catsdogs_train_gflops", tf / med / 1e9, "GFLOP/s");
-    figure("catsdogs_train_peak_frac", tf / med / 1e9 / g_peak, "frac");
-    figure("catsdogs_train_floor_ms", 1e3 * tf / (g_peak * 1e9), "ms", "the step's FLOPs at 100% of peak");
-    if (o.stages) print_stages("catsdogs", time_stages(*net, m, x.view(), st.fused, o.cd_stage_reps, true));
+    figure(b.prefix + "_train_step_ms", 1e3 * med, "ms",
+           fmt::format("batch {}, median of {} steps after {} warm-up, {}", n, b.steps, b.warmup, b.data_note));
+    figure(b.prefix + "_train_cpu_util", own_util, "cores");
+    figure(b.prefix + "_train_other_load", others, "cores", "CPU used by other processes meanwhile (noise)");
+    const double tf = train_flops(*net, m, n);
+    figure(b.prefix + "_train_mflop_per_step", tf / 1e6, "MFLOP", "forward + dW + dx where computed (no dx for the first conv)");
+    figure(b.prefix + "_train_gflops", tf / med / 1e9, "GFLOP/s");
+    figure(b.prefix + "_train_peak_frac", tf / med / 1e9 / g_peak, "frac");
+    figure(b.prefix + "_train_floor_ms", 1e3 * tf / (g_peak * 1e9), "ms", "the step's FLOPs at 100% of peak");
+    if (stages) print_stages(b.prefix, time_stages(*net, m, b.x.view(), st.fused, o.cd_stage_reps, true));
+}
+
+void bench_catsdogs(const Options& o) {
+    TrainBench b{"catsdogs", "cats_vs_dogs.cnn", "binary_crossentropy", rt::Tensor({32, 180, 180, 3}), rt::Tensor({32, 1}),
+                 o.cd_steps, o.cd_warmup, "random input"};
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> px(0.f, 255.f);  // the model rescales by 1/255 itself
+    for (int64_t i = 0; i < b.x.size(); ++i) b.x[i] = px(rng);
+    for (int64_t i = 0; i < b.y.size(); ++i) b.y[i] = float(rng() & 1);
+    bench_train_step(o, b, o.stages);
+}
+
+// A residual network's training step: ResNet-20's shapes (32x32x3, batch 64), one-hot labels.
+void bench_resnet20(const Options& o) {
+    TrainBench b{"resnet20", "resnet20_cifar.cnn", "categorical_crossentropy", rt::Tensor({64, 32, 32, 3}), rt::Tensor({64, 10}),
+                 o.rn_steps, o.rn_warmup, "random input"};
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> px(0.f, 1.f);
+    for (int64_t i = 0; i < b.x.size(); ++i) b.x[i] = px(rng);
+    b.y.fill(0);
+    for (int64_t i = 0; i < 64; ++i) b.y[i * 10 + int64_t(rng() % 10)] = 1;
+    bench_train_step(o, b, false);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -815,6 +847,7 @@ int main(int argc, char** argv) {
         figure("peak_gflops_used", g_peak, "GFLOP/s", "for every fraction of peak: " + g_peak_source);
         bench_mnist(o);
         if (o.catsdogs) bench_catsdogs(o);
+        if (o.resnet) bench_resnet20(o);
         figure("peak_rss_mb", peak_rss_mb(), "MB", "whole process");
         figure("bench_wall_s", now() - t0, "s");
     } catch (const std::exception& e) {

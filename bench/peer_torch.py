@@ -380,6 +380,95 @@ def bench_catsdogs(a):
         time_stages("catsdogs", m, x, a.cd_stage_reps)
 
 
+class ResNet20(nn.Module):
+    """models/resnet20_cifar.cnn: He et al. 2015's ResNet-20 for 32x32x3 without batch normalization
+    (biases instead, as the .cnn file has until BatchNormalization exists): a 3x3 conv of 16, three
+    stages of three basic blocks (16, 32, 64 filters; stride 2 and a 1x1 projection shortcut at the
+    first block of stages 2 and 3), global average pooling, Dense(10). PyTorch pads a strided 'same'
+    convolution symmetrically where Keras pads bottom/right: the shapes and the work are the same."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, padding=1)
+        self.blocks = nn.ModuleList()
+        cin = 16
+        for filters in (16, 32, 64):
+            for b in range(3):
+                stride = 2 if b == 0 and filters != 16 else 1
+                blk = nn.Module()
+                blk.c1 = nn.Conv2d(cin, filters, 3, stride=stride, padding=1)
+                blk.c2 = nn.Conv2d(filters, filters, 3, padding=1)
+                blk.proj = nn.Conv2d(cin, filters, 1, stride=stride) if stride != 1 else None
+                self.blocks.append(blk)
+                cin = filters
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.stem(x))
+        for b in self.blocks:
+            y = b.c2(F.relu(b.c1(x)))
+            x = F.relu(y + (b.proj(x) if b.proj is not None else x))
+        return self.fc(x.mean((2, 3)))  # logits; the softmax is fused into the loss
+
+
+def conv_flops(model, x1):
+    """Forward FLOPs per sample of each convolution and Dense (a multiply-add counts 2, as cnnc
+    counts), in order, with whether an input gradient is computed for it in training (all but the
+    first layer with weights)."""
+    out = []
+
+    def hook(mod, inp, y):
+        w = mod.weight
+        per_out = 2 * w[0].numel()  # kh*kw*cin (conv) or in (dense) multiply-adds per output value
+        out.append(per_out * y[0].numel())
+
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model(x1)
+    for h in hs:
+        h.remove()
+    return out
+
+
+def bench_resnet20(a):
+    m = ResNet20()
+    keras_init(m)
+    figure("resnet20_params", sum(p.numel() for p in m.parameters()), "count")
+    opt = torch.optim.RMSprop(m.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(64, 3, 32, 32, generator=g)
+    y = torch.randint(0, 10, (64,), generator=g)
+    if a.channels_last:
+        m = m.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(m(x), y).backward()
+        opt.step()
+
+    for _ in range(a.rn_warmup):
+        step()
+    v = []
+    load = LoadMeter()
+    for _ in range(a.rn_steps):
+        t = now()
+        step()
+        v.append(now() - t)
+    own, others = load.own(), load.others()
+    med = median(v)
+    fmt = "channels_last" if a.channels_last else "NCHW"
+    figure("resnet20_train_step_ms", med * 1e3, "ms",
+           f"batch 64, {fmt}, median of {a.rn_steps} steps after {a.rn_warmup} warm-up, random input")
+    figure("resnet20_train_cpu_util", own, "cores")
+    figure("resnet20_train_other_load", others, "cores", "CPU used by other processes meanwhile (noise)")
+    fl = conv_flops(m, torch.zeros(1, 3, 32, 32))
+    tf = 64 * (sum(fl) + fl[0] + 2 * sum(fl[1:]))  # forward, dW of every layer, dx of all but the first
+    figure("resnet20_train_mflop_per_step", tf / 1e6, "MFLOP", "forward + dW + dx where computed (no dx for the first conv)")
+    figure("resnet20_train_gflops", tf / med / 1e9, "GFLOP/s")
+    figure("resnet20_train_peak_frac", tf / med / 1e9 / PEAK_GFLOPS, "frac")
+
+
 def main():
     global PEAK_GFLOPS
     here = os.path.dirname(os.path.abspath(__file__))
@@ -396,6 +485,9 @@ def main():
     p.add_argument("--cd-warmup", type=int, default=2)
     p.add_argument("--cd-stage-reps", type=int, default=3)
     p.add_argument("--no-catsdogs", dest="catsdogs", action="store_false")
+    p.add_argument("--rn-steps", type=int, default=10)
+    p.add_argument("--rn-warmup", type=int, default=2)
+    p.add_argument("--no-resnet", dest="resnet", action="store_false")
     p.add_argument("--no-stages", dest="stages", action="store_false")
     p.add_argument("--channels-last", action="store_true", help="cats-vs-dogs in channels_last (NHWC) memory format")
     p.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", "2")))
@@ -411,6 +503,8 @@ def main():
     bench_mnist(a)
     if a.catsdogs:
         bench_catsdogs(a)
+    if a.resnet:
+        bench_resnet20(a)
     figure("peak_rss_mb", peak_rss_mb(), "MB", "whole process")
     figure("bench_wall_s", now() - t0, "s")
 

@@ -1,5 +1,8 @@
 #include "app/Commands.h"
 
+#include "engine/Build.h"
+#include "engine/KernelList.h"
+
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -65,6 +68,21 @@ void add_summary_flags(CLI::App* cmd, SummaryFlags& f) {
     cmd->add_flag("--flops", f.options.flops, "add a per-layer FLOPs column");
     cmd->add_flag("--ascii", f.ascii, "ASCII rules instead of box-drawing characters");
     cmd->add_flag("--box", f.box, "box-drawing characters even when the locale is not UTF-8");
+    cmd->add_flag("--memory", f.memory, "the activation (and training gradient) memory per sample: planned by liveness, and the naive sum");
+}
+
+// What the engine would allocate per sample, from the network it builds (RecordingKernels: the
+// ops are made, no kernel is compiled), so these figures are the runtime's plan, not an estimate.
+static std::string memory_lines(const Model& m) {
+    if (!m.shaped) return " Memory per sample: ? (the model has shape errors)\n";
+    engine::RecordingKernels cache;
+    auto net = engine::build_network(m, cache, 1);
+    rt::Network::Memory inf = net->memory(false), tr = net->memory(true);
+    auto ratio = [](const rt::Network::Memory& x) { return x.naive() ? 100.0 * double(x.planned) / double(x.naive()) : 100.0; };
+    return fmt::format(" Inference memory per sample: {} planned, {} naive (activations; {:.0f}%)\n"
+                       " Training memory per sample: {} planned, {} naive (activations {} + gradients {}; {:.0f}%)\n",
+                       memory_size(double(inf.planned)), memory_size(double(inf.naive())), ratio(inf), memory_size(double(tr.planned)),
+                       memory_size(double(tr.naive())), memory_size(double(tr.activations)), memory_size(double(tr.gradients)), ratio(tr));
 }
 
 int report(const Compilation& c) {
@@ -81,6 +99,7 @@ int print_summaries(const Compilation& c, const std::string& file, SummaryFlags&
         if (!f.model.empty() && m.name != f.model) continue;
         if (any) std::fputs("\n", stdout);
         std::fputs(render_summary(m, f.options).c_str(), stdout);
+        if (f.memory) std::fputs(memory_lines(m).c_str(), stdout);
         any = true;
     }
     if (any) return 0;

@@ -34,6 +34,7 @@ struct SummaryFlags {
     SummaryOptions options;
     std::string model;
     bool ascii = false, box = false;
+    bool memory = false;  // --memory: the engine's planned buffer bytes per sample, after the table
 };
 void add_summary_flags(CLI::App* cmd, SummaryFlags& f);
 // Prints each model's table (or just --model's); returns the exit code.

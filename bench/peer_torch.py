@@ -340,42 +340,51 @@ def bench_mnist(a):
     figure("mnist_peak_rss_mb", peak_rss_mb(), "MB", "peak RSS after data, training and inference (torch import included)")
 
 
-def bench_catsdogs(a):
-    m = CatsDogs()
-    keras_init(m)
-    figure("catsdogs_params", sum(p.numel() for p in m.parameters()), "count")
+def bench_train_step(a, prefix, m, x, y, loss_fn, steps, warmup, flops):
+    """Times training steps of `m` on one fixed batch (RMSprop as cnnc's), prints the
+    `<prefix>_train_*` figures; `flops(m)` is the step's FLOPs. Returns the (possibly
+    channels_last) model and input."""
     opt = torch.optim.RMSprop(m.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
-    g = torch.Generator().manual_seed(3)
-    x = torch.rand(32, 3, 180, 180, generator=g) * 255  # the model rescales by 1/255 itself
-    y = torch.randint(0, 2, (32, 1), generator=g).float()
     if a.channels_last:
         m = m.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        F.binary_cross_entropy_with_logits(m(x), y).backward()
+        loss_fn(m(x), y).backward()
         opt.step()
 
-    for _ in range(a.cd_warmup):
+    for _ in range(warmup):
         step()
     v = []
     load = LoadMeter()
-    for _ in range(a.cd_steps):
+    for _ in range(steps):
         t = now()
         step()
         v.append(now() - t)
     own, others = load.own(), load.others()
     med = median(v)
     fmt = "channels_last" if a.channels_last else "NCHW"
-    figure("catsdogs_train_step_ms", med * 1e3, "ms",
-           f"batch 32, {fmt}, median of {a.cd_steps} steps after {a.cd_warmup} warm-up, random input")
-    figure("catsdogs_train_cpu_util", own, "cores")
-    figure("catsdogs_train_other_load", others, "cores", "CPU used by other processes meanwhile (noise)")
-    tf = train_flops(m, torch.zeros(1, 3, 180, 180), 32)
-    figure("catsdogs_train_mflop_per_step", tf / 1e6, "MFLOP", "forward + dW + dx where computed (no dx for the first conv)")
-    figure("catsdogs_train_gflops", tf / med / 1e9, "GFLOP/s")
-    figure("catsdogs_train_peak_frac", tf / med / 1e9 / PEAK_GFLOPS, "frac")
+    figure(f"{prefix}_train_step_ms", med * 1e3, "ms",
+           f"batch {x.shape[0]}, {fmt}, median of {steps} steps after {warmup} warm-up, random input")
+    figure(f"{prefix}_train_cpu_util", own, "cores")
+    figure(f"{prefix}_train_other_load", others, "cores", "CPU used by other processes meanwhile (noise)")
+    tf = flops(m)
+    figure(f"{prefix}_train_mflop_per_step", tf / 1e6, "MFLOP", "forward + dW + dx where computed (no dx for the first conv)")
+    figure(f"{prefix}_train_gflops", tf / med / 1e9, "GFLOP/s")
+    figure(f"{prefix}_train_peak_frac", tf / med / 1e9 / PEAK_GFLOPS, "frac")
+    return m, x
+
+
+def bench_catsdogs(a):
+    m = CatsDogs()
+    keras_init(m)
+    figure("catsdogs_params", sum(p.numel() for p in m.parameters()), "count")
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(32, 3, 180, 180, generator=g) * 255  # the model rescales by 1/255 itself
+    y = torch.randint(0, 2, (32, 1), generator=g).float()
+    m, x = bench_train_step(a, "catsdogs", m, x, y, F.binary_cross_entropy_with_logits, a.cd_steps, a.cd_warmup,
+                            lambda m: train_flops(m, torch.zeros(1, 3, 180, 180), 32))
     if a.stages:
         time_stages("catsdogs", m, x, a.cd_stage_reps)
 
@@ -434,39 +443,15 @@ def bench_resnet20(a):
     m = ResNet20()
     keras_init(m)
     figure("resnet20_params", sum(p.numel() for p in m.parameters()), "count")
-    opt = torch.optim.RMSprop(m.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
     g = torch.Generator().manual_seed(3)
     x = torch.rand(64, 3, 32, 32, generator=g)
     y = torch.randint(0, 10, (64,), generator=g)
-    if a.channels_last:
-        m = m.to(memory_format=torch.channels_last)
-        x = x.contiguous(memory_format=torch.channels_last)
 
-    def step():
-        opt.zero_grad(set_to_none=True)
-        F.cross_entropy(m(x), y).backward()
-        opt.step()
+    def flops(_):
+        fl = conv_flops(ResNet20(), torch.zeros(1, 3, 32, 32))
+        return 64 * (sum(fl) + fl[0] + 2 * sum(fl[1:]))  # forward, dW of every layer, dx of all but the first
 
-    for _ in range(a.rn_warmup):
-        step()
-    v = []
-    load = LoadMeter()
-    for _ in range(a.rn_steps):
-        t = now()
-        step()
-        v.append(now() - t)
-    own, others = load.own(), load.others()
-    med = median(v)
-    fmt = "channels_last" if a.channels_last else "NCHW"
-    figure("resnet20_train_step_ms", med * 1e3, "ms",
-           f"batch 64, {fmt}, median of {a.rn_steps} steps after {a.rn_warmup} warm-up, random input")
-    figure("resnet20_train_cpu_util", own, "cores")
-    figure("resnet20_train_other_load", others, "cores", "CPU used by other processes meanwhile (noise)")
-    fl = conv_flops(m, torch.zeros(1, 3, 32, 32))
-    tf = 64 * (sum(fl) + fl[0] + 2 * sum(fl[1:]))  # forward, dW of every layer, dx of all but the first
-    figure("resnet20_train_mflop_per_step", tf / 1e6, "MFLOP", "forward + dW + dx where computed (no dx for the first conv)")
-    figure("resnet20_train_gflops", tf / med / 1e9, "GFLOP/s")
-    figure("resnet20_train_peak_frac", tf / med / 1e9 / PEAK_GFLOPS, "frac")
+    bench_train_step(a, "resnet20", m, x, y, F.cross_entropy, a.rn_steps, a.rn_warmup, flops)
 
 
 def main():

@@ -99,3 +99,19 @@ TEST_CASE("BMP: an image of 0 x 0 pixels is an error, not a read before its buff
     std::ofstream(bmp, std::ios::binary).write(bmp_header(0, 0).data(), 54);
     CHECK(decode_error(bmp) == bmp.string() + ": cannot decode image (it declares 0 x 0 pixels: an image without pixels)");
 }
+
+TEST_CASE("PPM/PGM: a header number of more than 9 digits is an error, not an int overflow in stb", "[data][images][faults]") {
+    // The image fuzzer's find (tests/fuzz/regressions/image/): Debian 12's stb_image reads a PNM
+    // width into an int with no overflow check.
+    TempDir dir;
+    const fs::path ppm = fs::path(dir.path()) / "wide.ppm";
+    std::ofstream(ppm, std::ios::binary) << "P6666666666666\r\n255\n";
+    CHECK(decode_error(ppm) == ppm.string() + ": cannot decode image (a PGM/PPM header number longer than 9 digits)");
+    const fs::path pgm = fs::path(dir.path()) / "comment.pgm";
+    std::ofstream(pgm, std::ios::binary) << "P5 # a comment\n 2 1234567890\n255\n";
+    CHECK(decode_error(pgm) == pgm.string() + ": cannot decode image (a PGM/PPM header number longer than 9 digits)");
+    // A real one still decodes: 2 x 2 grey pixels.
+    const fs::path ok = fs::path(dir.path()) / "ok.pgm";
+    std::ofstream(ok, std::ios::binary) << "P5\n# made by hand\n2 2\n255\n" << std::string("\x10\x20\x30\x40", 4);
+    CHECK(decode_error(ok) == "decoded");
+}

@@ -63,24 +63,29 @@ static bool bmp_holds_its_pixels(const unsigned char* p, size_t n) {
     return offset + (width * bpp + 31) / 32 * 4 * height <= n;
 }
 
-// Whether a binary PGM/PPM header's numbers (width, height, maxval) have at most 9 digits. The
-// stb_image in Debian 12 reads them into an int without an overflow check (undefined behaviour on
-// "P6 666666666666"), so longer ones are refused before stb sees the file; no real image is
-// 10^9 pixels wide.
-static bool pnm_numbers_fit(const unsigned char* p, size_t n) {
-    if (n < 2 || p[0] != 'P' || (p[1] != '5' && p[1] != '6')) return true;  // not a PNM stb decodes
+// Why stb_image must not see a binary PGM/PPM ("" when it may). Debian 12's stb_image reads the
+// header numbers into an int without an overflow check (undefined behaviour on "P6 666666666666"),
+// and its 16-bit path (maxval > 255) reads past its buffer on a short file; so numbers longer than
+// 9 digits, 16-bit files and pixel data shorter than the header declares are refused here. No real
+// image is 10^9 pixels wide.
+static std::string pnm_refusal(const unsigned char* p, size_t n) {
+    if (n < 2 || p[0] != 'P' || (p[1] != '5' && p[1] != '6')) return "";  // not a PNM stb decodes
     size_t i = 2;
-    for (int number = 0; number < 3; ++number) {
+    uint64_t v[3] = {0, 0, 0};  // width, height, maxval
+    for (uint64_t& number : v) {
         for (;;) {  // whitespace and comments, as stb skips them
             while (i < n && std::isspace(p[i])) ++i;
             if (i >= n || p[i] != '#') break;
             while (i < n && p[i] != '\n' && p[i] != '\r') ++i;
         }
         size_t digits = 0;
-        while (i < n && p[i] >= '0' && p[i] <= '9') ++i, ++digits;
-        if (digits > 9) return false;
+        while (i < n && p[i] >= '0' && p[i] <= '9') number = number * 10 + uint64_t(p[i++] - '0'), ++digits;
+        if (digits > 9) return "a PGM/PPM header number longer than 9 digits";
     }
-    return true;
+    if (v[2] > 255) return "a 16-bit PGM/PPM (maxval above 255) is not supported";
+    const uint64_t channels = p[1] == '6' ? 3 : 1;
+    if (i + 1 + v[0] * v[1] * channels > n) return "truncated PGM/PPM: the file is shorter than the pixels its header declares";
+    return "";
 }
 
 // Decodes, crops and resizes one image into dst (height x width x channels floats, 0..255). PNG
@@ -97,8 +102,8 @@ static bool decode_image(const std::string& path, const ImageFolderOptions& o, f
         img = decode_jpeg(bytes.data(), bytes.size(), o.channels, w, h, why);
     } else if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
         why = "file too large";
-    } else if (!pnm_numbers_fit(bytes.data(), bytes.size())) {
-        why = "a PGM/PPM header number longer than 9 digits";
+    } else if (std::string r = pnm_refusal(bytes.data(), bytes.size()); !r.empty()) {
+        why = r;
     } else if (int iw = 0, ih = 0, ic = 0; stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &iw, &ih, &ic) &&
                                              uint64_t(iw) * uint64_t(ih) > kMaxImagePixels) {
         why = fmt::format("it declares {} x {} pixels, more than cnnc decodes (a decompression bomb?)", iw, ih);

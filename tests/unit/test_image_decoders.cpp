@@ -115,3 +115,14 @@ TEST_CASE("PPM/PGM: a header number of more than 9 digits is an error, not an in
     std::ofstream(ok, std::ios::binary) << "P5\n# made by hand\n2 2\n255\n" << std::string("\x10\x20\x30\x40", 4);
     CHECK(decode_error(ok) == "decoded");
 }
+
+TEST_CASE("PPM/PGM: 16-bit and truncated files are errors, not reads past stb's buffer", "[data][images][faults]") {
+    // The image fuzzer's second find: stb_image's 16-bit PNM path overruns on a short file.
+    TempDir dir;
+    const fs::path wide = fs::path(dir.path()) / "deep.pgm";
+    std::ofstream(wide, std::ios::binary) << "P5\n2 2\n65535\n" << std::string(8, '\x01');
+    CHECK(decode_error(wide) == wide.string() + ": cannot decode image (a 16-bit PGM/PPM (maxval above 255) is not supported)");
+    const fs::path shortf = fs::path(dir.path()) / "short.ppm";
+    std::ofstream(shortf, std::ios::binary) << "P6\n2 2\n255\n" << std::string(11, '\x01');  // 12 bytes declared
+    CHECK(decode_error(shortf) == shortf.string() + ": cannot decode image (truncated PGM/PPM: the file is shorter than the pixels its header declares)");
+}

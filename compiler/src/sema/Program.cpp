@@ -28,8 +28,8 @@ double LayerNode::flop_count() const {
 std::string Model::output_activation() const {
     std::vector<const LayerNode*> ls = leaves();
     TensorId t = outputs.empty() ? input_tensor(0) : outputs.front();
-    while (!is_input(t)) {
-        const LayerNode& l = *ls.at(static_cast<size_t>(t));
+    while (!is_input(t) && static_cast<size_t>(t) < ls.size()) {
+        const LayerNode& l = *ls[static_cast<size_t>(t)];
         if (!l.kind->augmentation && !l.kind->keeps_activation) {
             if (l.kind->activation_arg.empty()) return "linear";
             const Value& v = l.args.get(l.kind->activation_arg);
@@ -76,8 +76,11 @@ std::vector<const LayerNode*> Model::leaves() const {
 }
 
 Shape Model::tensor_shape(TensorId t) const {
-    if (is_input(t)) return inputs.at(static_cast<size_t>(input_index(t))).shape;
-    return leaves().at(static_cast<size_t>(t))->out;
+    // Out of range only in a model with errors (no input declared): an unknown shape.
+    const size_t k = static_cast<size_t>(is_input(t) ? input_index(t) : t);
+    if (is_input(t)) return k < inputs.size() ? inputs[k].shape : Shape{};
+    std::vector<const LayerNode*> ls = leaves();
+    return k < ls.size() ? ls[k]->out : Shape{};
 }
 
 bool Model::is_sequential() const {

@@ -89,9 +89,12 @@ class Rows {
         for (const auto& c : l.children) name_leaves(c, top, path + "/" + c.name);
     }
 
+    // "?" for a tensor the model does not have: a file with errors (no input declared) still gets
+    // its table, as the fuzzer renders every model.
     std::string tensor_name(TensorId t) const {
-        const std::string& row = is_input(t) ? input_names_.at(static_cast<size_t>(input_index(t))) : leaf_row_.at(static_cast<size_t>(t));
-        return row + "[0][0]";
+        const std::vector<std::string>& rows = is_input(t) ? input_names_ : leaf_row_;
+        const size_t k = static_cast<size_t>(is_input(t) ? input_index(t) : t);
+        return k < rows.size() ? rows[k] + "[0][0]" : "?";
     }
 
     static void leaves_of(const LayerNode& l, std::vector<const LayerNode*>& out) {

@@ -215,3 +215,16 @@ TEST_CASE("graph is listed by help and completes like summary", "[graph][cli]") 
     CommandResult r = run_cnnc("__complete -- graph two.cnn --model ''", dir.path());
     CHECK(r.output == "first\nsecond\n");
 }
+
+TEST_CASE("the summary of a graph model with errors and no input names the missing tensor '?'", "[summary][graphs]") {
+    // The check fuzzer's find (tests/fuzz/regressions/check/): a model whose input statement is
+    // misspelt has no input, yet its layers read input 0; rendering its table threw out_of_range.
+    auto c = compile("model m {\n    inptu(16, 16, 3)\n    Concatenate {\n        branch { Conv2D(8, 3, padding = same) }\n"
+                     "        branch { MaxPooling2D(2) }\n    }\n}\n");
+    REQUIRE(!c->ok());
+    REQUIRE(c->program.models.size() == 1);
+    std::string table;
+    REQUIRE_NOTHROW(table = render_summary(c->program.models[0], SummaryOptions{}));
+    CHECK(table.find("?[0][0]") == std::string::npos);
+    CHECK(table.find("│ ?") != std::string::npos);
+}

@@ -133,7 +133,8 @@ struct Options {
     int stage_reps = 50, cd_stage_reps = 3;
     int cd_steps = 5, cd_warmup = 2;
     int rn_steps = 10, rn_warmup = 2;
-    bool resnet = true;
+    int app_steps = 5, app_warmup = 2;
+    bool resnet = true, apps = true;
     bool catsdogs = true, stages = true, fma_peak = true, epoch = false, only_fma = false;
     int threads = 2;
     double peak = 0;  // --peak: GFLOP/s for the fractions, instead of the measured one
@@ -146,7 +147,7 @@ struct Options {
     std::fputs(
         "usage: cnnc_bench [--root DIR] [--mnist DIR] [--steps N] [--warmup N] [--infer-batch N[,N...]]\n"
         "                  [--infer-passes N] [--stage-reps N] [--cd-steps N] [--no-catsdogs] [--no-stages]\n"
-        "                  [--rn-steps N] [--no-resnet]\n"
+        "                  [--rn-steps N] [--no-resnet] [--app-steps N] [--no-apps]\n"
         "                  [--no-fma-peak] [--only-fma] [--peak GFLOPS] [--epoch] [--threads N] [--seed N]\n"
         "       cnnc_bench --parity DIR [--k K] [--mnist DIR] [--seed N]\n",
         rc ? stderr : stdout);
@@ -182,6 +183,8 @@ Options parse(int argc, char** argv) {
         else if (a == "--no-catsdogs") o.catsdogs = false;
         else if (a == "--no-resnet") o.resnet = false;
         else if (a == "--rn-steps") o.rn_steps = std::stoi(val());
+        else if (a == "--no-apps") o.apps = false;
+        else if (a == "--app-steps") o.app_steps = std::stoi(val());
         else if (a == "--no-stages") o.stages = false;
         else if (a == "--no-fma-peak") o.fma_peak = false;
         else if (a == "--epoch") o.epoch = true;
@@ -668,14 +671,14 @@ void bench_mnist(const Options& o) {
 // Times training steps of a model file on a fixed random batch, as `cnnc run` takes them, and
 // prints the `<prefix>_train_*` figures; returns the network for per-stage timing.
 struct TrainBench {
-    std::string prefix, model_file, loss;
+    std::string prefix, model_file, loss;  // model_file: relative to the repository
     rt::Tensor x, y;
     int steps = 5, warmup = 2;
     std::string data_note;  // "random input"
 };
 
 void bench_train_step(const Options& o, const TrainBench& b, bool stages) {
-    auto comp = load_model_file(o.root + "/models/" + b.model_file);
+    auto comp = load_model_file(o.root + "/" + b.model_file);
     const Model& m = comp->program.models.front();
     const int64_t n = b.x.shape()[0];
     figure(b.prefix + "_params", double(m.param_count()), "count");
@@ -707,7 +710,7 @@ void bench_train_step(const Options& o, const TrainBench& b, bool stages) {
 }
 
 void bench_catsdogs(const Options& o) {
-    TrainBench b{"catsdogs", "cats_vs_dogs.cnn", "binary_crossentropy", rt::Tensor({32, 180, 180, 3}), rt::Tensor({32, 1}),
+    TrainBench b{"catsdogs", "models/cats_vs_dogs.cnn", "binary_crossentropy", rt::Tensor({32, 180, 180, 3}), rt::Tensor({32, 1}),
                  o.cd_steps, o.cd_warmup, "random input"};
     std::mt19937 rng(3);
     std::uniform_real_distribution<float> px(0.f, 255.f);  // the model rescales by 1/255 itself
@@ -716,15 +719,18 @@ void bench_catsdogs(const Options& o) {
     bench_train_step(o, b, o.stages);
 }
 
-// A residual network's training step: ResNet-20's shapes (32x32x3, batch 64), one-hot labels.
-void bench_resnet20(const Options& o) {
-    TrainBench b{"resnet20", "resnet20_cifar.cnn", "categorical_crossentropy", rt::Tensor({64, 32, 32, 3}), rt::Tensor({64, 10}),
-                 o.rn_steps, o.rn_warmup, "random input"};
+// A 10-class classifier's training step on a random batch in [0, 1) with one-hot labels: ResNet-20
+// (32x32x3, batch 64), and the keras.applications-shaped models of bench/models/ (the stdlib's
+// MobileNetV2 and ResNet50 at a small input).
+void bench_classifier(const Options& o, const std::string& prefix, const std::string& file, int64_t size, int64_t batch,
+                      int steps, int warmup) {
+    TrainBench b{prefix, file, "categorical_crossentropy", rt::Tensor({batch, size, size, 3}), rt::Tensor({batch, 10}),
+                 steps, warmup, "random input"};
     std::mt19937 rng(3);
     std::uniform_real_distribution<float> px(0.f, 1.f);
     for (int64_t i = 0; i < b.x.size(); ++i) b.x[i] = px(rng);
     b.y.fill(0);
-    for (int64_t i = 0; i < 64; ++i) b.y[i * 10 + int64_t(rng() % 10)] = 1;
+    for (int64_t i = 0; i < batch; ++i) b.y[i * 10 + int64_t(rng() % 10)] = 1;
     bench_train_step(o, b, false);
 }
 
@@ -847,7 +853,11 @@ int main(int argc, char** argv) {
         figure("peak_gflops_used", g_peak, "GFLOP/s", "for every fraction of peak: " + g_peak_source);
         bench_mnist(o);
         if (o.catsdogs) bench_catsdogs(o);
-        if (o.resnet) bench_resnet20(o);
+        if (o.resnet) bench_classifier(o, "resnet20", "models/resnet20_cifar.cnn", 32, 64, o.rn_steps, o.rn_warmup);
+        if (o.apps) {
+            bench_classifier(o, "mobilenetv2", "bench/models/mobilenet_v2_96.cnn", 96, 32, o.app_steps, o.app_warmup);
+            bench_classifier(o, "resnet50", "bench/models/resnet50_64.cnn", 64, 16, o.app_steps, o.app_warmup);
+        }
         figure("peak_rss_mb", peak_rss_mb(), "MB", "whole process");
         figure("bench_wall_s", now() - t0, "s");
     } catch (const std::exception& e) {

@@ -96,7 +96,8 @@ def keras_init(m):
     for mod in m.modules():
         if isinstance(mod, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(mod.weight)  # glorot_uniform (fans computed the same way)
-            nn.init.zeros_(mod.bias)
+            if mod.bias is not None:
+                nn.init.zeros_(mod.bias)
 
 
 class Mnist(nn.Module):
@@ -432,26 +433,107 @@ def conv_flops(model, x1):
         out.append(per_out * y[0].numel())
 
     hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    was_training = model.training
+    model.eval()  # batch normalization in training mode would update its statistics on this probe
     with torch.no_grad():
         model(x1)
+    model.train(was_training)
     for h in hs:
         h.remove()
     return out
 
 
-def bench_resnet20(a):
-    m = ResNet20()
+class ResNet50(nn.Module):
+    """stdlib/resnet50.cnn as keras.applications.ResNet50 builds it (ResNet v1.5 is not it: the
+    stride sits on the first 1x1 convolution of a stage's first block), with batch normalization
+    (epsilon 1.001e-5): conv1 7x7/2 after a 3-pixel zero pad, 3x3/2 max pooling after a 1-pixel pad,
+    stages of 3, 4, 6 and 3 bottleneck blocks (64..512 filters, 4x expansion, a 1x1 projection on
+    each stage's first block), global average pooling, Dense(classes). Explicit pads and unpadded
+    strided convolutions, as in Keras, so the shapes are the same on both sides."""
+
+    def __init__(self, classes):
+        super().__init__()
+        bn = lambda c: nn.BatchNorm2d(c, eps=1.001e-5, momentum=0.01)
+        self.conv1, self.bn1 = nn.Conv2d(3, 64, 7, stride=2), bn(64)
+        self.blocks = nn.ModuleList()
+        cin = 64
+        for filters, n, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+            for b in range(n):
+                s = stride if b == 0 else 1
+                blk = nn.Module()
+                blk.c1, blk.b1 = nn.Conv2d(cin, filters, 1, stride=s), bn(filters)
+                blk.c2, blk.b2 = nn.Conv2d(filters, filters, 3, padding=1), bn(filters)
+                blk.c3, blk.b3 = nn.Conv2d(filters, 4 * filters, 1), bn(4 * filters)
+                blk.proj = nn.Sequential(nn.Conv2d(cin, 4 * filters, 1, stride=s), bn(4 * filters)) if b == 0 else None
+                self.blocks.append(blk)
+                cin = 4 * filters
+        self.fc = nn.Linear(2048, classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(F.pad(x, (3, 3, 3, 3)))))
+        x = F.max_pool2d(F.pad(x, (1, 1, 1, 1)), 3, 2)
+        for b in self.blocks:
+            y = F.relu(b.b1(b.c1(x)))
+            y = F.relu(b.b2(b.c2(y)))
+            y = b.b3(b.c3(y))
+            x = F.relu(y + (b.proj(x) if b.proj is not None else x))
+        return self.fc(x.mean((2, 3)))  # logits; the softmax is fused into the loss
+
+
+class MobileNetV2(nn.Module):
+    """stdlib/mobilenet_v2.cnn at alpha 1.0 as keras.applications.MobileNetV2 builds it: Conv1 3x3/2
+    (32), inverted residual blocks (expansion 1x1, depthwise 3x3, linear 1x1 projection, each with
+    batch normalization, epsilon 1e-3, and ReLU6 after the first two; an identity shortcut where the
+    shape allows), Conv_1 1x1 (1280), global average pooling, Dense(classes). Stride-2 depthwise
+    convolutions pad bottom/right by one, as Keras' correct_pad does for an even input."""
+
+    def __init__(self, classes):
+        super().__init__()
+        bn = lambda c: nn.BatchNorm2d(c, eps=1e-3, momentum=0.001)
+        self.conv1, self.bn1 = nn.Conv2d(3, 32, 3, stride=2, bias=False), bn(32)
+        self.blocks = nn.ModuleList()
+        cin = 32
+        for t, c, n, s in ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                           (6, 320, 1, 1)):
+            for i in range(n):
+                stride, mid = (s if i == 0 else 1), cin * t
+                blk = nn.Module()
+                blk.expand = nn.Sequential(nn.Conv2d(cin, mid, 1, bias=False), bn(mid)) if t != 1 else None
+                blk.dw, blk.dwbn = nn.Conv2d(mid, mid, 3, stride=stride, padding=0 if stride == 2 else 1, groups=mid,
+                                             bias=False), bn(mid)
+                blk.project = nn.Sequential(nn.Conv2d(mid, c, 1, bias=False), bn(c))
+                blk.stride, blk.residual = stride, stride == 1 and cin == c
+                self.blocks.append(blk)
+                cin = c
+        self.conv_last, self.bn_last = nn.Conv2d(320, 1280, 1, bias=False), bn(1280)
+        self.fc = nn.Linear(1280, classes)
+
+    def forward(self, x):
+        x = F.relu6(self.bn1(self.conv1(F.pad(x, (0, 1, 0, 1)))))  # Keras' 'same' at stride 2: bottom/right
+        for b in self.blocks:
+            y = F.relu6(b.expand(x)) if b.expand is not None else x
+            if b.stride == 2:
+                y = F.pad(y, (0, 1, 0, 1))
+            y = b.project(F.relu6(b.dwbn(b.dw(y))))
+            x = x + y if b.residual else y
+        x = F.relu6(self.bn_last(self.conv_last(x)))
+        return self.fc(x.mean((2, 3)))
+
+
+def bench_classifier(a, prefix, m, size, batch, classes, steps, warmup):
+    """A classifier's training step on a random batch (ResNet-20, and the keras.applications-shaped
+    models): the forward FLOPs of every convolution and Dense (conv_flops), their weight gradients,
+    and input gradients for all but the first, as cnnc_bench counts a step. The parameter count
+    includes batch normalization's moving statistics, as Keras counts them."""
     keras_init(m)
-    figure("resnet20_params", sum(p.numel() for p in m.parameters()), "count")
+    figure(f"{prefix}_params", sum(p.numel() for p in m.parameters()) +
+           sum(b.numel() for n, b in m.named_buffers() if n.endswith(("running_mean", "running_var"))), "count")
     g = torch.Generator().manual_seed(3)
-    x = torch.rand(64, 3, 32, 32, generator=g)
-    y = torch.randint(0, 10, (64,), generator=g)
-
-    def flops(_):
-        fl = conv_flops(ResNet20(), torch.zeros(1, 3, 32, 32))
-        return 64 * (sum(fl) + fl[0] + 2 * sum(fl[1:]))  # forward, dW of every layer, dx of all but the first
-
-    bench_train_step(a, "resnet20", m, x, y, F.cross_entropy, a.rn_steps, a.rn_warmup, flops)
+    x = torch.rand(batch, 3, size, size, generator=g)
+    y = torch.randint(0, classes, (batch,), generator=g)
+    fl = conv_flops(m, torch.zeros(1, 3, size, size))
+    bench_train_step(a, prefix, m, x, y, F.cross_entropy, steps, warmup,
+                     lambda _: batch * (sum(fl) + fl[0] + 2 * sum(fl[1:])))
 
 
 def main():
@@ -473,6 +555,10 @@ def main():
     p.add_argument("--rn-steps", type=int, default=10)
     p.add_argument("--rn-warmup", type=int, default=2)
     p.add_argument("--no-resnet", dest="resnet", action="store_false")
+    p.add_argument("--app-steps", type=int, default=5)
+    p.add_argument("--app-warmup", type=int, default=2)
+    p.add_argument("--no-apps", dest="apps", action="store_false",
+                   help="skip the MobileNetV2- and ResNet50-shaped training steps")
     p.add_argument("--no-stages", dest="stages", action="store_false")
     p.add_argument("--channels-last", action="store_true", help="cats-vs-dogs in channels_last (NHWC) memory format")
     p.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", "2")))
@@ -489,7 +575,10 @@ def main():
     if a.catsdogs:
         bench_catsdogs(a)
     if a.resnet:
-        bench_resnet20(a)
+        bench_classifier(a, "resnet20", ResNet20(), 32, 64, 10, a.rn_steps, a.rn_warmup)
+    if a.apps:
+        bench_classifier(a, "mobilenetv2", MobileNetV2(10), 96, 32, 10, a.app_steps, a.app_warmup)
+        bench_classifier(a, "resnet50", ResNet50(10), 64, 16, 10, a.app_steps, a.app_warmup)
     figure("peak_rss_mb", peak_rss_mb(), "MB", "whole process")
     figure("bench_wall_s", now() - t0, "s")
 

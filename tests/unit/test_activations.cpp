@@ -9,9 +9,12 @@
 
 #include <cmath>
 #include <functional>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "EngineHelpers.h"
+#include "TempDir.h"
 #include "builtins/Builtins.h"
 
 using namespace cnnc;
@@ -276,4 +279,55 @@ TEST_CASE("every activation keeps its limits at huge inputs, forward and backwar
             }
         }
     }
+}
+
+// The float64 references above, against PyTorch's own implementations (float64, gradients by
+// autograd): an independent check that each reference is Keras' function. PyTorch's hardsigmoid
+// and hardswish are Keras 3's relu6(x + 3) / 6 forms; its softplus's threshold (20) is beyond the
+// inputs.
+TEST_CASE("the test's own references agree with PyTorch's activations in float64", "[activations][torch]") {
+    if (run_shell("/usr/bin/python3 -c 'import torch' 2>&1").status != 0) skip("PyTorch is not installed (python3-torch)");
+    const std::map<std::string, std::string> torch = {
+        {"linear", "x"}, {"relu", "F.relu(x)"}, {"sigmoid", "torch.sigmoid(x)"}, {"softmax", "torch.softmax(x, -1)"},
+        {"tanh", "torch.tanh(x)"}, {"elu", "F.elu(x)"}, {"selu", "F.selu(x)"}, {"softplus", "F.softplus(x)"},
+        {"softsign", "F.softsign(x)"}, {"swish", "F.silu(x)"}, {"gelu", "F.gelu(x)"},
+        {"gelu_approximate", "F.gelu(x, approximate='tanh')"}, {"leaky_relu", "F.leaky_relu(x, 0.2)"},
+        {"relu6", "F.relu6(x)"}, {"hard_sigmoid", "F.hardsigmoid(x)"}, {"exponential", "torch.exp(x)"},
+        {"log_sigmoid", "F.logsigmoid(x)"}, {"hard_swish", "F.hardswish(x)"}, {"mish", "F.mish(x)"}};
+    auto py_list = [](const Row& v) {
+        std::string out;
+        for (double d : v) out += fmt::format("{}, ", d);
+        return "[" + out + "]";
+    };
+    TempDir dir;
+    const std::string script = dir.path() + "/acts.py";
+    std::ofstream py(script);
+    py << "import torch\nimport torch.nn.functional as F\n";
+    for (const Builtin& b : activations()) {
+        auto it = torch.find(b.name);
+        if (it == torch.end()) FAIL("activation '" << b.name << "' has no PyTorch counterpart in this test");
+        py << "x = torch.tensor(" << py_list(kInputs) << ", dtype=torch.float64, requires_grad=True)\n"
+           << "y = " << it->second << "\n(y * torch.tensor(" << py_list(kWeights) << ", dtype=torch.float64)).sum().backward()\n"
+           << "print('" << b.name << "', *[repr(v) for v in y.tolist() + x.grad.tolist()])\n";
+    }
+    py.close();
+    CommandResult r = run_shell("/usr/bin/python3 '" + script + "' 2>&1");
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    std::istringstream lines(r.output);
+    size_t seen = 0;
+    for (std::string name; lines >> name; ++seen) {
+        Row y(kC), dz(kC);
+        for (double& v : y) lines >> v;
+        for (double& v : dz) lines >> v;
+        const Reference& ref = references().at(name);
+        const Row want_y = ref.forward(kInputs), want_dz = ref.backward(kInputs, kWeights);
+        for (size_t i = 0; i < kInputs.size(); ++i) {
+            INFO(name << " at " << kInputs[i] << ": y PyTorch " << y[i] << ", here " << want_y[i] << "; dL/dx PyTorch " << dz[i] << ", here " << want_dz[i]);
+            // 1e-7: PyTorch's hardsigmoid gradient multiplies by 1/6 as a float32 literal.
+            CHECK(close(want_y[i], y[i], 1e-7, 1e-12));
+            CHECK(close(want_dz[i], dz[i], 1e-7, 1e-12));
+        }
+    }
+    CHECK(seen == activations().size());
 }

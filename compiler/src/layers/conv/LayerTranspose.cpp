@@ -71,7 +71,7 @@ const LayerKind& layer_Conv2DTranspose() {
                       {{3, 4, 2}, "Conv2DTranspose(2, (3, 2), strides = 2)", {7, 8, 2}, 26},  // 3*2 + 1, 4*2 + 0
                       {{4, 4, 3}, "Conv2DTranspose(2, 4, strides = 2, padding = same, output_padding = 1)", {7, 7, 2}, 98},  // 3*2 + 4 - 4 + 1
                       {{5, 5, 2}, "Conv2DTranspose(3, 3, padding = same, dilation_rate = 2, use_bias = false)", {5, 5, 3}, 54},
-                      {{3, 3, 2}, "Conv2DTranspose(2, 3, strides = 3, output_padding = 2, activation = relu)", {11, 11, 2}, 38}};  // 2*3 + 3 + 2
+                      {{3, 3, 2}, "Conv2DTranspose(2, 3, strides = 3, output_padding = 2, activation = tanh)", {11, 11, 2}, 38}};  // 2*3 + 3 + 2
         return k;
     }();
     return k;

@@ -91,3 +91,13 @@ TEST_CASE("cnnc build: an executable with every new conv layer trains to cnnc ru
     check_close(losses(d / "exe_out" / "bar_net_history.csv"), losses(d / "run_out" / "bar_net_history.csv"), 1e-6);
     CHECK(metric_on_line(t1.output, "bar_net on bars.test: ", "accuracy") >= 0.9);
 }
+
+TEST_CASE("DepthwiseConv2D's kernel (Keras 3 names it 'kernel') takes depthwise_regularizer's penalty", "[layers][conv]") {
+    Built b = build("model t { input(5, 5, 4) DepthwiseConv2D(3, depthwise_regularizer = l2(0.25), bias_regularizer = l1(0.5)) }");
+    const std::vector<rt::Param>& p = b.net->stages().at(0).op->params;
+    REQUIRE(p.size() == 2);
+    CHECK(p[0].name.find("/kernel") != std::string::npos);
+    CHECK(p[0].l2 == 0.25);
+    CHECK(p[0].l1 == 0);
+    CHECK(p[1].l1 == 0.5);
+}

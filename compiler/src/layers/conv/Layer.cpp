@@ -13,7 +13,7 @@ static LayerKind conv(int rank) {
     LayerKind k;
     k.name = fmt::format("Conv{}D", rank);
     k.doc = fmt::format("{}-D convolution: `filters` kernels of size `kernel_size` slid over the input", rank);
-    k.params = {required("filters", ArgType::Int).min(1).about("number of output channels")};
+    k.params = {filters_param()};
     std::vector<std::string> paddings = {"valid", "same"};
     if (rank == 1) paddings.push_back("causal");
     for (auto& p : window_params(rank, paddings)) k.params.push_back(p);

@@ -75,7 +75,7 @@ const LayerKind& layer_SeparableConv2D() {
         LayerKind k;
         k.name = "SeparableConv2D";
         k.doc = "2-D separable convolution: a depthwise convolution, then a 1x1 convolution into `filters` channels";
-        k.params = {required("filters", ArgType::Int).min(1).about("number of output channels")};
+        k.params = {filters_param()};
         for (auto& p : window_params(2)) k.params.push_back(p);
         for (auto& p : format_and_dilation(2)) k.params.push_back(p);
         k.params.push_back(depth_multiplier());

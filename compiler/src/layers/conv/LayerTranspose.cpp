@@ -26,7 +26,7 @@ const LayerKind& layer_Conv2DTranspose() {
         LayerKind k;
         k.name = "Conv2DTranspose";
         k.doc = "2-D transposed convolution (the input-gradient of a Conv2D): upsamples by `strides` with learned kernels";
-        k.params = {required("filters", ArgType::Int).min(1).about("number of output channels")};
+        k.params = {filters_param()};
         for (auto& p : window_params(2)) k.params.push_back(p);
         k.params.push_back(optional("output_padding", ArgType::Size, none()).dims(2).min(0).about("extra rows and columns after the output; below strides"));
         for (auto& p : format_and_dilation(2)) k.params.push_back(p);

@@ -5,6 +5,8 @@
 namespace cnnc::conv_window {
 using namespace layer_util;
 
+ParamSpec filters_param() { return required("filters", ArgType::Int).min(1).about("number of output channels"); }
+
 std::vector<ParamSpec> window_params(int rank, std::vector<std::string> paddings) {
     return {required("kernel_size", ArgType::Size).dims(rank).min(1),
             optional("strides", ArgType::Size, I(1)).dims(rank).min(1),

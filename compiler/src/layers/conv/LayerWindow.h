@@ -9,6 +9,8 @@
 
 namespace cnnc::conv_window {
 
+// filters: the number of output channels, Keras' first argument where it is one.
+ParamSpec filters_param();
 // kernel_size, strides and padding (Keras' first window arguments, in this order); `paddings`
 // names the accepted modes ("valid", "same", and "causal" for Conv1D).
 std::vector<ParamSpec> window_params(int rank, std::vector<std::string> paddings = {"valid", "same"});

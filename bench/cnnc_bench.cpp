@@ -134,7 +134,7 @@ struct Options {
     int cd_steps = 5, cd_warmup = 2;
     int rn_steps = 10, rn_warmup = 2;
     int app_steps = 5, app_warmup = 2;
-    bool resnet = true, apps = true;
+    bool resnet = true, apps = true, depthwise = true;
     bool catsdogs = true, stages = true, fma_peak = true, epoch = false, only_fma = false;
     int threads = 2;
     double peak = 0;  // --peak: GFLOP/s for the fractions, instead of the measured one
@@ -147,7 +147,7 @@ struct Options {
     std::fputs(
         "usage: cnnc_bench [--root DIR] [--mnist DIR] [--steps N] [--warmup N] [--infer-batch N[,N...]]\n"
         "                  [--infer-passes N] [--stage-reps N] [--cd-steps N] [--no-catsdogs] [--no-stages]\n"
-        "                  [--rn-steps N] [--no-resnet] [--app-steps N] [--no-apps]\n"
+        "                  [--rn-steps N] [--no-resnet] [--app-steps N] [--no-apps] [--no-depthwise]\n"
         "                  [--no-fma-peak] [--only-fma] [--peak GFLOPS] [--epoch] [--threads N] [--seed N]\n"
         "       cnnc_bench --parity DIR [--k K] [--mnist DIR] [--seed N]\n",
         rc ? stderr : stdout);
@@ -182,6 +182,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--cd-steps") o.cd_steps = std::stoi(val());
         else if (a == "--no-catsdogs") o.catsdogs = false;
         else if (a == "--no-resnet") o.resnet = false;
+        else if (a == "--no-depthwise") o.depthwise = false;
         else if (a == "--rn-steps") o.rn_steps = std::stoi(val());
         else if (a == "--no-apps") o.apps = false;
         else if (a == "--app-steps") o.app_steps = std::stoi(val());
@@ -734,6 +735,71 @@ void bench_classifier(const Options& o, const std::string& prefix, const std::st
     bench_train_step(o, b, false);
 }
 
+// The memory bandwidth a kernel can reach: STREAM's triad a = b + s * c over three 64 MB arrays
+// (far beyond the caches), the arrays split among `threads` threads; best of 5, bytes read and
+// written per second.
+double measure_bandwidth(int threads) {
+    const size_t n = size_t(16) << 20;
+    std::vector<float> a(n, 0.f), b(n, 1.f), c(n, 2.f);
+    double best = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+        double t0 = now();
+        std::vector<std::thread> th;
+        for (int t = 0; t < threads; ++t)
+            th.emplace_back([&, t] {
+                const size_t lo = n * size_t(t) / size_t(threads), hi = n * size_t(t + 1) / size_t(threads);
+                for (size_t i = lo; i < hi; ++i) a[i] = b[i] + 3.f * c[i];
+            });
+        for (auto& x : th) x.join();
+        best = std::max(best, 3.0 * 4.0 * double(n) / (now() - t0));
+    }
+    if (a[n / 2] != 7.f) throw std::runtime_error("bandwidth triad: wrong result");
+    return best;
+}
+
+// A depthwise convolution is memory-bound (9 multiply-adds per value read), so it is measured in
+// bytes per second against the triad's bandwidth: MobileNetV2's 3x3 depthwise at 56x56x144
+// (its second block's expansion), batch 16, stride 1, as a training step runs it. The forward
+// reads the input and writes the output; the backward reads dy and x and writes dx (its kernel
+// gradient and input gradient together), so both move about 2 or 3 tensors of 7.2 MB each.
+void bench_depthwise(const Options& o) {
+    const double bandwidth = measure_bandwidth(o.threads);
+    figure("mem_bandwidth_gbs", bandwidth / 1e9, "GB/s", fmt::format("best of 5 triads over 3 x 64 MB, {} threads", o.threads));
+    auto comp = compile_text("model dw { input(56, 56, 144) DepthwiseConv2D(3, padding = same, use_bias = false) }", "depthwise");
+    if (!comp->ok()) throw std::runtime_error("the depthwise model does not check:\n" + comp->diags.render(false));
+    const Model& m = comp->program.models.front();
+    engine::JitKernels cache;
+    auto net = engine::build_network(m, cache, o.seed);
+    rt::Op& op = *net->stages().at(0).op;
+    op.prepare_backward(true);
+    const int64_t n = 16;
+    rt::Tensor x({n, 56, 56, 144}), y(x.shape()), dy(x.shape()), dx(x.shape());
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (int64_t i = 0; i < x.size(); ++i) x[i] = u(rng), dy[i] = u(rng);
+    rt::StepInfo info{true, 1, 0};
+    rt::View dxv = dx.view();
+    auto time_it = [&](const std::function<void()>& f) {
+        for (int w = 0; w < 3; ++w) f();
+        std::vector<double> v;
+        for (int k = 0; k < 20; ++k) {
+            double t0 = now();
+            f();
+            v.push_back(now() - t0);
+        }
+        return median(v);
+    };
+    const double fwd = time_it([&] { op.forward(x.view(), y.view(), info); });
+    const double bwd = time_it([&] { op.backward(x.view(), y.view(), dy.view(), &dxv, false, info); });
+    const double tensor_bytes = 4.0 * double(x.size());
+    figure("depthwise_fwd_ms", 1e3 * fwd, "ms", "DepthwiseConv2D(3, same) on 16 x 56x56x144");
+    figure("depthwise_fwd_gbs", 2 * tensor_bytes / fwd / 1e9, "GB/s", "input read + output written");
+    figure("depthwise_fwd_bandwidth_frac", 2 * tensor_bytes / fwd / bandwidth, "frac", "of mem_bandwidth_gbs");
+    figure("depthwise_bwd_ms", 1e3 * bwd, "ms", "dW and dx");
+    figure("depthwise_bwd_gbs", 3 * tensor_bytes / bwd / 1e9, "GB/s", "x and dy read, dx written");
+    figure("depthwise_bwd_bandwidth_frac", 3 * tensor_bytes / bwd / bandwidth, "frac", "of mem_bandwidth_gbs");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parity: K RMSprop steps of the MNIST model, shuffle off, everything written as .npy files.
 
@@ -858,6 +924,7 @@ int main(int argc, char** argv) {
             bench_classifier(o, "mobilenetv2", "bench/models/mobilenet_v2_96.cnn", 96, 32, o.app_steps, o.app_warmup);
             bench_classifier(o, "resnet50", "bench/models/resnet50_64.cnn", 64, 16, o.app_steps, o.app_warmup);
         }
+        if (o.depthwise) bench_depthwise(o);
         figure("peak_rss_mb", peak_rss_mb(), "MB", "whole process");
         figure("bench_wall_s", now() - t0, "s");
     } catch (const std::exception& e) {

@@ -30,7 +30,7 @@ std::string fused_activation(const LayerNode& l);
 // That separate Activation stage after a layer whose activation is not fused; null otherwise.
 std::unique_ptr<rt::Op> activation_stage(const LowerContext& ctx);
 
-// The layer's weights as runtime params (shapes, initializers, trainable flag, regularizer
+// The layer's weights as runtime params (shapes, initializers, trainable and state flags, regularizer
 // penalties from kernel_regularizer/bias_regularizer/embeddings_regularizer).
 std::vector<rt::Param> make_params(const LowerContext& c);
 // Whether any of the op's params is trainable (skip weight-gradient kernels otherwise).

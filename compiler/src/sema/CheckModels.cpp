@@ -464,7 +464,7 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const std:
         }
     }
     if (cur.broken) cur.shape.reset();
-    if (node.trainable && !node.weights.empty() && !cur.trainable_loc.valid()) cur.trainable_loc = s.loc;
+    if (node.trainable_count() > 0 && !cur.trainable_loc.valid()) cur.trainable_loc = s.loc;
     node.id = cur.next_id++;
     cur.made.push_back({fmt::format("layer '{}' ({})", node.name, kind.name), s.loc, std::nullopt, {}, false});
     if (node.shaped) cur.made.back().shape = node.out;

@@ -38,6 +38,11 @@ const std::string& KernelSpec::s(const std::string& k) const {
     throw std::runtime_error("kernel spec " + key() + " has no '" + k + "'");
 }
 int KernelSpec::i(const std::string& k) const { return std::stoi(s(k)); }
+int KernelSpec::i(const std::string& k, int absent) const {
+    for (const auto& [name, v] : args_)
+        if (name == k) return std::stoi(v);
+    return absent;
+}
 float KernelSpec::f(const std::string& k) const { return std::strtof(s(k).c_str(), nullptr); }
 std::vector<float> KernelSpec::floats(const std::string& k) const {
     std::vector<float> out;

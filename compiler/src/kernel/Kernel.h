@@ -42,6 +42,8 @@ class KernelSpec {
 
     const std::string& name() const { return name_; }
     int i(const std::string& k) const;
+    // An argument that a spec leaves out at its usual value, so adding it changed no existing key.
+    int i(const std::string& k, int absent) const;
     bool b(const std::string& k) const { return i(k) != 0; }
     float f(const std::string& k) const;
     std::vector<float> floats(const std::string& k) const;

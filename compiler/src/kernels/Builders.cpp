@@ -8,7 +8,7 @@
 namespace cnnc::engine {
 
 #define CNNC_BUILDERS(X) \
-    X(conv_fwd) X(conv_bwd_w) X(conv_bwd_x)                 /* layers/conv/Kernels.cpp */ \
+    X(conv_fwd) X(conv_bwd_w) X(conv_bwd_x) X(conv_t_fwd)   /* layers/conv/Kernels.cpp */ \
     X(dense_fwd) X(dense_bwd_w) X(dense_bwd_x)              /* layers/dense/Kernels.cpp */ \
     X(pool_fwd) X(pool_bwd) X(global_fwd) X(global_bwd)    /* layers/pooling/Kernels.cpp */ \
     X(act_fwd) X(act_bwd) X(dropout) X(affine)             /* layers/elementwise/Kernels.cpp */ \

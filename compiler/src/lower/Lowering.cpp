@@ -17,11 +17,11 @@ LowerFn lowering_for(const LayerKind& kind) {
     return table.at(kind.name);
 }
 
-static void penalties(const Value& reg, double& l1, double& l2) {
+void regularizer_penalties(const Value& reg, rt::Param& p) {
     if (reg.kind != Value::Kind::Call) return;
     for (const auto& a : reg.args) {
-        if (a.name == "l1") l1 = a.value.as_double();
-        if (a.name == "l2") l2 = a.value.as_double();
+        if (a.name == "l1") p.l1 = a.value.as_double();
+        if (a.name == "l2") p.l2 = a.value.as_double();
     }
 }
 
@@ -38,7 +38,7 @@ std::vector<rt::Param> make_params(const LowerContext& c) {
         p.trainable = c.node.trainable && w.trainable;
         p.state = !w.trainable;
         std::string reg = w.name + "_regularizer";
-        if (c.node.args.has(reg)) penalties(c.node.args.get(reg), p.l1, p.l2);
+        if (c.node.args.has(reg)) regularizer_penalties(c.node.args.get(reg), p);
         out.push_back(std::move(p));
     }
     return out;

@@ -33,6 +33,9 @@ std::unique_ptr<rt::Op> activation_stage(const LowerContext& ctx);
 // The layer's weights as runtime params (shapes, initializers, trainable and state flags, regularizer
 // penalties from kernel_regularizer/bias_regularizer/embeddings_regularizer).
 std::vector<rt::Param> make_params(const LowerContext& c);
+// Sets p's L1/L2 penalties from a regularizer argument's value (None: none). For a weight whose
+// regularizer argument is not named after it (DepthwiseConv2D's "kernel": depthwise_regularizer).
+void regularizer_penalties(const Value& reg, rt::Param& p);
 // Whether any of the op's params is trainable (skip weight-gradient kernels otherwise).
 bool any_trainable(const rt::Op& op);
 

@@ -9,7 +9,9 @@
 
 namespace cnnc::engine {
 
-// Conv1D/Conv2D (1-D as height 1). Builders: conv_fwd, conv_bwd_w, conv_bwd_x.
+// Conv1D/Conv2D (1-D as height 1), grouped or not; DepthwiseConv2D is the grouped convolution with
+// one group per input channel. Builders: conv_fwd, conv_bwd_w, conv_bwd_x, and conv_t_fwd, the
+// forward of Conv2DTranspose: the input-gradient of this convolution plus bias and activation.
 struct ConvCfg {
     int ci, w, h;    // input
     int co, ow, oh;  // output
@@ -17,15 +19,20 @@ struct ConvCfg {
     int pl, pt;  // padding before (left, top)
     bool bias;
     std::string act;
+    int groups = 1;  // input channel c feeds outputs of group c / (ci / groups) only
     KernelSpec spec(const std::string& name) const {
-        return KernelSpec(name).set("ci", ci).set("w", w).set("h", h).set("co", co).set("ow", ow).set("oh", oh).set("kw", kw)
+        KernelSpec k = KernelSpec(name).set("ci", ci).set("w", w).set("h", h).set("co", co).set("ow", ow).set("oh", oh).set("kw", kw)
             .set("kh", kh).set("sx", sx).set("sy", sy).set("dx", dx).set("dy", dy).set("pl", pl).set("pt", pt).set("bias", bias)
             .set("act", act);
+        if (groups != 1) k.set("groups", groups);  // ungrouped keys as before the argument existed
+        return k;
     }
     static ConvCfg from(const KernelSpec& s) {
         return {s.i("ci"), s.i("w"), s.i("h"), s.i("co"), s.i("ow"), s.i("oh"), s.i("kw"), s.i("kh"), s.i("sx"),
-                s.i("sy"), s.i("dx"), s.i("dy"), s.i("pl"), s.i("pt"), s.b("bias"), s.s("act")};
+                s.i("sy"), s.i("dx"), s.i("dy"), s.i("pl"), s.i("pt"), s.b("bias"), s.s("act"), s.i("groups", 1)};
     }
+    int in_per_group() const { return ci / groups; }
+    int out_per_group() const { return co / groups; }
 };
 
 }  // namespace cnnc::engine

@@ -1,7 +1,9 @@
 // Conv1D/Conv2D in Halide: a register-blocked direct convolution with channels innermost (the
 // schedule of Halide's apps/conv_layer: a tile of output channels × x positions accumulates in
 // vector registers while the reduction over input channels and kernel taps runs outside it), and
-// hand-written backward kernels for the input and the weights. Conv1D is Conv2D with height 1.
+// hand-written backward kernels for the input and the weights. Conv1D is Conv2D with height 1. A
+// grouped convolution (DepthwiseConv2D: one group per channel) reads the input channels of its
+// output's group; Conv2DTranspose's forward is the input-gradient with a bias and an activation.
 #include "ir/Activation.h"
 #include "kernels/Activation.h"
 #include "kernels/KernelDef.h"
@@ -48,18 +50,24 @@ Func conv_source(const ConvCfg& c, ImageParam& in, bool& padded) {
     return src;
 }
 
+// The first input channel of output channel `co`'s group (0 without groups, so an ungrouped
+// kernel's code is as before).
+Expr group_first_input(const ConvCfg& c, Expr co) {
+    return c.groups == 1 ? Expr(0) : (co / c.out_per_group()) * c.in_per_group();
+}
+
 KernelDef conv_forward(const ConvCfg& c) {
     KernelDef k;
     ImageParam in(Float(32), 4, "in"), w(Float(32), 4, "w"), b(Float(32), 1, "b");
     dense_layout(in, {c.ci, c.w, c.h, 0});
-    dense_layout(w, {c.co, c.ci, c.kw, c.kh});
+    dense_layout(w, {c.co, c.in_per_group(), c.kw, c.kh});
     Var co("co"), x("x"), y("y"), n("n");
     bool padded = false;
     Func src = conv_source(c, in, padded);
-    RDom r(0, c.ci, 0, c.kw, 0, c.kh, "r");
+    RDom r(0, c.in_per_group(), 0, c.kw, 0, c.kh, "r");
     Func conv("conv");
     conv(co, x, y, n) = c.bias ? b(co) : 0.f;
-    conv(co, x, y, n) += w(co, r.x, r.y, r.z) * src(r.x, x * c.sx + r.y * c.dx, y * c.sy + r.z * c.dy, n);
+    conv(co, x, y, n) += w(co, r.x, r.y, r.z) * src(group_first_input(c, co) + r.x, x * c.sx + r.y * c.dx, y * c.sy + r.z * c.dy, n);
     Func out = activation_forward(c.act, conv, 4, c.co);
     out.output_buffer().dim(0).set_bounds(0, c.co);
 
@@ -105,11 +113,11 @@ KernelDef conv_backward_weights(const ConvCfg& c) {
     dense_layout(y, {c.co, c.ow, c.oh, 0});
     dense_layout(dy, {c.co, c.ow, c.oh, 0});
     Func dz = conv_dz(c, y, dy, logits);
-    const int K = c.ci * c.kw * c.kh;
+    const int cpg = c.in_per_group(), K = cpg * c.kw * c.kh;
     Var co("co"), kk("kk"), ci("ci"), x("x"), yy("y"), n("n"), u("u");
     bool padded = false;
     Func src = conv_source(c, in, padded);
-    Expr kci = kk % c.ci, kx = (kk / c.ci) % c.kw, ky = kk / (c.ci * c.kw);
+    Expr kci = kk % cpg, kx = (kk / cpg) % c.kw, ky = kk / (cpg * c.kw);
     // One block of rows of one image, reduced over its output positions. A block's dz (about 32 KB)
     // stays in L1 while every tile reads it; a large image (cats vs dogs: 178 x 178 x 32) is cut
     // into several blocks instead of streaming 4 MB through each tile.
@@ -122,7 +130,7 @@ KernelDef conv_backward_weights(const ConvCfg& c) {
     Expr cy = min(oy, c.oh - 1);  // for bounds inference; `where` skips the rows past the end
     Func img("dw_block");
     img(co, kk, n, b) = 0.f;
-    img(co, kk, n, b) += dz(co, rp.x, cy, n) * src(kci, rp.x * c.sx + kx * c.dx, cy * c.sy + ky * c.dy, n);
+    img(co, kk, n, b) += dz(co, rp.x, cy, n) * src(group_first_input(c, co) + kci, rp.x * c.sx + kx * c.dx, cy * c.sy + ky * c.dy, n);
     // A chunk's partial sum over its images' blocks.
     Expr batch = in.dim(3).extent(), chunk = (batch + kChunks - 1) / kChunks;
     RDom rc(0, blocks, 0, chunk, "rc");
@@ -179,49 +187,97 @@ KernelDef conv_backward_weights(const ConvCfg& c) {
     return k;
 }
 
-KernelDef conv_backward_input(const ConvCfg& c) {
-    KernelDef k;
-    ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
-    Param<int> logits("logits");
-    dense_layout(w, {c.co, c.ci, c.kw, c.kh});
-    dense_layout(y, {c.co, c.ow, c.oh, 0});
-    dense_layout(dy, {c.co, c.ow, c.oh, 0});
-    Func dz = conv_dz(c, y, dy, logits);
-    Var ci("ci"), co("co"), kx("kx"), ky("ky"), x("x"), yy("y"), n("n");
-    // Weights transposed so input channels are innermost (vectorised), as the forward does.
+// The input-gradient of convolution `c` from dL/dz (`dz`, over (co, x, y, n)): `acc` starts at
+// `init` and reduces over `r` (the output channels of the input's group and the kernel taps),
+// reading dz through `dz_padded`, which its consumer schedules per image.
+struct InputGradient {
+    Func acc, dz_padded;
+    RDom r;
+};
+
+InputGradient input_gradient(const ConvCfg& c, ImageParam& w, Func dz, Expr init) {
+    const int cpg = c.in_per_group(), fpg = c.out_per_group();
+    dense_layout(w, {c.co, cpg, c.kw, c.kh});
+    Var ci("ci"), j("j"), kx("kx"), ky("ky"), x("x"), yy("y"), n("n");
+    // Weights transposed so input channels are innermost (vectorised), as the forward does: j is
+    // the output channel within the input channel's group.
+    Expr group_out = c.groups == 1 ? Expr(0) : (ci / cpg) * fpg;
     Func wt("wt");
-    wt(ci, co, kx, ky) = w(co, ci, kx, ky);
+    wt(ci, j, kx, ky) = w(group_out + j, c.groups == 1 ? ci : ci % cpg, kx, ky);
     // dz with a zero border, materialised one image at a time (it stays in cache for the image's
     // rows) with the activation's derivative applied on the way.
     Func dzp("dz_padded");
     Func bounded = BoundaryConditions::constant_exterior(dz, 0.f, {{0, c.co}, {0, c.ow}, {0, c.oh}});
+    Var co("co");
     dzp(co, x, yy, n) = bounded(co, x, yy, n);
-    RDom r(0, c.co, 0, c.kw, 0, c.kh, "r");
-    Func acc("dx_acc"), dx("dx");
+    RDom r(0, fpg, 0, c.kw, 0, c.kh, "r");
+    Func acc("dx_acc");
     // x = X*s... inverted: output position ox contributes to input X = ox*s + kx*d - pad.
     Expr ex = x + c.pl - r.y * c.dx, ey = yy + c.pt - r.z * c.dy;
-    acc(ci, x, yy, n) = 0.f;
+    acc(ci, x, yy, n) = init;
     if (c.sx == 1 && c.sy == 1) {
         // Skip the kernel rows that fall on dz's zero border for this output row: a whole row of
         // the tile at once, so the check costs nothing inside the register tile. (The columns'
         // border still multiplies zeros; they vary across the unrolled tile.)
         r.where(ey >= 0 && ey < c.oh);
-        acc(ci, x, yy, n) += wt(ci, r.x, r.y, r.z) * dzp(r.x, ex, ey, n);
+        acc(ci, x, yy, n) += wt(ci, r.x, r.y, r.z) * dzp(group_out + r.x, ex, ey, n);
     } else {
         Expr ok = (ex % c.sx == 0) && (ey % c.sy == 0);
-        acc(ci, x, yy, n) += select(ok, wt(ci, r.x, r.y, r.z) * dzp(r.x, ex / c.sx, ey / c.sy, n), 0.f);
+        acc(ci, x, yy, n) += select(ok, wt(ci, r.x, r.y, r.z) * dzp(group_out + r.x, ex / c.sx, ey / c.sy, n), 0.f);
     }
-    dx(ci, x, yy, n) = acc(ci, x, yy, n);
-    dx.output_buffer().dim(0).set_bounds(0, c.ci);
-
-    Tile t = register_tile(c.ci, c.w);
-    register_tiled(dx, acc, {r.x, r.y, r.z}, t);
-    dx.parallel(n);
     wt.compute_root();
-    dzp.compute_at(dx, n).vectorize(co, sched::vector_width(c.co));
+    dzp.vectorize(co, sched::vector_width(c.co));
+    return {acc, dzp, r};
+}
+
+// The schedule of a stage `out` over an input gradient: register tiles, images in parallel, dz
+// padded once per image.
+void schedule_input_gradient(const ConvCfg& c, Func out, InputGradient g) {
+    Tile t = register_tile(c.ci, c.w);
+    register_tiled(out, g.acc, {g.r.x, g.r.y, g.r.z}, t);
+    out.parallel(out.args()[3]);
+    g.dz_padded.compute_at(out, out.args()[3]);
+}
+
+KernelDef conv_backward_input(const ConvCfg& c) {
+    KernelDef k;
+    ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
+    Param<int> logits("logits");
+    dense_layout(y, {c.co, c.ow, c.oh, 0});
+    dense_layout(dy, {c.co, c.ow, c.oh, 0});
+    InputGradient g = input_gradient(c, w, conv_dz(c, y, dy, logits), 0.f);
+    Var ci("ci"), x("x"), yy("y"), n("n");
+    Func dx("dx");
+    dx(ci, x, yy, n) = g.acc(ci, x, yy, n);
+    dx.output_buffer().dim(0).set_bounds(0, c.ci);
+    schedule_input_gradient(c, dx, g);
     k.pipeline = Pipeline(dx);
     k.inputs = {w, y, dy};
     k.ints = {logits};
+    return k;
+}
+
+// Conv2DTranspose's forward: the input-gradient of convolution `c` (whose output is the
+// transposed layer's input) at the layer's input, plus the bias (c.bias, over c.ci channels) and
+// the activation (c.act) of the transposed layer.
+KernelDef conv_transpose_forward(const ConvCfg& c) {
+    KernelDef k;
+    ImageParam in(Float(32), 4, "in"), w(Float(32), 4, "w"), b(Float(32), 1, "b");
+    dense_layout(in, {c.co, c.ow, c.oh, 0});
+    Var ci("ci"), co("co"), x("x"), yy("y"), n("n");
+    Func dz("dz");
+    dz(co, x, yy, n) = in(co, x, yy, n);
+    InputGradient g = input_gradient(c, w, dz, c.bias ? b(ci) : Expr(0.f));
+    Func out = activation_forward(c.act, g.acc, 4, c.ci);
+    out.output_buffer().dim(0).set_bounds(0, c.ci);
+    if (activation_traits(c.act).across_channels) {  // softmax: the whole pixel first
+        g.acc.compute_root().vectorize(g.acc.args()[0], sched::vector_width(c.ci)).parallel(g.acc.args()[3]);
+        g.dz_padded.compute_at(g.acc, g.acc.args()[3]);
+    } else {
+        schedule_input_gradient(c, out, g);
+    }
+    k.pipeline = Pipeline(out);
+    k.inputs = {in, w, b};
     return k;
 }
 
@@ -230,5 +286,6 @@ KernelDef conv_backward_input(const ConvCfg& c) {
 KernelDef build_conv_fwd(const KernelSpec& s) { return conv_forward(ConvCfg::from(s)); }
 KernelDef build_conv_bwd_w(const KernelSpec& s) { return conv_backward_weights(ConvCfg::from(s)); }
 KernelDef build_conv_bwd_x(const KernelSpec& s) { return conv_backward_input(ConvCfg::from(s)); }
+KernelDef build_conv_t_fwd(const KernelSpec& s) { return conv_transpose_forward(ConvCfg::from(s)); }
 
 }  // namespace cnnc::engine

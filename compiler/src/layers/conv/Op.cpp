@@ -1,89 +1,63 @@
-// Conv1D/Conv2D as an op: the layer's arguments become a ConvCfg (Conv1D is Conv2D with height 1)
-// and the op runs the conv_fwd / conv_bwd_w / conv_bwd_x kernels (Kernels.cpp).
-#include "layers/conv/Config.h"
-#include "lower/Lowering.h"
+// Conv1D, Conv2D and DepthwiseConv2D as an op: the layer's arguments become a ConvCfg (Conv1D is
+// Conv2D with height 1; a depthwise convolution is grouped, one group per input channel) and the
+// op runs the conv_fwd / conv_bwd_w / conv_bwd_x kernels (Kernels.cpp) through ConvKernels.
+#include "layers/conv/OpConv.h"
 
 namespace cnnc::engine {
 
 namespace {
 
-// Keras 'same': the total padding is what makes ceil(n / s) outputs, the odd pixel after.
-int pad_before(int n, int out, int k, int s, int d) { return std::max((out - 1) * s + (k - 1) * d + 1 - n, 0) / 2; }
-
 class ConvOp : public rt::Op {
   public:
-    ConvOp(const LowerContext& ctx, ConvCfg cfg) : cfg_(std::move(cfg)), cache_(&ctx.cache) {
+    ConvOp(const LowerContext& ctx, const ConvCfg& cfg) : conv_(ctx.cache, cfg) {
         params = make_params(ctx);
-        fwd_ = ctx.cache.get(cfg_.spec("conv_fwd"));
-        if (!cfg_.bias) zero_bias_ = rt::Tensor({cfg_.co});
-        if (!cfg_.bias) zero_bias_.fill(0), db_scratch_ = rt::Tensor({cfg_.co});
+        conv_.prepare_forward();
     }
     bool owns_activation() const override { return true; }
-    void prepare_backward(bool need_dx) override {
-        if (any_trainable(*this)) bwd_w_ = cache_->get(cfg_.spec("conv_bwd_w"));
-        if (need_dx) bwd_x_ = cache_->get(cfg_.spec("conv_bwd_x"));
-    }
+    void prepare_backward(bool need_dx) override { conv_.prepare_backward(any_trainable(*this), need_dx); }
 
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override {
-        fwd_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), kernel(), bias()}, {image(y, cfg_.co, cfg_.ow, cfg_.oh)});
+        rt::View b = bias_param() ? bias_param()->value.view() : rt::View{};
+        conv_.forward(x, params[0].value.view(), bias_param() ? &b : nullptr, y);
     }
 
     void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,
                   const rt::StepInfo&) override {
-        auto hy = image(y, cfg_.co, cfg_.ow, cfg_.oh), hdy = image(dy, cfg_.co, cfg_.ow, cfg_.oh);
         if (params[0].trainable) {
-            rt::View dbv = cfg_.bias ? params[1].grad.view() : db_scratch_.view();
-            rt::View dw = params[0].grad.view();
-            bwd_w_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), hy, hdy},
-                        {to_halide(dw, {cfg_.ci * cfg_.kw * cfg_.kh, cfg_.co}), to_halide(dbv)}, {logits ? 1 : 0});
+            rt::View db = bias_param() ? bias_param()->grad.view() : rt::View{};
+            conv_.weight_gradient(x, y, dy, params[0].grad.view(), bias_param() ? &db : nullptr, logits);
         }
-        if (dx) bwd_x_->run({kernel(), hy, hdy}, {image(*dx, cfg_.ci, cfg_.w, cfg_.h)}, {logits ? 1 : 0});
+        if (dx) conv_.input_gradient(params[0].value.view(), y, dy, *dx, logits);
     }
 
   private:
-    // (N, H, W, C) or (N, steps, C) as Halide (C, W, H, N).
-    static Buf image(const rt::View& v, int c, int w, int h) {
-        return to_halide(v, {v.shape[0], h, w, c});
-    }
-    Buf kernel_of(const rt::View& v) const { return to_halide(v, {cfg_.kh, cfg_.kw, cfg_.ci, cfg_.co}); }
-    Buf kernel() { return kernel_of(params[0].value.view()); }
-    Buf bias() { return to_halide(cfg_.bias ? params[1].value.view() : zero_bias_.view()); }
-
-    ConvCfg cfg_;
-    KernelCache* cache_;
-    std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_;
-    rt::Tensor zero_bias_, db_scratch_;
+    rt::Param* bias_param() { return params.size() > 1 ? &params[1] : nullptr; }
+    ConvKernels conv_;
 };
-
-std::unique_ptr<rt::Op> lower_conv(const LowerContext& ctx, int rank) {
-    const LayerNode& l = ctx.node;
-    const BoundArgs& a = l.args;
-    auto ks = a.ints("kernel_size"), st = a.ints("strides"), dl = a.ints("dilation_rate");
-    ConvCfg c;
-    c.ci = static_cast<int>(l.in.back());
-    c.co = static_cast<int>(l.out.back());
-    if (rank == 2) {
-        c.h = static_cast<int>(l.in[0]), c.w = static_cast<int>(l.in[1]);
-        c.oh = static_cast<int>(l.out[0]), c.ow = static_cast<int>(l.out[1]);
-        c.kh = static_cast<int>(ks[0]), c.kw = static_cast<int>(ks[1]);
-        c.sy = static_cast<int>(st[0]), c.sx = static_cast<int>(st[1]);
-        c.dy = static_cast<int>(dl[0]), c.dx = static_cast<int>(dl[1]);
-    } else {
-        c.h = c.oh = 1, c.kh = 1, c.sy = 1, c.dy = 1;
-        c.w = static_cast<int>(l.in[0]), c.ow = static_cast<int>(l.out[0]);
-        c.kw = static_cast<int>(ks[0]), c.sx = static_cast<int>(st[0]), c.dx = static_cast<int>(dl[0]);
-    }
-    bool same = a.text("padding") == "same";
-    c.pl = same ? pad_before(c.w, c.ow, c.kw, c.sx, c.dx) : 0;
-    c.pt = same ? pad_before(c.h, c.oh, c.kh, c.sy, c.dy) : 0;
-    c.bias = a.flag("use_bias");
-    c.act = fused_activation(l);
-    return std::make_unique<ConvOp>(ctx, c);
-}
 
 }  // namespace
 
-std::unique_ptr<rt::Op> lower_Conv1D(const LowerContext& ctx) { return lower_conv(ctx, 1); }
-std::unique_ptr<rt::Op> lower_Conv2D(const LowerContext& ctx) { return lower_conv(ctx, 2); }
+std::unique_ptr<rt::Op> lower_Conv1D(const LowerContext& ctx) {
+    const BoundArgs& a = ctx.node.args;
+    ConvCfg c = window_cfg(ctx.node, 1, static_cast<int>(ctx.node.out.back()));
+    c.groups = static_cast<int>(a.integer("groups"));
+    if (a.text("padding") == "causal") c.pl = c.dx * (c.kw - 1);  // all the padding before: no step sees the future
+    return std::make_unique<ConvOp>(ctx, c);
+}
+
+std::unique_ptr<rt::Op> lower_Conv2D(const LowerContext& ctx) {
+    ConvCfg c = window_cfg(ctx.node, 2, static_cast<int>(ctx.node.out.back()));
+    c.groups = static_cast<int>(ctx.node.args.integer("groups"));
+    return std::make_unique<ConvOp>(ctx, c);
+}
+
+std::unique_ptr<rt::Op> lower_DepthwiseConv2D(const LowerContext& ctx) {
+    ConvCfg c = window_cfg(ctx.node, 2, static_cast<int>(ctx.node.out.back()));
+    c.groups = c.ci;
+    auto op = std::make_unique<ConvOp>(ctx, c);
+    // Keras 3 names the weight "kernel", but its regularizer is depthwise_regularizer.
+    regularizer_penalties(ctx.node.args.get("depthwise_regularizer"), op->params[0]);
+    return op;
+}
 
 }  // namespace cnnc::engine

@@ -89,13 +89,15 @@ KernelDef build_act_bwd(const KernelSpec& s) {
     return k;
 }
 
-// dropout(rate, c): out = select(keep, x / (1 - rate), 0), the mask a hash of (seed, step, index)
-// (int params): the same kernel serves forward (x) and backward (dy).
+// dropout(rate, c[, positions]): out = select(keep, x / (1 - rate), 0), the mask a hash of (seed,
+// step, index) (int params): the same kernel serves forward (x) and backward (dy). With
+// `positions` (SpatialDropout2D: height * width), one draw per image and channel: the index is
+// the image's, so all of a channel's positions share it.
 KernelDef build_dropout(const KernelSpec& s) {
     const float rate = s.f("rate"), keep_scale = 1.f / (1.f - rate);
-    const int ch = s.i("c");
+    const int ch = s.i("c"), positions = s.i("positions", 1);
     return elementwise(ch, 1, 2, [=](const std::vector<ImageParam>& in, const std::vector<Param<int>>& p, Var c, Var i) {
-        Expr u = uniform_hash(p[0], p[1], i * ch + c);
+        Expr u = uniform_hash(p[0], p[1], (positions == 1 ? Expr(i) : i / positions) * ch + c);
         return select(u >= rate, in[0](c, i) * keep_scale, 0.f);
     });
 }

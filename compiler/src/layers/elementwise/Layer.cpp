@@ -1,4 +1,4 @@
-// Layers that map each value on its own: Activation, Dropout, Rescaling, PreprocessInput.
+// Layers that map each value on its own: Activation, Dropout, SpatialDropout2D, Rescaling, PreprocessInput.
 #include <fmt/format.h>
 
 #include "layers/Layer.h"
@@ -32,6 +32,26 @@ const LayerKind& layer_Dropout() {
         k.infer = same_shape;
         k.keeps_activation = true;
         k.examples = {{{7, 7, 256}, "Dropout(0.5)", {7, 7, 256}, 0}};
+        return k;
+    }();
+    return k;
+}
+
+const LayerKind& layer_SpatialDropout2D() {
+    static const LayerKind k = [] {
+        LayerKind k;
+        k.name = "SpatialDropout2D";
+        k.doc = "in training, zeroes a `rate` fraction of whole channels (one draw per image and channel) and scales the "
+                "rest by 1/(1-rate); identity otherwise";
+        k.params = {required("rate", ArgType::Float).min(0).below(1),
+                    optional("data_format", ArgType::Name, N("channels_last")).one_of({"channels_last"}),
+                    optional("seed", ArgType::Int, none())};
+        k.infer = [](const BoundArgs&, const Shape& in) {
+            if (in.rank() != 3) return ShapeResult::fail(fmt::format("expects images (height, width, channels), got {}", in));
+            return ShapeResult::ok(in);
+        };
+        k.keeps_activation = true;
+        k.examples = {{{5, 4, 8}, "SpatialDropout2D(0.5)", {5, 4, 8}, 0}, {{3, 3, 3}, "SpatialDropout2D(0.2, seed = 7)", {3, 3, 3}, 0}};
         return k;
     }();
     return k;

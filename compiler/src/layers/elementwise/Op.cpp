@@ -1,4 +1,4 @@
-// Layers that map values one by one: Activation, Dropout, Rescaling, PreprocessInput; and the
+// Layers that map values one by one: Activation, Dropout, SpatialDropout2D, Rescaling, PreprocessInput; and the
 // separate activation stage of a layer that does not fuse its activation (Lowering.h).
 #include <stdexcept>
 
@@ -39,12 +39,16 @@ class ActivationOp : public rt::Op {
     std::shared_ptr<Kernel> fwd_, bwd_;
 };
 
+// Dropout, and SpatialDropout2D: one draw for each `positions` values of a channel (an image's
+// height * width: whole channels dropped), 1 for Dropout.
 class DropoutOp : public rt::Op {
   public:
-    DropoutOp(const LowerContext& ctx, double rate, int channels, int64_t layer_seed)
+    DropoutOp(const LowerContext& ctx, double rate, int channels, int64_t layer_seed, int positions)
         : rate_(static_cast<float>(rate)), ch_(channels), layer_seed_(layer_seed) {
         // The same kernel serves forward (x) and backward (dy): Kernels.cpp.
-        kernel_ = ctx.cache.get(KernelSpec("dropout").set("rate", rate_).set("c", ch_));
+        KernelSpec spec = KernelSpec("dropout").set("rate", rate_).set("c", ch_);
+        if (positions != 1) spec.set("positions", positions);  // Dropout's key as before
+        kernel_ = ctx.cache.get(spec);
     }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override {
         if (!s.training || rate_ == 0) {
@@ -117,10 +121,18 @@ std::unique_ptr<rt::Op> lower_Activation(const LowerContext& ctx) {
     return std::make_unique<ActivationOp>(ctx.cache, layer_activation(ctx.node), static_cast<int>(ctx.node.in.back()));
 }
 
-std::unique_ptr<rt::Op> lower_Dropout(const LowerContext& ctx) {
+namespace {
+std::unique_ptr<rt::Op> dropout(const LowerContext& ctx, int positions) {
     int64_t layer_seed = ctx.node.args.is_none("seed") ? static_cast<int64_t>(std::hash<std::string>{}(ctx.path) & 0xffff)
                                                        : ctx.node.args.integer("seed");
-    return std::make_unique<DropoutOp>(ctx, ctx.node.args.number("rate"), static_cast<int>(ctx.node.in.back()), layer_seed);
+    return std::make_unique<DropoutOp>(ctx, ctx.node.args.number("rate"), static_cast<int>(ctx.node.in.back()), layer_seed, positions);
+}
+}  // namespace
+
+std::unique_ptr<rt::Op> lower_Dropout(const LowerContext& ctx) { return dropout(ctx, 1); }
+
+std::unique_ptr<rt::Op> lower_SpatialDropout2D(const LowerContext& ctx) {
+    return dropout(ctx, static_cast<int>(ctx.node.in[0] * ctx.node.in[1]));
 }
 
 std::unique_ptr<rt::Op> lower_Rescaling(const LowerContext& ctx) {

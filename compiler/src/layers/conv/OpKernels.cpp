@@ -1,0 +1,42 @@
+#include "layers/conv/OpKernels.h"
+
+#include <algorithm>
+
+namespace cnnc::engine {
+
+int same_pad_before(int n, int out, int k, int s, int d) { return std::max((out - 1) * s + (k - 1) * d + 1 - n, 0) / 2; }
+
+void ConvKernels::prepare_forward() {
+    fwd_ = cache_->get(cfg_.spec("conv_fwd"));
+    zero_bias_ = rt::Tensor({cfg_.co});
+    zero_bias_.fill(0);
+}
+
+void ConvKernels::prepare_backward(bool weights, bool input) {
+    db_scratch_ = rt::Tensor({cfg_.co});
+    if (weights) bwd_w_ = cache_->get(cfg_.spec("conv_bwd_w"));
+    if (input) bwd_x_ = cache_->get(cfg_.spec("conv_bwd_x"));
+}
+
+Buf ConvKernels::image(const rt::View& v, int c, int w, int h) { return to_halide(v, {v.shape[0], h, w, c}); }
+
+Buf ConvKernels::kernel(const rt::View& v) const { return to_halide(v, {cfg_.kh, cfg_.kw, cfg_.in_per_group(), cfg_.co}); }
+
+void ConvKernels::forward(const rt::View& x, const rt::View& kernel_value, const rt::View* bias, const rt::View& y) {
+    fwd_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), kernel(kernel_value), to_halide(bias ? *bias : zero_bias_.view())},
+              {image(y, cfg_.co, cfg_.ow, cfg_.oh)});
+}
+
+void ConvKernels::weight_gradient(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View& dkernel,
+                                  const rt::View* dbias, bool logits) {
+    bwd_w_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), image(y, cfg_.co, cfg_.ow, cfg_.oh), image(dy, cfg_.co, cfg_.ow, cfg_.oh)},
+                {to_halide(dkernel, {cfg_.in_per_group() * cfg_.kw * cfg_.kh, cfg_.co}), to_halide(dbias ? *dbias : db_scratch_.view())},
+                {logits ? 1 : 0});
+}
+
+void ConvKernels::input_gradient(const rt::View& kernel_value, const rt::View& y, const rt::View& dy, const rt::View& dx, bool logits) {
+    bwd_x_->run({kernel(kernel_value), image(y, cfg_.co, cfg_.ow, cfg_.oh), image(dy, cfg_.co, cfg_.ow, cfg_.oh)},
+                {image(dx, cfg_.ci, cfg_.w, cfg_.h)}, {logits ? 1 : 0});
+}
+
+}  // namespace cnnc::engine

@@ -1,0 +1,44 @@
+// A convolution's kernels as the conv family's ops run them: forward, and the gradients of the
+// weights and of the input, each on the runtime's (N, H, W, C) tensors. Conv1D/Conv2D and
+// DepthwiseConv2D are one of these; SeparableConv2D chains two (depthwise, then 1x1);
+// Conv2DTranspose runs a convolution's kernels with input and output exchanged.
+#pragma once
+#include <memory>
+
+#include "layers/conv/Config.h"
+#include "net/Op.h"
+
+namespace cnnc::engine {
+
+// Keras 'same': the total padding is what makes ceil(n / s) outputs, the odd pixel after.
+int same_pad_before(int n, int out, int k, int s, int d);
+
+class ConvKernels {
+  public:
+    ConvKernels(KernelCache& cache, ConvCfg cfg) : cfg_(std::move(cfg)), cache_(&cache) {}
+    // Compile the kernels an op will run (an op using only some of them asks for those only).
+    void prepare_forward();
+    void prepare_backward(bool weights, bool input);
+    // y = conv(x; kernel, bias) with the configuration's activation; no bias when `bias` is null.
+    void forward(const rt::View& x, const rt::View& kernel, const rt::View* bias, const rt::View& y);
+    // dL/dkernel (Keras' layout) and dL/dbias (when non-null) from x and the output's y and dy
+    // (dy already dL/dz when `logits`).
+    void weight_gradient(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View& dkernel,
+                         const rt::View* dbias, bool logits);
+    // dL/dx from the kernel and the output's y and dy.
+    void input_gradient(const rt::View& kernel, const rt::View& y, const rt::View& dy, const rt::View& dx, bool logits);
+    const ConvCfg& cfg() const { return cfg_; }
+
+    // A (N, H, W, C) or (N, steps, C) tensor as Halide (C, W, H, N).
+    static Buf image(const rt::View& v, int c, int w, int h);
+    // A kernel in Keras' layout (kh, kw, C_in / groups, C_out) as Halide (C_out, C_in / groups, kw, kh).
+    Buf kernel(const rt::View& v) const;
+
+  private:
+    ConvCfg cfg_;
+    KernelCache* cache_;
+    std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_;
+    rt::Tensor zero_bias_, db_scratch_;  // for a convolution without bias
+};
+
+}  // namespace cnnc::engine

@@ -64,6 +64,13 @@ const std::map<std::string, Reference>& references() {
         // Keras' 'gelu' is gelu(x, approximate=False) = x Phi(x).
         {"gelu", elementwise([](double x) { return x * normal_cdf(x); },
                              [](double x) { return normal_cdf(x) + x * std::exp(-x * x / 2) / std::sqrt(2 * kPi); })},
+        // Keras' gelu(x, approximate=True), TensorFlow's formula as written:
+        // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+        {"gelu_approximate", elementwise([](double x) { return 0.5 * x * (1 + std::tanh(std::sqrt(2 / kPi) * (x + 0.044715 * x * x * x))); },
+                                         [](double x) {
+                                             const double c = std::sqrt(2 / kPi), t = std::tanh(c * (x + 0.044715 * x * x * x));
+                                             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
+                                         })},
         {"leaky_relu", elementwise([](double x) { return x > 0 ? x : 0.2 * x; }, [](double x) { return x > 0 ? 1 : 0.2; })},
         {"relu6", elementwise([](double x) { return std::min(std::max(x, 0.0), 6.0); },
                               [](double x) { return x > 0 && x < 6 ? 1.0 : 0.0; })},

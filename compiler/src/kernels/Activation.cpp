@@ -105,6 +105,17 @@ Elementwise act_swish() {
 Elementwise act_gelu() {
     return {[](Expr x) { return x * normal_cdf(x); }, [](Expr z, Expr d) { return d * (normal_cdf(z) + z * normal_pdf(z)); }};
 }
+// Keras' gelu(x, approximate=True), 0.5 x (1 + tanh(u)) with u = sqrt(2 / pi) (x + 0.044715 x^3),
+// computed as x sigmoid(2u) (the same function: 0.5 (1 + tanh(u)) = sigmoid(2u)), which keeps its
+// digits in the negative tail where 1 + tanh(u) cancels. Derivative s + z s (1 - s) 2 du/dz.
+constexpr float kGeluC = 0.79788456080286536f, kGeluA = 0.044715f;  // sqrt(2 / pi), TensorFlow's cubic coefficient
+Elementwise act_gelu_approximate() {
+    return {[](Expr x) { return x * sigmoid(2.f * kGeluC * (x + kGeluA * x * x * x)); },
+            [](Expr z, Expr d) {
+                Expr s = sigmoid(2.f * kGeluC * (z + kGeluA * z * z * z));
+                return d * (s + z * s * (1.f - s) * 2.f * kGeluC * (1.f + 3.f * kGeluA * z * z));
+            }};
+}
 Elementwise act_leaky_relu() {
     return {[](Expr x) { return select(x > 0, x, kLeakySlope * x); }, [](Expr y, Expr d) { return select(y > 0, d, kLeakySlope * d); }};
 }

@@ -10,26 +10,15 @@
 #include <set>
 
 #include "Helpers.h"
+#include "ModelHelpers.h"
 
 using namespace cnnc;
 using namespace cnnc::test;
 
 namespace {
 
-const Model& model_of(const Compilation& c) {
-    require_ok(c);
-    REQUIRE(c.program.models.size() == 1);
-    return c.program.models.front();
-}
-
 std::unique_ptr<Compilation> app(const std::string& import, const std::string& input, const std::string& call) {
     return compile("import \"" + import + "\"\nmodel m {\n    input(" + input + ")\n    " + call + "\n}\n");
-}
-
-std::vector<std::string> leaf_names(const Model& m) {
-    std::vector<std::string> v;
-    for (const LayerNode* l : m.leaves()) v.push_back(l->name);
-    return v;
 }
 
 const LayerNode& leaf(const Model& m, const std::string& name) {
@@ -54,7 +43,7 @@ void check_unique(const std::vector<std::string>& names) {
 
 TEST_CASE("stdlib ResNet50: Keras' parameter counts, layer names and pooling options", "[applications]") {
     auto top = app("resnet50", "224, 224, 3", "resnet50()");
-    const Model& m = model_of(*top);
+    const Model& m = only_model(*top);
     CHECK(m.param_count() == 25'636'712);
     CHECK(m.param_count() - m.trainable_count() == 53'120);
     CHECK(m.output() == Shape({1000}));
@@ -75,23 +64,23 @@ TEST_CASE("stdlib ResNet50: Keras' parameter counts, layer names and pooling opt
     CHECK(leaf(m, "conv2_block1_0_conv").out == Shape({56, 56, 256}));  // stride1 = 1 in conv2
 
     auto notop = app("resnet50", "224, 224, 3", "resnet50(include_top = false)");
-    CHECK(model_of(*notop).param_count() == 23'587'712);
-    CHECK(model_of(*notop).output() == Shape({7, 7, 2048}));
-    CHECK(leaf_names(model_of(*notop)).size() == 174);
+    CHECK(only_model(*notop).param_count() == 23'587'712);
+    CHECK(only_model(*notop).output() == Shape({7, 7, 2048}));
+    CHECK(leaf_names(only_model(*notop)).size() == 174);
     auto avg = app("resnet50", "224, 224, 3", "resnet50(include_top = false, pooling = avg)");
-    CHECK(leaf_names(model_of(*avg)).back() == "avg_pool");
-    CHECK(model_of(*avg).output() == Shape({2048}));
+    CHECK(leaf_names(only_model(*avg)).back() == "avg_pool");
+    CHECK(only_model(*avg).output() == Shape({2048}));
     auto max = app("resnet50", "160, 160, 3", "resnet50(include_top = false, pooling = max)");
-    CHECK(leaf_names(model_of(*max)).back() == "max_pool");
-    CHECK(leaf(model_of(*max), "conv5_block3_out").out == Shape({5, 5, 2048}));
+    CHECK(leaf_names(only_model(*max)).back() == "max_pool");
+    CHECK(leaf(only_model(*max), "conv5_block3_out").out == Shape({5, 5, 2048}));
     auto ten = app("resnet50", "224, 224, 3", "resnet50(classes = 10, classifier_activation = linear)");
-    CHECK(model_of(*ten).param_count() == 23'587'712 + 2048 * 10 + 10);
-    CHECK(model_of(*ten).output_activation() == "linear");
+    CHECK(only_model(*ten).param_count() == 23'587'712 + 2048 * 10 + 10);
+    CHECK(only_model(*ten).output_activation() == "linear");
 }
 
 TEST_CASE("stdlib MobileNetV2: Keras' parameter counts and layer names at alpha 1.0, 0.35 and 1.4", "[applications]") {
     auto top = app("mobilenet_v2", "224, 224, 3", "mobilenet_v2()");
-    const Model& m = model_of(*top);
+    const Model& m = only_model(*top);
     CHECK(m.param_count() == 3'538'984);
     CHECK(m.param_count() - m.trainable_count() == 34'112);
     auto names = leaf_names(m);
@@ -117,25 +106,25 @@ TEST_CASE("stdlib MobileNetV2: Keras' parameter counts and layer names at alpha 
     CHECK(m.output() == Shape({1000}));
 
     auto notop = app("mobilenet_v2", "224, 224, 3", "mobilenet_v2(include_top = false)");
-    CHECK(model_of(*notop).param_count() == 2'257'984);
-    CHECK(model_of(*notop).output() == Shape({7, 7, 1280}));
+    CHECK(only_model(*notop).param_count() == 2'257'984);
+    CHECK(only_model(*notop).output() == Shape({7, 7, 1280}));
 
     // alpha 0.35: Conv1 has md(11.2) = 16 filters (the 10% rule), block 0 projects to md(5) = 8.
     auto narrow = app("mobilenet_v2", "224, 224, 3", "mobilenet_v2(alpha = 0.35)");
-    CHECK(model_of(*narrow).param_count() == 1'691'208);
-    CHECK(model_of(*narrow).param_count() - model_of(*narrow).trainable_count() == 14'080);
-    CHECK(leaf(model_of(*narrow), "Conv1").out == Shape({112, 112, 16}));
+    CHECK(only_model(*narrow).param_count() == 1'691'208);
+    CHECK(only_model(*narrow).param_count() - only_model(*narrow).trainable_count() == 14'080);
+    CHECK(leaf(only_model(*narrow), "Conv1").out == Shape({112, 112, 16}));
     // alpha 1.4: the last convolution widens to md(1792) = 1792.
     auto wide = app("mobilenet_v2", "224, 224, 3", "mobilenet_v2(alpha = 1.4, include_top = false, pooling = avg)");
-    CHECK(model_of(*wide).param_count() == 4'363'712);
-    CHECK(model_of(*wide).output() == Shape({1792}));
+    CHECK(only_model(*wide).param_count() == 4'363'712);
+    CHECK(only_model(*wide).output() == Shape({1792}));
 }
 
 TEST_CASE("stdlib MobileNetV2 pads its strided blocks as Keras' correct_pad for the input size", "[applications]") {
     // 226x226: Conv1 gives 113, odd, so block_1 pads ((1, 1), (1, 1)) to 115 and its depthwise
     // convolution gives 57 (Keras: correct_pad is ((1 - adjust, 1), ...) with adjust = 1 - 113 % 2 = 0).
     auto odd = app("mobilenet_v2", "226, 226, 3", "mobilenet_v2(rows = 226, cols = 226, include_top = false)");
-    const Model& m = model_of(*odd);
+    const Model& m = only_model(*odd);
     CHECK(leaf(m, "block_1_pad").out == Shape({115, 115, 96}));
     CHECK(leaf(m, "block_1_depthwise").out == Shape({57, 57, 96}));
     CHECK(leaf(m, "block_3_pad").out == Shape({59, 59, 144}));  // 57 is odd too
@@ -146,9 +135,9 @@ TEST_CASE("stdlib MobileNetV2 pads its strided blocks as Keras' correct_pad for 
 
 TEST_CASE("the applications' preprocessing blocks use Keras' modes", "[applications]") {
     auto r = app("resnet50", "32, 32, 3", "resnet50_preprocess()");
-    CHECK(model_of(*r).leaves().front()->args.text("mode") == "caffe");
+    CHECK(only_model(*r).leaves().front()->args.text("mode") == "caffe");
     auto mb = app("mobilenet_v2", "32, 32, 3", "mobilenet_v2_preprocess()");
-    CHECK(model_of(*mb).leaves().front()->args.text("mode") == "tf");
+    CHECK(only_model(*mb).leaves().front()->args.text("mode") == "tf");
 }
 
 TEST_CASE("cnnc summary of models/imagenet_*.cnn prints Keras' totals", "[applications][cli]") {

@@ -2,6 +2,7 @@
 // operators, `//` and `%`, and the compile-time functions int() and make_divisible(). Expected
 // numbers are Python's (the operators) and Keras' _make_divisible written out in the comments.
 #include "Helpers.h"
+#include "ModelHelpers.h"
 #include "syntax/AstDump.h"
 
 using namespace cnnc;
@@ -9,24 +10,12 @@ using namespace cnnc::test;
 
 namespace {
 
-const Model& only_model(const Compilation& c) {
-    require_ok(c);
-    REQUIRE(c.program.models.size() == 1);
-    return c.program.models.front();
-}
-
 const Model& model_named(const Compilation& c, const std::string& name) {
     require_ok(c);
     for (const Model& m : c.program.models)
         if (m.name == name) return m;
     FAIL("no model " << name);
     std::abort();
-}
-
-std::vector<std::string> leaf_names(const Model& m) {
-    std::vector<std::string> v;
-    for (const LayerNode* l : m.leaves()) v.push_back(l->name);
-    return v;
 }
 
 // A classifier head as keras.applications writes it.

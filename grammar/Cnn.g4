@@ -27,6 +27,7 @@ field : name '=' expr ';'? ;
 // `output`), the keyword's alternative comes first, and ANTLR takes the first of two readings.
 stmt
     : 'repeat' expr ('as' name)? '{' stmt* '}' as?                         # repeatStmt
+    | ifChain as? ';'?                                                     # ifStmt
     | 'input' name '(' argList? ')' ';'?                                   # inputStmt
     | 'from' name ';'?                                                     # fromStmt
     | 'output' name (',' name)* ';'?                                       # outputStmt
@@ -37,6 +38,10 @@ stmt
 
 body : '{' stmt* '}' ;
 
+// A compile-time conditional: the checker expands the body whose condition holds and only checks
+// the names in the others. `else if` chains nest.
+ifChain : 'if' expr body ('else' (ifChain | body))? ;
+
 branch : 'branch' body ;
 
 as : 'as' name ;
@@ -45,11 +50,16 @@ argList : arg (',' arg)* ','? ;
 
 arg : (name '=')? expr ;
 
-// Earlier alternatives bind tighter: unary minus, then * and /, then + and -.
+// Earlier alternatives bind tighter, as in Python: unary minus, then * / // %, then + and -, then
+// comparisons, then not, and, or.
 expr
     : '-' expr                                                             # negExpr
-    | expr op=('*' | '/') expr                                             # mulExpr
+    | expr op=('*' | '/' | '//' | '%') expr                                # mulExpr
     | expr op=('+' | '-') expr                                             # addExpr
+    | expr op=('==' | '!=' | '<' | '<=' | '>' | '>=') expr                 # compareExpr
+    | op='not' expr                                                        # notExpr
+    | expr op='and' expr                                                   # andExpr
+    | expr op='or' expr                                                    # orExpr
     | primary                                                              # primaryExpr
     ;
 
@@ -67,10 +77,11 @@ primary
 
 // Keywords only mean something at the start of a declaration; anywhere a name is expected they
 // are ordinary names (a dataset has a `train` member, a train statement a `callbacks` field).
+// `and`, `or` and `not` are operators, reserved like `true`, `false` and `None`.
 name
     : ID | 'import' | 'dataset' | 'model' | 'block' | 'augmentation' | 'callbacks'
     | 'train' | 'evaluate' | 'on' | 'repeat' | 'as'
-    | 'input' | 'from' | 'output' | 'residual' | 'shortcut' | 'branch'
+    | 'input' | 'from' | 'output' | 'residual' | 'shortcut' | 'branch' | 'if' | 'else'
     ;
 
 NUMBER  : DIGITS ('.' DIGITS?)? EXPONENT? | '.' DIGITS EXPONENT? ;

@@ -66,7 +66,7 @@ Network::Schedule Network::schedule(bool training) const {
     auto upstream = [&](int t) { return root_of(t) >= 0 && up[root_of(t)]; };
     for (int k = 0; k < S; ++k) {
         const Stage& st = stages_[k];
-        p.root[k] = st.op->is_view() ? root_of(st.inputs[0]) : k;
+        p.root[k] = passes_through(static_cast<size_t>(k), training) ? root_of(st.inputs[0]) : k;
         for (int t : st.inputs) p.needs_dx[k] = p.needs_dx[k] || upstream(t);
         up[k] = p.needs_dx[k] || any_trainable(*st.op);
     }
@@ -75,7 +75,7 @@ Network::Schedule Network::schedule(bool training) const {
         if (upstream(t)) ++out_count[root_of(t)], first_write[root_of(t)] = S;
     for (int k = S - 1; k >= 0 && training; --k) {  // inference keeps the activations alone
         const Stage& st = stages_[k];
-        if (st.op->is_view()) continue;
+        if (passes_through(static_cast<size_t>(k), training)) continue;
         if (!up[k] || out_count[k] + writes[k] == 0) continue;  // no gradient reaches it, or none is wanted
         p.runs[k] = true;
         if (out_count[k] == 1 && writes[k] == 0) {
@@ -115,14 +115,14 @@ Network::Schedule Network::schedule(bool training) const {
     for (int k = 0; k < S; ++k) {
         const int used = p.runs[k] ? 2 * S - 1 - k : k;
         last[k] = used;
-        if (stages_[k].op->is_view()) continue;
+        if (passes_through(static_cast<size_t>(k), training)) continue;
         for (int t : stages_[k].inputs)
             if (root_of(t) >= 0) last[root_of(t)] = std::max(last[root_of(t)], used);
     }
     for (int t : outs)
         if (root_of(t) >= 0) last[root_of(t)] = end;
     for (int k = 0; k < S; ++k) {
-        if (stages_[k].op->is_view()) continue;
+        if (passes_through(static_cast<size_t>(k), training)) continue;
         p.act[k] = static_cast<int>(p.buffers.size());
         p.buffers.push_back({product(stages_[k].out_shape), k, last[k]});
         p.activation_floats += product(stages_[k].out_shape);
@@ -132,6 +132,7 @@ Network::Schedule Network::schedule(bool training) const {
 
 void Network::prepare(int64_t max_batch, bool training) {
     max_batch_ = max_batch;
+    training_ = training;
     plan_ = schedule(training);
     // The plan in floats for the largest batch, each buffer on a 64-byte boundary (16 floats):
     // whole cache lines and aligned vectors for the kernels, as Tensor's own allocations.
@@ -166,17 +167,20 @@ std::vector<View> Network::forward_all(const std::vector<View>& xs, const StepIn
     for (const View& x : xs)
         if (x.shape.empty() || x.shape[0] > max_batch_ || x.shape[0] != xs[0].shape[0]) throw std::logic_error("internal: batch larger than prepared");
     const int64_t n = batch_ = xs[0].shape[0];
+    StepInfo step = s;
+    step.folded = !training_;
     for (size_t k = 0; k < stages_.size(); ++k) {
         Stage& st = stages_[k];
         std::vector<View>& ins = in_views_[k];
         ins.resize(st.inputs.size());
         for (size_t i = 0; i < st.inputs.size(); ++i) ins[i] = tensor_view(st.inputs[i], xs);
-        if (st.op->is_view()) {
+        if (passes_through(k, training_)) {
+            if (s.training && !st.op->is_view()) throw std::logic_error("internal: a training forward through a folded layer, planned for inference");
             out_views_[k] = ins[0].reshaped(with_batch(n, st.out_shape));
             continue;
         }
         out_views_[k] = View{arena_.data() + offsets_[static_cast<size_t>(plan_.act[k])], with_batch(n, st.out_shape)};
-        st.op->forward_all(ins, out_views_[k], s);
+        st.op->forward_all(ins, out_views_[k], step);
     }
     std::vector<View> out;
     for (int t : outputs_) out.push_back(tensor_view(t, xs));

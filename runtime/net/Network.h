@@ -88,6 +88,10 @@ class Network {
         int64_t activation_floats = 0, gradient_floats = 0;
     };
     Schedule schedule(bool training) const;
+    // Stage k's output is its input's buffer: a view, or, planned for inference, absorbed.
+    bool passes_through(size_t k, bool training) const {
+        return stages_[k].op->is_view() || (!training && stages_[k].op->absorbed());
+    }
     View tensor_view(int t, const std::vector<View>& xs) const;
 
     std::vector<Dims> input_shapes_;
@@ -96,6 +100,7 @@ class Network {
     bool outputs_set_ = false;  // else the last stage added
     // Set by prepare().
     Schedule plan_;
+    bool training_ = false;  // the plan's
     std::vector<int64_t> offsets_;  // per buffer, in floats
     Tensor arena_;
     int64_t max_batch_ = 0, batch_ = 0;

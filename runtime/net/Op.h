@@ -11,7 +11,7 @@
 
 namespace cnnc::rt {
 
-// A trainable variable with its gradient (overwritten by each backward pass) and the L1/L2
+// A layer's variable with its gradient (overwritten by each backward pass) and the L1/L2
 // penalties of its regularizer.
 struct Param {
     std::string name;  // the layer path and the weight: "vgg16/block1/block1_conv1/kernel"
@@ -21,6 +21,9 @@ struct Param {
     Tensor value, grad;
     std::string initializer;
     bool trainable = true;
+    // Keras' non-trainable variable that forward updates (BatchNormalization's moving statistics):
+    // never trainable, not even when its layer is unfrozen; saved and restored like a weight.
+    bool state = false;
     double l1 = 0, l2 = 0;
 };
 
@@ -28,6 +31,9 @@ struct StepInfo {
     bool training = false;
     uint64_t seed = 0;  // the run's seed
     int64_t step = 0;   // global step: random layers draw a fresh mask/transform per step
+    // Set by the network on a forward it planned for inference: ops absorbed by the op before
+    // them (absorbed()) are skipped, and that op applies them (compiler/src/lower/Fold.h).
+    bool folded = false;
 };
 
 class Op {
@@ -54,6 +60,9 @@ class Op {
     virtual void prepare_backward(bool need_dx) { (void)need_dx; }
     // True for Flatten/Reshape: the output is the input under another shape; no kernel runs.
     virtual bool is_view() const { return false; }
+    // True when the op before it has taken this op in, for inference (a BatchNormalization folded
+    // into its convolution): a network planned for inference then treats it as a view.
+    virtual bool absorbed() const { return false; }
     // True when this op applies the model's final activation (so a fused loss may skip it).
     virtual bool owns_activation() const { return false; }
 

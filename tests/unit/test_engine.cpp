@@ -95,8 +95,9 @@ double probe(rt::Op& op, const rt::View& x, rt::Tensor& y, const rt::Tensor& r, 
 }
 
 // Uniform in +-1/sqrt(fan in) for kernels (so pre-activations stay where activations have slope),
-// +-0.5 for biases and tables.
+// +-0.5 for biases and tables, 0.5 to 1.5 for variances (BatchNormalization's moving_variance).
 void fill_weights(rt::Param& p, rt::Rng& rng) {
+    if (p.name.find("variance") != std::string::npos) return fill_uniform(p.value.data(), p.value.size(), rng, 0.5, 1.5);
     const auto& d = p.value.shape();
     const double limit = d.size() >= 2 && p.name.find("kernel") != std::string::npos
                              ? 1 / std::sqrt(double(p.value.size() / d.back()))
@@ -133,7 +134,8 @@ TEST_CASE("every layer's gradients match finite differences", "[engine][gradient
             op.backward(x.view(), y.view(), r.view(), ids ? nullptr : &dxv, false, s);
             auto loss = [&]() { return probe(op, x.view(), y, r, s); };
             if (!ids) check_gradient(dx, x, loss, rng, k->name + " dx");
-            for (rt::Param& p : op.params) check_gradient(p.grad, p.value, loss, rng, k->name + " " + p.name);
+            for (rt::Param& p : op.params)  // a non-trainable weight (frozen, or a moving statistic) gets no gradient
+                if (p.trainable) check_gradient(p.grad, p.value, loss, rng, k->name + " " + p.name);
         }
         }
 }

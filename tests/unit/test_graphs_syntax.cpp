@@ -5,18 +5,13 @@
 #include <fmt/format.h>
 
 #include "Helpers.h"
+#include "ModelHelpers.h"
 #include "syntax/AstDump.h"
 
 using namespace cnnc;
 using namespace cnnc::test;
 
 namespace {
-
-const Model& only_model(const Compilation& c) {
-    require_ok(c);
-    REQUIRE(c.program.models.size() == 1);
-    return c.program.models.front();
-}
 
 std::vector<TensorId> reads(const Model& m, size_t leaf) { return m.leaves().at(leaf)->inputs; }
 

@@ -38,6 +38,7 @@ TEST_CASE("every layer's worked examples check out", "[layers]") {
                 CHECK(m.layers[0].ins.size() == ex.others.size() + 1);
                 CHECK(m.output() == ex.out);
                 CHECK(m.param_count() == ex.params);
+                CHECK(m.param_count() - m.trainable_count() == ex.non_trainable);
             }
         }
     }

@@ -323,7 +323,7 @@ class Runner : public SourceReader {
         for (rt::Param* p : net.params()) {
             std::string layer = p->name.substr(0, p->name.rfind('/'));
             std::string leaf = layer.substr(layer.rfind('/') == std::string::npos ? 0 : layer.rfind('/') + 1);
-            if (std::find(t.unfreeze.begin(), t.unfreeze.end(), leaf) != t.unfreeze.end()) p->trainable = true;
+            if (std::find(t.unfreeze.begin(), t.unfreeze.end(), leaf) != t.unfreeze.end()) p->trainable = !p->state;
         }
     }
 

@@ -15,6 +15,10 @@ struct WeightSpec {
     std::string name;         // Keras' variable name: "kernel", "bias", "embeddings"
     Shape shape;              // Keras' layout: Conv2D kernel (k_h, k_w, C_in, F), Dense (in, out)
     std::string initializer;  // from the layer's *_initializer argument
+    // False for Keras' non-trainable variables (BatchNormalization's moving_mean and
+    // moving_variance): forward updates them, no gradient or optimizer does, and they stay so when
+    // their layer is unfrozen. A frozen layer's weights are all non-trainable whatever this says.
+    bool trainable = true;
 };
 
 // A shape rule's answer: the output shape, or why the input does not fit.
@@ -26,14 +30,16 @@ struct ShapeResult {
 };
 
 // A worked example, checked by the layer conformance test: `code` applied to input shape `in`
-// gives `out` with `params` weights (numbers computed by hand, as Keras reports them). A merge's
-// example also reads `others`, tensors named x1, x2... in its code: `Add(x1)`.
+// gives `out` with `params` weights, `non_trainable` of them non-trainable (numbers computed by
+// hand, as Keras reports them). A merge's example also reads `others`, tensors named x1, x2... in
+// its code: `Add(x1)`.
 struct LayerExample {
     Shape in;
     std::string code;
     Shape out;
     int64_t params = 0;
     std::vector<Shape> others;
+    int64_t non_trainable = 0;
 };
 
 struct LayerKind {
@@ -42,7 +48,7 @@ struct LayerKind {
     std::vector<ParamSpec> params;  // in Keras' positional order; name/trainable/input_shape are added for all
     // Output shape for a given input shape (batch axis excluded).
     std::function<ShapeResult(const BoundArgs&, const Shape& in)> infer;
-    // Trainable variables for a given input shape; empty for layers without weights.
+    // Variables for a given input shape, in Keras' order; empty for layers without weights.
     std::function<std::vector<WeightSpec>(const BoundArgs&, const Shape& in)> weights;
     // Forward floating-point operations per sample (a multiply-add counts 2).
     std::function<double(const BoundArgs&, const Shape& in, const Shape& out)> flops;
@@ -74,6 +80,9 @@ namespace layer_util {
 int64_t window_out(int64_t n, int64_t k, int64_t stride, int64_t dilation, bool same);
 std::string dims_text(const std::vector<int64_t>& v);  // {3, 3} → "3x3"
 int64_t product(const std::vector<int64_t>& v);
+// Keras' axis argument counts the batch as axis 0: axis 1 is the first axis of a cnnc shape, -1
+// the last. The index into a shape of `rank` axes, or -1 when the axis is the batch or out of range.
+int axis_index(int64_t axis, size_t rank);
 // The arguments Keras' Conv* and Dense end with, in their positional order: activation, use_bias,
 // kernel/bias initializers and regularizers.
 std::vector<ParamSpec> kernel_params();

@@ -69,6 +69,13 @@ std::string dims_text(const std::vector<int64_t>& v) {
 
 int64_t product(const std::vector<int64_t>& v) { return Shape(v).elements(); }
 
+int axis_index(int64_t axis, size_t rank) {
+    int64_t r = static_cast<int64_t>(rank);
+    if (axis < 0) axis += r + 1;  // -1 → r (Keras' last axis, batch counted)
+    if (axis < 1 || axis > r) return -1;
+    return static_cast<int>(axis - 1);
+}
+
 std::vector<ParamSpec> kernel_params() {
     return {optional("activation", ArgType::Activation, none()),
             optional("use_bias", ArgType::Bool, B(true)),

@@ -35,7 +35,8 @@ std::vector<rt::Param> make_params(const LowerContext& c) {
         p.grad.resize(w.shape.dims);
         p.grad.fill(0);
         p.initializer = w.initializer;
-        p.trainable = c.node.trainable;
+        p.trainable = c.node.trainable && w.trainable;
+        p.state = !w.trainable;
         std::string reg = w.name + "_regularizer";
         if (c.node.args.has(reg)) regularizer_penalties(c.node.args.get(reg), p);
         out.push_back(std::move(p));

@@ -30,7 +30,7 @@ std::string fused_activation(const LayerNode& l);
 // That separate Activation stage after a layer whose activation is not fused; null otherwise.
 std::unique_ptr<rt::Op> activation_stage(const LowerContext& ctx);
 
-// The layer's weights as runtime params (shapes, initializers, trainable flag, regularizer
+// The layer's weights as runtime params (shapes, initializers, trainable and state flags, regularizer
 // penalties from kernel_regularizer/bias_regularizer/embeddings_regularizer).
 std::vector<rt::Param> make_params(const LowerContext& c);
 // Sets p's L1/L2 penalties from a regularizer argument's value (None: none). For a weight whose

@@ -149,6 +149,7 @@ void Checker::expand(const std::vector<ast::Stmt>& body, const Env& env, std::ve
         if (cur.aborted) return;
         switch (s.kind) {
             case K::Repeat: expand_repeat(s, env, out, scope, cur, inner); break;
+            case K::If: expand_if(s, env, out, scope, cur, inner); break;
             case K::Branches:
             case K::Residual: expand_branches(s, env, out, scope, cur, inner); break;
             case K::From:
@@ -229,6 +230,27 @@ void Checker::expand_repeat(const ast::Stmt& s, const Env& env, std::vector<Laye
         if (!s.var.empty()) inner[s.var] = Value::integer(i, s.var_loc);
         NestedNames names(cur, true);
         expand(s.body, inner, out, scope, cur, ctx);
+    }
+}
+
+// `if c { } else { }`: the body whose condition holds expands, in its own names (as a branch's);
+// the others are only checked for names that resolve, so a typo there is found whichever way the
+// block is used. No body taken: the running tensor passes through.
+void Checker::expand_if(const ast::Stmt& s, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
+                        const Context& ctx) {
+    auto holds = eval_condition(s.cond, env, diags_);
+    if (!holds) {
+        cur.broken = true;
+        return;
+    }
+    const size_t taken = *holds ? 0 : 1;
+    for (size_t i = 0; i < s.branches.size(); ++i) {
+        if (i != taken) {
+            lint_names(s.branches[i].body);
+            continue;
+        }
+        NestedNames names(cur, true);
+        expand(s.branches[i].body, env, out, scope, cur, ctx);
     }
 }
 
@@ -442,7 +464,7 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const std:
         }
     }
     if (cur.broken) cur.shape.reset();
-    if (node.trainable && !node.weights.empty() && !cur.trainable_loc.valid()) cur.trainable_loc = s.loc;
+    if (node.trainable_count() > 0 && !cur.trainable_loc.valid()) cur.trainable_loc = s.loc;
     node.id = cur.next_id++;
     cur.made.push_back({fmt::format("layer '{}' ({})", node.name, kind.name), s.loc, std::nullopt, {}, false});
     if (node.shaped) cur.made.back().shape = node.out;
@@ -545,7 +567,11 @@ void Checker::expand_group(const ast::Stmt& s, const ast::Decl& g, const Env& en
 
 // A block or augmentation that no model uses is still checked for names that resolve, so a typo
 // in a library file is found before anyone uses it.
-void Checker::lint_unused(const ast::Decl& d) {
+void Checker::lint_unused(const ast::Decl& d) { lint_names(d.body); }
+
+// Statements that are not expanded (an unused block, the bodies of an `if` not taken): every layer
+// or block they name must exist.
+void Checker::lint_names(const std::vector<ast::Stmt>& stmts) {
     std::vector<std::string> cands = layer_names();
     for (auto& n : names_of(ast::Decl::Kind::Block)) cands.push_back(n);
     for (auto& n : names_of(ast::Decl::Kind::Augmentation)) cands.push_back(n);
@@ -565,7 +591,7 @@ void Checker::lint_unused(const ast::Decl& d) {
             diags_.error(s.loc, "unknown layer or block '{}'{}", s.name, suggestion_suffix(s.name, cands));
         }
     };
-    walk(d.body);
+    walk(stmts);
 }
 
 }  // namespace cnnc

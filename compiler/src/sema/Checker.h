@@ -72,6 +72,8 @@ class Checker {
                 const Context& ctx);
     void expand_repeat(const ast::Stmt& s, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
                        const Context& ctx);
+    void expand_if(const ast::Stmt& s, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
+                   const Context& ctx);
     void expand_layer(const ast::Stmt& s, const LayerKind& kind, const std::vector<ast::Arg>& args,
                       std::vector<TensorId> inputs, const Env& env, std::vector<LayerNode>& out, Scope& scope, Cursor& cur,
                       const Context& ctx);
@@ -93,6 +95,7 @@ class Checker {
     bool has_running(SrcLoc at, Cursor& cur);
     void check_dangling(const Model& m, Cursor& cur);
     void lint_unused(const ast::Decl& d);
+    void lint_names(const std::vector<ast::Stmt>& stmts);
 
     // CheckTraining.cpp
     Dataset check_dataset(const ast::Decl& d);

@@ -12,7 +12,8 @@ int64_t LayerNode::param_count() const {
 int64_t LayerNode::trainable_count() const {
     if (!trainable) return 0;
     int64_t n = 0;
-    for (const auto& w : weights) n += w.shape.elements();
+    for (const auto& w : weights)
+        if (w.trainable) n += w.shape.elements();
     for (const auto& c : children) n += c.trainable_count();
     return n;
 }

@@ -44,7 +44,7 @@ struct LayerNode {
 
     bool is_group() const { return kind == nullptr; }
     int64_t param_count() const;      // all weights, children included
-    int64_t trainable_count() const;  // weights of trainable layers only
+    int64_t trainable_count() const;  // trainable weights of trainable layers only (as Keras counts)
     double flop_count() const;
 };
 

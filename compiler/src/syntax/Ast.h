@@ -13,7 +13,8 @@ namespace cnnc::ast {
 struct Arg;
 
 struct Expr {
-    enum class Kind { Number, String, Bool, None, Ref, Call, Tuple, List, Neg, Binary, Error };  // Error: already reported
+    // Binary: arithmetic, a comparison, `and` or `or` (by `op`); Error: already reported.
+    enum class Kind { Number, String, Bool, None, Ref, Call, Tuple, List, Neg, Not, Binary, Error };
     Kind kind = Kind::None;
     SrcLoc loc;
     bool is_int = false;            // Number: written without '.' or exponent
@@ -23,8 +24,8 @@ struct Expr {
     std::string text;               // String contents; Call name; Ref joined with '.'
     std::vector<std::string> path;  // Ref: the dotted parts
     std::vector<Arg> args;          // Call
-    std::vector<Expr> items;        // Tuple, List; Neg: 1 operand; Binary: 2 operands
-    char op = 0;                    // Binary: + - * /
+    std::vector<Expr> items;        // Tuple, List; Neg, Not: 1 operand; Binary: 2 operands
+    std::string op;                 // Binary: + - * / // % == != < <= > >= and or
 };
 
 struct Arg {
@@ -49,18 +50,21 @@ struct Branch {  // `branch { ... }`, a residual's body or its `shortcut { ... }
 struct Stmt {
     // Call: a layer or block (`input(...)` too); Repeat; Input: `input NAME(dims)`; From: `from
     // NAME`; Output: `output a, b`; Branches: a merge layer over `branch { }`s; Residual: an Add of
-    // its body and its shortcut.
-    enum class Kind { Call, Repeat, Input, From, Output, Branches, Residual };
+    // its body and its shortcut; If: `if cond { } else { }`.
+    enum class Kind { Call, Repeat, Input, From, Output, Branches, Residual, If };
     Kind kind = Kind::Call;
     SrcLoc loc;  // the name (Call, Branches, Input) or the keyword
     std::string name;
     bool has_parens = false;
     std::vector<Arg> args;
     Expr count;       // Repeat
+    Expr cond;        // If
     std::string var;  // Repeat: `repeat n as i` binds i = 1..n
     SrcLoc var_loc;
     std::vector<Stmt> body;         // Repeat
-    std::vector<Branch> branches;   // Branches; Residual: its body, then its shortcut when written
+    std::vector<Branch> branches;   // Branches; Residual: its body, then its shortcut when written;
+                                    // If: the body, then the `else` body when written (`else if`:
+                                    // one If statement)
     Ident as;                       // `... as NAME`: names the statement's output
     std::vector<Ident> refs;        // From: the point; Output: the outputs; Input: the input's name
 };

@@ -58,6 +58,14 @@ class AstPrinter {
                 line(depth, s.name + " " + names, s.loc);
                 break;
             }
+            case K::If:
+                line(depth, "if", s.loc);
+                expr(depth + 1, s.cond, "cond = ");
+                for (size_t i = 0; i < s.branches.size(); ++i) {
+                    line(depth + 1, i == 0 ? "then" : "else", s.branches[i].loc);
+                    for (const auto& b : s.branches[i].body) stmt(depth + 2, b);
+                }
+                break;
             case K::Branches:
             case K::Residual:
                 line(depth, s.kind == K::Residual ? "residual" : "merge " + s.name + (s.has_parens ? "()" : ""), s.loc);
@@ -102,9 +110,14 @@ class AstPrinter {
             case K::Tuple:
             case K::List:
             case K::Neg:
+            case K::Not:
             case K::Binary: {
-                const char* what = e.kind == K::Tuple ? "tuple" : e.kind == K::List ? "list" : e.kind == K::Neg ? "neg" : "binary ";
-                line(depth, lead + what + (e.kind == K::Binary ? std::string(1, e.op) : ""), e.loc);
+                const char* what = e.kind == K::Tuple  ? "tuple"
+                                   : e.kind == K::List ? "list"
+                                   : e.kind == K::Neg  ? "neg"
+                                   : e.kind == K::Not  ? "not"
+                                                       : "binary ";
+                line(depth, lead + what + (e.kind == K::Binary ? e.op : ""), e.loc);
                 for (const auto& x : e.items) expr(depth + 1, x);
                 return;
             }

@@ -3,6 +3,7 @@
 #include "antlr4-runtime.h"
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 
@@ -189,6 +190,10 @@ class Builder {
             if (c->name()) st.var = text(c->name()), st.var_loc = loc(c->name());
             st.body = stmts(c->stmt());
             st.as = as(c->as());
+        } else if (auto* c = dynamic_cast<P::IfStmtContext*>(s)) {
+            if (!c->ifChain()) return std::nullopt;
+            st = if_chain(c->ifChain());
+            st.as = as(c->as());
         } else if (auto* c = dynamic_cast<P::InputStmtContext*>(s)) {
             if (!c->name()) return std::nullopt;
             st.kind = ast::Stmt::Kind::Input;
@@ -212,12 +217,7 @@ class Builder {
             st.kind = ast::Stmt::Kind::Residual;
             st.name = "residual";
             st.loc = loc(c->getStart());
-            // Each body is located at the keyword before it: `residual`, then `shortcut`.
-            antlr4::Token* keyword = c->getStart();
-            for (auto* child : c->children) {
-                if (auto* t = dynamic_cast<antlr4::tree::TerminalNode*>(child)) keyword = t->getSymbol();
-                if (auto* b = dynamic_cast<P::BodyContext*>(child)) st.branches.push_back({loc(keyword), stmts(b->stmt())});
-            }
+            st.branches = keyed_bodies(c);
             st.as = as(c->as());
         } else if (auto* c = dynamic_cast<P::BranchesStmtContext*>(s)) {
             if (!c->name()) return std::nullopt;
@@ -230,6 +230,30 @@ class Builder {
             return std::nullopt;
         }
         return st;
+    }
+
+    // `if c { } else if d { } else { }`.
+    ast::Stmt if_chain(P::IfChainContext* c) {
+        ast::Stmt st;
+        st.kind = ast::Stmt::Kind::If;
+        st.name = "if";
+        st.loc = loc(c->getStart());
+        if (c->expr()) st.cond = expr(c->expr());
+        st.branches = keyed_bodies(c);
+        return st;
+    }
+
+    // The bodies of a residual or an if, each located at the keyword before it (`residual`, then
+    // `shortcut`; `if`, then `else`). An `else if` chain is a body of one If statement.
+    std::vector<ast::Branch> keyed_bodies(antlr4::ParserRuleContext* c) {
+        std::vector<ast::Branch> out;
+        antlr4::Token* keyword = c->getStart();
+        for (auto* child : c->children) {
+            if (auto* t = dynamic_cast<antlr4::tree::TerminalNode*>(child)) keyword = t->getSymbol();
+            if (auto* b = dynamic_cast<P::BodyContext*>(child)) out.push_back({loc(keyword), stmts(b->stmt())});
+            if (auto* chain = dynamic_cast<P::IfChainContext*>(child)) out.push_back({loc(keyword), {if_chain(chain)}});
+        }
+        return out;
     }
 
     void call(ast::Stmt& st, P::NameContext* n, P::ArgListContext* al, const std::vector<antlr4::tree::ParseTree*>& children) {
@@ -272,22 +296,30 @@ class Builder {
             out.kind = ast::Expr::Kind::Error;
             return out;
         }
+        // Every two-operand alternative has the same shape: two exprs and an `op` token.
+        auto two = [&](auto* c) {
+            if (c) binary(out, c->expr(), c->op);
+            return c != nullptr;
+        };
         if (auto* c = dynamic_cast<P::NegExprContext*>(e)) {
             out.kind = ast::Expr::Kind::Neg;
             out.items.push_back(expr(c->expr()));
-        } else if (auto* c = dynamic_cast<P::MulExprContext*>(e)) {
-            binary(out, c->expr(), c->op);
-        } else if (auto* c = dynamic_cast<P::AddExprContext*>(e)) {
-            binary(out, c->expr(), c->op);
+        } else if (auto* c = dynamic_cast<P::NotExprContext*>(e)) {
+            out.kind = ast::Expr::Kind::Not;
+            out.items.push_back(expr(c->expr()));
         } else if (auto* c = dynamic_cast<P::PrimaryExprContext*>(e)) {
             if (c->primary()) return primary(c->primary());
+        } else {
+            two(dynamic_cast<P::MulExprContext*>(e)) || two(dynamic_cast<P::AddExprContext*>(e)) ||
+                two(dynamic_cast<P::CompareExprContext*>(e)) || two(dynamic_cast<P::AndExprContext*>(e)) ||
+                two(dynamic_cast<P::OrExprContext*>(e));
         }
         return out;
     }
 
     void binary(ast::Expr& out, const std::vector<P::ExprContext*>& operands, antlr4::Token* op) {
         out.kind = ast::Expr::Kind::Binary;
-        out.op = op ? op->getText()[0] : '+';
+        out.op = op ? op->getText() : "+";
         for (auto* o : operands) out.items.push_back(expr(o));
         if (out.items.size() != 2) out.kind = ast::Expr::Kind::Error;  // recovered from a syntax error
         if (op) out.loc = loc(op);  // point at the operator: "cannot divide by zero" is about it
@@ -367,13 +399,14 @@ class Builder {
 
 }  // namespace
 
-// ANTLR's parser recurses once per nesting level of brackets and unary minus; refuse absurd nesting
-// before it can exhaust the stack. Returns false after reporting.
+// ANTLR's parser recurses once per nesting level of brackets and prefix operator (`-`, `not`);
+// refuse absurd nesting before it can exhaust the stack. Returns false after reporting.
 static bool nesting_ok(const SourceFile& src, int file_id, Diagnostics& diags) {
     constexpr int kMax = 100;
-    int depth = 0, minus_run = 0, line = 1, col = 0;
+    int depth = 0, prefix_run = 0, line = 1, col = 0;
     char quote = 0;
     bool comment = false;
+    std::string word;  // the identifier or number being read
     for (char c : src.text) {
         ++col;
         if (c == '\n') line++, col = 0, comment = false, quote = 0;
@@ -382,13 +415,19 @@ static bool nesting_ok(const SourceFile& src, int file_id, Diagnostics& diags) {
             if (c == quote) quote = 0;
             continue;
         }
+        if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
+            word += c;
+            continue;
+        }
+        if (!word.empty()) prefix_run = word == "not" ? prefix_run + 1 : 0;
+        word.clear();
         if (c == '#') comment = true;
         else if (c == '"' || c == '\'') quote = c;
         else if (c == '(' || c == '[' || c == '{') depth++;
         else if (c == ')' || c == ']' || c == '}') depth = std::max(0, depth - 1);
-        if (c == '-') minus_run++;
-        else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') minus_run = 0;
-        if (depth > kMax || minus_run > kMax) {
+        if (c == '-') prefix_run++;
+        else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') prefix_run = 0;
+        if (depth > kMax || prefix_run > kMax) {
             diags.error(SrcLoc{file_id, line, std::max(col, 1), 1}, "nesting deeper than {} levels", kMax);
             return false;
         }

@@ -44,21 +44,12 @@ LayerKind elementwise(std::string name, std::string doc, int max_inputs, std::ve
     return k;
 }
 
-// Keras' axis counts the batch as axis 0: axis 1 is the first axis of a cnnc shape, -1 the last.
-// The index into the shape, or -1 when the axis is the batch or out of range.
-int concat_axis(int64_t axis, size_t rank) {
-    int64_t r = static_cast<int64_t>(rank);
-    if (axis < 0) axis += r + 1;  // -1 → r (Keras' last axis, batch counted)
-    if (axis < 1 || axis > r) return -1;
-    return static_cast<int>(axis - 1);
-}
-
 ShapeResult concatenate_shape(const BoundArgs& a, const std::vector<Shape>& ins) {
     size_t rank = ins.front().rank();
     for (const Shape& s : ins)
         if (s.rank() != rank)
             return ShapeResult::fail("Concatenate needs inputs of the same rank");
-    int axis = concat_axis(a.integer("axis"), rank);
+    int axis = layer_util::axis_index(a.integer("axis"), rank);
     if (axis < 0)
         return ShapeResult::fail(fmt::format("axis = {} is not an axis of {} (axis 0 is the batch; 1 to {} or -{} to -1)",
                                              a.integer("axis"), ins.front(), rank, rank));

@@ -197,8 +197,10 @@ KernelDef conv_backward_weights(const ConvCfg& c) {
 }
 
 // The input-gradient of convolution `c` from dL/dz (`dz`, over (co, x, y, n)): `acc` starts at
-// `init` and reduces over `r` (the output channels of the input's group and the kernel taps),
-// reading dz through `dz_padded`, which its consumer schedules per image.
+// `init` (which may read Var("ci"): Halide identifies variables by name) and reduces over `r` (the
+// output channels of the input's group and the kernel taps), reading dz through `dz_padded`,
+// which its consumer schedules per image. A strided convolution's taps that fall between dz's
+// pixels multiply by zero under a select: simple, at the cost of (stride² - 1) / stride² of them.
 struct InputGradient {
     Func acc, dz_padded;
     RDom r;

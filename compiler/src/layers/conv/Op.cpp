@@ -1,6 +1,7 @@
 // Conv1D/Conv2D as an op: the layer's arguments become a ConvCfg (Conv1D is Conv2D with height 1)
 // and the op runs the conv_fwd / conv_bwd_w / conv_bwd_x kernels (Kernels.cpp).
 #include "layers/conv/Config.h"
+#include "lower/Fold.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {
@@ -10,7 +11,7 @@ namespace {
 // Keras 'same': the total padding is what makes ceil(n / s) outputs, the odd pixel after.
 int pad_before(int n, int out, int k, int s, int d) { return std::max((out - 1) * s + (k - 1) * d + 1 - n, 0) / 2; }
 
-class ConvOp : public rt::Op {
+class ConvOp : public rt::Op, public FoldsAffine {
   public:
     ConvOp(const LowerContext& ctx, ConvCfg cfg) : cfg_(std::move(cfg)), cache_(&ctx.cache) {
         params = make_params(ctx);
@@ -24,7 +25,20 @@ class ConvOp : public rt::Op {
         if (need_dx) bwd_x_ = cache_->get(cfg_.spec("conv_bwd_x"));
     }
 
-    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override {
+    void fold(AffineFold::Source source) override {
+        fold_.set(std::move(source));
+        ConvCfg biased = cfg_;
+        biased.bias = true;
+        folded_fwd_ = cache_->get(biased.spec("conv_fwd"));
+    }
+
+    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override {
+        if (fold_.active(s)) {  // the BatchNormalization after it, folded in
+            fold_.apply(params[0].value, cfg_.bias ? &params[1].value : nullptr);
+            folded_fwd_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), kernel_of(fold_.kernel.view()), to_halide(fold_.bias.view())},
+                             {image(y, cfg_.co, cfg_.ow, cfg_.oh)});
+            return;
+        }
         fwd_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), kernel(), bias()}, {image(y, cfg_.co, cfg_.ow, cfg_.oh)});
     }
 
@@ -51,8 +65,9 @@ class ConvOp : public rt::Op {
 
     ConvCfg cfg_;
     KernelCache* cache_;
-    std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_;
+    std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_, folded_fwd_;
     rt::Tensor zero_bias_, db_scratch_;
+    AffineFold fold_;
 };
 
 std::unique_ptr<rt::Op> lower_conv(const LowerContext& ctx, int rank) {

@@ -1,12 +1,13 @@
 // Dense as an op: rows of `in` values in, rows of `units` out (Kernels.cpp).
 #include "layers/dense/Config.h"
+#include "lower/Fold.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {
 
 namespace {
 
-class DenseOp : public rt::Op {
+class DenseOp : public rt::Op, public FoldsAffine {
   public:
     DenseOp(const LowerContext& ctx, DenseCfg c) : c_(std::move(c)), cache_(&ctx.cache) {
         params = make_params(ctx);
@@ -18,7 +19,18 @@ class DenseOp : public rt::Op {
         if (any_trainable(*this)) bwd_w_ = cache_->get(c_.spec("dense_bwd_w"));
         if (need_dx) bwd_x_ = cache_->get(c_.spec("dense_bwd_x"));
     }
-    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override {
+    void fold(AffineFold::Source source) override {
+        fold_.set(std::move(source));
+        DenseCfg biased = c_;
+        biased.bias = true;
+        folded_fwd_ = cache_->get(biased.spec("dense_fwd"));
+    }
+    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override {
+        if (fold_.active(s)) {  // the BatchNormalization after it, folded in
+            fold_.apply(params[0].value, c_.bias ? &params[1].value : nullptr);
+            folded_fwd_->run({rows(x, c_.in), weights(fold_.kernel.view()), to_halide(fold_.bias.view())}, {rows(y, c_.units)});
+            return;
+        }
         fwd_->run({rows(x, c_.in), weights(params[0].value.view()), bias()}, {rows(y, c_.units)});
     }
     void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,
@@ -37,8 +49,9 @@ class DenseOp : public rt::Op {
     Buf bias() { return to_halide(c_.bias ? params[1].value.view() : zero_bias_.view()); }
     DenseCfg c_;
     KernelCache* cache_;
-    std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_;
+    std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_, folded_fwd_;
     rt::Tensor zero_bias_, db_scratch_;
+    AffineFold fold_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #pragma once
 #include <functional>
 
+#include "kernel/Kernel.h"
 #include "net/Op.h"
 
 namespace cnnc::engine {
@@ -27,17 +28,33 @@ class AffineFold {
     rt::Tensor scale_, shift_;
 };
 
-// An op that can take a scale and shift of its output channels (Conv, Dense). `fold` also asks
-// the kernel cache for what a folded forward runs, so `cnnc build` compiles it in.
+// An op that can take a scale and shift of its output channels (Conv, Dense): in a folded
+// forward it runs its forward kernel with a bias (folded_spec) on fold_.kernel and fold_.bias.
+// fold() asks the cache for that kernel at once, so `cnnc build` compiles it in.
 class FoldsAffine {
   public:
     virtual ~FoldsAffine() = default;
-    virtual void fold(AffineFold::Source source) = 0;
+    void fold(AffineFold::Source source, KernelCache& cache) {
+        fold_.set(std::move(source));
+        folded_fwd_ = cache.get(folded_spec());
+    }
+
+  protected:
+    virtual KernelSpec folded_spec() const = 0;
+    // Whether this forward runs folded; if so, fold_ holds the folded kernel and bias of the
+    // layer's `kernel` and `bias` (null: none).
+    bool run_folded(const rt::StepInfo& s, const rt::Tensor& kernel, const rt::Tensor* bias) {
+        if (!fold_.active(s)) return false;
+        fold_.apply(kernel, bias);
+        return true;
+    }
+    AffineFold fold_;
+    std::shared_ptr<Kernel> folded_fwd_;
 };
 
 // Folds `op`, a BatchNormalization over its input's last axis, into `producer` when the producer
 // can take it (FoldsAffine) and the output channels agree; true when folded. The caller checks
 // the graph: the producer has no activation, and only `op` reads its output.
-bool fold_into(rt::Op& op, rt::Op& producer);
+bool fold_into(rt::Op& op, rt::Op& producer, KernelCache& cache);
 
 }  // namespace cnnc::engine

@@ -25,16 +25,14 @@ class ConvOp : public rt::Op, public FoldsAffine {
         if (need_dx) bwd_x_ = cache_->get(cfg_.spec("conv_bwd_x"));
     }
 
-    void fold(AffineFold::Source source) override {
-        fold_.set(std::move(source));
+    KernelSpec folded_spec() const override {
         ConvCfg biased = cfg_;
         biased.bias = true;
-        folded_fwd_ = cache_->get(biased.spec("conv_fwd"));
+        return biased.spec("conv_fwd");
     }
 
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override {
-        if (fold_.active(s)) {  // the BatchNormalization after it, folded in
-            fold_.apply(params[0].value, cfg_.bias ? &params[1].value : nullptr);
+        if (run_folded(s, params[0].value, cfg_.bias ? &params[1].value : nullptr)) {  // the BatchNormalization after it, folded in
             folded_fwd_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), kernel_of(fold_.kernel.view()), to_halide(fold_.bias.view())},
                              {image(y, cfg_.co, cfg_.ow, cfg_.oh)});
             return;
@@ -65,9 +63,8 @@ class ConvOp : public rt::Op, public FoldsAffine {
 
     ConvCfg cfg_;
     KernelCache* cache_;
-    std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_, folded_fwd_;
+    std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_;
     rt::Tensor zero_bias_, db_scratch_;
-    AffineFold fold_;
 };
 
 std::unique_ptr<rt::Op> lower_conv(const LowerContext& ctx, int rank) {

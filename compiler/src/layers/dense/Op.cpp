@@ -19,15 +19,13 @@ class DenseOp : public rt::Op, public FoldsAffine {
         if (any_trainable(*this)) bwd_w_ = cache_->get(c_.spec("dense_bwd_w"));
         if (need_dx) bwd_x_ = cache_->get(c_.spec("dense_bwd_x"));
     }
-    void fold(AffineFold::Source source) override {
-        fold_.set(std::move(source));
+    KernelSpec folded_spec() const override {
         DenseCfg biased = c_;
         biased.bias = true;
-        folded_fwd_ = cache_->get(biased.spec("dense_fwd"));
+        return biased.spec("dense_fwd");
     }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override {
-        if (fold_.active(s)) {  // the BatchNormalization after it, folded in
-            fold_.apply(params[0].value, c_.bias ? &params[1].value : nullptr);
+        if (run_folded(s, params[0].value, c_.bias ? &params[1].value : nullptr)) {  // the BatchNormalization after it, folded in
             folded_fwd_->run({rows(x, c_.in), weights(fold_.kernel.view()), to_halide(fold_.bias.view())}, {rows(y, c_.units)});
             return;
         }
@@ -49,9 +47,8 @@ class DenseOp : public rt::Op, public FoldsAffine {
     Buf bias() { return to_halide(c_.bias ? params[1].value.view() : zero_bias_.view()); }
     DenseCfg c_;
     KernelCache* cache_;
-    std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_, folded_fwd_;
+    std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_;
     rt::Tensor zero_bias_, db_scratch_;
-    AffineFold fold_;
 };
 
 }  // namespace

@@ -148,11 +148,11 @@ class LayerNormOp : public NormOp {
 
 }  // namespace
 
-bool fold_into(rt::Op& op, rt::Op& producer) {
+bool fold_into(rt::Op& op, rt::Op& producer, KernelCache& cache) {
     auto* bn = dynamic_cast<BatchNormOp*>(&op);
     auto* target = dynamic_cast<FoldsAffine*>(&producer);
     if (!bn || !target || !bn->foldable()) return false;
-    target->fold([bn](rt::Tensor& scale, rt::Tensor& shift) { bn->inference_affine(scale, shift); });
+    target->fold([bn](rt::Tensor& scale, rt::Tensor& shift) { bn->inference_affine(scale, shift); }, cache);
     bn->fold();
     return true;
 }

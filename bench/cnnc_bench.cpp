@@ -16,6 +16,8 @@
 //     (LayerNode.flops, per sample, × batch) and the fraction of the machine's peak;
 //   - the seed's cats-vs-dogs model (180×180×3, batch 32, random input): training step, median of
 //     --cd-steps after 2 warm-ups, and its per-stage times;
+//   - inference of a conv + BatchNormalization network with the BN folded into the convolution
+//     and without (bnfold_*);
 //   - peak RSS (getrusage) after the MNIST part and at the end.
 #include <fmt/format.h>
 #include <immintrin.h>
@@ -800,6 +802,39 @@ void bench_depthwise(const Options& o) {
     figure("depthwise_bwd_bandwidth_frac", 3 * tensor_bytes / bwd / bandwidth, "frac", "of mem_bandwidth_gbs");
 }
 
+// BatchNormalization folded into the convolution before it (compiler/src/lower/Fold.h): inference
+// of a small conv + BN + ReLU network at batch 64, folded (a network prepared for inference)
+// against unfolded (the same network prepared for training, run in inference mode), median of 20.
+void bench_bn_fold(const Options& o) {
+    auto c = compile_text("model bnfold {\n input(32, 32, 16)\n"
+                          " Conv2D(32, 3, padding = same, use_bias = false)\n BatchNormalization()\n Activation(relu)\n"
+                          " Conv2D(32, 3, padding = same, use_bias = false)\n BatchNormalization()\n Activation(relu)\n"
+                          " GlobalAveragePooling2D()\n Dense(10)\n}\n", "bnfold.cnn", FrontendOptions{});
+    if (!c->ok()) throw std::runtime_error("the BatchNormalization folding model does not check:\n" + c->diags.render(false));
+    const Model& m = c->program.models.at(0);
+    engine::JitKernels cache;
+    const int64_t n = 64;
+    rt::Tensor x({n, 32, 32, 16});
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (int64_t i = 0; i < x.size(); ++i) x[i] = u(rng);
+    auto time_inference = [&](bool folded) {
+        auto net = engine::build_network(m, cache, o.seed);
+        net->prepare(n, !folded);
+        std::vector<double> ms;
+        for (int r = 0; r < 23; ++r) {
+            const double t0 = now();
+            net->forward(x.view(), rt::StepInfo{});
+            if (r >= 3) ms.push_back(1e3 * (now() - t0));
+        }
+        return median(ms);
+    };
+    const double plain = time_inference(false), folded = time_inference(true);
+    figure("bnfold_infer_ms", folded, "ms", "conv+BN+relu x2 at 32x32x16, batch 64, BN folded");
+    figure("bnfold_unfolded_infer_ms", plain, "ms", "the same, BN run as its own pass");
+    figure("bnfold_speedup", plain / folded, "x");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parity: K RMSprop steps of the MNIST model, shuffle off, everything written as .npy files.
 
@@ -925,6 +960,7 @@ int main(int argc, char** argv) {
             bench_classifier(o, "resnet50", "bench/models/resnet50_64.cnn", 64, 16, o.app_steps, o.app_warmup);
         }
         if (o.depthwise) bench_depthwise(o);
+        bench_bn_fold(o);
         figure("peak_rss_mb", peak_rss_mb(), "MB", "whole process");
         figure("bench_wall_s", now() - t0, "s");
     } catch (const std::exception& e) {

@@ -5,6 +5,7 @@
 
 #include "Error.h"
 #include "builtins/Builtins.h"
+#include "lower/Fold.h"
 #include "lower/Lowering.h"
 #include "train/Random.h"
 
@@ -41,12 +42,33 @@ static void add_layers(const std::vector<LayerNode>& layers, const std::string& 
     }
 }
 
+// Inference folding (lower/Fold.h): a layer that reads one tensor, made by a layer with no
+// activation that nothing else reads (not even as a model output), is offered to that layer;
+// fold_into takes a BatchNormalization into a Conv or Dense and declines the rest.
+static void fold_pairs(const Model& m, const rt::Network& net, const std::vector<int>& stage_of, KernelCache& cache) {
+    const std::vector<const LayerNode*> leaves = m.leaves();
+    std::vector<int> readers(leaves.size(), 0);
+    for (const LayerNode* l : leaves)
+        for (TensorId t : l->inputs)
+            if (!is_input(t)) ++readers[static_cast<size_t>(t)];
+    for (TensorId t : m.outputs.empty() ? std::vector<TensorId>{static_cast<TensorId>(leaves.size()) - 1} : m.outputs)
+        if (!is_input(t)) ++readers[static_cast<size_t>(t)];
+    for (const LayerNode* l : leaves) {
+        if (l->inputs.size() != 1 || is_input(l->inputs[0])) continue;
+        const size_t t = static_cast<size_t>(l->inputs[0]);
+        if (readers[t] != 1 || layer_activation(*leaves[t]) != "linear") continue;
+        fold_into(*net.stages().at(static_cast<size_t>(stage_of.at(static_cast<size_t>(l->id)))).op,
+                  *net.stages().at(static_cast<size_t>(stage_of.at(t))).op, cache);
+    }
+}
+
 std::unique_ptr<rt::Network> build_network(const Model& m, KernelCache& cache, uint64_t seed) {
     if (!m.shaped) throw rt::UserError("model '" + m.name + "' has shape errors");
     auto net = std::make_unique<rt::Network>(m.input.dims);
     for (size_t k = 1; k < m.inputs.size(); ++k) net->add_input(m.inputs[k].shape.dims);
     std::vector<int> stage_of;
     add_layers(m.layers, "", "", cache, *net, stage_of);
+    fold_pairs(m, *net, stage_of, cache);
     std::vector<int> outputs;
     for (TensorId t : m.outputs) outputs.push_back(stage_tensor(t, stage_of));
     if (!outputs.empty()) net->set_outputs(std::move(outputs));

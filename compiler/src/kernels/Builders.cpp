@@ -16,7 +16,8 @@ namespace cnnc::engine {
     X(upsample_fwd) X(upsample_bwd)                         /* layers/reshaping/Kernels.cpp */ \
     X(warp)                                                 /* layers/augmentation/Kernels.cpp */ \
     X(border)                                               /* layers/reshaping/Kernels.cpp */ \
-    X(merge_fwd) X(merge_bwd)                               /* layers/merge/Kernels.cpp */
+    X(merge_fwd) X(merge_bwd)                               /* layers/merge/Kernels.cpp */ \
+    X(bn_stats) X(bn_apply) X(bn_sums) X(bn_bwd_x) X(ln_fwd) X(ln_bwd) /* layers/normalization/Kernels.cpp */
 
 #define CNNC_DECLARE(N) KernelDef build_##N(const KernelSpec&);
 CNNC_BUILDERS(CNNC_DECLARE)

@@ -2,12 +2,13 @@
 // Conv2D with height 1; a depthwise convolution is grouped, one group per input channel) and the
 // op runs the conv_fwd / conv_bwd_w / conv_bwd_x kernels (Kernels.cpp) through ConvKernels.
 #include "layers/conv/OpConv.h"
+#include "lower/Fold.h"
 
 namespace cnnc::engine {
 
 namespace {
 
-class ConvOp : public rt::Op {
+class ConvOp : public rt::Op, public FoldsAffine {
   public:
     ConvOp(const LowerContext& ctx, const ConvCfg& cfg) : conv_(ctx.cache, cfg) {
         params = make_params(ctx);
@@ -16,7 +17,21 @@ class ConvOp : public rt::Op {
     bool owns_activation() const override { return true; }
     void prepare_backward(bool need_dx) override { conv_.prepare_backward(any_trainable(*this), need_dx); }
 
-    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override {
+    KernelSpec folded_spec() const override {
+        ConvCfg biased = conv_.cfg();
+        biased.bias = true;
+        return biased.spec("conv_fwd");
+    }
+
+    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override {
+        const ConvCfg& c = conv_.cfg();
+        // The BatchNormalization after it, folded in. A depthwise kernel (kh, kw, C, multiplier)
+        // holds its output channels c * multiplier + m last, as a plain one (.., C_out) does.
+        if (run_folded(s, params[0].value, bias_param() ? &bias_param()->value : nullptr, c.co)) {
+            folded_fwd_->run({ConvKernels::image(x, c.ci, c.w, c.h), conv_.kernel(fold_.kernel.view()), to_halide(fold_.bias.view())},
+                             {ConvKernels::image(y, c.co, c.ow, c.oh)});
+            return;
+        }
         rt::View b = bias_param() ? bias_param()->value.view() : rt::View{};
         conv_.forward(x, params[0].value.view(), bias_param() ? &b : nullptr, y);
     }

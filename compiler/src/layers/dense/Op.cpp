@@ -1,12 +1,13 @@
 // Dense as an op: rows of `in` values in, rows of `units` out (Kernels.cpp).
 #include "layers/dense/Config.h"
+#include "lower/Fold.h"
 #include "lower/Lowering.h"
 
 namespace cnnc::engine {
 
 namespace {
 
-class DenseOp : public rt::Op {
+class DenseOp : public rt::Op, public FoldsAffine {
   public:
     DenseOp(const LowerContext& ctx, DenseCfg c) : c_(std::move(c)), cache_(&ctx.cache) {
         params = make_params(ctx);
@@ -18,7 +19,16 @@ class DenseOp : public rt::Op {
         if (any_trainable(*this)) bwd_w_ = cache_->get(c_.spec("dense_bwd_w"));
         if (need_dx) bwd_x_ = cache_->get(c_.spec("dense_bwd_x"));
     }
-    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override {
+    KernelSpec folded_spec() const override {
+        DenseCfg biased = c_;
+        biased.bias = true;
+        return biased.spec("dense_fwd");
+    }
+    void forward(const rt::View& x, const rt::View& y, const rt::StepInfo& s) override {
+        if (run_folded(s, params[0].value, c_.bias ? &params[1].value : nullptr, c_.units)) {  // the BatchNormalization after it, folded in
+            folded_fwd_->run({rows(x, c_.in), weights(fold_.kernel.view()), to_halide(fold_.bias.view())}, {rows(y, c_.units)});
+            return;
+        }
         fwd_->run({rows(x, c_.in), weights(params[0].value.view()), bias()}, {rows(y, c_.units)});
     }
     void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,

@@ -241,7 +241,7 @@ class Runner : public SourceReader {
         outputs.commit();
         fmt::print("History: {}\nWeights: {}\n", history, weights);
         for (const auto& cb : cfg.callbacks)
-            for (const std::string& p : cb->outputs()) fmt::print("Checkpoint: {}\n", p);
+            for (const rt::Output& o : cb->outputs()) fmt::print("{}: {}\n", o.what, o.path);
         if (!plots.empty()) fmt::print("Plots: {}\n", fmt::join(plots, ", "));
         else if (!why.empty()) fmt::print("Plots: none ({})\n", why);
         trained_[m.name] = {t.loss, t.loss_args, t.metrics, seed};

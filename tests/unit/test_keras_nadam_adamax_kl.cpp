@@ -1,9 +1,9 @@
 // Issue 11's builtins that need no graph, added as one record each (docs/EXTENDING.md): the
 // optimizers nadam and adamax and the loss kl_divergence against Keras 3's formulas re-implemented
 // here in float64 (keras/src/optimizers/nadam.py and adamax.py, keras/src/losses/losses.py's
-// kl_divergence), to 1e-6 relative; and a nadam or adamax run that is interrupted and resumed
-// ending as the uninterrupted run (their slots, and nadam's momentum schedule, survive the state
-// file). The activations hard_swish and mish are checked with every other one (test_activations.cpp).
+// kl_divergence), to 1e-6 relative; and a nadam, adamax or adagrad run that is interrupted and
+// resumed ending as the uninterrupted run (their slots, and nadam's momentum schedule, survive the
+// state file). The activations hard_swish and mish are checked with every other one (test_activations.cpp).
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -131,8 +131,10 @@ TEST_CASE("kl_divergence needs probabilities: a linear or relu output is refused
     }
 }
 
-TEST_CASE("nadam and adamax runs interrupted and resumed end as the uninterrupted run", "[optimizers][resume]") {
-    for (const char* optimizer : {"nadam(learning_rate = 0.01)", "adamax(learning_rate = 0.02)"}) {
+// adagrad's accumulators start at initial_accumulator_value, not 0: a resume that re-created its
+// slots instead of restoring them would start them over at 0.1 and differ.
+TEST_CASE("nadam, adamax and adagrad runs interrupted and resumed end as the uninterrupted run", "[optimizers][resume]") {
+    for (const char* optimizer : {"nadam(learning_rate = 0.01)", "adamax(learning_rate = 0.02)", "adagrad(learning_rate = 0.05)"}) {
         DYNAMIC_SECTION(optimizer) {
             TempDir dir;
             fs::path d(dir.path());

@@ -1,6 +1,7 @@
 #include "kernels/Activation.h"
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -35,7 +36,10 @@ Expr log1p_unit(Expr u) {
     return select(u < 0.01f, series, log(1.f + u));
 }
 
-Expr sigmoid(Expr x) { return 1.f / (1.f + exp(-x)); }
+// Halide's exp gives 0, not inf, once its argument passes about 1.5e9 (its power of two overflows
+// an int), so exp(-x) is not left to overflow: below -89 exp(-x) is already inf in float32 and the
+// sigmoid 0. A NaN takes the formula and stays NaN.
+Expr sigmoid(Expr x) { return select(x < -89.f, 0.f, 1.f / (1.f + exp(-x))); }
 
 // log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)): no overflow, no cancellation.
 Expr softplus(Expr x) { return max(x, 0.f) + log1p_unit(exp(-abs(x))); }
@@ -105,6 +109,20 @@ Elementwise act_swish() {
 Elementwise act_gelu() {
     return {[](Expr x) { return x * normal_cdf(x); }, [](Expr z, Expr d) { return d * (normal_cdf(z) + z * normal_pdf(z)); }};
 }
+// Keras' gelu(x, approximate=True), 0.5 x (1 + tanh(u)) with u = sqrt(2 / pi) (x + 0.044715 x^3),
+// computed as x sigmoid(2u) (the same function: 0.5 (1 + tanh(u)) = sigmoid(2u)), which keeps its
+// digits in the negative tail where 1 + tanh(u) cancels. Derivative s + z s (1 - s) 2 du/dz, whose
+// second term is exactly 0 in float32 beyond |z| = 20 (s is 0 or 1), where z^2 may overflow and
+// make it 0 * inf.
+constexpr float kGeluC = 0.79788456080286536f, kGeluA = 0.044715f;  // sqrt(2 / pi), TensorFlow's cubic coefficient
+Elementwise act_gelu_approximate() {
+    return {[](Expr x) { return x * sigmoid(2.f * kGeluC * (x + kGeluA * x * x * x)); },
+            [](Expr z, Expr d) {
+                Expr s = sigmoid(2.f * kGeluC * (z + kGeluA * z * z * z));
+                Expr curve = z * s * (1.f - s) * 2.f * kGeluC * (1.f + 3.f * kGeluA * z * z);
+                return d * (s + select(abs(z) < 20.f, curve, 0.f));
+            }};
+}
 Elementwise act_leaky_relu() {
     return {[](Expr x) { return select(x > 0, x, kLeakySlope * x); }, [](Expr y, Expr d) { return select(y > 0, d, kLeakySlope * d); }};
 }
@@ -115,7 +133,11 @@ Elementwise act_relu6() {
 Elementwise act_hard_sigmoid() {
     return {[](Expr x) { return clamp(x + 3.f, 0.f, 6.f) / 6.f; }, [](Expr y, Expr d) { return select(y > 0 && y < 1, d / 6.f, 0.f); }};
 }
-Elementwise act_exponential() { return {[](Expr x) { return exp(x); }, [](Expr y, Expr d) { return d * y; }}; }
+// exp(x), inf beyond 89 (where float32's exp is already inf) instead of Halide's 0 past 1.5e9.
+Elementwise act_exponential() {
+    return {[](Expr x) { return select(x > 89.f, std::numeric_limits<float>::infinity(), exp(x)); },
+            [](Expr y, Expr d) { return d * y; }};
+}
 // -softplus(-x), stable as softplus; its derivative sigmoid(-x) = 1 - exp(y), y <= 0.
 Elementwise act_log_sigmoid() {
     return {[](Expr x) { return -softplus(-x); }, [](Expr y, Expr d) { return d * -expm1_nonpositive(y); }};

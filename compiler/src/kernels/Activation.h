@@ -1,9 +1,9 @@
 // Activations in Halide, forward and backward, with Keras 3's formulas (keras/src/activations and
 // its TensorFlow backend). Most derivatives are written in terms of the output y, so a layer that
-// fuses its activation stores one tensor per output and the derivative costs one pass. gelu and
-// swish are not monotonic, so y does not determine their derivative: theirs is written in terms of
-// the input z (activation_traits(act).needs_input), and such an activation runs as an Activation stage of its
-// own, whose input is z (layers/elementwise/Op.cpp).
+// fuses its activation stores one tensor per output and the derivative costs one pass. gelu,
+// swish, hard_swish and mish are not monotonic, so y does not determine their derivative: theirs
+// is written in terms of the input z (activation_traits(act).needs_input), and such an activation
+// runs as an Activation stage of its own, whose input is z (layers/elementwise/Op.cpp).
 #pragma once
 #include <Halide.h>
 

@@ -182,6 +182,7 @@ class Runner : public SourceReader {
 
     rt::Network& network(const Model& m, uint64_t seed, int64_t batch, bool training) {
         auto& net = nets_[m.name];
+        rt::ExitOnInterrupt compiling(file_);  // building and preparing the network compile its kernels
         if (!net) {
             net = build_network(m, cache_, seed);
             if (!dry_) load_block_weights(m.layers, "", *net, file_, [&](const std::string& p) { return path(p); });

@@ -41,13 +41,8 @@ Expr log1p_unit(Expr u) {
 // sigmoid 0. A NaN takes the formula and stays NaN.
 Expr sigmoid(Expr x) { return select(x < -89.f, 0.f, 1.f / (1.f + exp(-x))); }
 
-// `value`, or x itself where x is NaN. Halide's max and min may drop a NaN (max(NaN, 0) is 0 on
-// x86) and its exp of a NaN need not be NaN, so formulas built on them say NaN explicitly, as Keras
-// (TensorFlow) propagates it. is_nan is evaluated strictly whatever the target's float mode.
-Expr keep_nan(Expr x, Expr value) { return select(is_nan(x), x, value); }
-
 // log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)): no overflow, no cancellation.
-Expr softplus(Expr x) { return keep_nan(x, max(x, 0.f) + log1p_unit(exp(-abs(x)))); }
+Expr softplus(Expr x) { return max(x, 0.f) + log1p_unit(exp(-abs(x))); }
 
 // The standard normal CDF, 0.5 erfc(-x / sqrt 2), as TensorFlow's exact gelu computes it. erfc by
 // the Chebyshev fit of Numerical Recipes (erfcc, §6.2: relative error below 1.2e-7 everywhere), so
@@ -88,16 +83,16 @@ Elementwise act_sigmoid() { return {[](Expr x) { return sigmoid(x); }, [](Expr y
 Elementwise act_softmax() { return {}; }
 Elementwise act_tanh() { return {[](Expr x) { return tanh(x); }, [](Expr y, Expr d) { return d * (1.f - y * y); }}; }
 Elementwise act_elu() {
-    return {[](Expr x) { return keep_nan(x, select(x > 0, x, expm1_nonpositive(min(x, 0.f)))); },
-            [](Expr y, Expr d) { return keep_nan(y, select(y < 0, d * (y + 1.f), d)); }};
+    return {[](Expr x) { return select(x > 0, x, expm1_nonpositive(min(x, 0.f))); },
+            [](Expr y, Expr d) { return select(y < 0, d * (y + 1.f), d); }};
 }
 Elementwise act_selu() {
-    return {[](Expr x) { return keep_nan(x, kSeluScale * select(x > 0, x, kSeluAlpha * expm1_nonpositive(min(x, 0.f)))); },
-            [](Expr y, Expr d) { return keep_nan(y, select(y < 0, d * (y + kSeluScale * kSeluAlpha), d * kSeluScale)); }};
+    return {[](Expr x) { return kSeluScale * select(x > 0, x, kSeluAlpha * expm1_nonpositive(min(x, 0.f))); },
+            [](Expr y, Expr d) { return select(y < 0, d * (y + kSeluScale * kSeluAlpha), d * kSeluScale); }};
 }
 // Its derivative sigmoid(x) = 1 - exp(-y).
 Elementwise act_softplus() {
-    return {[](Expr x) { return softplus(x); }, [](Expr y, Expr d) { return keep_nan(y, d * -expm1_nonpositive(-y)); }};
+    return {[](Expr x) { return softplus(x); }, [](Expr y, Expr d) { return d * -expm1_nonpositive(-y); }};
 }
 Elementwise act_softsign() {
     return {[](Expr x) { return x / (1.f + abs(x)); }, [](Expr y, Expr d) { return d * (1.f - abs(y)) * (1.f - abs(y)); }};

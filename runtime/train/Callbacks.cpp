@@ -10,6 +10,11 @@
 
 namespace cnnc::rt {
 
+std::string under_output_dir(const std::string& dir, const std::string& path) {
+    if (dir.empty() || dir == "." || path.empty() || path[0] == '/') return path;
+    return dir.back() == '/' ? dir + path : dir + "/" + path;
+}
+
 bool minimize(const std::string& monitor, const std::string& mode) {
     if (mode == "min") return true;
     if (mode == "max") return false;
@@ -188,7 +193,7 @@ class ReduceLROnPlateau : public Callback {
 // leaves a whole file.
 class CSVLogger : public Callback {
   public:
-    explicit CSVLogger(const CSVLoggerArgs& a) : path_(a.filename), sep_(a.separator), append_(a.append) {}
+    explicit CSVLogger(const CSVLoggerArgs& a) : path_(under_output_dir(a.output_dir, a.filename)), sep_(a.separator), append_(a.append) {}
     void on_train_begin(TrainState&) override {
         text_.clear();
         header_.clear();
@@ -218,6 +223,10 @@ class CSVLogger : public Callback {
         }
         text_ += row + "\n";
         write_file_atomically(path_, text_);
+    }
+    std::vector<Output> outputs() const override {
+        if (header_.empty()) return {};  // no epoch ended: nothing written
+        return {{"Log", path_}};
     }
 
     void save_state(StateFile& f, const std::string& p) const override {
@@ -271,7 +280,7 @@ namespace {
 class ModelCheckpoint : public Callback {
   public:
     explicit ModelCheckpoint(const ModelCheckpointArgs& a)
-        : path_(under(a.output_dir, a.filepath)), monitor_(a.monitor), min_(minimize(monitor_, a.mode)), best_only_(a.save_best_only),
+        : path_(under_output_dir(a.output_dir, a.filepath)), monitor_(a.monitor), min_(minimize(monitor_, a.mode)), best_only_(a.save_best_only),
           verbose_(a.verbose), threshold_(a.initial_value_threshold) {}
     void on_train_begin(TrainState&) override { best_ = threshold_ ? *threshold_ : (min_ ? INFINITY : -INFINITY); }
     void on_epoch_end(int64_t epoch, const Metrics& logs, TrainState& st) override {
@@ -296,14 +305,13 @@ class ModelCheckpoint : public Callback {
 
     void save_state(StateFile& f, const std::string& p) const override { f.put(p + "best", best_); }
     void load_state(const StateFile& f, const std::string& p) override { best_ = f.scalar(p + "best"); }
-    std::vector<std::string> outputs() const override { return written_; }
+    std::vector<Output> outputs() const override {
+        std::vector<Output> out;
+        for (const std::string& p : written_) out.push_back({"Checkpoint", p});
+        return out;
+    }
 
   private:
-    // A relative path goes under --output-dir, with the run's other outputs.
-    static std::string under(const std::string& dir, const std::string& path) {
-        if (dir.empty() || dir == "." || path.empty() || path[0] == '/') return path;
-        return dir.back() == '/' ? dir + path : dir + "/" + path;
-    }
     void save(const std::string& path, TrainState& st) {
         save_weights(path, st.params);
         if (std::find(written_.begin(), written_.end(), path) == written_.end()) written_.push_back(path);

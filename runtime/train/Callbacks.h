@@ -29,6 +29,15 @@ struct TrainState {
 // Keras' checkpoint path template: "{epoch:02d}" (1-based) and "{val_loss:.2f}"-style metrics.
 std::string format_checkpoint_path(const std::string& pattern, int64_t epoch, const Metrics& logs);
 
+// A file a callback wrote: `what` labels it in the list printed after training ("Checkpoint").
+struct Output {
+    std::string what, path;
+};
+
+// Where a callback's relative path goes: under `output_dir` (cnnc run --output-dir), with the run's
+// other outputs; an absolute path, or an empty or "." directory, leaves `path` as it is.
+std::string under_output_dir(const std::string& output_dir, const std::string& path);
+
 class Callback {
   public:
     virtual ~Callback() = default;
@@ -39,7 +48,7 @@ class Callback {
     // True when the learning rate may change during training (the progress line then shows it).
     virtual bool schedules_lr() const { return false; }
     // The files it wrote, for the list of outputs printed after training.
-    virtual std::vector<std::string> outputs() const { return {}; }
+    virtual std::vector<Output> outputs() const { return {}; }
     // The counters a resumed run needs (after on_train_begin, load_state restores them).
     virtual void save_state(StateFile&, const std::string& prefix) const { (void)prefix; }
     virtual void load_state(const StateFile&, const std::string& prefix) { (void)prefix; }
@@ -74,7 +83,9 @@ struct ReduceLROnPlateauArgs {
     double min_lr;
 };
 struct CSVLoggerArgs {
-    std::string filename, separator;
+    std::string filename;
+    std::string output_dir;  // where a relative filename goes, as ModelCheckpointArgs::output_dir
+    std::string separator;
     bool append;
 };
 

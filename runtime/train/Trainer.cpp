@@ -158,7 +158,7 @@ void Trainer::interrupted(const Position& at, const History& h, const std::vecto
     std::fprintf(cfg_.out, "\n");
     std::fflush(cfg_.out);
     const int sig = InterruptGuard::pending();
-    throw Interrupted(fmt::format("interrupted by {} {}; the training state is saved in {}", sig == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM",
+    throw Interrupted(fmt::format("interrupted by {} {}; the training state is saved in {}", signal_name(sig),
                                   where, cfg_.state_path),
                       sig);
 }

@@ -125,7 +125,7 @@ TEST_CASE("help lists the commands, and help COMMAND its options", "[cli]") {
     for (const char* fmt : {"JPEG", "PNG", "BMP", "GIF", "PGM"}) CHECK(has(predict.output, fmt));
 }
 
-TEST_CASE("--help ends with the exit codes and the environment variables", "[cli]") {
+TEST_CASE("cnnc --help ends with the exit codes and the environment variables", "[cli]") {
     CommandResult r = run_cnnc("--help");
     REQUIRE(r.status == 0);
     CHECK(has(r.output, "Exit status: 0 success; 1 an error in the model file"));

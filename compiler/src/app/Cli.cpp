@@ -15,7 +15,8 @@ namespace cnnc::app {
 const char* const kExitCodes =
     "0 success; 1 an error in the model file, its data or its weights (reported with its location); "
     "2 a usage error on the command line; 3 an internal error (a bug in cnnc, reported as such); "
-    "130 or 143 training stopped by SIGINT or SIGTERM after saving its state (continue with --resume)";
+    "130 or 143 training stopped by SIGINT or SIGTERM after saving its state (continue with --resume), "
+    "or a run stopped by one while compiling kernels";
 
 Cli::Cli(const std::string& program, const std::string& description, const std::string& version, std::vector<EnvVar> env)
     : program_(program), version_(version), app_(description, program), env_(std::move(env)) {

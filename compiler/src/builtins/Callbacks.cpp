@@ -29,8 +29,8 @@ static std::unique_ptr<rt::Callback> make_reduce_lr(const BoundArgs& a, const st
                                      a.integer("cooldown"), a.number("min_lr")});
 }
 
-static std::unique_ptr<rt::Callback> make_csv_logger(const BoundArgs& a, const std::string&) {
-    return rt::csv_logger({a.text("filename"), a.text("separator"), a.flag("append")});
+static std::unique_ptr<rt::Callback> make_csv_logger(const BoundArgs& a, const std::string& output_dir) {
+    return rt::csv_logger({a.text("filename"), output_dir, a.text("separator"), a.flag("append")});
 }
 
 static std::unique_ptr<rt::Callback> make_terminate_on_nan(const BoundArgs&, const std::string&) { return rt::terminate_on_nan(); }

@@ -16,6 +16,7 @@
 #include "frontend/Frontend.h"
 #include "kernels/Aot.h"
 #include "kernels/Jit.h"
+#include "train/Interrupt.h"
 
 using namespace cnnc;
 
@@ -60,6 +61,7 @@ class CompiledModels : public app::Models {
         // What the run will ask for, compiled into the cache on every core first.
         engine::RecordingKernels rec;
         try {
+            rt::ExitOnInterrupt compiling(cli_.file);
             engine::prepare_program(c, cli_.file, rec);
             disk->prefetch(rec.specs);
         } catch (const rt::UserError&) {

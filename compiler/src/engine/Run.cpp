@@ -182,6 +182,7 @@ class Runner : public SourceReader {
 
     rt::Network& network(const Model& m, uint64_t seed, int64_t batch, bool training) {
         auto& net = nets_[m.name];
+        rt::ExitOnInterrupt compiling(file_);  // building and preparing the network compile its kernels
         if (!net) {
             net = build_network(m, cache_, seed);
             if (!dry_) load_block_weights(m.layers, "", *net, file_, [&](const std::string& p) { return path(p); });
@@ -241,7 +242,7 @@ class Runner : public SourceReader {
         outputs.commit();
         fmt::print("History: {}\nWeights: {}\n", history, weights);
         for (const auto& cb : cfg.callbacks)
-            for (const std::string& p : cb->outputs()) fmt::print("Checkpoint: {}\n", p);
+            for (const rt::Output& o : cb->outputs()) fmt::print("{}: {}\n", o.what, o.path);
         if (!plots.empty()) fmt::print("Plots: {}\n", fmt::join(plots, ", "));
         else if (!why.empty()) fmt::print("Plots: none ({})\n", why);
         trained_[m.name] = {t.loss, t.loss_args, t.metrics, seed};

@@ -363,6 +363,9 @@ void ObjectCache::compile_all(const std::vector<std::pair<KernelSpec, Halide::Ta
     for (size_t w = 0; w < workers; ++w) {
         pid_t pid = fork();
         if (pid == 0) {
+            // Ctrl-C reaches the workers too: they stop by it silently, the parent says why.
+            signal(SIGINT, SIG_DFL);
+            signal(SIGTERM, SIG_DFL);
             int rc = 0;
             for (size_t k = w; k < missing.size(); k += workers) {
                 try {

@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ir/Shape.h"
@@ -42,6 +43,13 @@ struct LayerExample {
     int64_t non_trainable = 0;
 };
 
+// What a layer's `validate` found: the message ("" when fine) and the argument it is about, where
+// the error points ("" points at the call: a problem across arguments). A plain message converts.
+struct Invalid {
+    Invalid(std::string why = "", std::string arg = "") : why(std::move(why)), arg(std::move(arg)) {}
+    std::string why, arg;
+};
+
 struct LayerKind {
     std::string name;  // the name written in .cnn files: "Conv2D"
     std::string doc;
@@ -60,8 +68,8 @@ struct LayerKind {
     std::function<double(const BoundArgs&, const std::vector<Shape>& ins, const Shape& out)> merge_flops;
     int min_inputs = 1, max_inputs = 1;
     bool is_merge() const { return static_cast<bool>(merge); }
-    // Cross-argument checks the schema cannot express; "" when fine.
-    std::function<std::string(const BoundArgs&)> validate;
+    // Checks the schema cannot express (across arguments, or a value named but not supported).
+    std::function<Invalid(const BoundArgs&)> validate;
     bool augmentation = false;          // a random transform, active in training only
     bool keeps_activation = false;      // Dropout, Flatten...: the model's output activation looks through it
     std::string activation_arg;         // the argument naming the output activation, if any

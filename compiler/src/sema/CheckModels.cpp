@@ -394,9 +394,9 @@ void Checker::expand_layer(const ast::Stmt& s, const LayerKind& kind, const std:
         return;
     }
     if (kind.validate) {
-        std::string why = kind.validate(*bound);
-        if (!why.empty()) {
-            diags_.error(s.loc, "{}: {}", kind.name, why);
+        Invalid bad = kind.validate(*bound);
+        if (!bad.why.empty()) {
+            diags_.error(bad.arg.empty() ? s.loc : bound->loc(bad.arg), "{}: {}", kind.name, bad.why);
             cur.broken = true;
             return;
         }

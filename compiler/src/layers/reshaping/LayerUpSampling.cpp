@@ -19,8 +19,8 @@ const LayerKind& layer_UpSampling2D() {
                     optional("interpolation", ArgType::Name, N("nearest")).one_of({"nearest", "bilinear", "bicubic", "lanczos3", "lanczos5"})};
         k.validate = [](const BoundArgs& a) {
             const std::string& mode = a.text("interpolation");
-            return mode == "nearest" || mode == "bilinear" ? std::string()
-                                                           : fmt::format("interpolation = {} is not supported yet; only nearest and bilinear are", mode);
+            if (mode == "nearest" || mode == "bilinear") return Invalid();
+            return Invalid(fmt::format("interpolation = {} is not supported yet; only nearest and bilinear are", mode), "interpolation");
         };
         k.infer = [](const BoundArgs& a, const Shape& in) {
             if (in.rank() != 3) return ShapeResult::fail(fmt::format("expects images (height, width, channels), got {}", in));

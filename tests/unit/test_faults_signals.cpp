@@ -14,6 +14,7 @@
 #include "Bars.h"
 #include "Faults.h"
 #include "Helpers.h"
+#include "Signals.h"
 #include "TempDir.h"
 
 using namespace cnnc;
@@ -22,37 +23,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Starts `cnnc run bars.cnn --seed 3` in `dir` with its output in `log`, waits until the log
-// shows `marker`, sends `sig` and returns the exit status.
+// Runs `cnnc run bars.cnn --seed 3` in `dir` (output in `log`), sends `sig` once the log shows
+// `marker`, and returns the exit status.
 int run_and_signal(const fs::path& dir, const fs::path& log, const std::string& marker, int sig) {
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        if (::chdir(dir.c_str()) != 0) ::_exit(126);
-        FILE* out = std::fopen(log.c_str(), "w");
-        if (!out) ::_exit(126);
-        ::dup2(fileno(out), 1);
-        ::dup2(fileno(out), 2);
-        ::execl(CNNC_BINARY, CNNC_BINARY, "run", "bars.cnn", "--seed", "3", static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    auto start = std::chrono::steady_clock::now();
-    int status = 0;
-    bool sent = false;
-    while (::waitpid(pid, &status, WNOHANG) == 0) {
-        if (!sent && slurp(log).find(marker) != std::string::npos) {
-            ::kill(pid, sig);
-            sent = true;
-        }
-        if (std::chrono::steady_clock::now() - start > std::chrono::minutes(5)) {
-            ::kill(pid, SIGKILL);
-            FAIL("cnnc did not finish: " << slurp(log));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    SignalledRun r = cnnc::test::run_and_signal(dir, log, {"run", "bars.cnn", "--seed", "3"}, sig,
+                                                [&](pid_t) { return slurp(log).find(marker) != std::string::npos; });
     INFO(slurp(log));
-    REQUIRE(sent);  // the run was still training when the signal came
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    REQUIRE(r.sent);  // the run was still training when the signal came
+    return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 128 + WTERMSIG(r.status);
 }
 
 }  // namespace

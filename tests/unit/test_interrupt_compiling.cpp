@@ -14,6 +14,7 @@
 #include "Bars.h"
 #include "Faults.h"
 #include "Helpers.h"
+#include "Signals.h"
 #include "TempDir.h"
 
 using namespace cnnc;
@@ -54,32 +55,10 @@ TEST_CASE("a signal while the kernels compile stops the run at once with the tra
     for (int sig : {SIGINT, SIGTERM}) {
         DYNAMIC_SECTION("signal " << sig) {
             const fs::path log = d / "log.txt";
-            pid_t pid = ::fork();
-            REQUIRE(pid >= 0);
-            if (pid == 0) {
-                if (::chdir(d.c_str()) != 0) ::_exit(126);
-                FILE* out = std::fopen(log.c_str(), "w");
-                if (!out) ::_exit(126);
-                ::dup2(fileno(out), 1);
-                ::dup2(fileno(out), 2);
-                ::execl(CNNC_BINARY, CNNC_BINARY, "run", "bars.cnn", "--no-cache", static_cast<char*>(nullptr));
-                ::_exit(127);
-            }
             // A second of CPU time is far past reading and checking the file: LLVM is compiling.
-            auto start = std::chrono::steady_clock::now();
-            int status = 0;
-            bool sent = false;
-            while (::waitpid(pid, &status, WNOHANG) == 0) {
-                if (!sent && cpu_seconds(pid) >= 1.0) {
-                    ::kill(pid, sig);
-                    sent = true;
-                }
-                if (std::chrono::steady_clock::now() - start > std::chrono::minutes(5)) {
-                    ::kill(pid, SIGKILL);
-                    FAIL("cnnc did not finish: " << slurp(log));
-                }
-                std::this_thread::sleep_for(std::chrono::milliseconds(5));
-            }
+            SignalledRun r = run_and_signal(d, log, {"run", "bars.cnn", "--no-cache"}, sig, [](pid_t pid) { return cpu_seconds(pid) >= 1.0; });
+            const int status = r.status;
+            const bool sent = r.sent;
             const std::string out = slurp(log);
             INFO(out);
             REQUIRE(sent);

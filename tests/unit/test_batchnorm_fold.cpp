@@ -85,3 +85,26 @@ TEST_CASE("a layer with its own activation, or whose output another layer also r
     shared.plain.net->prepare(2, true);
     CHECK(relative_difference(shared.folded.net->forward(x.view(), {}), shared.plain.net->forward(x.view(), {})) <= 1e-6);
 }
+
+// A depthwise kernel (kh, kw, C, depth_multiplier) ends in its multiplier, not its C·multiplier
+// output channels: the fold must scale output channel c·multiplier + m, which is what the
+// kernel's last two axes together index.
+TEST_CASE("BatchNormalization folded into DepthwiseConv2D gives the unfolded outputs to 1e-5 relative", "[normalization][fold]") {
+    for (int multiplier : {1, 2}) {
+        DYNAMIC_SECTION("depth_multiplier " << multiplier) {
+            Pair p = pair_of("model m { input(7, 7, 3) DepthwiseConv2D(3, padding = same, depth_multiplier = " +
+                             std::to_string(multiplier) + ") BatchNormalization() }");
+            const int64_t n = 2;
+            p.folded.net->prepare(n, false);
+            p.plain.net->prepare(n, true);
+            REQUIRE(p.folded.net->stages().at(1).op->absorbed());
+            rt::Tensor x({n, 7, 7, 3});
+            rt::Rng rng(3);
+            fill_uniform(x.data(), x.size(), rng, -1, 1);
+            rt::View a = p.folded.net->forward(x.view(), {});
+            rt::View b = p.plain.net->forward(x.view(), {});
+            REQUIRE(a.size() == n * 7 * 7 * 3 * multiplier);
+            CHECK(relative_difference(a, b) <= 1e-5);
+        }
+    }
+}

@@ -11,11 +11,14 @@
 #include <filesystem>
 
 #include "Error.h"
+#include "io/Replica.h"
 
 namespace cnnc::rt {
 namespace {
 
 namespace fs = std::filesystem;
+
+std::atomic<bool> replica{false};
 
 // Opens a new temporary file next to `target`. Hidden, and named after the target, so a stray one
 // left by a killed process is recognisable; pid and counter keep concurrent writers apart.
@@ -70,7 +73,8 @@ std::string StagedFiles::stage(const std::string& path) {
     fs::path target(path);
     if (!target.has_filename()) throw UserError(fmt::format("{}: not a file name", path));
     fs::path dir = target.parent_path();
-    if (!dir.empty()) {
+    if (replica) target = fs::temp_directory_path() / target.filename();
+    else if (!dir.empty()) {
         std::error_code ec;
         fs::create_directories(dir, ec);
         if (ec) throw UserError(fmt::format("{}: cannot create directory {}: {}", path, dir.string(), ec.message()));
@@ -107,6 +111,12 @@ void StagedFiles::commit() {
         if (fd >= 0) ::close(fd);
         if (err) throw UserError(fmt::format("{}: cannot write: {}", e.target, std::strerror(err)));
     }
+    if (replica) {
+        for (const Entry& e : staged_) ::unlink(e.temp.c_str());
+        staged_.clear();
+        removed_.clear();
+        return;
+    }
     while (!staged_.empty()) {
         const Entry& e = staged_.front();
         if (::rename(e.temp.c_str(), e.target.c_str()) != 0)
@@ -126,6 +136,7 @@ void write_file_atomically(const std::string& path, const std::string& contents)
 
 void check_writable_directory(const std::string& dir, const std::string& what) {
     auto fail = [&](const std::string& why) { return UserError(fmt::format("{} {}: cannot write there: {}", what, dir, why)); };
+    if (replica) return;
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw fail(ec.message());
@@ -139,5 +150,7 @@ void check_writable_directory(const std::string& dir, const std::string& what) {
     ::unlink(temp.c_str());
     if (!ok) throw fail(std::strerror(err));
 }
+
+void set_replica(bool r) { replica = r; }
 
 }  // namespace cnnc::rt

@@ -84,6 +84,13 @@ int exe_main(int argc, char** argv, const Bundle& b) {
         std::fprintf(stderr, "internal error: entry point format %d, libraries expect %d\n", b.format, kBundleFormat);
         return 3;
     }
+    // An executable does not link MPI (docs/DISTRIBUTED.md): several copies under mpirun would each
+    // train alone and overwrite each other's files.
+    if (const char* ranks = std::getenv("OMPI_COMM_WORLD_SIZE"); ranks && std::string(ranks) != "1") {
+        std::fprintf(stderr, "error: a `cnnc build` executable trains as one process; for data-parallel training run "
+                             "`mpirun -np N cnnc run %s`\n", b.model_file);
+        return 1;
+    }
     halide_set_custom_malloc(engine::cached_malloc);
     halide_set_custom_free(engine::cached_free);
     std::string program = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "model";

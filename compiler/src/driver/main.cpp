@@ -16,6 +16,7 @@
 #include "frontend/Frontend.h"
 #include "kernels/Aot.h"
 #include "kernels/Jit.h"
+#include "mpi/Launch.h"
 #include "train/Interrupt.h"
 
 using namespace cnnc;
@@ -79,6 +80,7 @@ class CompiledModels : public app::Models {
 }  // namespace
 
 int main(int argc, char** argv) {
+    rt::MpiLaunch mpi;  // a rank of a data-parallel run when mpirun started it; else nothing
     app::Cli cli("cnnc", "cnnc: a compiler for .cnn convolutional network files", std::string("cnnc ") + CNNC_VERSION,
                  {{"CNNC_CACHE_DIR", "where compiled kernels are kept (default: $XDG_CACHE_HOME/cnnc, else ~/.cache/cnnc)"},
                   {"CNNC_STDLIB", "a directory searched for imports before the installed standard library"},
@@ -124,5 +126,5 @@ int main(int argc, char** argv) {
     cli.candidates(list->add_option("kind", kind, fmt::format("{}", fmt::join(app::catalog_kinds(), ", ")))->required(),
                    [](const std::string&) { return app::catalog_kinds(); });
 
-    return cli.run(argc, argv);
+    return mpi.finish(cli.run(argc, argv));
 }

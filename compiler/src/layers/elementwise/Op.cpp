@@ -6,6 +6,7 @@
 #include "builtins/Builtins.h"
 #include "ir/Activation.h"
 #include "lower/Lowering.h"
+#include "train/DataParallel.h"
 
 namespace cnnc::engine {
 
@@ -55,7 +56,7 @@ class DropoutOp : public rt::Op {
             std::copy(x.data, x.data + x.size(), y.data);
             return;
         }
-        kernel_->run({flat(x, ch_)}, {flat(y, ch_)}, {seed(s), static_cast<int>(s.step)});
+        kernel_->run({global(x, ch_)}, {global(y, ch_)}, {seed(s), static_cast<int>(s.step)});
     }
     void backward(const rt::View&, const rt::View&, const rt::View& dy, const rt::View* dx, bool, const rt::StepInfo& s) override {
         if (!dx) return;
@@ -63,10 +64,17 @@ class DropoutOp : public rt::Op {
             std::copy(dy.data, dy.data + dy.size(), dx->data);
             return;
         }
-        kernel_->run({flat(dy, ch_)}, {flat(*dx, ch_)}, {seed(s), static_cast<int>(s.step)});
+        kernel_->run({global(dy, ch_)}, {global(*dx, ch_)}, {seed(s), static_cast<int>(s.step)});
     }
 
   private:
+    // The tensor flattened to (channels, rest), its rows numbered from the batch's first row in the
+    // global batch: the mask hashes the row index, which so counts from the global batch's start.
+    static Buf global(const rt::View& v, int ch) {
+        Buf b = flat(v, ch);
+        if (const int64_t first = rt::batch_offset()) b.translate(1, static_cast<int>(first * (v.size() / v.shape[0] / ch)));
+        return b;
+    }
     int seed(const rt::StepInfo& s) const { return static_cast<int>((s.seed * 1000003u + static_cast<uint64_t>(layer_seed_)) & 0x7fffffff); }
     float rate_;
     int ch_;

@@ -1,0 +1,50 @@
+// What the training loop does on one of several data-parallel ranks (train/Collective.h), in one
+// place, so the loop itself only calls it: each rank takes its contiguous part of every global
+// batch, and the ranks sum their gradients and their loss and metric sums, so that every rank
+// applies the update a single process would (up to summation order) and sees the same epoch
+// figures. In a world of one every call leaves its arguments as they are.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "net/Op.h"
+#include "train/Collective.h"
+
+namespace cnnc::rt {
+
+// Where the batch this process runs starts in the step's global batch: random layers (Dropout,
+// the augmentation layers) draw by the global sample index, batch_offset() + the index in the
+// batch, so that a sample's mask and transform do not depend on the number of ranks. 0 in one
+// process. Process state rather than a field of StepInfo (net/Op.h): it is the shard of the step
+// being run, set by DataParallel::local() before the step's forward pass.
+int64_t batch_offset();
+
+class DataParallel {
+  public:
+    explicit DataParallel(Collective& w = rt::world()) : w_(w) {}
+    bool active() const { return w_.size() > 1; }
+    Collective& world() const { return w_; }
+    // This rank's contiguous part of a global batch's sample ids; sets batch_offset() to where
+    // it starts.
+    std::vector<int64_t> local(const std::vector<int64_t>& ids) const;
+    // Each rank's gradients are those of its mean loss over `local` of the step's `global`
+    // samples (zero with none): scaled by local/global and summed over the ranks, they are the
+    // gradient of the global batch's mean loss, on every rank. One allreduce over one contiguous
+    // buffer of every trainable weight's gradient. The regularizers' gradient is not in it: the
+    // optimizer adds it once, after (Optimizer::step).
+    void sum_gradients(const std::vector<Param*>& params, int64_t local, int64_t global);
+    // Sums over the ranks, in place: a step's loss and metric sums, an evaluation's.
+    void sum(std::vector<double>& values) const;
+    // Layers' forward-updated state (BatchNormalization's moving statistics, from each rank's own
+    // batches as in Keras without synchronised batch normalization): the mean over the ranks, so
+    // that every rank, and the weights rank 0 saves, hold the same.
+    void average_state(const std::vector<Param*>& params) const;
+    // Throws UserError when this rank's weights differ from rank 0's: they must be identical
+    // everywhere, since every rank applies the same update. Checked after each epoch.
+    void check_replicas(const std::vector<Param*>& params, int64_t epoch) const;
+  private:
+    Collective& w_;
+    std::vector<float> bucket_;
+};
+
+}  // namespace cnnc::rt

@@ -1,0 +1,222 @@
+// Issue 13: data-parallel training over MPI. `mpirun -np N cnnc run` trains on N ranks, each on its
+// part of every global batch; the results equal one process's up to summation order (1e-5
+// relative), evaluation is sharded without dropping or repeating a sample, rank 0 alone writes,
+// callbacks decide alike on every rank, and a killed rank ends the job quickly with a state that
+// resumes under another number of ranks. The reference is always the plain single process (no
+// mpirun), which the issue requires to be unchanged.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "Bars.h"
+#include "Faults.h"
+#include "Helpers.h"
+#include "TempDir.h"
+
+using namespace cnnc;
+using namespace cnnc::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// mpirun for `n` ranks on this machine: as root too, and more ranks than cores (CI has 2).
+std::string mpirun(int n) {
+    if (run_shell("command -v mpirun").status != 0) skip("mpirun is not installed (scripts/install-deps installs openmpi-bin)");
+    return "timeout 300 mpirun --allow-run-as-root --oversubscribe -np " + std::to_string(n) + " ";
+}
+
+CommandResult run_ranks(int n, const std::string& args, const fs::path& dir) {
+    return run_shell("cd '" + dir.string() + "' && " + mpirun(n) + CNNC_BINARY + " " + args);
+}
+
+// Every number of a history CSV, row by row (the header skipped).
+std::vector<double> history_numbers(const fs::path& csv) {
+    std::ifstream in(csv);
+    std::string line, cell;
+    std::getline(in, line);
+    std::vector<double> out;
+    while (std::getline(in, line)) {
+        std::stringstream ss(line);
+        while (std::getline(ss, cell, ',')) out.push_back(std::stod(cell));
+    }
+    return out;
+}
+
+// The numbers in the evaluation's line ("bar_net on bars.test: loss 0.1234 - accuracy 0.9000").
+std::vector<double> evaluation_numbers(const std::string& output) {
+    size_t at = output.rfind("bar_net on bars.test");
+    REQUIRE(at != std::string::npos);
+    std::string line = output.substr(at, output.find('\n', at) - at);
+    std::vector<double> out;
+    for (size_t i = 0; i < line.size(); ++i)
+        if (std::isdigit(static_cast<unsigned char>(line[i])) && (i == 0 || line[i - 1] == ' ')) {
+            size_t used = 0;
+            out.push_back(std::stod(line.substr(i), &used));
+            i += used;
+        }
+    return out;
+}
+
+void check_weights_close(const fs::path& a, const fs::path& b) {
+    auto wa = weight_values(a), wb = weight_values(b);
+    REQUIRE(wa.size() == wb.size());
+    for (const auto& [name, v] : wa) {
+        INFO(name);
+        REQUIRE(wb.count(name));
+        std::vector<double> x(v.begin(), v.end()), y(wb[name].begin(), wb[name].end());
+        check_close(x, y, 1e-5);
+    }
+}
+
+// The bars model with a dataset of `train` and `test` samples (neither a multiple of the ranks
+// nor of the batch), `extra` layers after its input and `callbacks`.
+void write_problem(const fs::path& d, int train, int test, const std::string& first_layers = "", const std::string& callbacks = "",
+                   int epochs = 3) {
+    std::string model = kModel;
+    model.replace(model.find("    Conv2D"), 0, first_layers);
+    model.replace(model.find("    Dense(2"), 0, first_layers.empty() ? "" : "    Dropout(0.3)\n");
+    model.replace(model.find("epochs = 4"), 10, "epochs = " + std::to_string(epochs));
+    model.replace(model.find("    validation"), 0, callbacks);
+    write_bars_files(d, train, test, model);
+}
+
+void check_same_training(const std::string& first_layers) {
+    TempDir one, two;
+    write_problem(one.path(), 70, 31, first_layers);
+    write_problem(two.path(), 70, 31, first_layers);
+    CommandResult single = run_cnnc("run bars.cnn --seed 5", one.path());
+    INFO(single.output);
+    REQUIRE(single.status == 0);
+    CommandResult ranks = run_ranks(2, "run bars.cnn --seed 5", two.path());
+    INFO(ranks.output);
+    REQUIRE(ranks.status == 0);
+    // loss, accuracy, val_loss, val_accuracy per epoch; the final weights; the evaluation.
+    check_close(history_numbers(fs::path(one.path()) / "bar_net_history.csv"), history_numbers(fs::path(two.path()) / "bar_net_history.csv"), 1e-5);
+    check_weights_close(fs::path(one.path()) / "bar_net.weights.h5", fs::path(two.path()) / "bar_net.weights.h5");
+    check_close(evaluation_numbers(single.output), evaluation_numbers(ranks.output), 1e-5);
+}
+
+}  // namespace
+
+TEST_CASE("mpi: 2 ranks train as 1 process: losses, metrics, weights and evaluation to 1e-5", "[mpi]") {
+    check_same_training("");
+}
+
+TEST_CASE("mpi: 2 ranks train as 1 process with augmentation and Dropout (drawn per global sample)", "[mpi]") {
+    check_same_training("    RandomFlip()\n    RandomRotation(0.1)\n");
+}
+
+TEST_CASE("mpi: sharded evaluation equals one process's, 31 samples on 2 and 3 ranks", "[mpi]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_problem(d, 64, 31);
+    REQUIRE(run_cnnc("run bars.cnn --seed 5", d.string()).status == 0);
+    CommandResult single = run_cnnc("evaluate bars.cnn --weights bar_net.weights.h5", d.string());
+    INFO(single.output);
+    REQUIRE(single.status == 0);
+    for (int n : {2, 3}) {
+        CommandResult ranks = run_ranks(n, "evaluate bars.cnn --weights bar_net.weights.h5", d);
+        INFO(n << " ranks: " << ranks.output);
+        REQUIRE(ranks.status == 0);
+        // Sums of per-sample losses and of hits in another order: the printed figures are equal.
+        std::vector<double> a = evaluation_numbers(single.output), b = evaluation_numbers(ranks.output);
+        REQUIRE(a.size() == b.size());
+        for (size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
+    }
+}
+
+TEST_CASE("mpi: only rank 0 writes files", "[mpi]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_problem(d, 40, 20);
+    // Two ranks of one job with different output directories (mpirun's MPMD form): rank 1's stays
+    // absent, rank 0's has the weights and the history, and no temporary file is left anywhere.
+    std::string bin = CNNC_BINARY;
+    CommandResult r = run_shell("cd '" + d.string() + "' && " + mpirun(1) + bin + " run bars.cnn --output-dir zero : -np 1 " + bin +
+                                " run bars.cnn --output-dir one");
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK(fs::exists(d / "zero" / "bar_net.weights.h5"));
+    CHECK(fs::exists(d / "zero" / "bar_net_history.csv"));
+    CHECK_FALSE(fs::exists(d / "one"));
+    for (const auto& e : fs::recursive_directory_iterator(d)) CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
+    // Its progress is printed once.
+    CHECK(r.output.find("Epoch 1/4") == r.output.rfind("Epoch 1/4"));
+}
+
+TEST_CASE("mpi: EarlyStopping stops every rank in the same epoch", "[mpi]") {
+    TempDir one, two;
+    const std::string stop = "    callbacks = [EarlyStopping(monitor = val_loss, min_delta = 100, patience = 1)]\n";
+    write_problem(one.path(), 50, 21, "", stop, 6);
+    write_problem(two.path(), 50, 21, "", stop, 6);
+    CommandResult single = run_cnnc("run bars.cnn --seed 5", one.path());
+    REQUIRE(single.status == 0);
+    // A rank that stopped alone would leave the other waiting in the next step's allreduce: the
+    // job would hang until `timeout` ended it.
+    CommandResult ranks = run_ranks(2, "run bars.cnn --seed 5", two.path());
+    INFO(ranks.output);
+    REQUIRE(ranks.status == 0);
+    CHECK_THAT(ranks.output, Catch::Contains("Epoch 2/6"));
+    CHECK_THAT(ranks.output, !Catch::Contains("Epoch 3/6"));
+    CHECK(history_numbers(fs::path(one.path()) / "bar_net_history.csv").size() ==
+          history_numbers(fs::path(two.path()) / "bar_net_history.csv").size());
+}
+
+TEST_CASE("mpi: a rank killed mid-epoch ends the job within 10 s; 1 process resumes its state to the uninterrupted result", "[mpi][faults]") {
+    TempDir one, two;
+    fs::path d(two.path());
+    write_problem(one.path(), 1200, 31, "", "", 6);
+    write_problem(d, 1200, 31, "", "", 6);
+    CommandResult whole = run_cnnc("run bars.cnn --seed 5", one.path());
+    REQUIRE(whole.status == 0);
+    // Each rank writes its pid before it becomes cnnc (exec keeps the pid).
+    std::string cmd = "cd '" + d.string() + "' && " + mpirun(2) + "sh -c 'echo $$ > pid.$OMPI_COMM_WORLD_RANK; exec " +
+                      CNNC_BINARY + " run bars.cnn --seed 5' > out.txt 2>&1; echo $? > status.txt";
+    std::thread job([&] { std::system(cmd.c_str()); });
+    // After epoch 1 the state exists; then epoch 2 is under way.
+    auto start = std::chrono::steady_clock::now();
+    while (!fs::exists(d / "bar_net.state") && std::chrono::steady_clock::now() - start < std::chrono::seconds(240))
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(fs::exists(d / "pid.1"));
+    const pid_t victim = static_cast<pid_t>(std::stol(slurp(d / "pid.1")));
+    REQUIRE(::kill(victim, SIGKILL) == 0);
+    const auto killed = std::chrono::steady_clock::now();
+    job.join();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+    const std::string out = slurp(d / "out.txt");
+    INFO(out);
+    CHECK(seconds < 10);
+    CHECK(std::stoi(slurp(d / "status.txt")) != 0);
+    CHECK_THAT(out, Catch::Contains("rank 1"));
+    CHECK_THAT(out, !Catch::Contains("Epoch 6/6"));  // it was killed, not finished
+    // The state rank 0 saved resumes under 1 process, and ends as the uninterrupted run.
+    REQUIRE(fs::exists(d / "bar_net.state"));
+    CommandResult resumed = run_cnnc("run bars.cnn --seed 5 --resume", d.string());
+    INFO(resumed.output);
+    REQUIRE(resumed.status == 0);
+    CHECK_THAT(resumed.output, Catch::Contains("Resuming after epoch"));
+    check_close(history_numbers(fs::path(one.path()) / "bar_net_history.csv"), history_numbers(d / "bar_net_history.csv"), 1e-5);
+    check_weights_close(fs::path(one.path()) / "bar_net.weights.h5", d / "bar_net.weights.h5");
+}
+
+TEST_CASE("mpi: a rank that cannot read its data stops the job with its own error", "[mpi][faults]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_problem(d, 40, 20);
+    // Rank 1 runs a copy of the file whose training images are missing (mpirun's MPMD form).
+    std::string model = slurp(d / "bars.cnn");
+    model.replace(model.find("\"train-images\""), 14, "\"missing-images\"");
+    std::ofstream(d / "broken.cnn") << model;
+    std::string bin = CNNC_BINARY;
+    auto start = std::chrono::steady_clock::now();
+    CommandResult r = run_shell("cd '" + d.string() + "' && " + mpirun(1) + bin + " run bars.cnn : -np 1 " + bin + " run broken.cnn");
+    INFO(r.output);
+    CHECK(r.status != 0);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(60));
+    CHECK_THAT(r.output, Catch::Contains("missing-images"));
+    CHECK_THAT(r.output, Catch::Contains("cnnc: rank 1 of 2 failed"));
+}

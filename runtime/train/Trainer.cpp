@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "io/StateFile.h"
+#include "train/DataParallel.h"
 #include "train/Interrupt.h"
 #include "train/Random.h"
 
@@ -206,6 +207,7 @@ History Trainer::fit(const Samples& train, const Samples* val) {
                          static_cast<long long>(at.step + 1), static_cast<long long>(steps), cfg_.state_path.c_str());
     }
     InterruptGuard guard;
+    DataParallel ranks;  // this process's part of each batch; does nothing in a process alone
     for (int64_t epoch = at.epoch; epoch < cfg_.epochs; ++epoch) {
         std::fprintf(cfg_.out, "Epoch %lld/%lld\n", static_cast<long long>(epoch + 1), static_cast<long long>(cfg_.epochs));
         std::fflush(cfg_.out);  // seen before the epoch's work, also through a pipe
@@ -229,29 +231,48 @@ History Trainer::fit(const Samples& train, const Samples* val) {
         if (pos.seen > 0) show();
         for (int64_t s = pos.step; s < steps; ++s) {
             int64_t b = std::min(bs, n - s * bs);
-            gather(train, order, s * bs, b);
+            const std::vector<int64_t> mine = ranks.local(std::vector<int64_t>(order.begin() + s * bs, order.begin() + s * bs + b));
+            const int64_t local = static_cast<int64_t>(mine.size());
             StepInfo info{true, cfg_.seed, step_++};
-            View out = net_.forward(bx_.view(), info);
-            grad_.resize(out.shape);
-            double loss = compute_loss(cfg_.loss, out, by_.view(), grad_.data(), fused);
+            // The step's sums over the ranks: the loss and metric sums, and whether a signal came
+            // (so that every rank stops at the same step). A rank without samples adds nothing.
+            std::vector<double> sums(cfg_.metrics.size() + 2, 0.0);
+            double loss = 0;
+            if (local > 0) {
+                gather(train, mine, 0, local);
+                View out = net_.forward(bx_.view(), info);
+                grad_.resize(out.shape);
+                loss = compute_loss(cfg_.loss, out, by_.view(), grad_.data(), fused);
+                for (size_t m = 0; m < cfg_.metrics.size(); ++m) sums[m] = metric_sum(cfg_.metrics[m], out, by_.view());
+            }
+            if (ranks.active()) {
+                sums[cfg_.metrics.size()] = loss * static_cast<double>(local);
+                sums.back() = InterruptGuard::pending() ? 1 : 0;
+                ranks.sum(sums);
+                loss = sums[cfg_.metrics.size()] / static_cast<double>(b);
+            }
             if (!std::isfinite(loss))
                 throw UserError("the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
                                 std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) +
                                 "; try a smaller learning rate (training stopped, nothing was saved from this epoch)");
-            for (size_t m = 0; m < cfg_.metrics.size(); ++m) pos.metric_sums[m] += metric_sum(cfg_.metrics[m], out, by_.view());
+            for (size_t m = 0; m < cfg_.metrics.size(); ++m) pos.metric_sums[m] += sums[m];
             // Keras' step loss: the data loss plus the penalty at the weights the step starts from;
             // the epoch's `loss` is their mean weighted by batch size (its Mean metric).
             const double penalty = regularization();
-            net_.backward(grad_.view(), fused, info);
+            if (local > 0) net_.backward(grad_.view(), fused, info);
+            ranks.sum_gradients(params, local, b);
             opt_.step(params);
             pos.loss_sum += (loss + penalty) * static_cast<double>(b);
             pos.seen += b;
             pos.step = s + 1;
             show();
-            if (InterruptGuard::pending()) interrupted(pos, history, params, fmt::format("at epoch {}, step {}/{}", epoch + 1, s + 1, steps));
+            if (InterruptGuard::pending() || sums.back() > 0)
+                interrupted(pos, history, params, fmt::format("at epoch {}, step {}/{}", epoch + 1, s + 1, steps));
             if (s + 1 < steps) bar.update(s + 1, now() - t0, shown);
         }
         bar.update(steps, now() - t0, shown);
+        ranks.average_state(params);
+        ranks.check_replicas(params, epoch + 1);
         Metrics row = shown;
         if (val) {
             EvalResult v = evaluate(*val, false);
@@ -277,6 +298,7 @@ History Trainer::fit(const Samples& train, const Samples* val) {
     // Kept until the whole run is done: resumed after a later statement was interrupted, this
     // one is not trained a second time.
     if (!cfg_.state_path.empty()) save_state(at, history, params);
+    ranks.world().barrier();  // what rank 0 wrote is there before any rank reads it
     return history;
 }
 
@@ -285,15 +307,29 @@ EvalResult Trainer::evaluate(const Samples& data, bool progress) {
     if (n == 0) throw UserError("the evaluation data is empty");
     const int64_t bs = cfg_.batch_size, steps = (n + bs - 1) / bs;
     double loss_sum = 0, t0 = now();
-    std::vector<double> sums(cfg_.metrics.size(), 0.0);
+    // The metric sums, then the loss sum: each rank adds its part of every batch, then the ranks
+    // add theirs.
+    std::vector<double> sums(cfg_.metrics.size() + 1, 0.0);
     ProgressBar bar(steps, cfg_.interactive, cfg_.out);
+    DataParallel ranks;
     for (int64_t s = 0; s < steps; ++s) {
         int64_t b = std::min(bs, n - s * bs);
-        gather(data, {}, s * bs, b);
-        View out = net_.forward(bx_.view(), StepInfo{false, cfg_.seed, 0});
-        loss_sum += compute_loss(cfg_.loss, out, by_.view(), nullptr, false) * static_cast<double>(b);
-        for (size_t m = 0; m < cfg_.metrics.size(); ++m) sums[m] += metric_sum(cfg_.metrics[m], out, by_.view());
+        std::vector<int64_t> ids(static_cast<size_t>(b));
+        for (int64_t i = 0; i < b; ++i) ids[static_cast<size_t>(i)] = s * bs + i;
+        const std::vector<int64_t> mine = ranks.local(ids);
+        const int64_t local = static_cast<int64_t>(mine.size());
+        if (local > 0) {
+            gather(data, mine, 0, local);
+            View out = net_.forward(bx_.view(), StepInfo{false, cfg_.seed, 0});
+            loss_sum += compute_loss(cfg_.loss, out, by_.view(), nullptr, false) * static_cast<double>(local);
+            for (size_t m = 0; m < cfg_.metrics.size(); ++m) sums[m] += metric_sum(cfg_.metrics[m], out, by_.view());
+        }
         if (progress && s + 1 < steps) bar.update(s + 1, now() - t0, {});
+    }
+    if (ranks.active()) {
+        sums.back() = loss_sum;
+        ranks.sum(sums);
+        loss_sum = sums.back();
     }
     EvalResult r;
     r.loss = loss_sum / static_cast<double>(n) + regularization();

@@ -1,5 +1,6 @@
 #include "train/DataParallel.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "Error.h"
@@ -12,11 +13,22 @@ int64_t offset = 0;
 
 int64_t batch_offset() { return offset; }
 
-std::vector<int64_t> DataParallel::local(const std::vector<int64_t>& ids) const {
-    Shard s = shard(static_cast<int64_t>(ids.size()), w_.rank(), w_.size());
-    offset = s.begin;
-    return std::vector<int64_t>(ids.begin() + s.begin, ids.begin() + s.end);
+std::vector<std::vector<int64_t>> DataParallel::local(const std::vector<std::vector<int64_t>>& global) const {
+    std::vector<std::vector<int64_t>> out;
+    out.reserve(global.size());
+    for (const auto& ids : global) {
+        Shard s = shard(static_cast<int64_t>(ids.size()), w_.rank(), w_.size());
+        out.emplace_back(ids.begin() + s.begin, ids.begin() + s.end);
+    }
+    return out;
 }
+
+std::vector<std::vector<int64_t>> DataParallel::nonempty(std::vector<std::vector<int64_t>> batches) {
+    batches.erase(std::remove_if(batches.begin(), batches.end(), [](const auto& b) { return b.empty(); }), batches.end());
+    return batches;
+}
+
+void DataParallel::begin_step(int64_t size) const { offset = shard(size, w_.rank(), w_.size()).begin; }
 
 void DataParallel::sum_gradients(const std::vector<Param*>& params, int64_t local, int64_t global) {
     if (!active()) return;

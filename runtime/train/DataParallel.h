@@ -16,7 +16,7 @@ namespace cnnc::rt {
 // the augmentation layers) draw by the global sample index, batch_offset() + the index in the
 // batch, so that a sample's mask and transform do not depend on the number of ranks. 0 in one
 // process. Process state rather than a field of StepInfo (net/Op.h): it is the shard of the step
-// being run, set by DataParallel::local() before the step's forward pass.
+// being run, set by DataParallel::begin_step() before the step's forward pass.
 int64_t batch_offset();
 
 class DataParallel {
@@ -24,9 +24,13 @@ class DataParallel {
     explicit DataParallel(Collective& w = rt::world()) : w_(w) {}
     bool active() const { return w_.size() > 1; }
     Collective& world() const { return w_; }
-    // This rank's contiguous part of a global batch's sample ids; sets batch_offset() to where
-    // it starts.
-    std::vector<int64_t> local(const std::vector<int64_t>& ids) const;
+    // This rank's contiguous part of each global batch (of sample ids): the batches it fetches.
+    // Some are empty when a batch has fewer samples than there are ranks.
+    std::vector<std::vector<int64_t>> local(const std::vector<std::vector<int64_t>>& global) const;
+    // The batches a rank plans to fetch: the non-empty ones.
+    static std::vector<std::vector<int64_t>> nonempty(std::vector<std::vector<int64_t>> batches);
+    // Before this rank runs its part of a global batch of `size` samples: sets batch_offset().
+    void begin_step(int64_t size) const;
     // Each rank's gradients are those of its mean loss over `local` of the step's `global`
     // samples (zero with none): scaled by local/global and summed over the ranks, they are the
     // gradient of the global batch's mean loss, on every rank. One allreduce over one contiguous

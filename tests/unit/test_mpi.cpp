@@ -169,8 +169,9 @@ TEST_CASE("mpi: EarlyStopping stops every rank in the same epoch", "[mpi]") {
 TEST_CASE("mpi: a rank killed mid-epoch ends the job within 10 s; 1 process resumes its state to the uninterrupted result", "[mpi][faults]") {
     TempDir one, two;
     fs::path d(two.path());
-    write_problem(one.path(), 1200, 31, "", "", 6);
-    write_problem(d, 1200, 31, "", "", 6);
+    // Epochs of 188 steps: long enough that the kill lands inside one, also on a fast machine.
+    write_problem(one.path(), 3000, 31, "", "", 10);
+    write_problem(d, 3000, 31, "", "", 10);
     CommandResult whole = run_cnnc("run bars.cnn --seed 5", one.path());
     REQUIRE(whole.status == 0);
     // Each rank writes its pid before it becomes cnnc (exec keeps the pid).
@@ -192,7 +193,7 @@ TEST_CASE("mpi: a rank killed mid-epoch ends the job within 10 s; 1 process resu
     CHECK(seconds < 10);
     CHECK(std::stoi(slurp(d / "status.txt")) != 0);
     CHECK_THAT(out, Catch::Contains("rank 1"));
-    CHECK_THAT(out, !Catch::Contains("Epoch 6/6"));  // it was killed, not finished
+    CHECK_THAT(out, !Catch::Contains("Epoch 10/10"));  // it was killed, not finished
     // The state rank 0 saved resumes under 1 process, and ends as the uninterrupted run.
     REQUIRE(fs::exists(d / "bar_net.state"));
     CommandResult resumed = run_cnnc("run bars.cnn --seed 5 --resume", d.string());

@@ -84,6 +84,20 @@ void randomize(rt::Network& net, uint64_t seed) {
 
 const char* kFlat = "model flat { input(4) Dense(3, activation = relu) Dropout(0.5) Dense(2) }";
 
+// Runs `dir`/w.py (h5py) to write `path` for kFlat's variables, variable k holding 100 * k + its
+// flat index, and loads it: every value lands in its variable.
+void check_flat_loads(const fs::path& dir, const std::string& path) {
+    REQUIRE(run_shell("/usr/bin/python3 " + (dir / "w.py").string() + " " + path).status == 0);
+    Built b = build(kFlat);
+    engine::load_weights_into(b.model().layers, "", "", *b.net, rt::read_weights(path), path);
+    int k = 0;
+    for (rt::Param* p : b.net->params()) {
+        INFO(p->name);
+        for (int64_t i = 0; i < p->value.size(); ++i) REQUIRE(p->value[i] == static_cast<float>(100 * k + i));
+        ++k;
+    }
+}
+
 // The seed's transfer-learning model (models/cats_vs_dogs_vgg16.cnn, section 5.18 (b) and (c)).
 const char* kTransfer = R"(import "vgg16"
 augmentation flip_rotate_zoom {
@@ -240,15 +254,7 @@ with h5py.File(sys.argv[1], "w") as f:
             g.create_dataset(n, data=(100 * (2 * k + j) + np.arange(int(np.prod(s)))).astype(np.float32).reshape(s))
     f.create_group("dropout").attrs["weight_names"] = []
 )";
-    REQUIRE(run_shell("/usr/bin/python3 " + (d / "w.py").string() + " " + path).status == 0);
-    Built b = build(kFlat);
-    engine::load_weights_into(b.model().layers, "", "", *b.net, rt::read_weights(path), path);
-    int k = 0;
-    for (rt::Param* p : b.net->params()) {
-        INFO(p->name);
-        for (int64_t i = 0; i < p->value.size(); ++i) REQUIRE(p->value[i] == static_cast<float>(100 * k + i));
-        ++k;
-    }
+    check_flat_loads(d, path);
 }
 
 TEST_CASE("tf.keras 2.13-2.15's .weights.h5 (_layer_checkpoint_dependencies) loads as Keras 3 remaps it", "[weights][keras3]") {
@@ -264,15 +270,7 @@ with h5py.File(sys.argv[1], "w") as f:
         for j, s in enumerate(shapes):
             f["_layer_checkpoint_dependencies/%s/vars/%d" % (layer, j)] = (100 * (2 * k + j) + np.arange(int(np.prod(s)))).astype(np.float32).reshape(s)
 )";
-    REQUIRE(run_shell("/usr/bin/python3 " + (d / "w.py").string() + " " + path).status == 0);
-    Built b = build(kFlat);
-    engine::load_weights_into(b.model().layers, "", "", *b.net, rt::read_weights(path), path);
-    int k = 0;
-    for (rt::Param* p : b.net->params()) {
-        INFO(p->name);
-        for (int64_t i = 0; i < p->value.size(); ++i) REQUIRE(p->value[i] == static_cast<float>(100 * k + i));
-        ++k;
-    }
+    check_flat_loads(d, path);
 }
 
 TEST_CASE("a file in no known layout is refused with the layouts tried", "[weights]") {
@@ -320,5 +318,31 @@ TEST_CASE("RMSprop's state is saved in Keras' order: velocities, then momentums,
             REQUIRE(a[i] == Approx(avg).margin(1e-8));
             REQUIRE(m[i] == Approx(lr * g / std::sqrt(vel - avg * avg + eps)).epsilon(1e-4));
         }
+    }
+}
+
+TEST_CASE("a pretrained base's own .weights.h5 (the application saved alone) loads into its block", "[weights][keras3]") {
+    need_h5py();
+    TempDir dir;
+    const fs::path d(dir.path());
+    // keras.applications' Functional saved alone is the root of its file: layers/<class>/vars/<i>
+    // (saving_lib.py _save_state), where the same base inside a model is layers/functional/layers/...
+    std::ofstream(d / "w.py") << R"(import h5py, numpy as np, sys
+with h5py.File(sys.argv[1], "w") as f:
+    f.create_group("vars")
+    f.create_group("layers/input_layer/vars")
+    for k, (layer, shapes) in enumerate([("dense", [(4, 3), (3,)]), ("dense_1", [(3, 2), (2,)])]):
+        for j, s in enumerate(shapes):
+            f["layers/%s/vars/%d" % (layer, j)] = (100 * (2 * k + j) + np.arange(int(np.prod(s)))).astype(np.float32).reshape(s)
+)";
+    REQUIRE(run_shell("/usr/bin/python3 " + (d / "w.py").string() + " " + (d / "base.weights.h5").string()).status == 0);
+    Built b = build(R"(block base { Dense(3) Dense(2) }
+model m { input(4) base(weights = "base.weights.h5") Dense(1) })");
+    engine::load_block_weights(b.model().layers, "", *b.net, "", [&](const std::string& p) { return (d / p).string(); });
+    const std::vector<rt::Param*> ps = b.net->params();
+    REQUIRE(ps.at(0)->keras3_path == "layers/functional/layers/dense/vars/0");
+    for (int k = 0; k < 4; ++k) {
+        INFO(ps[k]->name);
+        for (int64_t i = 0; i < ps[k]->value.size(); ++i) REQUIRE(ps[k]->value[i] == static_cast<float>(100 * k + i));
     }
 }

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
 
 #include <filesystem>
 #include <functional>
@@ -47,8 +48,7 @@ struct Quiet {  // silence HDF5's automatic error printing while we read
 // A string-array attribute, fixed- or variable-length (h5py writes either). Its declared size is
 // checked against `limit` (the file's size: an attribute's data is stored whole in the file)
 // before anything is allocated.
-bool read_strings(hid_t obj, const char* name, std::vector<std::string>& out, uint64_t limit, const std::string& path) {
-    if (H5Aexists(obj, name) <= 0) return false;
+bool read_attribute(hid_t obj, const char* name, std::vector<std::string>& out, uint64_t limit, const std::string& path) {
     Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
     Handle type(H5Aget_type(attr.id), H5Tclose);
     Handle space(H5Aget_space(attr.id), H5Sclose);
@@ -57,11 +57,12 @@ bool read_strings(hid_t obj, const char* name, std::vector<std::string>& out, ui
     size_t item = H5Tis_variable_str(type.id) > 0 ? 1 : H5Tget_size(type.id);
     if (item == 0 || static_cast<uint64_t>(n) > limit / item)
         throw UserError(path + ": attribute '" + name + "' declares more data than the file holds (corrupt file)");
-    out.clear();
     if (H5Tis_variable_str(type.id) > 0) {
         std::vector<char*> ptrs(static_cast<size_t>(n));
         Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
         H5Tset_size(mem.id, H5T_VARIABLE);
+        // h5py 3 writes a Python str as UTF-8, bytes as ASCII; HDF5 converts neither into the other.
+        H5Tset_cset(mem.id, H5Tget_cset(type.id));
         if (H5Aread(attr.id, mem.id, ptrs.data()) < 0) return false;
         for (char* p : ptrs) out.emplace_back(p ? p : "");
         H5Dvlen_reclaim(mem.id, space.id, H5P_DEFAULT, ptrs.data());
@@ -78,14 +79,34 @@ bool read_strings(hid_t obj, const char* name, std::vector<std::string>& out, ui
     return true;
 }
 
+// A string-array attribute, whole or split: Keras writes one too large for an HDF5 object header
+// as `<name>0`, `<name>1`, ... (legacy_h5_format.py, save_attributes_to_hdf5_group), and reads
+// the parts back in order (load_attributes_from_hdf5_group).
+bool read_strings(hid_t obj, const char* name, std::vector<std::string>& out, uint64_t limit, const std::string& path) {
+    out.clear();
+    if (H5Aexists(obj, name) > 0) return read_attribute(obj, name, out, limit, path);
+    for (int part = 0;; ++part) {
+        const std::string piece = name + std::to_string(part);
+        if (H5Aexists(obj, piece.c_str()) <= 0) return part > 0;
+        std::vector<std::string> chunk;
+        if (!read_attribute(obj, piece.c_str(), chunk, limit, path)) return false;
+        out.insert(out.end(), chunk.begin(), chunk.end());
+    }
+}
+
+// A string-array attribute as Keras 2 writes a list of bytes (legacy_h5_format.py,
+// save_attributes_to_hdf5_group: `group.attrs[name] = data`): fixed-length ASCII, NUL-padded. An
+// empty list becomes numpy's empty float64 array, as np.asarray([]) makes it.
 void write_strings(hid_t obj, const char* name, const std::vector<std::string>& v) {
     size_t len = 1;
     for (const auto& s : v) len = std::max(len, s.size());
-    Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(type.id, len);
-    H5Tset_strpad(type.id, H5T_STR_NULLPAD);
+    Handle type(v.empty() ? H5Tcopy(H5T_IEEE_F64LE) : H5Tcopy(H5T_C_S1), H5Tclose);
+    if (!v.empty()) {
+        H5Tset_size(type.id, len);
+        H5Tset_strpad(type.id, H5T_STR_NULLPAD);
+    }
     hsize_t n = v.size();
-    Handle space(n ? H5Screate_simple(1, &n, nullptr) : H5Screate(H5S_NULL), H5Sclose);
+    Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
     Handle attr(H5Acreate2(obj, name, type.id, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
     std::vector<char> buf(len * v.size(), 0);
     for (size_t i = 0; i < v.size(); ++i) std::copy(v[i].begin(), v[i].end(), buf.begin() + static_cast<long>(i * len));
@@ -139,6 +160,22 @@ void StoredArray::read_into(Tensor& into, const std::string& variable) const {
 
 namespace {
 
+// tf.keras 2.13-2.15 wrote `.weights.h5` with this group where Keras 3 has "layers"; Keras 3
+// reads such a file by renaming "layers" in the path it looks for (saving_lib.py, H5IOStore.get,
+// "Fix for 2.13 compatibility": master L1410-1417, v3.5.0 L966-975; v3.0.0's get() has none).
+constexpr const char* kTfKerasLayers = "_layer_checkpoint_dependencies";
+
+// A dataset's path as Keras 3 names it: tf.keras 2.13's containers renamed "layers".
+std::string keras3_name(std::string path) {
+    const std::string from = kTfKerasLayers;
+    for (size_t at = 0; (at = path.find(from, at)) != std::string::npos;) {
+        const bool whole = (at == 0 || path[at - 1] == '/') && (at + from.size() == path.size() || path[at + from.size()] == '/');
+        if (whole) path.replace(at, from.size(), "layers");
+        at += whole ? 6 : from.size();
+    }
+    return path;
+}
+
 // read_weights() within this process: the layout and every array's shape.
 WeightsFile open_weights(const std::string& path, uint64_t size) {
     Quiet quiet;
@@ -153,8 +190,12 @@ WeightsFile open_weights(const std::string& path, uint64_t size) {
     Handle rg(H5Gopen2(id, root.empty() ? "/" : root.c_str(), H5P_DEFAULT), H5Gclose);
     if (rg.id < 0) throw UserError(path + ": cannot open group " + root);
     if (!read_strings(rg.id, "layer_names", out.layer_order, size, path)) {
-        if (H5Lexists(rg.id, "layers", H5P_DEFAULT) <= 0 && H5Lexists(rg.id, "vars", H5P_DEFAULT) <= 0)
-            throw UserError(path + ": not in a Keras HDF5 weights layout (no 'layer_names' attribute, no 'layers' group)");
+        if (H5Lexists(rg.id, "layers", H5P_DEFAULT) <= 0 && H5Lexists(rg.id, "vars", H5P_DEFAULT) <= 0 &&
+            H5Lexists(rg.id, kTfKerasLayers, H5P_DEFAULT) <= 0)
+            throw UserError(path +
+                            ": not in a Keras HDF5 weights layout; tried Keras 2's .h5 (a 'layer_names' attribute, whole or split, at the "
+                            "root or under 'model_weights'), Keras 3's .weights.h5 (a 'vars' or 'layers' group) and tf.keras 2.13-2.15's "
+                            ".weights.h5 (a '_layer_checkpoint_dependencies' group)");
         // Keras 3: every dataset's path and shape. No C++ exception may unwind through HDF5's C
         // frames: the callback keeps the first error and stops the walk.
         out.keras3 = true;
@@ -168,7 +209,7 @@ WeightsFile open_weights(const std::string& path, uint64_t size) {
                 try {
                     StoredArray a = describe(loc, name, w->file);
                     a.dataset = w->root + name;
-                    w->out->by_path[name] = std::move(a);
+                    w->out->by_path[keras3_name(name)] = std::move(a);
                     return 0;
                 } catch (const std::exception& e) {
                     w->error = e.what();
@@ -249,33 +290,140 @@ WeightsFile read_weights(const std::string& path) {
     return open_weights(path, size);
 }
 
-static void save_keras3(hid_t file, const std::string& path, const std::vector<Param*>& params) {
+namespace {
+
+// An array dataset as h5py writes `group[key] = value`: contiguous, no filters.
+void write_array(hid_t loc, const std::string& name, hid_t file_type, hid_t mem_type, const Dims& shape, const void* data,
+                 const std::string& path) {
+    std::vector<hsize_t> dims(shape.begin(), shape.end());
+    Handle space(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
     Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
     H5Pset_create_intermediate_group(lcpl.id, 1);
+    Handle d(H5Dcreate2(loc, name.c_str(), file_type, space.id, lcpl.id, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+    if (d.id < 0 || H5Dwrite(d.id, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        throw UserError(path + ": cannot write weight '" + name + "'");
+}
+
+// A scalar string attribute as h5py 3 writes a Python str (UTF-8: Keras 3's `name`) or bytes
+// (ASCII: Keras 2's `backend`, `keras_version`): variable-length either way.
+void write_scalar_string(hid_t obj, const char* name, const std::string& value, bool utf8) {
+    Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type.id, H5T_VARIABLE);
+    H5Tset_cset(type.id, utf8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII);
+    Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    Handle attr(H5Acreate2(obj, name, type.id, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+    const char* p = value.c_str();
+    H5Awrite(attr.id, type.id, &p);
+}
+
+// A `vars` group of Keras 3's layout, with the name Keras >= 3.6 gives it (saving_lib.py: H5IOStore
+// creates "<path>/vars" and writes the saveable's `{"name": ...}` metadata as its attributes).
+hid_t create_vars(hid_t file, const KerasGroup& g) {
+    Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    H5Pset_create_intermediate_group(lcpl.id, 1);
+    const std::string at = g.path.empty() ? "vars" : g.path + "/vars";
+    hid_t id = H5Gcreate2(file, at.c_str(), lcpl.id, H5P_DEFAULT, H5P_DEFAULT);
+    if (id >= 0 && !g.name.empty()) write_scalar_string(id, "name", g.name, true);
+    return id;
+}
+
+// The groups of a file written from the params alone: the model's (unnamed) and each variable's.
+std::vector<KerasGroup> groups_of(const std::vector<Param*>& params) {
+    std::vector<KerasGroup> out{{"", ""}};
+    for (const Param* p : params) {
+        std::string group = p->keras3_path.substr(0, p->keras3_path.rfind("/vars/"));
+        std::string layer = p->name.substr(0, p->name.rfind('/'));
+        if (out.back().path != group) out.push_back({group, layer.substr(layer.rfind('/') + 1)});
+    }
+    return out;
+}
+
+// Keras 3's `.weights.h5` (saving_lib.py, save_weights_only -> _save_state): every saveable's
+// `vars` group, its variables "0", "1"... inside, then the optimizer's.
+void save_keras3(hid_t file, const std::string& path, const std::vector<Param*>& params, const KerasState& keras) {
+    for (const KerasGroup& g : keras.groups.empty() ? groups_of(params) : keras.groups) {
+        Handle vars(create_vars(file, g), H5Gclose);
+        if (vars.id < 0) throw UserError(path + ": cannot write group '" + g.path + "/vars'");
+    }
     for (const Param* p : params) {
         if (p->keras3_path.empty()) throw UserError(path + ": internal: " + p->name + " has no Keras 3 path");
-        std::vector<hsize_t> dims(p->value.shape().begin(), p->value.shape().end());
-        Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-        Handle d(H5Dcreate2(file, p->keras3_path.c_str(), H5T_IEEE_F32LE, space.id, lcpl.id, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
-        if (d.id < 0 || H5Dwrite(d.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->value.data()) < 0)
-            throw UserError(path + ": cannot write weight '" + p->keras3_path + "'");
+        write_array(file, p->keras3_path, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, p->value.shape(), p->value.data(), path);
+    }
+    if (!keras.optimizer) return;
+    const OptimizerVars& o = *keras.optimizer;
+    Handle vars(create_vars(file, {"optimizer", o.name}), H5Gclose);
+    if (vars.id < 0) throw UserError(path + ": cannot write group 'optimizer/vars'");
+    write_array(vars.id, "0", H5T_STD_I64LE, H5T_NATIVE_INT64, {}, &o.iterations, path);
+    write_array(vars.id, "1", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {}, &o.learning_rate, path);
+    for (size_t i = 0; i < o.slots.size(); ++i)
+        write_array(vars.id, std::to_string(i + 2), H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, o.slots[i]->shape(), o.slots[i]->data(), path);
+}
+
+// One layer of Keras 2's layout: its name and its variables under their weight names.
+struct LegacyLayer {
+    std::string name;
+    std::vector<std::pair<std::string, const Param*>> weights;
+};
+
+// Keras 2's layers: the model's top-level layers (weightless ones too, as model.layers lists
+// them), each holding its own and its sub-layers' variables, trainable ones first
+// (legacy_h5_format.py, _legacy_weights: layer.trainable_weights + layer.non_trainable_weights).
+// Without groups, each top-level component of the params' names is a layer.
+std::vector<LegacyLayer> legacy_layers(const std::vector<Param*>& params, const std::vector<KerasGroup>& groups) {
+    std::vector<LegacyLayer> out;
+    std::vector<std::string> prefixes;  // each layer's path (Keras 3's, or the params' top component), with its '/'
+    for (const KerasGroup& g : groups)
+        if (!g.path.empty() && g.path.find("/layers/") == std::string::npos) {
+            std::string name = g.name;
+            for (int k = 1; std::any_of(out.begin(), out.end(), [&](const LegacyLayer& l) { return l.name == name; }); ++k)
+                name = g.name + "_" + std::to_string(k);  // names restart inside blocks; Keras' are unique
+            out.push_back({name, {}});
+            prefixes.push_back(g.path + "/");
+        }
+    if (groups.empty())
+        for (const Param* p : params) {
+            const std::string top = p->name.substr(0, p->name.find('/'));
+            if (out.empty() || out.back().name != top) out.push_back({top, {}}), prefixes.push_back(top + "/");
+        }
+    for (bool trainable : {true, false})
+        for (const Param* p : params) {
+            if (p->trainable != trainable) continue;
+            const size_t last = p->name.rfind('/');
+            const std::string layer = p->name.substr(0, last);
+            const std::string weight = layer.substr(layer.rfind('/') + 1) + "/" + p->name.substr(last + 1) + ":0";
+            const std::string& key = groups.empty() ? p->name : p->keras3_path;
+            size_t k = 0;
+            while (k < out.size() && key.rfind(prefixes[k], 0) != 0) ++k;
+            if (k == out.size()) throw UserError("internal: weight " + p->name + " is in no Keras layer");
+            out[k].weights.emplace_back(weight, p);
+        }
+    return out;
+}
+
+// Keras 2's `.h5` (legacy_h5_format.py, save_weights_to_hdf5_group): `layer_names`, scalar
+// `backend` and `keras_version`, a group per layer with its `weight_names`.
+void save_keras2(hid_t file, const std::string& path, const std::vector<Param*>& params, const KerasState& keras) {
+    const std::vector<LegacyLayer> layers = legacy_layers(params, keras.groups);
+    std::vector<std::string> names;
+    for (const LegacyLayer& l : layers) names.push_back(l.name);
+    write_strings(file, "layer_names", names);
+    write_scalar_string(file, "backend", "cnnc", false);
+    write_scalar_string(file, "keras_version", "2.15.0", false);
+    for (const LegacyLayer& l : layers) {
+        Handle g(H5Gcreate2(file, l.name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+        if (g.id < 0) throw UserError(path + ": cannot write layer '" + l.name + "'");
+        std::vector<std::string> weight_names;
+        for (const auto& [wn, p] : l.weights) weight_names.push_back(wn);
+        write_strings(g.id, "weight_names", weight_names);
+        for (const auto& [wn, p] : l.weights)
+            write_array(g.id, wn, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, p->value.shape(), p->value.data(), path + ": " + l.name);
     }
 }
 
-void save_weights(const std::string& path, const std::vector<Param*>& params, StagedFiles* batch) {
+}  // namespace
+
+void save_weights(const std::string& path, const std::vector<Param*>& params, StagedFiles* batch, const KerasState& keras) {
     const bool keras3 = path.size() >= 11 && path.compare(path.size() - 11, 11, ".weights.h5") == 0;
-    // Group by top-level layer, keeping the model's order.
-    std::vector<std::string> order;
-    std::map<std::string, std::vector<std::pair<std::string, const Param*>>> groups;
-    for (const Param* p : params) {
-        std::string top = p->name.substr(0, p->name.find('/'));
-        size_t last = p->name.rfind('/');
-        std::string weight = p->name.substr(last + 1);
-        std::string rest = p->name.substr(0, last);
-        std::string leaf = rest.substr(rest.rfind('/') == std::string::npos ? 0 : rest.rfind('/') + 1);
-        if (!groups.count(top)) order.push_back(top);
-        groups[top].emplace_back(leaf + "/" + weight + ":0", p);
-    }
     // The file is built in memory (HDF5's core driver, no backing store) and written by us: HDF5
     // never meets a full disk, which it survives badly (a crash at exit), and the bytes go through
     // the same atomic, staged writes as every other output.
@@ -289,29 +437,10 @@ void save_weights(const std::string& path, const std::vector<Param*>& params, St
         std::string name = "cnnc-in-memory-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".h5";
         Handle file(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id), H5Fclose);
         if (file.id < 0) throw UserError(path + ": cannot build the weights file in memory");
-        if (keras3) {
-            save_keras3(file.id, path, params);
-            order.clear();
-        } else {
-            write_strings(file.id, "layer_names", order);
-            write_strings(file.id, "backend", {"cnnc"});
-            write_strings(file.id, "keras_version", {"2.15.0"});
-        }
-        for (const auto& layer : order) {
-            Handle g(H5Gcreate2(file.id, layer.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-            std::vector<std::string> names;
-            for (const auto& [wn, p] : groups[layer]) names.push_back(wn);
-            write_strings(g.id, "weight_names", names);
-            Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-            H5Pset_create_intermediate_group(lcpl.id, 1);
-            for (const auto& [wn, p] : groups[layer]) {
-                std::vector<hsize_t> dims(p->value.shape().begin(), p->value.shape().end());
-                Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-                Handle d(H5Dcreate2(g.id, wn.c_str(), H5T_IEEE_F32LE, space.id, lcpl.id, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
-                if (d.id < 0 || H5Dwrite(d.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, p->value.data()) < 0)
-                    throw UserError(path + ": cannot write weight '" + layer + "/" + wn + "'");
-            }
-        }
+        if (keras3)
+            save_keras3(file.id, path, params, keras);
+        else
+            save_keras2(file.id, path, params, keras);
         ssize_t size = H5Fflush(file.id, H5F_SCOPE_GLOBAL) < 0 ? -1 : H5Fget_file_image(file.id, nullptr, 0);
         if (size < 0) throw UserError(path + ": cannot build the weights file in memory");
         image.resize(static_cast<size_t>(size));

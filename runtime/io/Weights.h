@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/AtomicFile.h"
+#include "net/KerasLayout.h"
 #include "net/Op.h"
 
 namespace cnnc::rt {
@@ -44,14 +45,31 @@ struct WeightsFile {
 // not HDF5, not in Keras' layout).
 WeightsFile read_weights(const std::string& path);
 
+// An optimizer's state as Keras 3 saves it (`optimizer/vars/<i>`), in the order of its
+// `variables` (keras/src/optimizers/base_optimizer.py): iterations, learning_rate, then the
+// slots that build() adds, per trainable variable (train/KerasOptimizer.h makes one).
+struct OptimizerVars {
+    std::string name;  // "adam": the group's `name` attribute
+    int64_t iterations = 0;
+    float learning_rate = 0;
+    std::vector<const Tensor*> slots;
+};
+
+// What Keras saves besides the variables: every saveable's group (net/KerasLayout.h; empty: only
+// those the params name) and the optimizer's state, when there is one.
+struct KerasState {
+    std::vector<KerasGroup> groups;
+    const OptimizerVars* optimizer = nullptr;
+};
+
 // Saves params named "<layer path>/<weight>" (as the engine names them). A path ending in
-// `.weights.h5` gets Keras 3's layout (each param at its keras3_path, as keras.Model.save_weights
-// writes it); any other, Keras 2's (layer_names / weight_names), which Keras reads from `.h5`. Each top-level layer
-// (the first component of the path) is one Keras layer group; a block's inner weights are named by
-// their leaf layer inside it ("vgg16" holds "block1_conv1/kernel:0"), as in a nested Keras model.
-// The file is built in memory and written atomically; with `batch`, it is staged there and
-// replaced only at the batch's commit (with the other outputs of the same training).
-void save_weights(const std::string& path, const std::vector<Param*>& params, StagedFiles* batch = nullptr);
+// `.weights.h5` gets Keras 3's layout: each param at its keras3_path, every group of `keras`
+// (weightless layers' too) with its `name`, and the optimizer's state; any other, Keras 2's
+// (layer_names / weight_names, each layer's trainable weights first), which Keras reads from
+// `.h5`. docs/WEIGHTS.md has both, with the Keras source behind them. The file is built in
+// memory and written atomically; with `batch`, it is staged there and replaced only at the
+// batch's commit (with the other outputs of the same training).
+void save_weights(const std::string& path, const std::vector<Param*>& params, StagedFiles* batch = nullptr, const KerasState& keras = {});
 
 // Reads the arrays of file layer `layer` into `params` (in order), checking count and shapes
 // first; errors name the file, the layer and both shapes.

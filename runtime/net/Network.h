@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "net/KerasLayout.h"
 #include "net/MemoryPlan.h"
 #include "net/Op.h"
 
@@ -67,6 +68,9 @@ class Network {
     // nothing else reads, so a fused loss may hand it dL/dlogits.
     bool output_owns_activation(size_t k = 0) const;
     const std::vector<Stage>& stages() const { return stages_; }
+    // The model's and its layers' groups in Keras 3's weights file, in Keras' order (the compiler
+    // fills it; a weights file written from the params alone has only their groups).
+    std::vector<KerasGroup> keras_groups;
 
   private:
     // Where backward writes dL/dx for one input of a stage.

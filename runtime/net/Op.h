@@ -16,7 +16,7 @@ namespace cnnc::rt {
 struct Param {
     std::string name;  // the layer path and the weight: "vgg16/block1/block1_conv1/kernel"
     // Where Keras 3's `.weights.h5` keeps it: "layers/conv2d_1/vars/0" (layers named by class,
-    // numbered per container, as keras.saving does; a block is a nested "sequential").
+    // numbered per container, as keras.saving does; compiler/src/engine/KerasLayout.h maps blocks).
     std::string keras3_path;
     Tensor value, grad;
     std::string initializer;

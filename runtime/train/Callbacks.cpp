@@ -313,7 +313,7 @@ class ModelCheckpoint : public Callback {
 
   private:
     void save(const std::string& path, TrainState& st) {
-        save_weights(path, st.params);
+        save_trained_weights(path, st.params, st.keras_groups ? *st.keras_groups : std::vector<KerasGroup>{}, st.optimizer);
         if (std::find(written_.begin(), written_.end(), path) == written_.end()) written_.push_back(path);
     }
 

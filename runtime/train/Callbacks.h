@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "io/StateFile.h"
+#include "net/KerasLayout.h"
 #include "net/Op.h"
 #include "train/Optimizer.h"
 #include "train/Progress.h"
@@ -24,6 +25,7 @@ struct TrainState {
     std::vector<Param*> params;
     std::FILE* out = stdout;
     bool stop = false;
+    const std::vector<KerasGroup>* keras_groups = nullptr;  // the network's, so a checkpoint has every Keras group
 };
 
 // Keras' checkpoint path template: "{epoch:02d}" (1-based) and "{val_loss:.2f}"-style metrics.

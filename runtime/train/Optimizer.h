@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "net/Op.h"
+#include "train/KerasOptimizer.h"
 
 namespace cnnc::rt {
 
@@ -29,6 +30,8 @@ class Optimizer {
     // The list's name (sgd, adam...): a training state records it, and a resume refuses the state
     // of another optimizer.
     const std::string& name() const { return name_; }
+    // The slots Keras' optimizer of this rule has, in its order (train/KerasOptimizer.h).
+    virtual KerasSlots keras_slots() const = 0;
 
   protected:
     // Each variable gets `slots_per_param` slots, filled with `slot_init`.
@@ -110,6 +113,7 @@ class RuleOptimizer final : public Optimizer {
   public:
     RuleOptimizer(std::string name, const OptimizerCommon& common, const Rule& rule)
         : Optimizer(std::move(name), common, Rule::kSlots, initial_slot_value(rule)), rule_(rule) {}
+    KerasSlots keras_slots() const override { return keras_slots_of(rule_, iterations); }
 
   private:
     void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) const override {

@@ -194,7 +194,7 @@ History Trainer::fit(Source& train, Source* val) {
         std::fprintf(cfg_.out, "Already trained in the interrupted run: skipped (%s)\n", cfg_.state_path.c_str());
         return history;
     }
-    TrainState state{&opt_, params, cfg_.out, false};
+    TrainState state{&opt_, params, cfg_.out, false, &net_.keras_groups};
     bool show_lr = false;
     for (auto& cb : cfg_.callbacks) {
         cb->on_train_begin(state);

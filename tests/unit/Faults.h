@@ -30,6 +30,7 @@ inline void write_bars_files(const std::filesystem::path& dir, int train, int te
 inline std::map<std::string, std::vector<float>> weight_values(const std::filesystem::path& path) {
     std::map<std::string, std::vector<float>> out;
     for (const auto& [name, a] : rt::read_weights(path.string()).by_path) {
+        if (name.rfind("optimizer/", 0) == 0) continue;  // the model's variables, not the optimizer's state
         rt::Tensor t(a.shape());
         a.read_into(t, name);
         out[name].assign(t.data(), t.data() + t.size());

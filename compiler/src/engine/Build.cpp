@@ -1,10 +1,10 @@
 #include "engine/Build.h"
 
-#include <map>
 #include <stdexcept>
 
 #include "Error.h"
 #include "builtins/Builtins.h"
+#include "engine/KerasLayout.h"
 #include "lower/Fold.h"
 #include "lower/Lowering.h"
 #include "train/Random.h"
@@ -18,21 +18,20 @@ static int stage_tensor(TensorId t, const std::vector<int>& stage_of) {
 }
 
 // Leaves in id order (the order written, topological), each reading the stages of its inputs.
-static void add_layers(const std::vector<LayerNode>& layers, const std::string& prefix, const std::string& keras3, KernelCache& cache,
+static void add_layers(const std::vector<LayerNode>& layers, const std::string& prefix, const KerasLayout& keras, KernelCache& cache,
                        rt::Network& net, std::vector<int>& stage_of) {
-    std::map<std::string, int> used;  // keras.saving's per-container class counters
     for (const LayerNode& l : layers) {
         std::string path = prefix.empty() ? l.name : prefix + "/" + l.name;
-        std::string cls = l.is_group() ? "sequential" : snake_case(l.kind->name);
-        int k = used.count(cls) ? ++used[cls] : (used[cls] = 0);
-        std::string k3 = keras3 + "layers/" + (k ? cls + "_" + std::to_string(k) : cls);
         if (l.is_group()) {
-            add_layers(l.children, path, k3 + "/", cache, net, stage_of);
+            add_layers(l.children, path, keras, cache, net, stage_of);
             continue;
         }
         LowerContext ctx{l, cache, path};
         auto op = lowering_for(*l.kind)(ctx);
-        for (size_t i = 0; i < op->params.size(); ++i) op->params[i].keras3_path = k3 + "/vars/" + std::to_string(i);
+        auto group = keras.group_of.find(&l);
+        if (!op->params.empty() && group == keras.group_of.end())
+            throw std::logic_error("internal: layer " + path + " has weights but no Keras group");
+        for (size_t i = 0; i < op->params.size(); ++i) op->params[i].keras3_path = group->second + "/vars/" + std::to_string(i);
         std::vector<int> inputs;
         for (TensorId t : l.inputs) inputs.push_back(stage_tensor(t, stage_of));
         int stage = net.add(path, std::move(op), l.out.dims, std::move(inputs));
@@ -67,7 +66,9 @@ std::unique_ptr<rt::Network> build_network(const Model& m, KernelCache& cache, u
     auto net = std::make_unique<rt::Network>(m.input.dims);
     for (size_t k = 1; k < m.inputs.size(); ++k) net->add_input(m.inputs[k].shape.dims);
     std::vector<int> stage_of;
-    add_layers(m.layers, "", "", cache, *net, stage_of);
+    KerasLayout keras = keras_layout(m);
+    add_layers(m.layers, "", keras, cache, *net, stage_of);
+    net->keras_groups = std::move(keras.groups);
     fold_pairs(m, *net, stage_of, cache);
     std::vector<int> outputs;
     for (TensorId t : m.outputs) outputs.push_back(stage_tensor(t, stage_of));

@@ -4,6 +4,19 @@
 
 namespace cnnc::engine {
 
+// A variable's path inside the innermost pretrained base that holds it ("layers/functional/layers/
+// conv2d/vars/0" -> "layers/conv2d/vars/0"): where the base's own `save_weights` (keras.applications'
+// model saved alone, the root there) keeps it.
+static std::string within_base(const std::string& path) {
+    static const std::string base = "layers/functional";
+    for (size_t at = path.rfind(base); at != std::string::npos; at = at ? path.rfind(base, at - 1) : std::string::npos) {
+        if (at != 0 && path[at - 1] != '/') continue;
+        const size_t end = path.find('/', at + base.size());
+        if (end != std::string::npos) return path.substr(end + 1);
+    }
+    return path;
+}
+
 // Weights from a Keras-layout file into the layers under `layers` (a whole model, or a block with
 // `weights = ...`). A layer's arrays are found under its own name (the published application
 // files, and cnnc's files for top-level layers) or, for a layer inside a block, under the
@@ -21,9 +34,10 @@ void load_weights_into(const std::vector<LayerNode>& layers, const std::string& 
         std::vector<rt::Param*> mine;
         for (rt::Param* p : net.params())
             if (p->name.rfind(path + "/", 0) == 0 && p->name.find('/', path.size() + 1) == std::string::npos) mine.push_back(p);
-        if (f.keras3) {  // each param at its Keras 3 path
+        if (f.keras3) {  // each param at its Keras 3 path: in the whole model, or in the base saved alone
             for (rt::Param* p : mine) {
                 auto it = f.by_path.find(p->keras3_path);
+                if (it == f.by_path.end() && !top.empty()) it = f.by_path.find(within_base(p->keras3_path));
                 if (it == f.by_path.end()) throw rt::UserError(file + ": no weight at '" + p->keras3_path + "' (for " + p->name + ")");
                 if (it->second.shape() != p->value.shape())
                     throw rt::UserError(file + ": weight '" + p->keras3_path + "' has shape " + rt::dims_str(it->second.shape()) +

@@ -236,7 +236,7 @@ class Runner : public SourceReader {
         std::string history = (fs::path(o_.output_dir) / (stem + "_history.csv")).string();
         outputs.stage_contents(history, h.csv());
         std::string weights = (fs::path(o_.output_dir) / (m.name + ".weights.h5")).string();
-        rt::save_weights(weights, net.params(), &outputs);
+        rt::save_trained_weights(weights, net.params(), net.keras_groups, opt.get(), &outputs);
         std::string why;
         auto plots = rt::write_plots(h, (fs::path(o_.output_dir) / stem).string(), m.name, outputs, &why);
         outputs.commit();

@@ -9,6 +9,9 @@
 
 namespace cnnc {
 
+// "1 input", "2 outputs".
+static std::string counted(size_t n, const char* what) { return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s"); }
+
 std::optional<BoundArgs> Checker::bind_fields(const std::vector<ast::Field>& fields, const std::vector<ParamSpec>& schema,
                                               const std::string& what, SrcLoc loc) {
     std::vector<NamedValue> named;
@@ -200,7 +203,7 @@ bool Checker::check_loss_fit(const Model& m, size_t k, const LossKind& loss, con
     std::string why = loss.fits(m.output(k), m.output_activation(k), args);
     if (why.empty()) return true;
     if (m.outputs.size() == 1) diags_.error(loc, "loss does not fit model '{}' (output {}): {}", m.name, m.output(), why);
-    else diags_.error(loc, "loss does not fit output '{}' of model '{}' ({}): {}", m.output_names[k], m.name, m.output(k), why);
+    else diags_.error(loc, "loss does not fit output '{}' of model '{}' (shape {}): {}", m.output_names[k], m.name, m.output(k), why);
     return false;
 }
 
@@ -214,8 +217,8 @@ std::vector<std::optional<Value>> Checker::per_output(const Model& m, const Valu
         for (const NamedValue& e : v.args) {
             auto at = std::find(m.output_names.begin(), m.output_names.end(), e.name);
             if (at == m.output_names.end()) {
-                diags_.error(e.name_loc, "{}: model '{}' has no output '{}'{}; its outputs are {}", field, m.name, e.name,
-                             suggestion_suffix(e.name, m.output_names), fmt::join(m.output_names, ", "));
+                diags_.error(e.name_loc, "{}: model '{}' has no output '{}' (its outputs: {}){}", field, m.name, e.name,
+                             fmt::join(m.output_names, ", "), suggestion_suffix(e.name, m.output_names));
                 ok = false;
                 continue;
             }
@@ -228,8 +231,8 @@ std::vector<std::optional<Value>> Checker::per_output(const Model& m, const Valu
         }
     } else if (list_in_order && (v.kind == Value::Kind::List || v.kind == Value::Kind::Tuple)) {
         if (v.items.size() != n) {
-            diags_.error(v.loc, "{} lists {} values, but model '{}' has {} outputs ({}); a list gives one per output, in order", field,
-                         v.items.size(), m.name, n, fmt::join(m.output_names, ", "));
+            diags_.error(v.loc, "{} lists {}, but model '{}' has {} ({}); a list gives one per output, in order", field,
+                         counted(v.items.size(), "value"), m.name, counted(n, "output"), fmt::join(m.output_names, ", "));
             ok = false;
             return out;
         }
@@ -264,7 +267,9 @@ std::optional<std::vector<OutputTraining>> Checker::check_outputs(const Model& m
     std::vector<OutputTraining> outs(m.output_names.size());
     for (size_t k = 0; k < outs.size(); ++k) outs[k].output = m.output_names[k];
     auto losses_given = per_output(m, fields.get("loss"), "loss", true, ok);
+    const bool keys_known = ok;  // else an output without a loss is most likely the misspelt one
     for (size_t k = 0; k < outs.size(); ++k) {
+        if (!losses_given[k] && !keys_known) continue;
         if (!losses_given[k]) {
             diags_.error(fields.loc("loss"), "output '{}' of model '{}' has no loss: give it one in loss = {{{} = ...}}", outs[k].output,
                          m.name, outs[k].output);
@@ -404,9 +409,6 @@ void Checker::check_data_shape(const Model& m, const DataRef& ref) {
     }
 }
 
-// "1 input", "2 outputs".
-static std::string counted(size_t n, const char* what) { return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s"); }
-
 // A model with several inputs or outputs reads one array per input and one target per output,
 // keyed by their names (Keras' fit(x = {...}, y = {...})): npy(x = {...}, y = {...}). Arrays keyed
 // by name may also feed a model with one input and one output.
@@ -432,8 +434,8 @@ void Checker::check_arrays(const Model& m, const DataRef& ref) {
         }
         for (const NamedValue& e : v.args)
             if (std::find(names.begin(), names.end(), e.name) == names.end())
-                diags_.error(e.name_loc, "model '{}' has no {} '{}'{}; its {}s are {}", m.name, what, e.name, suggestion_suffix(e.name, names),
-                             what, fmt::join(names, ", "));
+                diags_.error(e.name_loc, "model '{}' has no {} '{}' (its {}s: {}){}", m.name, what, e.name, what, fmt::join(names, ", "),
+                             suggestion_suffix(e.name, names));
         for (const std::string& n : names) {
             bool given = false;
             for (const NamedValue& e : v.args) given |= e.name == n;

@@ -69,7 +69,7 @@ Arrays load_arrays(const Model& m, const DatasetMember& mem, const std::vector<O
         rt::Tensor y = read(file_of(mem.args.get("y"), outs[k].output));
         const Shape out = m.output(k);
         const std::string what = fmt::format("output '{}'", outs[k].output);
-        if (outs[k].loss->labels == "int") {  // a sparse cross-entropy: one class id per sample
+        if (outs[k].loss->name == "sparse_categorical_crossentropy") {  // the one loss of class ids against a wide output
             if (y.size() != n)
                 throw rt::UserError(fmt::format("{}: {} takes one class id per sample ({} loss), but the array has shape {}", files.back(),
                                                 what, outs[k].loss->name, rt::dims_str(y.shape())));

@@ -156,10 +156,10 @@ class Runner : public SourceReader {
     }
 
     // A member that gives one array per input and output (engine/Arrays.h), read once per set of
-    // losses (a sparse cross-entropy takes its targets as class ids).
+    // losses (which decide how the targets are checked).
     const rt::Samples& arrays(const DataRef& ref, const std::vector<OutputTraining>& outs, const Model& model) {
         std::string key = ref.dataset + "." + ref.member + "|";
-        for (const OutputTraining& o : outs) key += o.output + ":" + o.loss->labels + ",";
+        for (const OutputTraining& o : outs) key += o.output + ":" + o.loss->name + ",";
         auto it = data_.find(key);
         if (it != data_.end()) return it->second.s;
         const Dataset& ds = *c_.program.dataset(ref.dataset);

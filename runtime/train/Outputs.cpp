@@ -2,16 +2,24 @@
 
 namespace cnnc::rt {
 
-std::vector<std::string> column_names(const std::vector<OutputLoss>& outs) {
+std::vector<std::string> column_names(const std::vector<std::string>& outputs, const std::vector<std::vector<std::string>>& metrics) {
+    if (outputs.size() == 1) return metrics[0];
     std::vector<std::string> v;
-    if (outs.size() == 1) {
-        for (const Metric& m : outs[0].metrics) v.push_back(m.name);
-        return v;
-    }
-    for (const OutputLoss& o : outs) v.push_back(o.name + "_loss");
-    for (const OutputLoss& o : outs)
-        for (const Metric& m : o.metrics) v.push_back(o.name + "_" + m.name);
+    for (const std::string& o : outputs) v.push_back(o + "_loss");
+    for (size_t k = 0; k < outputs.size(); ++k)
+        for (const std::string& m : metrics[k]) v.push_back(outputs[k] + "_" + m);
     return v;
+}
+
+std::vector<std::string> column_names(const std::vector<OutputLoss>& outs) {
+    std::vector<std::string> names;
+    std::vector<std::vector<std::string>> metrics;
+    for (const OutputLoss& o : outs) {
+        names.push_back(o.name);
+        metrics.emplace_back();
+        for (const Metric& m : o.metrics) metrics.back().push_back(m.name);
+    }
+    return column_names(names, metrics);
 }
 
 double batch_loss(const std::vector<OutputLoss>& outs, const std::vector<View>& out, const std::vector<View>& y,

@@ -23,6 +23,8 @@ struct OutputLoss {
 // The values reported beside `loss`, in order: with several outputs each one's loss, then each
 // one's metrics (Keras 3's keys); with one, its metrics as named.
 std::vector<std::string> column_names(const std::vector<OutputLoss>& outs);
+// The same from each output's name and its metrics' names (what the checker knows before a run).
+std::vector<std::string> column_names(const std::vector<std::string>& outputs, const std::vector<std::vector<std::string>>& metrics);
 
 // One batch through every output's loss: returns Σ weight_k · loss_k (each loss the mean over the
 // batch) and adds the batch's column sums (losses and metrics, times the batch size for losses)

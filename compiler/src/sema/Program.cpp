@@ -1,5 +1,7 @@
 #include "sema/Program.h"
 
+#include "train/Outputs.h"
+
 namespace cnnc {
 
 int64_t LayerNode::param_count() const {
@@ -101,14 +103,12 @@ const DatasetMember* Dataset::member(const std::string& n) const {
 }
 
 std::vector<std::string> reported_names(const std::vector<OutputTraining>& outputs) {
+    std::vector<std::string> names;
+    std::vector<std::vector<std::string>> metrics;
+    for (const auto& o : outputs) names.push_back(o.output), metrics.push_back(o.metrics);
     std::vector<std::string> v = {"loss"};
-    if (outputs.size() == 1) {
-        for (const auto& m : outputs[0].metrics) v.push_back(m);
-        return v;
-    }
-    for (const auto& o : outputs) v.push_back(o.output + "_loss");
-    for (const auto& o : outputs)
-        for (const auto& m : o.metrics) v.push_back(o.output + "_" + m);
+    if (outputs.empty()) return v;  // the model's own error is reported
+    for (std::string& c : rt::column_names(names, metrics)) v.push_back(std::move(c));
     return v;
 }
 

@@ -233,13 +233,19 @@ rt::Dims with_batch(int64_t n, const rt::Dims& d) {
     return s;
 }
 
-struct Mnist {
-    rt::Samples train, test;
+// One input and one target tensor (rt::Samples holds one per model input and output).
+struct Split {
+    rt::Tensor x, y;
+    int64_t size() const { return x.shape().empty() ? 0 : x.shape()[0]; }
 };
 
-rt::Samples mnist_samples(const std::string& images, const std::string& labels) {
+struct Mnist {
+    Split train, test;
+};
+
+Split mnist_samples(const std::string& images, const std::string& labels) {
     rt::LabeledImages li = rt::load_idx(images, labels);
-    rt::Samples s;
+    Split s;
     s.x = std::move(li.images);
     // As `cnnc run` applies the dataset's `rescale = 1/255`: a float multiply by (float)(1/255).
     const float r = static_cast<float>(1.0 / 255.0);
@@ -258,7 +264,7 @@ Mnist load_mnist(const std::string& dir) {
     return m;
 }
 
-void gather(const rt::Samples& s, const std::vector<int64_t>& idx, rt::Tensor& bx, rt::Tensor& by) {
+void gather(const Split& s, const std::vector<int64_t>& idx, rt::Tensor& bx, rt::Tensor& by) {
     const int64_t n = static_cast<int64_t>(idx.size());
     const int64_t xr = s.x.size() / s.size(), yr = s.y.size() / s.size();
     rt::Dims xs = s.x.shape(), ys = s.y.shape();
@@ -651,13 +657,18 @@ void bench_mnist(const Options& o) {
         rt::FitConfig cfg;
         cfg.batch_size = 64;
         cfg.seed = o.seed;
-        cfg.loss = make_loss({"categorical_crossentropy"});
-        cfg.output_activation = m.output_activation();
-        cfg.metrics.push_back(resolve_metric("accuracy", *find_builtin(cnnc::losses(), "categorical_crossentropy"), 10));
+        rt::OutputLoss head;
+        head.loss = make_loss({"categorical_crossentropy"});
+        head.activation = m.output_activation();
+        head.metrics.push_back(resolve_metric("accuracy", *find_builtin(cnnc::losses(), "categorical_crossentropy"), 10));
+        cfg.outputs = {head};
+        rt::Samples train;
+        train.x = {data.train.x};
+        train.y = {data.train.y};
         cfg.out = stderr;
         rt::Trainer tr(*net2, *opt, cfg);
         double a = now();
-        tr.fit(data.train, nullptr);
+        tr.fit(train, nullptr);
         figure("mnist_epoch_trainer_s", now() - a, "s", "one real epoch through rt::Trainer::fit");
     }
 

@@ -73,6 +73,7 @@ primary
     | '(' expr ')'                                                         # parenExpr
     | '(' (expr ',' (expr (',' expr)* ','?)?)? ')'                         # tupleExpr
     | '[' (expr (',' expr)* ','?)? ']'                                     # listExpr
+    | '{' argList? '}'                                                     # dictExpr
     ;
 
 // Keywords only mean something at the start of a declaration; anywhere a name is expected they

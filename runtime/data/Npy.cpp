@@ -279,6 +279,22 @@ std::vector<int32_t> load_labels(const std::string& path) {
 
 }  // namespace
 
+Tensor load_npy_array(const std::string& path) {
+    Opened o;
+    open_npy(path, o);
+    Dims dims;
+    for (uint64_t d : o.header.shape) {
+        if (d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) throw UserError(path + ": a dimension is too large");
+        dims.push_back(static_cast<int64_t>(d));
+    }
+    if (dims.empty() || dims[0] == 0) throw UserError(fmt::format("{}: shape {}: no samples", path, shape_str(o.header.shape)));
+    Tensor a = allocate<Tensor>(path, o.count * sizeof(float), fmt::format("an array of shape {}", shape_str(o.header.shape)),
+                                [&] { return Tensor(dims); });
+    const Dtype& t = *o.header.dtype;
+    read_data(o, path, [&](uint64_t i, const unsigned char* p) { a.data()[i] = static_cast<float>(value(t, p)); });
+    return a;
+}
+
 LabeledRows load_npy(const std::string& x_path, const std::string& y_path) {
     LabeledRows rows;
     rows.labels = load_labels(y_path);  // small: a wrong label file fails before the big read

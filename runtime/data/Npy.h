@@ -18,4 +18,8 @@ namespace cnnc::rt {
 // differing sample counts.
 LabeledRows load_npy(const std::string& x_path, const std::string& y_path);
 
+// One array of shape (N, ...) as floats, any supported dtype: a model input's samples or an
+// output's targets when a dataset gives one array per input and output (npy(x = {...}, y = {...})).
+Tensor load_npy_array(const std::string& path);
+
 }  // namespace cnnc::rt

@@ -17,10 +17,10 @@ void gather_rows(const Tensor& t, const std::vector<int64_t>& ids, Tensor& out) 
 }  // namespace
 
 void MemorySource::fetch(const std::vector<int64_t>& ids, Batch& into) {
-    into.x.resize(1);
-    into.y.resize(1);
-    gather_rows(s_.x, ids, into.x[0]);
-    gather_rows(s_.y, ids, into.y[0]);
+    into.x.resize(s_.x.size());
+    into.y.resize(s_.y.size());
+    for (size_t k = 0; k < s_.x.size(); ++k) gather_rows(s_.x[k], ids, into.x[k]);
+    for (size_t k = 0; k < s_.y.size(); ++k) gather_rows(s_.y[k], ids, into.y[k]);
     into.size = static_cast<int64_t>(ids.size());
 }
 

@@ -28,11 +28,11 @@ class Source {
     virtual void fetch(const std::vector<int64_t>& ids, Batch& into) = 0;
 };
 
-// Samples in memory: inputs (N, ...) and targets (N, k) encoded for the loss (one-hot rows,
-// class indices, or 0/1).
+// Samples in memory: inputs (N, ...), one tensor per model input, and targets (N, k) encoded for
+// the loss (one-hot rows, class indices, 0/1 or values), one per output.
 struct Samples {
-    Tensor x, y;
-    int64_t size() const { return x.shape().empty() ? 0 : x.shape()[0]; }
+    std::vector<Tensor> x, y;
+    int64_t size() const { return x.empty() || x[0].shape().empty() ? 0 : x[0].shape()[0]; }
 };
 
 // A Source over Samples it borrows (they must outlive it).

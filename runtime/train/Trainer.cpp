@@ -17,7 +17,20 @@ namespace cnnc::rt {
 
 namespace {
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+std::vector<View> views(std::vector<Tensor>& ts) {
+    std::vector<View> v;
+    for (Tensor& t : ts) v.push_back(t.view());
+    return v;
+}
 }  // namespace
+
+std::vector<bool> Trainer::fused() const {
+    std::vector<bool> f;
+    for (size_t k = 0; k < cfg_.outputs.size(); ++k)
+        f.push_back(net_.output_owns_activation(k) && fuses_with(cfg_.outputs[k].loss, cfg_.outputs[k].activation));
+    return f;
+}
 
 std::vector<std::vector<int64_t>> Trainer::batches(const std::vector<int64_t>& order) const {
     const int64_t n = static_cast<int64_t>(order.size()), bs = cfg_.batch_size;
@@ -139,7 +152,7 @@ Trainer::Position Trainer::load_state(const StateFile& f, History& h, const std:
     at.step = static_cast<int64_t>(f.scalar("epoch_step"));
     at.seen = static_cast<int64_t>(f.scalar("epoch_seen"));
     at.loss_sum = f.scalar("epoch_loss_sum");
-    for (size_t m = 0; m < cfg_.metrics.size(); ++m) at.metric_sums.push_back(f.scalar("epoch_metric_sum/" + std::to_string(m)));
+    for (size_t m = 0; m < column_names(cfg_.outputs).size(); ++m) at.metric_sums.push_back(f.scalar("epoch_metric_sum/" + std::to_string(m)));
     for (size_t c = 0; c < cfg_.callbacks.size(); ++c) cfg_.callbacks[c]->load_state(f, "callback/" + std::to_string(c) + "/");
     return at;
 }
@@ -172,7 +185,8 @@ History Trainer::fit(Source& train, Source* val) {
     if (n == 0) throw UserError("the training data is empty");
     const int64_t bs = cfg_.batch_size;
     const int64_t steps = (n + bs - 1) / bs;
-    const bool fused = net_.output_owns_activation() && fuses_with(cfg_.loss, cfg_.output_activation);
+    const std::vector<bool> fused = this->fused();
+    const std::vector<std::string> columns = column_names(cfg_.outputs);
     std::vector<int64_t> order(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
     std::vector<Param*> params = net_.params();
@@ -188,7 +202,7 @@ History Trainer::fit(Source& train, Source* val) {
     }
     Position at;
     at.epoch = cfg_.initial_epoch;
-    at.metric_sums.assign(cfg_.metrics.size(), 0.0);
+    at.metric_sums.assign(columns.size(), 0.0);
     if (saved && saved->scalar("finished") != 0) {  // finished before the interruption: its result, not a second run
         load_state(*saved, history, params);
         std::fprintf(cfg_.out, "Already trained in the interrupted run: skipped (%s)\n", cfg_.state_path.c_str());
@@ -231,8 +245,7 @@ History Trainer::fit(Source& train, Source* val) {
         auto show = [&] {
             shown.clear();
             shown.emplace_back("loss", pos.loss_sum / static_cast<double>(pos.seen));
-            for (size_t m = 0; m < cfg_.metrics.size(); ++m)
-                shown.emplace_back(cfg_.metrics[m].name, pos.metric_sums[m] / static_cast<double>(pos.seen));
+            for (size_t m = 0; m < columns.size(); ++m) shown.emplace_back(columns[m], pos.metric_sums[m] / static_cast<double>(pos.seen));
         };
         if (pos.seen > 0) show();
         for (int64_t s = pos.step; s < steps; ++s) {
@@ -240,32 +253,31 @@ History Trainer::fit(Source& train, Source* val) {
             const int64_t local = static_cast<int64_t>(mine[static_cast<size_t>(s)].size());
             ranks.begin_step(b);
             StepInfo info{true, cfg_.seed, step_++};
-            // The step's sums over the ranks: the metric sums, the loss sum, and whether a signal
+            // The step's sums over the ranks: the column sums, the loss sum, and whether a signal
             // came (so that every rank stops at the same step). A rank without samples adds nothing.
-            std::vector<double> sums(cfg_.metrics.size() + 2, 0.0);
+            std::vector<double> sums(columns.size() + 2, 0.0);
             double loss = 0;
             if (local > 0) {
                 train.fetch(mine[static_cast<size_t>(s)], batch_);
-                View out = net_.forward(batch_.x[0].view(), info);
-                grad_.resize(out.shape);
-                loss = compute_loss(cfg_.loss, out, batch_.y[0].view(), grad_.data(), fused);
-                for (size_t m = 0; m < cfg_.metrics.size(); ++m) sums[m] = metric_sum(cfg_.metrics[m], out, batch_.y[0].view());
+                std::vector<View> out = net_.forward_all(views(batch_.x), info);
+                grads_.resize(out.size());
+                loss = batch_loss(cfg_.outputs, out, views(batch_.y), &grads_, fused, sums);
             }
             if (ranks.active()) {
-                sums[cfg_.metrics.size()] = loss * static_cast<double>(local);
+                sums[columns.size()] = loss * static_cast<double>(local);
                 sums.back() = InterruptGuard::pending() ? 1 : 0;
                 ranks.sum(sums);
-                loss = sums[cfg_.metrics.size()] / static_cast<double>(b);
+                loss = sums[columns.size()] / static_cast<double>(b);
             }
             if (!std::isfinite(loss))
                 throw UserError("the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
                                 std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) +
                                 "; try a smaller learning rate (training stopped, nothing was saved from this epoch)");
-            for (size_t m = 0; m < cfg_.metrics.size(); ++m) pos.metric_sums[m] += sums[m];
+            for (size_t m = 0; m < columns.size(); ++m) pos.metric_sums[m] += sums[m];
             // Keras' step loss: the data loss plus the penalty at the weights the step starts from;
             // the epoch's `loss` is their mean weighted by batch size (its Mean metric).
             const double penalty = regularization();
-            if (local > 0) net_.backward(grad_.view(), fused, info);
+            if (local > 0) net_.backward_all(views(grads_), fused, info);
             ranks.sum_gradients(params, local, b);
             opt_.step(params);
             pos.loss_sum += (loss + penalty) * static_cast<double>(b);
@@ -289,7 +301,7 @@ History Trainer::fit(Source& train, Source* val) {
         history.add(static_cast<int>(epoch + 1), row);
         for (auto& cb : cfg_.callbacks) cb->on_epoch_end(epoch, row, state);
         bool stop = state.stop || (on_epoch_end && !on_epoch_end(epoch + 1, row));
-        at = Position{epoch + 1, 0, 0, 0, std::vector<double>(cfg_.metrics.size(), 0.0), false};
+        at = Position{epoch + 1, 0, 0, 0, std::vector<double>(columns.size(), 0.0), false};
         if (!cfg_.state_path.empty() && !stop && epoch + 1 < cfg_.epochs) {
             save_state(at, history, params);
             // A signal during validation: the epoch is complete, and so is its state.
@@ -318,16 +330,17 @@ EvalResult Trainer::evaluate(Source& data, bool progress) {
     data.plan(DataParallel::nonempty(all));
     const int64_t steps = static_cast<int64_t>(all.size());
     double loss_sum = 0, t0 = now();
-    // The metric sums, then the loss sum: each rank adds its part of every batch, then the ranks
+    const std::vector<std::string> columns = column_names(cfg_.outputs);
+    // The column sums, then the loss sum: each rank adds its part of every batch, then the ranks
     // add theirs.
-    std::vector<double> sums(cfg_.metrics.size() + 1, 0.0);
+    std::vector<double> sums(columns.size() + 1, 0.0);
+    const std::vector<bool> logits(cfg_.outputs.size(), false);
     ProgressBar bar(steps, cfg_.interactive, cfg_.out);
     for (int64_t s = 0; s < steps; ++s) {
         if (!all[static_cast<size_t>(s)].empty()) {
             data.fetch(all[static_cast<size_t>(s)], batch_);
-            View out = net_.forward(batch_.x[0].view(), StepInfo{false, cfg_.seed, 0});
-            loss_sum += compute_loss(cfg_.loss, out, batch_.y[0].view(), nullptr, false) * static_cast<double>(batch_.size);
-            for (size_t m = 0; m < cfg_.metrics.size(); ++m) sums[m] += metric_sum(cfg_.metrics[m], out, batch_.y[0].view());
+            std::vector<View> out = net_.forward_all(views(batch_.x), StepInfo{false, cfg_.seed, 0});
+            loss_sum += batch_loss(cfg_.outputs, out, views(batch_.y), nullptr, logits, sums) * static_cast<double>(batch_.size);
         }
         if (progress && s + 1 < steps) bar.update(s + 1, now() - t0, {});
     }
@@ -339,7 +352,7 @@ EvalResult Trainer::evaluate(Source& data, bool progress) {
     EvalResult r;
     r.loss = loss_sum / static_cast<double>(n) + regularization();
     r.values.emplace_back("loss", r.loss);
-    for (size_t m = 0; m < cfg_.metrics.size(); ++m) r.values.emplace_back(cfg_.metrics[m].name, sums[m] / static_cast<double>(n));
+    for (size_t m = 0; m < columns.size(); ++m) r.values.emplace_back(columns[m], sums[m] / static_cast<double>(n));
     if (progress) {
         bar.update(steps, now() - t0, r.values);
         bar.finish(now() - t0, r.values);

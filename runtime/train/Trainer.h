@@ -12,6 +12,7 @@
 #include "train/History.h"
 #include "train/Loss.h"
 #include "train/Optimizer.h"
+#include "train/Outputs.h"
 #include "train/Progress.h"
 #include "train/Source.h"
 
@@ -21,9 +22,7 @@ struct FitConfig {
     int64_t epochs = 1, initial_epoch = 0, batch_size = 32;
     bool shuffle = true;
     uint64_t seed = 0;
-    LossSpec loss;
-    std::string output_activation = "linear";
-    std::vector<Metric> metrics;
+    std::vector<OutputLoss> outputs;  // one per model output: its loss, weight and metrics
     bool interactive = false;  // redraw the progress line in place (a terminal)
     std::FILE* out = stdout;
     std::vector<std::shared_ptr<Callback>> callbacks;
@@ -40,7 +39,7 @@ struct FitConfig {
 
 struct EvalResult {
     double loss = 0;
-    Metrics values;  // loss first, then the metrics in order
+    Metrics values;  // loss first, then the columns in order (train/Outputs.h)
 };
 
 class Trainer {
@@ -64,7 +63,7 @@ class Trainer {
     struct Position {
         int64_t epoch = 0, step = 0, seen = 0;
         double loss_sum = 0;
-        std::vector<double> metric_sums;
+        std::vector<double> metric_sums;  // per column beside the loss (column_names)
         bool finished = false;
     };
     void save_state(const Position& at, const History& h, const std::vector<Param*>& params) const;
@@ -76,8 +75,10 @@ class Trainer {
     Network& net_;
     Optimizer& opt_;
     FitConfig cfg_;
+    // Whether output k's loss takes its gradient with respect to the logits of its activation.
+    std::vector<bool> fused() const;
     Batch batch_;
-    Tensor grad_;
+    std::vector<Tensor> grads_;  // per output
     int64_t step_ = 0;
 };
 

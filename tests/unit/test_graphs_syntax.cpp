@@ -370,7 +370,7 @@ train whole on digits.train { loss = sparse_categorical_crossentropy  unfreeze =
     CHECK(c->program.model("whole")->output_activation() == "softmax");
 }
 
-TEST_CASE("training or extracting features from a model with several inputs or outputs is a located error", "[graphs][errors]") {
+TEST_CASE("extracting features from a model with several outputs, or training it on unkeyed data, is a located error", "[graphs][errors]") {
     auto c = compile(R"(dataset digits {
   train = idx("x-images", "x-labels")
 }
@@ -390,6 +390,6 @@ evaluate two on digits.train { loss = sparse_categorical_crossentropy }
     REQUIRE(e.size() == 3);
     CHECK_THAT(e[0], Catch::StartsWith("12:30: error: extracting features with a model with several inputs or outputs is not "
                                        "supported yet: model 'two' has 1 input and 2 outputs"));
-    CHECK_THAT(e[1], Catch::StartsWith("13:7: error: training a model with several inputs or outputs is not supported yet"));
-    CHECK_THAT(e[2], Catch::StartsWith("14:10: error: evaluating a model with several inputs or outputs is not supported yet"));
+    CHECK_THAT(e[1], Catch::StartsWith("13:14: error: model 'two' has 1 input and 2 outputs, so its data gives one array per input"));
+    CHECK_THAT(e[2], Catch::StartsWith("14:17: error: model 'two' has 1 input and 2 outputs, so its data gives one array per input"));
 }

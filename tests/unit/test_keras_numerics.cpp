@@ -170,9 +170,10 @@ TEST_CASE("the reported training loss adds the L2 penalty at each step's startin
     kernel->value[0] = static_cast<float>(w[0]), kernel->value[1] = static_cast<float>(w[1]), bias->value[0] = static_cast<float>(c);
     const double x[3][2] = {{1, 2}, {-1, 0.5}, {0.5, -1}}, y[3] = {1, 0, 2}, l2 = 0.1, lr = 0.1;
     rt::Samples data;
-    data.x = rt::Tensor({3, 2});
-    data.y = rt::Tensor({3, 1});
-    for (int i = 0; i < 3; ++i) data.x[i * 2] = static_cast<float>(x[i][0]), data.x[i * 2 + 1] = static_cast<float>(x[i][1]), data.y[i] = static_cast<float>(y[i]);
+    data.x = {rt::Tensor({3, 2})};
+    data.y = {rt::Tensor({3, 1})};
+    for (int i = 0; i < 3; ++i)
+        data.x[0][i * 2] = static_cast<float>(x[i][0]), data.x[0][i * 2 + 1] = static_cast<float>(x[i][1]), data.y[0][i] = static_cast<float>(y[i]);
 
     // float64 reference: batches {0, 1} and {2} (batch_size 2, no shuffle), SGD.
     double weighted = 0;
@@ -196,7 +197,8 @@ TEST_CASE("the reported training loss adds the L2 penalty at each step's startin
     rt::FitConfig cfg;
     cfg.batch_size = 2;
     cfg.shuffle = false;
-    cfg.loss = make_loss({"mean_squared_error"});
+    cfg.outputs.resize(1);
+    cfg.outputs[0].loss = make_loss({"mean_squared_error"});
     std::FILE* sink = std::tmpfile();
     REQUIRE(sink);
     cfg.out = sink;

@@ -155,7 +155,7 @@ evaluate m on d.test
     CHECK(t.optimizer.args.number("learning_rate") == Approx(0.001));
     CHECK(t.optimizer.args.number("rho") == Approx(0.9));
     CHECK(t.optimizer.args.number("epsilon") == Approx(1e-7));
-    CHECK(t.loss->name == "categorical_crossentropy");
+    CHECK(t.outputs.at(0).loss->name == "categorical_crossentropy");
     CHECK(t.epochs == 5);
     CHECK(t.batch_size == 64);
     REQUIRE(t.callbacks.size() == 2);

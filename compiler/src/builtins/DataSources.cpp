@@ -200,7 +200,9 @@ const std::vector<SourceKind>& data_sources() {
         SourceKind npy;
         npy.name = "npy";
         npy.doc = "NumPy .npy arrays (np.save): samples x of shape (N, ...), integer labels y of shape (N,)";
-        npy.params = cat({required("x", ArgType::String), required("y", ArgType::String)}, split_params());
+        // x and y: a file each, or one file per model input and output keyed by name (the checker
+        // sees to their types; engine/Arrays.cpp reads the keyed ones).
+        npy.params = cat({required("x", ArgType::Any), required("y", ArgType::Any)}, split_params());
         npy.element_shape = [](const BoundArgs&) { return std::optional<Shape>(); };  // known once read
         npy.load = load_npy;
         npy.inputs_arg = "x", npy.labels_arg = "y";
@@ -226,6 +228,7 @@ const std::vector<ParamSpec>& train_fields() {
     static const std::vector<ParamSpec> list = {
         optional("optimizer", ArgType::Any, N("rmsprop")),
         required("loss", ArgType::Any),
+        optional("loss_weights", ArgType::Any, none()).about("per output: {out_a = 1.0, out_b = 0.2} or a list in output order"),
         optional("metrics", ArgType::Any, none()),
         optional("epochs", ArgType::Int, I(1)).min(1),
         optional("batch_size", ArgType::Int, none()).min(1),
@@ -244,6 +247,7 @@ const std::vector<ParamSpec>& evaluate_fields() {
         optional("batch_size", ArgType::Int, none()).min(1),
         optional("weights", ArgType::String, none()),
         optional("loss", ArgType::Any, none()),
+        optional("loss_weights", ArgType::Any, none()),
         optional("metrics", ArgType::Any, none()),
     };
     return list;

@@ -11,6 +11,7 @@
 
 #include "Error.h"
 #include "sema/Written.h"
+#include "engine/Arrays.h"
 #include "engine/Build.h"
 #include "engine/DataChecks.h"
 #include "engine/Features.h"
@@ -85,6 +86,10 @@ class Runner : public SourceReader {
         } else {
             throw rt::UserError("the file has several models and trains none: say which with --model");
         }
+        if (m->inputs.size() > 1 || m->outputs.size() > 1)
+            throw rt::UserError(fmt::format("predict reads images for a model with one input and one output; model '{}' has {} inputs "
+                                            "and {} outputs (evaluate it on data keyed by their names instead)",
+                                            m->name, m->inputs.size(), m->outputs.size()));
         const rt::Dims& in = m->input.dims;
         if (in.size() != 3 || (in[2] != 1 && in[2] != 3 && in[2] != 4))
             throw rt::UserError(fmt::format("model '{}' takes inputs of shape {}, not images (height, width, 1, 3 or 4 channels)",
@@ -124,33 +129,58 @@ class Runner : public SourceReader {
     // A dataset member's samples encoded for `loss`, after checking that the labels fit the loss
     // and the inputs fit model `m` (token ids in its Embedding's range): `statement` (the train or
     // evaluate that reads them) names where the data is used.
-    const rt::Samples& samples(const DataRef& ref, const LossKind& loss, const Model& model, const std::string& statement) {
+    const rt::Samples& samples(const DataRef& ref, const std::vector<OutputTraining>& outs, const Model& model,
+                               const std::string& statement) {
+        const Dataset& ds = *c_.program.dataset(ref.dataset);
+        if (keyed_arrays(*ds.member(ref.member))) return arrays(ref, outs, model);
+        const LossKind& loss = *outs.front().loss;
         std::string key = ref.dataset + "." + ref.member + "|" + loss.labels;
         auto it = data_.find(key);
         if (it == data_.end()) {
-            const Dataset& ds = *c_.program.dataset(ref.dataset);
             const DatasetMember& m = *ds.member(ref.member);
             Loaded d;
             rt::LabeledRows rows = load_located(ref, m);
-            d.s.x = std::move(rows.x);
             if (float r = rescale(ds); r != 1.f)
-                for (int64_t i = 0; i < d.s.x.size(); ++i) d.s.x[i] *= r;
+                for (int64_t i = 0; i < rows.x.size(); ++i) rows.x[i] *= r;
+            d.s.x.push_back(std::move(rows.x));
             d.origin = origin(m, std::move(rows.lines));
             d.labels = std::move(rows.labels);
             check_labels(d.labels, d.origin, ds, loss, model, statement);
-            d.s.y = encode_labels(d.labels, ds, loss);
+            d.s.y.push_back(encode_labels(d.labels, ds, loss));
             it = data_.emplace(key, std::move(d)).first;
         } else {
             check_labels(it->second.labels, it->second.origin, *c_.program.dataset(ref.dataset), loss, model, statement);
         }
-        check_token_ids(model, it->second.s.x, it->second.origin, statement);
+        check_token_ids(model, it->second.s.x.front(), it->second.origin, statement);
         return it->second.s;
+    }
+
+    // A member that gives one array per input and output (engine/Arrays.h), read once per set of
+    // losses (which decide how the targets are checked).
+    const rt::Samples& arrays(const DataRef& ref, const std::vector<OutputTraining>& outs, const Model& model) {
+        std::string key = ref.dataset + "." + ref.member + "|";
+        for (const OutputTraining& o : outs) key += o.output + ":" + o.loss->name + ",";
+        auto it = data_.find(key);
+        if (it != data_.end()) return it->second.s;
+        const Dataset& ds = *c_.program.dataset(ref.dataset);
+        const DatasetMember& m = *ds.member(ref.member);
+        Arrays a = located(m, [&] { return load_arrays(model, m, outs, [&](const std::string& p) { return path(p); }, rescale(ds)); });
+        Loaded d;
+        d.s.x = std::move(a.x);
+        d.s.y = std::move(a.y);
+        return data_.emplace(key, std::move(d)).first->second.s;
     }
 
     // load(), with an error about the data located at the member that names it.
     rt::LabeledRows load_located(const DataRef& ref, const DatasetMember& m) {
+        return located(m, [&] { return load(ref, m); });
+    }
+
+    // What `read` returns; an error it throws about the data is located at member `m`.
+    template <class Read>
+    static auto located(const DatasetMember& m, Read read) -> decltype(read()) {
         try {
-            return load(ref, m);
+            return read();
         } catch (rt::UserError& e) {
             SrcLoc at = m.args.call_loc.valid() ? m.args.call_loc : m.loc;
             if (e.where.file < 0) e.where = {at.file, at.line, at.col, at.len};
@@ -208,14 +238,14 @@ class Runner : public SourceReader {
         const Model& m = *c_.program.model(t.model);
         uint64_t seed = o_.seed ? *o_.seed : t.fields.is_none("seed") ? 1337 : static_cast<uint64_t>(t.fields.integer("seed"));
         std::string statement = fmt::format("train {} on {}.{} (line {})", m.name, t.data.dataset, t.data.member, t.data.loc.line);
-        const rt::Samples& train = samples(t.data, *t.loss, m, statement);
-        const rt::Samples* val = t.has_validation ? &samples(t.validation, *t.loss, m, statement) : nullptr;
+        const rt::Samples& train = samples(t.data, t.outputs, m, statement);
+        const rt::Samples* val = t.has_validation ? &samples(t.validation, t.outputs, m, statement) : nullptr;
         check_input(m, train, t.data);
         if (!t.unfreeze.empty()) unfreeze(t, network(m, seed, t.batch_size, false));
         rt::Network& net = network(m, seed, t.batch_size, true);
         auto& opt = optimizers_[m.name];
         opt = t.optimizer.kind->make(t.optimizer.kind->name, t.optimizer.args);
-        rt::FitConfig cfg = fit_config(m, *t.loss, t.loss_args, t.metrics, t.batch_size, seed);
+        rt::FitConfig cfg = fit_config(m, t.outputs, t.batch_size, seed);
         cfg.epochs = o_.epochs ? *o_.epochs : t.epochs;
         cfg.initial_epoch = t.fields.integer("initial_epoch");
         cfg.shuffle = t.fields.flag("shuffle");
@@ -245,31 +275,21 @@ class Runner : public SourceReader {
             for (const rt::Output& o : cb->outputs()) fmt::print("{}: {}\n", o.what, o.path);
         if (!plots.empty()) fmt::print("Plots: {}\n", fmt::join(plots, ", "));
         else if (!why.empty()) fmt::print("Plots: none ({})\n", why);
-        trained_[m.name] = {t.loss, t.loss_args, t.metrics, seed};
+        trained_[m.name] = {t.outputs, seed};
     }
 
     void evaluate(const EvaluateSpec& e) {
         const Model& m = *c_.program.model(e.model);
         auto it = trained_.find(m.name);
-        const LossKind* loss = it != trained_.end() ? it->second.loss : nullptr;
-        BoundArgs largs = it != trained_.end() ? it->second.loss_args : BoundArgs{};
-        std::vector<std::string> metrics = it != trained_.end() ? it->second.metrics : std::vector<std::string>{};
-        if (!loss && train_of(m.name) && e.fields.is_none("loss")) {  // not trained in this run: the file's training says
-            const TrainSpec& t = *train_of(m.name);
-            loss = t.loss, largs = t.loss_args, metrics = t.metrics;
-        }
-        if (!loss) {
-            const Value& lv = e.fields.get("loss");
-            loss = find_builtin(losses(), lv.s);
-            largs = *bind_args(loss->params, lv.kind == Value::Kind::Call ? lv.args : std::vector<NamedValue>{}, "loss", lv.loc,
-                               const_cast<Diagnostics&>(c_.diags));
-            const Value& mv = e.fields.get("metrics");
-            for (const auto& x : mv.items) metrics.push_back(x.s);
-        }
+        // The losses of the model's training in this run, else of the statement's own `loss = ...`,
+        // else of the file's training of it (not run now: `cnnc evaluate`).
+        std::vector<OutputTraining> outs = it != trained_.end() ? it->second.outputs
+                                           : !e.outputs.empty() ? e.outputs
+                                                                : train_of(m.name)->outputs;
         int64_t batch = e.fields.is_none("batch_size") ? 32 : e.fields.integer("batch_size");
         uint64_t seed = it != trained_.end() ? it->second.seed : (o_.seed ? *o_.seed : 1337);
         const rt::Samples& data =
-            samples(e.data, *loss, m, fmt::format("evaluate {} on {}.{} (line {})", m.name, e.data.dataset, e.data.member, e.data.loc.line));
+            samples(e.data, outs, m, fmt::format("evaluate {} on {}.{} (line {})", m.name, e.data.dataset, e.data.member, e.data.loc.line));
         check_input(m, data, e.data);
         rt::Network& net = network(m, seed, std::max<int64_t>(batch, 1), false);
         if (!o_.weights.empty()) {
@@ -279,7 +299,7 @@ class Runner : public SourceReader {
             load_weights_into(m.layers, "", "", net, rt::read_weights(file), file);
         }
         auto unused = make_optimizer({"sgd", {}, {}});  // evaluation takes no step
-        rt::Trainer trainer(net, *unused, fit_config(m, *loss, largs, metrics, batch, seed));
+        rt::Trainer trainer(net, *unused, fit_config(m, outs, batch, seed));
         fmt::print("Evaluating {} on {}.{}: {} samples\n", m.name, e.data.dataset, e.data.member, data.size());
         std::fflush(stdout);
         rt::EvalResult r = trainer.evaluate(data, true);
@@ -296,14 +316,19 @@ class Runner : public SourceReader {
         fmt::print("{} on {}.{}: {}\n", m.name, e.data.dataset, e.data.member, line);
     }
 
-    rt::FitConfig fit_config(const Model& m, const LossKind& loss, const BoundArgs& largs, const std::vector<std::string>& metrics,
-                             int64_t batch, uint64_t seed) {
+    rt::FitConfig fit_config(const Model& m, const std::vector<OutputTraining>& outs, int64_t batch, uint64_t seed) {
         rt::FitConfig cfg;
         cfg.batch_size = batch;
         cfg.seed = seed;
-        cfg.loss = loss.make(loss.name, largs);
-        cfg.output_activation = m.output_activation();
-        for (const auto& name : metrics) cfg.metrics.push_back(resolve_metric(name, loss, m.output().back()));
+        for (size_t k = 0; k < outs.size(); ++k) {
+            rt::OutputLoss o;
+            o.name = outs[k].output;
+            o.loss = outs[k].loss->make(outs[k].loss->name, outs[k].loss_args);
+            o.weight = outs[k].weight;
+            o.activation = m.output_activation(k);
+            for (const auto& name : outs[k].metrics) o.metrics.push_back(resolve_metric(name, *outs[k].loss, m.output(k).back()));
+            cfg.outputs.push_back(std::move(o));
+        }
         cfg.interactive = o_.interactive;
         return cfg;
     }
@@ -328,8 +353,10 @@ class Runner : public SourceReader {
         }
     }
 
+    // Keyed arrays are checked as they are read (engine/Arrays.cpp); a single input here.
     static void check_input(const Model& m, const rt::Samples& s, const DataRef& ref) {
-        rt::Dims per(s.x.shape().begin() + 1, s.x.shape().end());
+        if (m.inputs.size() > 1) return;
+        rt::Dims per(s.x.front().shape().begin() + 1, s.x.front().shape().end());
         if (rt::product(per) != m.input.elements() || (per.size() == m.input.rank() && per != m.input.dims))
             throw rt::UserError(fmt::format("{}.{} has samples of shape {} but model '{}' expects {}", ref.dataset, ref.member,
                                             rt::dims_str(per), m.name, m.input.str(false)));
@@ -342,9 +369,7 @@ class Runner : public SourceReader {
         DataOrigin origin;
     };
     struct Trained {
-        const LossKind* loss;
-        BoundArgs loss_args;
-        std::vector<std::string> metrics;
+        std::vector<OutputTraining> outputs;
         uint64_t seed;
     };
     const Compilation& c_;

@@ -45,11 +45,19 @@ class PathChecker {
 
     void file(const BoundArgs& a, const std::string& arg) {
         if (a.is_none(arg)) return;
-        const std::string& p = a.text(arg);
+        const Value& v = a.get(arg);
+        if (v.kind == Value::Kind::Dict) {  // one file per model input or output: npy(x = {image = "..."})
+            for (const NamedValue& e : v.args) file(e.value.s, e.value.loc);
+            return;
+        }
+        file(v.s, a.loc(arg));
+    }
+
+    void file(const std::string& p, SrcLoc at) {
         std::string r = resolve_data_path(p, file_);
         std::error_code ec;
-        if (fs::is_directory(r, ec)) diags_.error(a.loc(arg), "\"{}\" is a directory, not a file", p);
-        else if (!fs::exists(r, ec) && !fs::exists(r + ".gz", ec)) missing(a.loc(arg), p, "file");
+        if (fs::is_directory(r, ec)) diags_.error(at, "\"{}\" is a directory, not a file", p);
+        else if (!fs::exists(r, ec) && !fs::exists(r + ".gz", ec)) missing(at, p, "file");
     }
 
   private:

@@ -14,6 +14,7 @@ const char* kind_name(Value::Kind k) {
         case Value::Kind::Tuple: return "a tuple";
         case Value::Kind::List: return "a list";
         case Value::Kind::Call: return "a call";
+        case Value::Kind::Dict: return "a dict";
     }
     return "?";
 }
@@ -39,14 +40,16 @@ std::string to_string(const Value& v) {
             if (v.kind == Value::Kind::Tuple && v.items.size() == 1) out += ",";
             return out + (v.kind == Value::Kind::Tuple ? ")" : "]");
         }
-        case Value::Kind::Call: {
-            std::string out = v.s + "(";
+        case Value::Kind::Call:
+        case Value::Kind::Dict: {
+            const bool dict = v.kind == Value::Kind::Dict;
+            std::string out = dict ? "{" : v.s + "(";
             for (size_t k = 0; k < v.args.size(); ++k) {
                 if (k) out += ", ";
                 if (!v.args[k].name.empty()) out += v.args[k].name + " = ";
                 out += to_string(v.args[k].value);
             }
-            return out + ")";
+            return out + (dict ? "}" : ")");
         }
     }
     return "?";

@@ -15,7 +15,7 @@ namespace cnnc {
 struct NamedValue;
 
 struct Value {
-    enum class Kind { None, Bool, Int, Float, String, Ident, Ref, Tuple, List, Call };
+    enum class Kind { None, Bool, Int, Float, String, Ident, Ref, Tuple, List, Call, Dict };
     Kind kind = Kind::None;
     SrcLoc loc;
     bool b = false;
@@ -23,7 +23,7 @@ struct Value {
     double f = 0;
     std::string s;                // String text, Ident name, Ref "a.b", Call name
     std::vector<Value> items;     // Tuple, List
-    std::vector<NamedValue> args; // Call
+    std::vector<NamedValue> args; // Call; Dict: `{a = 1, b = 2}`, every entry named
 
     bool is_number() const { return kind == Kind::Int || kind == Kind::Float; }
     double as_double() const { return kind == Kind::Int ? static_cast<double>(i) : f; }

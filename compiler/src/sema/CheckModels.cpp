@@ -54,7 +54,14 @@ Model Checker::check_model(const ast::Decl& d) {
     m.inputs = cur.inputs;
     if (!m.inputs.empty()) m.input = m.inputs.front().shape;
     m.outputs = cur.outputs;
-    if (m.outputs.empty() && (cur.running || !m.layers.empty())) m.outputs = {cur.tensor};
+    m.output_names = cur.output_names;
+    if (m.outputs.empty() && (cur.running || !m.layers.empty())) {
+        m.outputs = {cur.tensor};
+        // Keras names an output after the layer that makes it.
+        std::vector<const LayerNode*> leaves = m.leaves();
+        m.output_names = {is_input(cur.tensor) ? (m.inputs.empty() ? "input" : m.inputs[static_cast<size_t>(input_index(cur.tensor))].name)
+                          : static_cast<size_t>(cur.tensor) < leaves.size() ? leaves[static_cast<size_t>(cur.tensor)]->name : "output"};
+    }
     m.shaped = cur.has_input && !cur.broken && !m.outputs.empty();
     for (TensorId t : m.outputs) m.shaped = m.shaped && cur.of(t).shape.has_value();
     if (diags_.error_count() == errors_before) check_dangling(m, cur);
@@ -172,7 +179,7 @@ void Checker::expand(const std::vector<ast::Stmt>& body, const Env& env, std::ve
                 } else {
                     cur.outputs_loc = s.loc;
                     for (const auto& r : s.refs)
-                        if (auto t = resolve(r, cur)) cur.outputs.push_back(*t);
+                        if (auto t = resolve(r, cur)) cur.outputs.push_back(*t), cur.output_names.push_back(r.name);
                 }
                 break;
             case K::Input:

@@ -9,6 +9,9 @@
 
 namespace cnnc {
 
+// "1 input", "2 outputs".
+static std::string counted(size_t n, const char* what) { return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s"); }
+
 std::optional<BoundArgs> Checker::bind_fields(const std::vector<ast::Field>& fields, const std::vector<ParamSpec>& schema,
                                               const std::string& what, SrcLoc loc) {
     std::vector<NamedValue> named;
@@ -70,6 +73,16 @@ void Checker::check_source_args(const SourceKind& src, const BoundArgs& a) {
                      "{} without {}: validation_split and subset go together (subset = training or validation)",
                      split ? "validation_split" : "subset", split ? "subset" : "validation_split");
     }
+    if (src.name == "npy")  // a file, or one file per model input (x) or output (y), keyed by its name
+        for (const char* arg : {"x", "y"}) {
+            const Value& v = a.get(arg);
+            bool files = v.kind == Value::Kind::String || (v.kind == Value::Kind::Dict && !v.args.empty());
+            for (const NamedValue& e : v.args) files &= e.value.kind == Value::Kind::String;
+            if (!files)
+                diags_.error(v.loc, "npy's {} must be a file name, or a dict of file names keyed by the model's {} names "
+                             "(e.g. {{image = \"{}.npy\"}}); got {} {}", arg, arg == std::string("x") ? "input" : "output", arg,
+                             kind_name(v.kind), v);
+        }
     if (src.name == "csv" && a.text("delimiter").size() != 1)
         diags_.error(a.loc("delimiter"), "delimiter must be one character, got \"{}\"", a.text("delimiter"));
 }
@@ -185,12 +198,120 @@ std::optional<DataRef> Checker::resolve_data(const Value& v, const char* role) {
     return r;
 }
 
-bool Checker::check_loss_fit(const Model& m, const LossKind& loss, const BoundArgs& args, SrcLoc loc) {
+bool Checker::check_loss_fit(const Model& m, size_t k, const LossKind& loss, const BoundArgs& args, SrcLoc loc) {
     if (!m.shaped) return true;  // the model's own error is already reported
-    std::string why = loss.fits(m.output(), m.output_activation(), args);
+    std::string why = loss.fits(m.output(k), m.output_activation(k), args);
     if (why.empty()) return true;
-    diags_.error(loc, "loss does not fit model '{}' (output {}): {}", m.name, m.output(), why);
+    if (m.outputs.size() == 1) diags_.error(loc, "loss does not fit model '{}' (output {}): {}", m.name, m.output(), why);
+    else diags_.error(loc, "loss does not fit output '{}' of model '{}' (shape {}): {}", m.output_names[k], m.name, m.output(k), why);
     return false;
+}
+
+// A field given per output, as Keras' compile takes it: a dict keyed by the model's output names
+// ({kind = ..., score = ...}), a list in output order (when `list_in_order`), or one value that
+// applies to every output. Outputs a dict leaves out get no value.
+std::vector<std::optional<Value>> Checker::per_output(const Model& m, const Value& v, const char* field, bool list_in_order, bool& ok) {
+    const size_t n = m.output_names.size();
+    std::vector<std::optional<Value>> out(n);
+    if (v.kind == Value::Kind::Dict) {
+        for (const NamedValue& e : v.args) {
+            auto at = std::find(m.output_names.begin(), m.output_names.end(), e.name);
+            if (at == m.output_names.end()) {
+                diags_.error(e.name_loc, "{}: model '{}' has no output '{}' (its outputs: {}){}", field, m.name, e.name,
+                             fmt::join(m.output_names, ", "), suggestion_suffix(e.name, m.output_names));
+                ok = false;
+                continue;
+            }
+            auto& slot = out[static_cast<size_t>(at - m.output_names.begin())];
+            if (slot) {
+                diags_.error(e.name_loc, "{} names output '{}' twice", field, e.name);
+                ok = false;
+            }
+            slot = e.value;
+        }
+    } else if (list_in_order && (v.kind == Value::Kind::List || v.kind == Value::Kind::Tuple)) {
+        if (v.items.size() != n) {
+            diags_.error(v.loc, "{} lists {}, but model '{}' has {} ({}); a list gives one per output, in order", field,
+                         counted(v.items.size(), "value"), m.name, counted(n, "output"), fmt::join(m.output_names, ", "));
+            ok = false;
+            return out;
+        }
+        for (size_t k = 0; k < n; ++k) out[k] = v.items[k];
+    } else {
+        for (auto& slot : out) slot = v;
+    }
+    return out;
+}
+
+bool Checker::check_metric_list(const Value& mv, std::vector<std::string>& out) {
+    std::vector<Value> mlist = mv.kind == Value::Kind::List || mv.kind == Value::Kind::Tuple ? mv.items
+                               : mv.kind == Value::Kind::None                                ? std::vector<Value>{}
+                                                                                             : std::vector<Value>{mv};
+    bool ok = true;
+    for (const auto& x : mlist) {
+        if (!x.is_name()) {
+            diags_.error(x.loc, "metrics must be a list of metric names such as [accuracy], got {} {}", kind_name(x.kind), x);
+            ok = false;
+        } else if (!find_builtin(metrics(), x.s)) {
+            diags_.error(x.loc, "unknown metric '{}'{}", x.s, suggestion_suffix(x.s, builtin_names(metrics())));
+            ok = false;
+        } else {
+            out.push_back(x.s);
+        }
+    }
+    return ok;
+}
+
+std::optional<std::vector<OutputTraining>> Checker::check_outputs(const Model& m, const BoundArgs& fields, bool& metrics_known) {
+    bool ok = true;
+    std::vector<OutputTraining> outs(m.output_names.size());
+    for (size_t k = 0; k < outs.size(); ++k) outs[k].output = m.output_names[k];
+    auto losses_given = per_output(m, fields.get("loss"), "loss", true, ok);
+    const bool keys_known = ok;  // else an output without a loss is most likely the misspelt one
+    for (size_t k = 0; k < outs.size(); ++k) {
+        if (!losses_given[k] && !keys_known) continue;
+        if (!losses_given[k]) {
+            diags_.error(fields.loc("loss"), "output '{}' of model '{}' has no loss: give it one in loss = {{{} = ...}}", outs[k].output,
+                         m.name, outs[k].output);
+            ok = false;
+            continue;
+        }
+        std::optional<BoundArgs> largs;
+        outs[k].loss = resolve_named(losses(), *losses_given[k], "loss", largs);
+        if (!outs[k].loss) {
+            ok = false;
+            continue;
+        }
+        outs[k].loss_args = *largs;
+        const bool one_for_all = fields.get("loss").kind != Value::Kind::Dict && fields.get("loss").kind != Value::Kind::List;
+        ok &= check_loss_fit(m, k, *outs[k].loss, *largs, one_for_all ? fields.loc("loss") : losses_given[k]->loc);
+    }
+    if (!fields.is_none("loss_weights")) {
+        const Value& wv = fields.get("loss_weights");
+        if (wv.kind != Value::Kind::Dict && wv.kind != Value::Kind::List && wv.kind != Value::Kind::Tuple) {
+            diags_.error(wv.loc, "loss_weights must be a dict keyed by output, e.g. {{{} = 1.0}}, or a list with one number per output; "
+                         "got {} {}", m.output_names.front(), kind_name(wv.kind), wv);
+            ok = false;
+        } else {
+            auto weights = per_output(m, wv, "loss_weights", true, ok);
+            for (size_t k = 0; k < outs.size(); ++k) {
+                if (!weights[k]) continue;  // Keras' default weight: 1
+                if (!weights[k]->is_number()) {
+                    diags_.error(weights[k]->loc, "the loss weight of output '{}' must be a number, got {} {}", outs[k].output,
+                                 kind_name(weights[k]->kind), *weights[k]);
+                    ok = false;
+                } else {
+                    outs[k].weight = weights[k]->as_double();
+                }
+            }
+        }
+    }
+    // A plain list of metrics applies to every output; a dict gives each output its own.
+    auto metrics_given = per_output(m, fields.get("metrics"), "metrics", false, metrics_known);
+    for (size_t k = 0; k < outs.size(); ++k)
+        if (metrics_given[k] && !check_metric_list(*metrics_given[k], outs[k].metrics)) metrics_known = false;
+    if (!ok) return std::nullopt;  // the metrics' errors are the caller's to count (metrics_known)
+    return outs;
 }
 
 // The labels against the output as the loss compares them (LossKind::labels_fit); a dataset that
@@ -288,13 +409,50 @@ void Checker::check_data_shape(const Model& m, const DataRef& ref) {
     }
 }
 
-// Datasets give one input and one target per sample, so a statement that runs a model needs a
-// model with one input and one output (several of each come with losses per output).
+// A model with several inputs or outputs reads one array per input and one target per output,
+// keyed by their names (Keras' fit(x = {...}, y = {...})): npy(x = {...}, y = {...}). Arrays keyed
+// by name may also feed a model with one input and one output.
+void Checker::check_arrays(const Model& m, const DataRef& ref) {
+    const Dataset* ds = prog_.dataset(ref.dataset);
+    const DatasetMember* mem = ds ? ds->member(ref.member) : nullptr;
+    if (!mem || !m.shaped) return;
+    const bool keyed = mem->source->name == "npy" && mem->args.get("x").kind == Value::Kind::Dict;
+    if (!keyed) {
+        if (m.inputs.size() > 1 || m.outputs.size() > 1)
+            diags_.error(ref.loc, "model '{}' has {} and {}, so its data gives one array per input and per output, "
+                         "keyed by name: npy(x = {{{} = \"...\"}}, y = {{{} = \"...\"}}); {}.{} is {}(...)", m.name,
+                         counted(m.inputs.size(), "input"), counted(m.outputs.size(), "output"), m.inputs.front().name, m.output_names.front(), ref.dataset, ref.member, mem->source->name);
+        return;
+    }
+    std::vector<std::string> inputs;
+    for (const ModelInput& in : m.inputs) inputs.push_back(in.name);
+    auto match = [&](const Value& v, const std::vector<std::string>& names, const char* what) {
+        if (v.kind != Value::Kind::Dict) {
+            diags_.error(v.loc, "npy's x is a dict, so y must be one too, keyed by model '{}''s {} names ({})", m.name, what,
+                         fmt::join(names, ", "));
+            return;
+        }
+        for (const NamedValue& e : v.args)
+            if (std::find(names.begin(), names.end(), e.name) == names.end())
+                diags_.error(e.name_loc, "model '{}' has no {} '{}' (its {}s: {}){}", m.name, what, e.name, what, fmt::join(names, ", "),
+                             suggestion_suffix(e.name, names));
+        for (const std::string& n : names) {
+            bool given = false;
+            for (const NamedValue& e : v.args) given |= e.name == n;
+            if (!given)
+                diags_.error(v.loc, "{}.{} gives no array for {} '{}' of model '{}'", ref.dataset, ref.member, what, n, m.name);
+        }
+    };
+    match(mem->args.get("x"), inputs, "input");
+    match(mem->args.get("y"), m.output_names, "output");
+}
+
+// features(...) turns a member's samples into one array of a model's outputs: a model with one
+// input and one output.
 bool Checker::single_in_out(const Model& m, SrcLoc at, const char* doing) {
     if (m.inputs.size() <= 1 && m.outputs.size() <= 1) return true;
-    auto count = [](size_t n, const char* what) { return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s"); };
     diags_.error(at, "{} a model with several inputs or outputs is not supported yet: model '{}' has {} and {}", doing, m.name,
-                 count(m.inputs.size(), "input"), count(m.outputs.size(), "output"));
+                 counted(m.inputs.size(), "input"), counted(m.outputs.size(), "output"));
     return false;
 }
 
@@ -306,7 +464,6 @@ std::optional<Checker::Statement> Checker::resolve_statement(const ast::Decl& d,
     if (target) data = resolve_data(*target, "the data after 'on'");
     auto fields = bind_fields(d.fields, schema, ast::decl_kind_name(d.kind), d.loc);
     if (!s.model || !data || !fields) return std::nullopt;
-    if (!single_in_out(*s.model, d.name_loc, d.kind == ast::Decl::Kind::Train ? "training" : "evaluating")) return std::nullopt;
     s.data = *data;
     s.fields = *fields;
     return s;
@@ -341,37 +498,18 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
         }
     }
 
-    std::optional<BoundArgs> largs;
-    const LossKind* loss = resolve_named(losses(), fields->get("loss"), "loss", largs);
-    const Dataset* ds = prog_.dataset(data->dataset);
-    const bool loss_fits = loss && check_loss_fit(*m, *loss, *largs, fields->loc("loss"));
-    if (loss) {
-        t.loss = loss;
-        t.loss_args = *largs;
-        if (loss_fits && ds) check_labels(*m, *ds, *loss, fields->loc("loss"), data->loc);
-    }
-    ok &= loss != nullptr;
-
-    const Value& mv = fields->get("metrics");
-    std::vector<Value> mlist = mv.kind == Value::Kind::List || mv.kind == Value::Kind::Tuple ? mv.items
-                               : mv.kind == Value::Kind::None                                ? std::vector<Value>{}
-                                                                                             : std::vector<Value>{mv};
     // What the run reports is known only when the metrics and the validation data checked: without
     // them, a callback's monitor cannot be judged.
     bool reported_known = true;
-    for (const auto& x : mlist) {
-        if (!x.is_name()) {
-            diags_.error(x.loc, "metrics must be a list of metric names such as [accuracy], got {} {}", kind_name(x.kind), x);
-            ok = false;
-            reported_known = false;
-        } else if (!find_builtin(metrics(), x.s)) {
-            diags_.error(x.loc, "unknown metric '{}'{}", x.s, suggestion_suffix(x.s, builtin_names(metrics())));
-            ok = false;
-            reported_known = false;
-        } else {
-            t.metrics.push_back(x.s);
-        }
-    }
+    const Dataset* ds = prog_.dataset(data->dataset);
+    auto outs = check_outputs(*m, *fields, reported_known);
+    // One output: its labels are the dataset's, encoded for the loss. Several: each output's
+    // targets are arrays of their own (check_arrays).
+    const LossKind* loss = outs && outs->size() == 1 ? outs->front().loss : nullptr;
+    const bool loss_fits = loss != nullptr;
+    if (outs) t.outputs = *outs;
+    if (loss && ds) check_labels(*m, *ds, *loss, fields->loc("loss"), data->loc);
+    ok &= outs.has_value() && reported_known;
 
     const Value& val = fields->get("validation");
     if (val.kind != Value::Kind::None) {
@@ -379,6 +517,7 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
             t.has_validation = true;
             t.validation = *r;
             check_data_shape(*m, *r);
+            check_arrays(*m, *r);
             const Dataset* vds = prog_.dataset(r->dataset);
             if (loss_fits && vds && vds != ds) check_labels(*m, *vds, *loss, fields->loc("loss"), r->loc);
         } else {
@@ -387,6 +526,7 @@ std::optional<TrainSpec> Checker::check_train(const ast::Decl& d) {
         }
     }
     check_data_shape(*m, *data);
+    check_arrays(*m, *data);
 
     // unfreeze = [block5_conv1, ...]: Keras' fine-tuning (set trainable on the top of a base).
     const Value& uf = fields->get("unfreeze");
@@ -496,11 +636,13 @@ std::optional<EvaluateSpec> Checker::check_evaluate(const ast::Decl& d) {
     e.data = *data;
     e.fields = *fields;
     check_data_shape(*m, *data);
+    check_arrays(*m, *data);
     if (!fields->is_none("loss")) {
-        std::optional<BoundArgs> largs;
-        const LossKind* loss = resolve_named(losses(), fields->get("loss"), "loss", largs);
+        bool metrics_known = true;
+        auto outs = check_outputs(*m, *fields, metrics_known);
         const Dataset* ds = prog_.dataset(data->dataset);
-        if (loss && check_loss_fit(*m, *loss, *largs, fields->loc("loss")) && ds) check_labels(*m, *ds, *loss, fields->loc("loss"), data->loc);
+        if (outs && outs->size() == 1 && ds) check_labels(*m, *ds, *outs->front().loss, fields->loc("loss"), data->loc);
+        if (outs) e.outputs = *outs;
     } else if (!trained_models_.count(m->name) && !poisoned("train " + m->name)) {
         diags_.error(d.loc, "evaluate needs a loss: model '{}' is not trained in this file, so give loss = ... (and metrics)",
                      m->name);
@@ -510,7 +652,8 @@ std::optional<EvaluateSpec> Checker::check_evaluate(const ast::Decl& d) {
         for (const TrainSpec& t : prog_.trains)
             if (t.model == m->name) last = &t;
         const Dataset* ds = prog_.dataset(data->dataset);
-        if (last && last->loss && ds && ds->name != last->data.dataset) check_labels(*m, *ds, *last->loss, data->loc, data->loc);
+        if (last && last->outputs.size() == 1 && ds && ds->name != last->data.dataset)
+            check_labels(*m, *ds, *last->outputs.front().loss, data->loc, data->loc);
     }
     return e;
 }

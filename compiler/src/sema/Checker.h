@@ -57,6 +57,7 @@ class Checker {
         std::vector<Made> made_inputs, made;  // by input index and by leaf id
         Names* names = nullptr;               // the innermost braces' names
         std::vector<TensorId> outputs;        // from `output a, b`
+        std::vector<std::string> output_names;  // a, b
         SrcLoc outputs_loc;
         Made& of(TensorId t) { return is_input(t) ? made_inputs.at(static_cast<size_t>(input_index(t))) : made.at(static_cast<size_t>(t)); }
     };
@@ -120,7 +121,13 @@ class Checker {
                                          const std::string& what, SrcLoc loc);
     template <class T>
     const T* resolve_named(const std::vector<T>& list, const Value& v, const char* family, std::optional<BoundArgs>& args);
-    bool check_loss_fit(const Model& m, const LossKind& loss, const BoundArgs& args, SrcLoc loc);
+    bool check_loss_fit(const Model& m, size_t output, const LossKind& loss, const BoundArgs& args, SrcLoc loc);
+    // CheckTraining.cpp: loss, loss_weights and metrics for each of the model's outputs (null when
+    // any is wrong; `metrics_known` false when the metrics could not be read).
+    std::optional<std::vector<OutputTraining>> check_outputs(const Model& m, const BoundArgs& fields, bool& metrics_known);
+    std::vector<std::optional<Value>> per_output(const Model& m, const Value& v, const char* field, bool list_in_order, bool& ok);
+    bool check_metric_list(const Value& v, std::vector<std::string>& out);
+    void check_arrays(const Model& m, const DataRef& ref);
     void check_labels(const Model& m, const Dataset& ds, const LossKind& loss, SrcLoc loss_loc, SrcLoc data_loc);
     void check_class_names(Dataset& ds, const Value& v);
     void check_data_shape(const Model& m, const DataRef& ref);

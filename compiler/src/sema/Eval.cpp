@@ -172,6 +172,15 @@ std::optional<Value> eval(const ast::Expr& e, const Env& env, Diagnostics& diags
             v.args = std::move(*args);
             return v;
         }
+        case K::Dict: {
+            auto args = eval_args(e.args, env, diags);
+            if (!args) return std::nullopt;
+            Value v;
+            v.kind = Value::Kind::Dict;
+            v.loc = e.loc;
+            v.args = std::move(*args);
+            return v;
+        }
         case K::Tuple:
         case K::List: {
             Value v;

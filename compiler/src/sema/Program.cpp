@@ -1,5 +1,7 @@
 #include "sema/Program.h"
 
+#include "train/Outputs.h"
+
 namespace cnnc {
 
 int64_t LayerNode::param_count() const {
@@ -26,9 +28,9 @@ double LayerNode::flop_count() const {
 
 // The output's activation: that of the layer making the first output, looking through layers
 // that keep their input's activation (Dropout, Flatten, random transforms) to the tensor they read.
-std::string Model::output_activation() const {
+std::string Model::output_activation(size_t k) const {
     std::vector<const LayerNode*> ls = leaves();
-    TensorId t = outputs.empty() ? input_tensor(0) : outputs.front();
+    TensorId t = outputs.empty() ? input_tensor(0) : outputs[k];
     while (!is_input(t) && static_cast<size_t>(t) < ls.size()) {
         const LayerNode& l = *ls[static_cast<size_t>(t)];
         if (!l.kind->augmentation && !l.kind->keeps_activation) {
@@ -100,9 +102,18 @@ const DatasetMember* Dataset::member(const std::string& n) const {
     return nullptr;
 }
 
-std::vector<std::string> TrainSpec::reported() const {
+std::vector<std::string> reported_names(const std::vector<OutputTraining>& outputs) {
+    std::vector<std::string> names;
+    std::vector<std::vector<std::string>> metrics;
+    for (const auto& o : outputs) names.push_back(o.output), metrics.push_back(o.metrics);
     std::vector<std::string> v = {"loss"};
-    for (const auto& m : metrics) v.push_back(m);
+    if (outputs.empty()) return v;  // the model's own error is reported
+    for (std::string& c : rt::column_names(names, metrics)) v.push_back(std::move(c));
+    return v;
+}
+
+std::vector<std::string> TrainSpec::reported() const {
+    std::vector<std::string> v = reported_names(outputs);
     if (has_validation) {
         size_t n = v.size();
         for (size_t i = 0; i < n; ++i) v.push_back("val_" + v[i]);

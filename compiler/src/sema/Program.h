@@ -64,8 +64,11 @@ struct Model {
     std::vector<LayerNode> layers;
     // The tensors the model returns, in order: the last layer's unless `output a, b` says otherwise.
     std::vector<TensorId> outputs;
+    // Each output's name, in the same order: the name `output a, b` gives it, or the name of the
+    // layer that makes it. A multi-output train statement keys its losses by these names.
+    std::vector<std::string> output_names;
     bool shaped = false;  // every layer's shape is known
-    Shape output() const { return outputs.empty() ? input : tensor_shape(outputs.front()); }
+    Shape output(size_t k = 0) const { return outputs.empty() ? input : tensor_shape(outputs[k]); }
     // True when the model is a plain stack: one input, one output, each layer reading the one
     // before. Such a model prints Keras' Sequential summary; any other, the functional one.
     bool is_sequential() const;
@@ -73,7 +76,7 @@ struct Model {
     std::vector<const LayerNode*> leaves() const;
     Shape tensor_shape(TensorId t) const;
     // The activation the model's output passes through last ("linear" if none): checked against the loss.
-    std::string output_activation() const;
+    std::string output_activation(size_t k = 0) const;
     int64_t param_count() const;
     int64_t trainable_count() const;
     double flop_count() const;
@@ -114,15 +117,28 @@ struct DataRef {  // `mnist.train`
     SrcLoc loc;
 };
 
+// One output's part of a train or evaluate statement: Keras' compile(loss = {...}, loss_weights =
+// {...}, metrics = {...}) for that output.
+struct OutputTraining {
+    std::string output;  // the model's name for it (Model::output_names)
+    const LossKind* loss = nullptr;
+    BoundArgs loss_args;
+    double weight = 1;                 // its loss counts this much in the total
+    std::vector<std::string> metrics;  // as the user wrote them: accuracy, acc...
+};
+
+// What training and evaluation report, in Keras 3's names: `loss` and the metrics as written for a
+// model with one output; `loss`, then `<output>_loss` per output, then `<output>_<metric>` for
+// several outputs.
+std::vector<std::string> reported_names(const std::vector<OutputTraining>& outputs);
+
 struct TrainSpec {
     std::string model;
     DataRef data;
     bool has_validation = false;
     DataRef validation;
     NamedCall optimizer;
-    const LossKind* loss = nullptr;
-    BoundArgs loss_args;
-    std::vector<std::string> metrics;  // as the user wrote them: accuracy, acc...
+    std::vector<OutputTraining> outputs;  // one per model output, in the model's order
     int64_t epochs = 1;
     int64_t batch_size = 32;
     std::vector<CallbackSpec> callbacks;
@@ -136,6 +152,7 @@ struct TrainSpec {
 struct EvaluateSpec {
     std::string model;
     DataRef data;
+    std::vector<OutputTraining> outputs;  // its own loss = ...; empty: its model's training's
     BoundArgs fields;
     SrcLoc loc;
 };

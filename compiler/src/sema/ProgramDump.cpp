@@ -47,7 +47,10 @@ class ProgramPrinter {
         args(1, t.fields);
         if (t.has_validation) line(1, "validation " + ref(t.validation));
         call(1, "optimizer", t.optimizer.kind->name, t.optimizer.args);
-        call(1, "loss", t.loss->name, t.loss_args);
+        for (const OutputTraining& o : t.outputs) {
+            if (t.outputs.size() > 1) line(1, fmt::format("output {}: weight {}, metrics [{}]", o.output, o.weight, fmt::join(o.metrics, ", ")));
+            call(1, "loss", o.loss->name, o.loss_args);
+        }
         for (const auto& c : t.callbacks) call(1, "callback", c.kind->name, c.args);
         for (const auto& u : t.unfreeze) line(1, "unfreeze " + u);
     }

@@ -14,7 +14,7 @@ struct Arg;
 
 struct Expr {
     // Binary: arithmetic, a comparison, `and` or `or` (by `op`); Error: already reported.
-    enum class Kind { Number, String, Bool, None, Ref, Call, Tuple, List, Neg, Not, Binary, Error };
+    enum class Kind { Number, String, Bool, None, Ref, Call, Tuple, List, Dict, Neg, Not, Binary, Error };
     Kind kind = Kind::None;
     SrcLoc loc;
     bool is_int = false;            // Number: written without '.' or exponent
@@ -23,7 +23,7 @@ struct Expr {
     bool bool_value = false;        // Bool
     std::string text;               // String contents; Call name; Ref joined with '.'
     std::vector<std::string> path;  // Ref: the dotted parts
-    std::vector<Arg> args;          // Call
+    std::vector<Arg> args;          // Call; Dict: its entries, each named
     std::vector<Expr> items;        // Tuple, List; Neg, Not: 1 operand; Binary: 2 operands
     std::string op;                 // Binary: + - * / // % == != < <= > >= and or
 };

@@ -107,6 +107,10 @@ class AstPrinter {
                 line(depth, lead + "call " + e.text, e.loc);
                 args(depth + 1, e.args);
                 return;
+            case K::Dict:
+                line(depth, lead + "dict", e.loc);
+                args(depth + 1, e.args);
+                return;
             case K::Tuple:
             case K::List:
             case K::Neg:

@@ -355,6 +355,11 @@ class Builder {
         } else if (auto* c = dynamic_cast<P::ListExprContext*>(p)) {
             out.kind = ast::Expr::Kind::List;
             for (auto* x : c->expr()) out.items.push_back(expr(x));
+        } else if (auto* c = dynamic_cast<P::DictExprContext*>(p)) {
+            out.kind = ast::Expr::Kind::Dict;
+            if (c->argList()) out.args = args(c->argList());
+            for (const auto& a : out.args)
+                if (a.name.empty()) diags_.error(a.value.loc, "an entry of {{...}} is written name = value");
         }
         return out;
     }

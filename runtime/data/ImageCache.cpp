@@ -7,7 +7,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "Error.h"
+#include "data/Allocate.h"
 
 namespace cnnc::rt {
 
@@ -134,6 +137,24 @@ void DiskImageCache::put(int64_t id, const uint8_t* px) {
     if (!pwrite_all(fd_, kEnd, sizeof kEnd, kHeader + n_ * pixels_))
         throw UserError(path_ + ": cannot write the image cache: " + std::strerror(errno));
     staged_.commit();
+}
+
+std::shared_ptr<ImageCache> open_image_cache(const std::string& spec, const std::vector<std::string>& files, const ImageFolderOptions& o,
+                                             const std::string& member, std::string& said) {
+    const int64_t n = static_cast<int64_t>(files.size()), pixels = o.height * o.width * o.channels;
+    if (spec == "none") return nullptr;
+    if (spec == "memory") {
+        const uint64_t bytes = uint64_t(n) * uint64_t(pixels);
+        if (bytes >= memory_limit() / 2)
+            throw UserError(fmt::format("{}: cache = memory needs {:.2f} GB for {} images, more than half the memory this process may use; "
+                                        "cache = \"path\" keeps them on disk",
+                                        member, static_cast<double>(bytes) / 1e9, n));
+        said = fmt::format("{}: image cache in memory (up to {:.0f} MB)", member, static_cast<double>(bytes) / 1e6);
+        return std::make_shared<MemoryImageCache>(n, pixels);
+    }
+    auto disk = std::make_shared<DiskImageCache>(spec, files, o);
+    said = fmt::format("{}: image cache {} ({})", member, spec, disk->reused() ? "reused" : "writing");
+    return disk;
 }
 
 }  // namespace cnnc::rt

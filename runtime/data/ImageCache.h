@@ -62,6 +62,13 @@ class DiskImageCache : public ImageCache {
     std::atomic<int64_t> missing_;
 };
 
+// The cache a member's `cache` argument names: null for "none", a MemoryImageCache for "memory"
+// (an error naming `member` when its n x pixels bytes exceed half the memory the process may use),
+// else a DiskImageCache at that path. `said` receives what to tell the user (the file, and whether
+// it was reused).
+std::shared_ptr<ImageCache> open_image_cache(const std::string& spec, const std::vector<std::string>& files, const ImageFolderOptions& o,
+                                             const std::string& member, std::string& said);
+
 // The key DiskImageCache compares: a hash of the files' paths, sizes and mtimes and the options.
 uint64_t image_cache_key(const std::vector<std::string>& files, const ImageFolderOptions& o);
 

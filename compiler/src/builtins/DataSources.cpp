@@ -121,7 +121,7 @@ std::optional<std::vector<int64_t>> member_order(const BoundArgs& a, int64_t n) 
     if (!a.has("validation_split")) return std::nullopt;  // a source without Keras' split arguments
     const bool has_split = !a.is_none("validation_split");  // with its subset: the checker sees to it
     const bool shuffle = a.has("shuffle") ? a.flag("shuffle") : a.has("seed");
-    const uint64_t seed = a.is_none("seed") ? 1337 : static_cast<uint64_t>(a.integer("seed"));
+    const uint64_t seed = !a.has("seed") || a.is_none("seed") ? 1337 : static_cast<uint64_t>(a.integer("seed"));
     if (has_split) return rt::subset_order(n, a.number("validation_split"), a.text("subset") == "validation", seed, shuffle);
     if (a.has("shuffle") && shuffle) return rt::subset_order(n, 0, false, seed, true);
     return std::nullopt;

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <cmath>
-#include <cstring>
 
 #include "Error.h"
 #include <fmt/format.h>
@@ -17,23 +16,14 @@ namespace cnnc::rt {
 
 namespace {
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-Dims batch_shape(int64_t n, const Tensor& t) {
-    Dims d = t.shape();
-    d[0] = n;
-    return d;
-}
 }  // namespace
 
-void Trainer::gather(const Samples& s, const std::vector<int64_t>& order, int64_t begin, int64_t n) {
-    int64_t xr = s.x.size() / s.size(), yr = s.y.size() / s.size();
-    bx_.resize(batch_shape(n, s.x));
-    by_.resize(batch_shape(n, s.y));
-    for (int64_t i = 0; i < n; ++i) {
-        int64_t src = order.empty() ? begin + i : order[static_cast<size_t>(begin + i)];
-        std::memcpy(bx_.data() + i * xr, s.x.data() + src * xr, static_cast<size_t>(xr) * sizeof(float));
-        std::memcpy(by_.data() + i * yr, s.y.data() + src * yr, static_cast<size_t>(yr) * sizeof(float));
-    }
+std::vector<std::vector<int64_t>> Trainer::batches(const std::vector<int64_t>& order) const {
+    const int64_t n = static_cast<int64_t>(order.size()), bs = cfg_.batch_size;
+    std::vector<std::vector<int64_t>> out;
+    for (int64_t begin = 0; begin < n; begin += bs)
+        out.emplace_back(order.begin() + begin, order.begin() + std::min(n, begin + bs));
+    return out;
 }
 
 // Keras adds the regularizer penalties of the trainable weights (Layer._get_regularization_losses)
@@ -164,6 +154,18 @@ void Trainer::interrupted(const Position& at, const History& h, const std::vecto
 }
 
 History Trainer::fit(const Samples& train, const Samples* val) {
+    MemorySource t(train);
+    if (!val) return fit(t, nullptr);
+    MemorySource v(*val);
+    return fit(t, &v);
+}
+
+EvalResult Trainer::evaluate(const Samples& data, bool progress) {
+    MemorySource d(data);
+    return evaluate(d, progress);
+}
+
+History Trainer::fit(Source& train, Source* val) {
     History history;
     const int64_t n = train.size();
     if (n == 0) throw UserError("the training data is empty");
@@ -216,6 +218,9 @@ History Trainer::fit(const Samples& train, const Samples* val) {
             Rng rng(derive_seed(cfg_.seed, 7, static_cast<uint64_t>(epoch)));
             for (int64_t i = n - 1; i > 0; --i) std::swap(order[static_cast<size_t>(i)], order[rng.below(static_cast<uint64_t>(i + 1))]);
         }
+        std::vector<std::vector<int64_t>> epoch_batches = batches(order);
+        // A resumed epoch fetches only the batches it has still to take.
+        train.plan({epoch_batches.begin() + at.step, epoch_batches.end()});
         ProgressBar bar(steps, cfg_.interactive, cfg_.out);
         double t0 = now();
         Position pos = at;  // the epoch's start, or where a resumed state stopped inside it
@@ -228,17 +233,17 @@ History Trainer::fit(const Samples& train, const Samples* val) {
         };
         if (pos.seen > 0) show();
         for (int64_t s = pos.step; s < steps; ++s) {
-            int64_t b = std::min(bs, n - s * bs);
-            gather(train, order, s * bs, b);
+            train.fetch(epoch_batches[static_cast<size_t>(s)], batch_);
+            const int64_t b = batch_.size;
             StepInfo info{true, cfg_.seed, step_++};
-            View out = net_.forward(bx_.view(), info);
+            View out = net_.forward(batch_.x[0].view(), info);
             grad_.resize(out.shape);
-            double loss = compute_loss(cfg_.loss, out, by_.view(), grad_.data(), fused);
+            double loss = compute_loss(cfg_.loss, out, batch_.y[0].view(), grad_.data(), fused);
             if (!std::isfinite(loss))
                 throw UserError("the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
                                 std::to_string(epoch + 1) + ", step " + std::to_string(s + 1) +
                                 "; try a smaller learning rate (training stopped, nothing was saved from this epoch)");
-            for (size_t m = 0; m < cfg_.metrics.size(); ++m) pos.metric_sums[m] += metric_sum(cfg_.metrics[m], out, by_.view());
+            for (size_t m = 0; m < cfg_.metrics.size(); ++m) pos.metric_sums[m] += metric_sum(cfg_.metrics[m], out, batch_.y[0].view());
             // Keras' step loss: the data loss plus the penalty at the weights the step starts from;
             // the epoch's `loss` is their mean weighted by batch size (its Mean metric).
             const double penalty = regularization();
@@ -280,19 +285,22 @@ History Trainer::fit(const Samples& train, const Samples* val) {
     return history;
 }
 
-EvalResult Trainer::evaluate(const Samples& data, bool progress) {
+EvalResult Trainer::evaluate(Source& data, bool progress) {
     const int64_t n = data.size();
     if (n == 0) throw UserError("the evaluation data is empty");
-    const int64_t bs = cfg_.batch_size, steps = (n + bs - 1) / bs;
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+    std::vector<std::vector<int64_t>> all = batches(order);
+    data.plan(all);
+    const int64_t steps = static_cast<int64_t>(all.size());
     double loss_sum = 0, t0 = now();
     std::vector<double> sums(cfg_.metrics.size(), 0.0);
     ProgressBar bar(steps, cfg_.interactive, cfg_.out);
     for (int64_t s = 0; s < steps; ++s) {
-        int64_t b = std::min(bs, n - s * bs);
-        gather(data, {}, s * bs, b);
-        View out = net_.forward(bx_.view(), StepInfo{false, cfg_.seed, 0});
-        loss_sum += compute_loss(cfg_.loss, out, by_.view(), nullptr, false) * static_cast<double>(b);
-        for (size_t m = 0; m < cfg_.metrics.size(); ++m) sums[m] += metric_sum(cfg_.metrics[m], out, by_.view());
+        data.fetch(all[static_cast<size_t>(s)], batch_);
+        View out = net_.forward(batch_.x[0].view(), StepInfo{false, cfg_.seed, 0});
+        loss_sum += compute_loss(cfg_.loss, out, batch_.y[0].view(), nullptr, false) * static_cast<double>(batch_.size);
+        for (size_t m = 0; m < cfg_.metrics.size(); ++m) sums[m] += metric_sum(cfg_.metrics[m], out, batch_.y[0].view());
         if (progress && s + 1 < steps) bar.update(s + 1, now() - t0, {});
     }
     EvalResult r;

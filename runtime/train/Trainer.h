@@ -13,15 +13,9 @@
 #include "train/Loss.h"
 #include "train/Optimizer.h"
 #include "train/Progress.h"
+#include "train/Source.h"
 
 namespace cnnc::rt {
-
-// Samples in memory: inputs (N, ...) and targets (N, k) encoded for the loss (one-hot rows,
-// class indices, or 0/1).
-struct Samples {
-    Tensor x, y;
-    int64_t size() const { return x.shape().empty() ? 0 : x.shape()[0]; }
-};
 
 struct FitConfig {
     int64_t epochs = 1, initial_epoch = 0, batch_size = 32;
@@ -53,13 +47,18 @@ class Trainer {
   public:
     Trainer(Network& net, Optimizer& opt, FitConfig cfg) : net_(net), opt_(opt), cfg_(std::move(cfg)) {}
     // Trains; returns one row of metrics per epoch (loss, metrics, val_ versions, lr).
+    History fit(Source& train, Source* validation);
+    EvalResult evaluate(Source& data, bool progress);
+    // The same over samples in memory.
     History fit(const Samples& train, const Samples* validation);
     EvalResult evaluate(const Samples& data, bool progress);
     // Called after each epoch with (epoch 1-based, that epoch's metrics); return false to stop.
     std::function<bool(int64_t, const Metrics&)> on_epoch_end;
 
   private:
-    void gather(const Samples& s, const std::vector<int64_t>& order, int64_t begin, int64_t n);
+    // The batches of an epoch over samples in `order`: consecutive runs of batch_size ids, the
+    // last one partial.
+    std::vector<std::vector<int64_t>> batches(const std::vector<int64_t>& order) const;
     // Where training stands: an epoch boundary (step 0), a step inside an epoch with its running
     // sums (after a signal), or the end of training.
     struct Position {
@@ -77,7 +76,8 @@ class Trainer {
     Network& net_;
     Optimizer& opt_;
     FitConfig cfg_;
-    Tensor bx_, by_, grad_;
+    Batch batch_;
+    Tensor grad_;
     int64_t step_ = 0;
 };
 

@@ -222,7 +222,7 @@ History Trainer::fit(Source& train, Source* val) {
         // A resumed epoch fetches only the batches it has still to take.
         train.plan({epoch_batches.begin() + at.step, epoch_batches.end()});
         ProgressBar bar(steps, cfg_.interactive, cfg_.out);
-        double t0 = now();
+        double t0 = now(), waited = 0;  // waited: seconds inside train.fetch (the data-wait figure)
         Position pos = at;  // the epoch's start, or where a resumed state stopped inside it
         Metrics shown;
         auto show = [&] {
@@ -233,7 +233,10 @@ History Trainer::fit(Source& train, Source* val) {
         };
         if (pos.seen > 0) show();
         for (int64_t s = pos.step; s < steps; ++s) {
+            const double asked = now();
             train.fetch(epoch_batches[static_cast<size_t>(s)], batch_);
+            waited += now() - asked;
+            if (cfg_.data_wait) bar.data_wait(waited / std::max(now() - t0, 1e-9));
             const int64_t b = batch_.size;
             StepInfo info{true, cfg_.seed, step_++};
             View out = net_.forward(batch_.x[0].view(), info);
@@ -256,6 +259,7 @@ History Trainer::fit(Source& train, Source* val) {
             if (InterruptGuard::pending()) interrupted(pos, history, params, fmt::format("at epoch {}, step {}/{}", epoch + 1, s + 1, steps));
             if (s + 1 < steps) bar.update(s + 1, now() - t0, shown);
         }
+        const double wait_fraction = waited / std::max(now() - t0, 1e-9);
         bar.update(steps, now() - t0, shown);
         Metrics row = shown;
         if (val) {
@@ -263,7 +267,9 @@ History Trainer::fit(Source& train, Source* val) {
             for (const auto& [k, x] : v.values) row.emplace_back("val_" + k, x);
         }
         if (show_lr) row.emplace_back("learning_rate", opt_.learning_rate);  // the rate this epoch used: Keras 3's key
+        if (cfg_.data_wait) bar.data_wait(wait_fraction);
         bar.finish(now() - t0, row);
+        if (cfg_.data_wait) row.emplace_back("data_wait", wait_fraction);  // the line says "data 12%"; the history keeps it
         history.add(static_cast<int>(epoch + 1), row);
         for (auto& cb : cfg_.callbacks) cb->on_epoch_end(epoch, row, state);
         bool stop = state.stop || (on_epoch_end && !on_epoch_end(epoch + 1, row));

@@ -88,10 +88,9 @@ static std::string pnm_refusal(const unsigned char* p, size_t n) {
     return "";
 }
 
-// Decodes, crops and resizes one image into dst (height x width x channels floats, 0..255). PNG
-// goes through libpng, which verifies its checksums, JPEG through libjpeg-turbo, the other formats
+// PNG goes through libpng, which verifies its checksums, JPEG through libjpeg-turbo, the other formats
 // (BMP, GIF, and PGM/PPM for `cnnc predict`) through stb_image.
-static bool decode_image(const std::string& path, const ImageFolderOptions& o, float* dst, std::string& why) {
+bool decode_image(const std::string& path, const ImageFolderOptions& o, float* dst, std::string& why) {
     std::vector<unsigned char> bytes;
     if (!read_file(path, bytes, why)) return false;
     int w = 0, h = 0, c = 0;
@@ -172,32 +171,36 @@ std::vector<std::string> list_images(const fs::path& root, std::vector<std::stri
 
 }  // namespace
 
-LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* names,
-                              std::vector<std::string>* skipped, std::vector<std::string>* ignored) {
+ImageFiles list_image_folder(const std::string& dir, std::vector<std::string>* ignored) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) throw UserError(dir + ": no such directory");
-    std::vector<std::string> classes;
+    ImageFiles out;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         std::error_code bad;
-        if (e.is_directory(bad)) classes.push_back(e.path().filename().string());
+        if (e.is_directory(bad)) out.classes.push_back(e.path().filename().string());
         else if (bad) ignore(ignored, e.path().string(), bad.message());  // a symlink loop, say
     }
     if (ec) throw UserError(dir + ": cannot list: " + ec.message());
-    std::sort(classes.begin(), classes.end());
-    if (classes.empty()) throw UserError(dir + ": no class folders (expected one sub-folder of images per class)");
-    std::vector<std::pair<std::string, int32_t>> files;
-    for (size_t k = 0; k < classes.size(); ++k) {
-        std::vector<std::string> here = list_images(fs::path(dir) / classes[k], ignored);
+    std::sort(out.classes.begin(), out.classes.end());
+    if (out.classes.empty()) throw UserError(dir + ": no class folders (expected one sub-folder of images per class)");
+    for (size_t k = 0; k < out.classes.size(); ++k) {
+        std::vector<std::string> here = list_images(fs::path(dir) / out.classes[k], ignored);
         std::sort(here.begin(), here.end());
-        for (auto& f : here) files.emplace_back(f, static_cast<int32_t>(k));
+        for (auto& f : here) out.paths.push_back(f), out.labels.push_back(static_cast<int32_t>(k));
     }
-    if (files.empty()) throw UserError(dir + ": no images (.jpg, .jpeg, .png, .bmp, .gif) in its class folders");
-    if (names) *names = classes;
+    if (out.paths.empty()) throw UserError(dir + ": no images (.jpg, .jpeg, .png, .bmp, .gif) in its class folders");
+    return out;
+}
 
+LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& o, std::vector<std::string>* names,
+                              std::vector<std::string>* skipped, std::vector<std::string>* ignored) {
+    ImageFiles listed = list_image_folder(dir, ignored);
+    if (names) *names = listed.classes;
+    const std::vector<std::string>& files = listed.paths;
     const int64_t n = static_cast<int64_t>(files.size()), pixels = o.height * o.width * o.channels;
     LabeledRows out;
     out.x = Tensor({n, o.height, o.width, o.channels});
-    for (const auto& f : files) out.labels.push_back(f.second);
+    out.labels = listed.labels;
     // Decode in parallel: JPEG decoding, not the disk, is the cost.
     std::atomic<int64_t> next{0};
     std::vector<std::string> errors(static_cast<size_t>(std::max(1, o.threads)));
@@ -205,12 +208,12 @@ LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& 
     auto work = [&](int t) {
         for (int64_t i; (i = next++) < n;) {
             std::string why;
-            if (!decode_image(files[static_cast<size_t>(i)].first, o, out.x.data() + i * pixels, why)) {
+            if (!decode_image(files[static_cast<size_t>(i)], o, out.x.data() + i * pixels, why)) {
                 if (o.skip_corrupt) {
                     bad[static_cast<size_t>(i)] = 1;
                     continue;
                 }
-                errors[static_cast<size_t>(t)] = files[static_cast<size_t>(i)].first + ": cannot decode image (" + why +
+                errors[static_cast<size_t>(t)] = files[static_cast<size_t>(i)] + ": cannot decode image (" + why +
                                                  "); skip_corrupt = true leaves such files out";
                 next = n;
                 return;
@@ -226,7 +229,7 @@ LabeledRows load_image_folder(const std::string& dir, const ImageFolderOptions& 
     int64_t kept = 0;
     for (int64_t i = 0; i < n; ++i) {
         if (bad[static_cast<size_t>(i)]) {
-            if (skipped) skipped->push_back(files[static_cast<size_t>(i)].first);
+            if (skipped) skipped->push_back(files[static_cast<size_t>(i)]);
             continue;
         }
         if (kept != i) std::copy(out.x.data() + i * pixels, out.x.data() + (i + 1) * pixels, out.x.data() + kept * pixels);

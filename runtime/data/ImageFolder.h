@@ -19,6 +19,20 @@ struct ImageFolderOptions {
     int threads = 2;
 };
 
+// A folder's image files in label order (sorted class folders, sorted files in each) and their
+// labels, as Keras' index_directory lists them, before anything is decoded. Errors and `ignored`
+// as load_image_folder's.
+struct ImageFiles {
+    std::vector<std::string> paths;
+    std::vector<int32_t> labels;
+    std::vector<std::string> classes;  // the class folders' names, in label order
+};
+ImageFiles list_image_folder(const std::string& dir, std::vector<std::string>* ignored = nullptr);
+
+// Decodes, crops and resizes one image file into dst (height x width x channels floats, 0..255),
+// or returns false with `why` set: what every reader of image files (folder, stream, cache) calls.
+bool decode_image(const std::string& path, const ImageFolderOptions& o, float* dst, std::string& why);
+
 // Every error names the folder or the file (an image that does not decode, a folder without
 // classes).
 // With skip_corrupt, `skipped` receives the files left out. `ignored` receives, as "path (why)",

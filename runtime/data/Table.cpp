@@ -176,8 +176,7 @@ LabeledRows load_sequences(const std::string& path, const SequenceOptions& o) {
     return out;
 }
 
-LabeledRows take_subset(const LabeledRows& all, double fraction, bool validation, uint64_t seed, bool shuffle) {
-    int64_t n = static_cast<int64_t>(all.labels.size());
+std::vector<int64_t> subset_order(int64_t n, double fraction, bool validation, uint64_t seed, bool shuffle) {
     std::vector<int64_t> order(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
     Rng rng(derive_seed(seed, 11));
@@ -187,18 +186,27 @@ LabeledRows take_subset(const LabeledRows& all, double fraction, bool validation
     int64_t split = n - static_cast<int64_t>(fraction * static_cast<double>(n));
     int64_t begin = validation ? split : 0, end = validation ? n : split;
     if (end <= begin) throw UserError("validation_split leaves no samples in the " + std::string(validation ? "validation" : "training") + " subset");
+    return std::vector<int64_t>(order.begin() + begin, order.begin() + end);
+}
+
+LabeledRows take_rows(const LabeledRows& all, const std::vector<int64_t>& picked) {
+    const int64_t n = static_cast<int64_t>(all.labels.size());
     int64_t row = all.x.size() / std::max<int64_t>(n, 1);
     LabeledRows out;
     Dims shape = all.x.shape();
-    shape[0] = end - begin;
+    shape[0] = static_cast<int64_t>(picked.size());
     out.x = Tensor(shape);
-    for (int64_t i = begin; i < end; ++i) {
-        int64_t src = order[static_cast<size_t>(i)];
-        std::copy(all.x.data() + src * row, all.x.data() + (src + 1) * row, out.x.data() + (i - begin) * row);
+    for (size_t i = 0; i < picked.size(); ++i) {
+        int64_t src = picked[i];
+        std::copy(all.x.data() + src * row, all.x.data() + (src + 1) * row, out.x.data() + static_cast<int64_t>(i) * row);
         out.labels.push_back(all.labels[static_cast<size_t>(src)]);
         if (!all.lines.empty()) out.lines.push_back(all.lines[static_cast<size_t>(src)]);
     }
     return out;
+}
+
+LabeledRows take_subset(const LabeledRows& all, double fraction, bool validation, uint64_t seed, bool shuffle) {
+    return take_rows(all, subset_order(static_cast<int64_t>(all.labels.size()), fraction, validation, seed, shuffle));
 }
 
 }  // namespace cnnc::rt

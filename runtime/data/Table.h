@@ -36,6 +36,11 @@ LabeledRows load_sequences(const std::string& path, const SequenceOptions& o);
 // Keras' split: shuffle the samples with `seed` (unless `shuffle` is false), then the last
 // int(fraction * n) are "validation" and the rest "training". Both subsets come from the same
 // permutation, so they never overlap. Fraction 0 with shuffle: all samples, shuffled.
+// The sample indices take_subset keeps, in its order: for sources that split before reading (a
+// streamed image folder splits its file list).
+std::vector<int64_t> subset_order(int64_t n, double fraction, bool validation, uint64_t seed, bool shuffle = true);
+// The samples `picked` (indices into `all`), in that order.
+LabeledRows take_rows(const LabeledRows& all, const std::vector<int64_t>& picked);
 LabeledRows take_subset(const LabeledRows& all, double fraction, bool validation, uint64_t seed, bool shuffle = true);
 
 }  // namespace cnnc::rt

@@ -48,7 +48,7 @@ std::string format_time_per_step(double t) {
     return printf_str("%.0fus/step", t * 1e6);
 }
 
-std::string progress_line(int64_t current, int64_t target, double elapsed_s, const Metrics& metrics) {
+std::string progress_line(int64_t current, int64_t target, double elapsed_s, const Metrics& metrics, double data_wait) {
     if (target < 1) throw std::logic_error("internal: progress bar with " + std::to_string(target) + " steps");
     current = std::clamp<int64_t>(current, 0, target);
     auto digits = static_cast<int>(std::to_string(target).size());
@@ -70,6 +70,7 @@ std::string progress_line(int64_t current, int64_t target, double elapsed_s, con
     } else {
         line += printf_str(" - %.0fs ", elapsed_s) + format_time_per_step(per_step);
     }
+    if (data_wait >= kShownDataWait) line += printf_str(" - data %.0f%%", data_wait * 100);
     for (const auto& [name, value] : metrics) line += " - " + name + ": " + format_value(value);
     return line;
 }
@@ -82,12 +83,12 @@ void ProgressBar::update(int64_t current, double elapsed_s, const Metrics& m) {
     if (!interactive_) return;
     // Redrawing every step would cost more than a small model's step; the last step always shows.
     if (drawn_ && current < target_ && elapsed_s - last_draw_s_ < kRedrawInterval) return;
-    draw(progress_line(current, target_, elapsed_s, m));
+    draw(progress_line(current, target_, elapsed_s, m, data_wait_));
     last_draw_s_ = elapsed_s;
 }
 
 void ProgressBar::finish(double elapsed_s, const Metrics& m) {
-    std::string line = progress_line(current_, target_, elapsed_s, m);
+    std::string line = progress_line(current_, target_, elapsed_s, m, data_wait_);
     if (!interactive_ || !drawn_ || line != last_line_) draw(line);
     std::fputc('\n', out_);
     std::fflush(out_);

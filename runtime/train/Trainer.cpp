@@ -239,7 +239,7 @@ History Trainer::fit(Source& train, Source* val) {
         // A resumed epoch fetches only the batches it has still to take.
         train.plan(DataParallel::nonempty({mine.begin() + at.step, mine.end()}));
         ProgressBar bar(steps, cfg_.interactive, cfg_.out);
-        double t0 = now();
+        double t0 = now(), waited = 0;  // waited: seconds inside train.fetch (the data-wait figure)
         Position pos = at;  // the epoch's start, or where a resumed state stopped inside it
         Metrics shown;
         auto show = [&] {
@@ -258,7 +258,10 @@ History Trainer::fit(Source& train, Source* val) {
             std::vector<double> sums(columns.size() + 2, 0.0);
             double loss = 0;
             if (local > 0) {
+                const double asked = now();
                 train.fetch(mine[static_cast<size_t>(s)], batch_);
+                waited += now() - asked;
+                if (cfg_.data_wait) bar.data_wait(waited / std::max(now() - t0, 1e-9));
                 std::vector<View> out = net_.forward_all(views(batch_.x), info);
                 grads_.resize(out.size());
                 loss = batch_loss(cfg_.outputs, out, views(batch_.y), &grads_, fused, sums);
@@ -288,6 +291,7 @@ History Trainer::fit(Source& train, Source* val) {
                 interrupted(pos, history, params, fmt::format("at epoch {}, step {}/{}", epoch + 1, s + 1, steps));
             if (s + 1 < steps) bar.update(s + 1, now() - t0, shown);
         }
+        const double wait_fraction = waited / std::max(now() - t0, 1e-9);
         bar.update(steps, now() - t0, shown);
         ranks.average_state(params);
         ranks.check_replicas(params, epoch + 1);
@@ -297,7 +301,9 @@ History Trainer::fit(Source& train, Source* val) {
             for (const auto& [k, x] : v.values) row.emplace_back("val_" + k, x);
         }
         if (show_lr) row.emplace_back("learning_rate", opt_.learning_rate);  // the rate this epoch used: Keras 3's key
+        if (cfg_.data_wait) bar.data_wait(wait_fraction);
         bar.finish(now() - t0, row);
+        if (cfg_.data_wait) row.emplace_back("data_wait", wait_fraction);  // the line says "data 12%"; the history keeps it
         history.add(static_cast<int>(epoch + 1), row);
         for (auto& cb : cfg_.callbacks) cb->on_epoch_end(epoch, row, state);
         bool stop = state.stop || (on_epoch_end && !on_epoch_end(epoch + 1, row));

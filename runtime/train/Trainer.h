@@ -35,6 +35,9 @@ struct FitConfig {
     std::string statement;
     bool resume = false;
     int64_t interrupt_after = -1;  // test hook: stop with an error after this epoch (1-based)
+    // The training source streams (docs/DATA.md): the progress line shows the fraction of the epoch
+    // spent waiting in fetch(), and the history records it as `data_wait`.
+    bool data_wait = false;
 };
 
 struct EvalResult {

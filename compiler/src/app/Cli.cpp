@@ -8,6 +8,7 @@
 #include "Error.h"
 #include "app/Commands.h"
 #include "diag/Diagnostics.h"
+#include "engine/DataReport.h"
 #include "engine/Run.h"
 
 namespace cnnc::app {
@@ -191,6 +192,16 @@ void add_model_commands(Cli& cli, Models& models, const std::string& train_name,
     auto* predict = cli.command("predict", "classify image files with a trained model", runs(Run::Predict, DataPathCheck::None));
     models.add_args(predict, true);
     add_predict_args(predict, *rf);
+
+    auto dataset = std::make_shared<std::string>();
+    auto* data = cli.command("data", "describe each dataset member: samples, classes and counts, shapes, decode speed, corrupt images",
+                             [&cli, &models, dataset] {
+                                 auto c = models.compile(DataPathCheck::None);
+                                 if (int rc = report(*c)) return rc;
+                                 return engine::describe_data(*c, cli.file, *dataset);
+                             });
+    models.add_args(data, false);
+    data->add_option("--dataset", *dataset, "only this dataset's members");
 
     for (CLI::App* cmd : {summary, predict}) cli.candidates(cmd->get_option("--model"), model_names(cli, models));
 }

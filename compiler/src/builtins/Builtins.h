@@ -133,6 +133,25 @@ struct SourceKind : Builtin {
 // (shuffled with its seed first, as Keras does, unless shuffle = false).
 rt::LabeledRows read_source(const SourceKind& source, const SourceUse& use);
 
+// The samples a member keeps, in order, of the `n` its source reads (nullopt: all, as read): its
+// validation_split and subset (Keras' get_training_or_validation_split, the last
+// int(validation_split * n)), after a shuffle with its seed where it has one (image_directory unless
+// shuffle = false, csv, sequences, npy, as Keras' *_dataset_from_directory) or in file order where
+// it has none (idx: fit(validation_split)'s rule for arrays); with shuffle alone all, shuffled.
+std::optional<std::vector<int64_t>> member_order(const BoundArgs& args, int64_t n);
+
+// A member read from disk as training needs it (data/ImageStream.h): its image files after the
+// split, how they decode, and its cache ("none", "memory" or a file path).
+struct StreamedImages {
+    rt::ImageFiles files;
+    rt::ImageFolderOptions options;
+    std::string cache;
+};
+// The member's streamed images, or nullopt when it is read whole by read_source: a source that does
+// not stream, or image_directory without `cache` whose floats fit in the preload bound (the smaller
+// of 2 GB and a quarter of the process's memory).
+std::optional<StreamedImages> streamed_source(const SourceKind& source, const SourceUse& use);
+
 const std::vector<Builtin>& activations();
 const std::vector<InitializerKind>& initializers();
 const std::vector<Builtin>& regularizers();

@@ -9,6 +9,7 @@
 #include "Error.h"
 #include "builtins/Builtins.h"
 #include "data/Idx.h"
+#include "data/Allocate.h"
 #include "data/Npy.h"
 
 namespace fs = std::filesystem;
@@ -97,6 +98,14 @@ static ImageReading directory_images(const BoundArgs& a, const SourceReader& rea
     return r;
 }
 
+// The class folders the dataset's `labels` encoding expects.
+static void check_class_count(const SourceUse& u, const std::vector<std::string>& classes) {
+    if (u.labels == "one_hot" && static_cast<int64_t>(classes.size()) != u.classes)
+        throw rt::UserError(fmt::format("{}: {} class folders, but labels = one_hot({})", u.member, classes.size(), u.classes));
+    if (u.labels == "binary" && classes.size() != 2)
+        throw rt::UserError(fmt::format("{}: labels = binary needs exactly 2 class folders, found {}", u.member, classes.size()));
+}
+
 static rt::LabeledRows load_directory(const SourceUse& u) {
     std::vector<std::string> classes, skipped, ignored;
     rt::LabeledRows rows = rt::load_image_folder(u.reader.path(u.args.text("directory")), image_options(u.args), &classes, &skipped, &ignored);
@@ -104,25 +113,56 @@ static rt::LabeledRows load_directory(const SourceUse& u) {
     if (!skipped.empty())
         fmt::print("{}: skipped {} image{} that do not decode (the first: {})\n", u.member, skipped.size(), skipped.size() == 1 ? "" : "s",
                    skipped.front());
-    if (u.labels == "one_hot" && static_cast<int64_t>(classes.size()) != u.classes)
-        throw rt::UserError(fmt::format("{}: {} class folders, but labels = one_hot({})", u.member, classes.size(), u.classes));
-    if (u.labels == "binary" && classes.size() != 2)
-        throw rt::UserError(fmt::format("{}: labels = binary needs exactly 2 class folders, found {}", u.member, classes.size()));
+    check_class_count(u, classes);
     return rows;
+}
+
+std::optional<std::vector<int64_t>> member_order(const BoundArgs& a, int64_t n) {
+    if (!a.has("validation_split")) return std::nullopt;  // a source without Keras' split arguments
+    const bool has_split = !a.is_none("validation_split");  // with its subset: the checker sees to it
+    const bool shuffle = a.has("shuffle") ? a.flag("shuffle") : a.has("seed");
+    const uint64_t seed = !a.has("seed") || a.is_none("seed") ? 1337 : static_cast<uint64_t>(a.integer("seed"));
+    if (has_split) return rt::subset_order(n, a.number("validation_split"), a.text("subset") == "validation", seed, shuffle);
+    if (a.has("shuffle") && shuffle) return rt::subset_order(n, 0, false, seed, true);
+    return std::nullopt;
 }
 
 rt::LabeledRows read_source(const SourceKind& source, const SourceUse& u) {
     rt::LabeledRows rows = source.load(u);
+    auto order = member_order(u.args, static_cast<int64_t>(rows.labels.size()));
+    return order ? rt::take_rows(rows, *order) : rows;
+}
+
+// Floats a member may take in memory before image_directory streams it by default: a quarter of
+// the memory the process may use, and at most 2 GB.
+static uint64_t preload_bound() { return std::min<uint64_t>(uint64_t(2) << 30, rt::memory_limit() / 4); }
+
+std::optional<StreamedImages> streamed_source(const SourceKind& source, const SourceUse& u) {
+    if (!source.images || !u.args.has("cache")) return std::nullopt;
     const BoundArgs& a = u.args;
-    if (!a.has("validation_split")) return rows;  // a source without Keras' split arguments
-    const bool has_split = !a.is_none("validation_split");  // with its subset: the checker sees to it
-    // image_directory(shuffle = false) keeps the sorted file order, split included, as Keras does;
-    // shuffle = true (and the other sources) shuffle with the seed first.
-    bool shuffle = !a.has("shuffle") || a.flag("shuffle");
-    uint64_t seed = a.is_none("seed") ? 1337 : static_cast<uint64_t>(a.integer("seed"));
-    if (has_split) rows = rt::take_subset(rows, a.number("validation_split"), a.text("subset") == "validation", seed, shuffle);
-    else if (a.has("shuffle") && shuffle) rows = rt::take_subset(rows, 0, false, seed, true);
-    return rows;
+    const Value& cache = a.get("cache");
+    StreamedImages s{{}, image_options(a), ""};
+    if (cache.kind == Value::Kind::String) s.cache = u.reader.path(cache.s);
+    else if (cache.is_name() && (cache.s == "none" || cache.s == "memory")) s.cache = cache.s;
+    else if (!a.is_none("cache")) throw rt::UserError(fmt::format("{}: cache must be none, memory or a file path", u.member));
+    std::vector<std::string> ignored;
+    s.files = rt::list_image_folder(u.reader.path(a.text("directory")), &ignored);
+    const int64_t n = static_cast<int64_t>(s.files.paths.size());
+    const uint64_t floats = uint64_t(n) * uint64_t(s.options.height * s.options.width * s.options.channels) * sizeof(float);
+    if (a.is_none("cache") && (s.options.skip_corrupt || floats <= preload_bound())) return std::nullopt;
+    if (s.options.skip_corrupt)
+        throw rt::UserError(fmt::format("{}: skip_corrupt = true needs the images decoded up front, which a cache option does not do; "
+                                        "`cnnc data` names the files that do not decode",
+                                        u.member));
+    for (const std::string& f : ignored) fmt::print(stderr, "warning: {}: ignored {}, not an image file\n", u.member, f);
+    check_class_count(u, s.files.classes);
+    if (auto order = member_order(a, n)) {
+        rt::ImageFiles kept{{}, {}, s.files.classes};
+        for (int64_t i : *order) kept.paths.push_back(s.files.paths[size_t(i)]), kept.labels.push_back(s.files.labels[size_t(i)]);
+        s.files = std::move(kept);
+    }
+    if (s.cache.empty()) s.cache = "none";
+    return s;
 }
 
 const std::vector<SourceKind>& data_sources() {
@@ -131,7 +171,10 @@ const std::vector<SourceKind>& data_sources() {
         SourceKind idx;
         idx.name = "idx";
         idx.doc = "MNIST-style IDX image and label files (plain or .gz)";
-        idx.params = {required("images", ArgType::String), required("labels", ArgType::String)};
+        // Array data: fit(validation_split)'s rule, the last fraction in file order (no seed).
+        idx.params = {required("images", ArgType::String), required("labels", ArgType::String),
+                      optional("validation_split", ArgType::Float, none()).above(0).below(1),
+                      optional("subset", ArgType::Name, none()).one_of({"training", "validation"})};
         idx.element_shape = [](const BoundArgs&) { return std::optional<Shape>(); };  // known once read
         idx.load = load_idx;
         idx.inputs_arg = "images", idx.labels_arg = "labels";
@@ -148,7 +191,10 @@ const std::vector<SourceKind>& data_sources() {
                           optional("shuffle", ArgType::Bool, B(true)).about("shuffle the files (with seed) before the split"),
                           optional("interpolation", ArgType::Name, N("bilinear")).one_of(interpolations()),
                           optional("crop_to_aspect_ratio", ArgType::Bool, B(false)),
-                          optional("skip_corrupt", ArgType::Bool, B(false)).about("leave out images that do not decode")},
+                          optional("skip_corrupt", ArgType::Bool, B(false)).about("leave out images that do not decode"),
+                          optional("cache", ArgType::Any, none())
+                              .about("none, memory or a cache file's path: stream the images from disk (default: decoded up front "
+                                     "as floats when they take at most 2 GB, else streamed)")},
                          split_params());
         dir.element_shape = [](const BoundArgs& a) {
             auto hw = a.ints("image_size");

@@ -18,6 +18,7 @@
 #include "engine/Labels.h"
 #include "engine/LoadWeights.h"
 #include "engine/Predict.h"
+#include "engine/Streamed.h"
 #include "io/AtomicFile.h"
 #include "io/Weights.h"
 #include "sema/Bind.h"
@@ -171,6 +172,24 @@ class Runner : public SourceReader {
         return data_.emplace(key, std::move(d)).first->second.s;
     }
 
+    // A member as the Trainer reads it: streamed from disk (engine/Streamed.h), or its samples()
+    // in memory, whose inputs are checked against the model's (a stream's shape the checker saw).
+    // Only a single-output model's data can stream: an image folder gives one label per sample.
+    std::unique_ptr<rt::Source> source(const DataRef& ref, const std::vector<OutputTraining>& outs, const Model& model,
+                                       const std::string& statement) {
+        const Dataset& ds = *c_.program.dataset(ref.dataset);
+        const DatasetMember& m = *ds.member(ref.member);
+        if (outs.size() == 1) {
+            std::unique_ptr<rt::Source> s = located(m, [&] {
+                return open_stream(ds, m, ref.dataset + "." + ref.member, *outs.front().loss, model, statement, *this, rescale(ds));
+            });
+            if (s) return s;
+        }
+        const rt::Samples& loaded = samples(ref, outs, model, statement);
+        check_input(model, loaded, ref);
+        return std::make_unique<rt::MemorySource>(loaded);
+    }
+
     // load(), with an error about the data located at the member that names it.
     rt::LabeledRows load_located(const DataRef& ref, const DatasetMember& m) {
         return located(m, [&] { return load(ref, m); });
@@ -238,9 +257,8 @@ class Runner : public SourceReader {
         const Model& m = *c_.program.model(t.model);
         uint64_t seed = o_.seed ? *o_.seed : t.fields.is_none("seed") ? 1337 : static_cast<uint64_t>(t.fields.integer("seed"));
         std::string statement = fmt::format("train {} on {}.{} (line {})", m.name, t.data.dataset, t.data.member, t.data.loc.line);
-        const rt::Samples& train = samples(t.data, t.outputs, m, statement);
-        const rt::Samples* val = t.has_validation ? &samples(t.validation, t.outputs, m, statement) : nullptr;
-        check_input(m, train, t.data);
+        std::unique_ptr<rt::Source> train = source(t.data, t.outputs, m, statement);
+        std::unique_ptr<rt::Source> val = t.has_validation ? source(t.validation, t.outputs, m, statement) : nullptr;
         if (!t.unfreeze.empty()) unfreeze(t, network(m, seed, t.batch_size, false));
         rt::Network& net = network(m, seed, t.batch_size, true);
         auto& opt = optimizers_[m.name];
@@ -248,9 +266,12 @@ class Runner : public SourceReader {
         rt::FitConfig cfg = fit_config(m, t.outputs, t.batch_size, seed);
         cfg.epochs = o_.epochs ? *o_.epochs : t.epochs;
         cfg.initial_epoch = t.fields.integer("initial_epoch");
-        cfg.shuffle = t.fields.flag("shuffle");
+        // A member with shuffle = false trains in its file order, as a Keras dataset made with it.
+        const BoundArgs& member = c_.program.dataset(t.data.dataset)->member(t.data.member)->args;
+        cfg.shuffle = t.fields.flag("shuffle") && !(member.has("shuffle") && !member.flag("shuffle"));
+        cfg.data_wait = dynamic_cast<rt::MemorySource*>(train.get()) == nullptr;
         for (const CallbackSpec& cb : t.callbacks) cfg.callbacks.push_back(cb.kind->make(cb.args, o_.output_dir));
-        fmt::print("Training {} on {}.{}: {} samples, batch {}, {} epochs ({})\n", m.name, t.data.dataset, t.data.member, train.size(),
+        fmt::print("Training {} on {}.{}: {} samples, batch {}, {} epochs ({})\n", m.name, t.data.dataset, t.data.member, train->size(),
                    t.batch_size, cfg.epochs, cache_.describe());
         std::fflush(stdout);
         const std::string& stem = stems_[index];
@@ -260,7 +281,7 @@ class Runner : public SourceReader {
         cfg.resume = o_.resume;
         cfg.interrupt_after = interrupt_after(static_cast<int>(index) + 1);
         rt::Trainer trainer(net, *opt, cfg);
-        rt::History h = trainer.fit(train, val);
+        rt::History h = trainer.fit(*train, val.get());
         // The outputs replace the old ones together, or none of them does (a full disk).
         rt::StagedFiles outputs;
         std::string history = (fs::path(o_.output_dir) / (stem + "_history.csv")).string();
@@ -288,9 +309,8 @@ class Runner : public SourceReader {
                                                                 : train_of(m.name)->outputs;
         int64_t batch = e.fields.is_none("batch_size") ? 32 : e.fields.integer("batch_size");
         uint64_t seed = it != trained_.end() ? it->second.seed : (o_.seed ? *o_.seed : 1337);
-        const rt::Samples& data =
-            samples(e.data, outs, m, fmt::format("evaluate {} on {}.{} (line {})", m.name, e.data.dataset, e.data.member, e.data.loc.line));
-        check_input(m, data, e.data);
+        std::unique_ptr<rt::Source> data =
+            source(e.data, outs, m, fmt::format("evaluate {} on {}.{} (line {})", m.name, e.data.dataset, e.data.member, e.data.loc.line));
         rt::Network& net = network(m, seed, std::max<int64_t>(batch, 1), false);
         if (!o_.weights.empty()) {
             load_weights_into(m.layers, "", "", net, rt::read_weights(o_.weights), o_.weights);
@@ -300,9 +320,9 @@ class Runner : public SourceReader {
         }
         auto unused = make_optimizer({"sgd", {}, {}});  // evaluation takes no step
         rt::Trainer trainer(net, *unused, fit_config(m, outs, batch, seed));
-        fmt::print("Evaluating {} on {}.{}: {} samples\n", m.name, e.data.dataset, e.data.member, data.size());
+        fmt::print("Evaluating {} on {}.{}: {} samples\n", m.name, e.data.dataset, e.data.member, data->size());
         std::fflush(stdout);
-        rt::EvalResult r = trainer.evaluate(data, true);
+        rt::EvalResult r = trainer.evaluate(*data, true);
         if (!std::isfinite(r.loss)) {
             std::string weights = !o_.weights.empty() ? o_.weights
                                   : !e.fields.is_none("weights") ? path(e.fields.text("weights"))

@@ -31,6 +31,11 @@ struct StepInfo {
     bool training = false;
     uint64_t seed = 0;  // the run's seed
     int64_t step = 0;   // global step: random layers draw a fresh mask/transform per step
+    // Where this batch starts in the step's global batch (data-parallel training runs a part of
+    // it per process; 0 otherwise): random layers draw by the global sample index,
+    // first_sample + the index in the batch, so a sample's mask and transform do not depend on
+    // the number of processes.
+    int64_t first_sample = 0;
     // Set by the network on a forward it planned for inference: ops absorbed by the op before
     // them (absorbed()) are skipped, and that op applies them (compiler/src/lower/Fold.h).
     bool folded = false;

@@ -7,12 +7,6 @@
 
 namespace cnnc::rt {
 
-namespace {
-int64_t offset = 0;
-}
-
-int64_t batch_offset() { return offset; }
-
 std::vector<std::vector<int64_t>> DataParallel::local(const std::vector<std::vector<int64_t>>& global) const {
     std::vector<std::vector<int64_t>> out;
     out.reserve(global.size());
@@ -28,7 +22,7 @@ std::vector<std::vector<int64_t>> DataParallel::nonempty(std::vector<std::vector
     return batches;
 }
 
-void DataParallel::begin_step(int64_t size) const { offset = shard(size, w_.rank(), w_.size()).begin; }
+int64_t DataParallel::first_sample(int64_t size) const { return shard(size, w_.rank(), w_.size()).begin; }
 
 void DataParallel::sum_gradients(const std::vector<Param*>& params, int64_t local, int64_t global) {
     if (!active()) return;

@@ -12,13 +12,6 @@
 
 namespace cnnc::rt {
 
-// Where the batch this process runs starts in the step's global batch: random layers (Dropout,
-// the augmentation layers) draw by the global sample index, batch_offset() + the index in the
-// batch, so that a sample's mask and transform do not depend on the number of ranks. 0 in one
-// process. Process state rather than a field of StepInfo (net/Op.h): it is the shard of the step
-// being run, set by DataParallel::begin_step() before the step's forward pass.
-int64_t batch_offset();
-
 class DataParallel {
   public:
     explicit DataParallel(Collective& w = rt::world()) : w_(w) {}
@@ -29,8 +22,9 @@ class DataParallel {
     std::vector<std::vector<int64_t>> local(const std::vector<std::vector<int64_t>>& global) const;
     // The batches a rank plans to fetch: the non-empty ones.
     static std::vector<std::vector<int64_t>> nonempty(std::vector<std::vector<int64_t>> batches);
-    // Before this rank runs its part of a global batch of `size` samples: sets batch_offset().
-    void begin_step(int64_t size) const;
+    // Where this rank's part of a global batch of `size` samples starts in it (StepInfo's
+    // first_sample).
+    int64_t first_sample(int64_t size) const;
     // Each rank's gradients are those of its mean loss over `local` of the step's `global`
     // samples (zero with none): scaled by local/global and summed over the ranks, they are the
     // gradient of the global batch's mean loss, on every rank. One allreduce over one contiguous

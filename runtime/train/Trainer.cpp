@@ -251,8 +251,8 @@ History Trainer::fit(Source& train, Source* val) {
         for (int64_t s = pos.step; s < steps; ++s) {
             const int64_t b = static_cast<int64_t>(epoch_batches[static_cast<size_t>(s)].size());
             const int64_t local = static_cast<int64_t>(mine[static_cast<size_t>(s)].size());
-            ranks.begin_step(b);
             StepInfo info{true, cfg_.seed, step_++};
+            info.first_sample = ranks.first_sample(b);
             // The step's sums over the ranks: the column sums, the loss sum, and whether a signal
             // came (so that every rank stops at the same step). A rank without samples adds nothing.
             std::vector<double> sums(columns.size() + 2, 0.0);

@@ -8,7 +8,6 @@
 
 #include "Error.h"
 #include "lower/Lowering.h"
-#include "train/DataParallel.h"
 #include "train/Random.h"
 
 namespace cnnc::engine {
@@ -41,7 +40,7 @@ class AugmentationOp : public rt::Op {
         }
         int64_t n = x.shape[0];
         maps_.resize({n, 6});
-        for (int64_t i = 0; i < n; ++i) draw(rt::Rng(rt::derive_seed(s.seed ^ id_, static_cast<uint64_t>(s.step), static_cast<uint64_t>(rt::batch_offset() + i))), maps_.data() + i * 6);
+        for (int64_t i = 0; i < n; ++i) draw(rt::Rng(rt::derive_seed(s.seed ^ id_, static_cast<uint64_t>(s.step), static_cast<uint64_t>(s.first_sample + i))), maps_.data() + i * 6);
         kernel_->run({to_halide(x), to_halide(maps_.view())}, {to_halide(y)});
     }
     void backward(const rt::View&, const rt::View&, const rt::View& dy, const rt::View* dx, bool, const rt::StepInfo& s) override {

@@ -6,7 +6,6 @@
 #include "builtins/Builtins.h"
 #include "ir/Activation.h"
 #include "lower/Lowering.h"
-#include "train/DataParallel.h"
 
 namespace cnnc::engine {
 
@@ -56,7 +55,7 @@ class DropoutOp : public rt::Op {
             std::copy(x.data, x.data + x.size(), y.data);
             return;
         }
-        kernel_->run({global(x, ch_)}, {global(y, ch_)}, {seed(s), static_cast<int>(s.step)});
+        kernel_->run({global(x, ch_, s)}, {global(y, ch_, s)}, {seed(s), static_cast<int>(s.step)});
     }
     void backward(const rt::View&, const rt::View&, const rt::View& dy, const rt::View* dx, bool, const rt::StepInfo& s) override {
         if (!dx) return;
@@ -64,15 +63,15 @@ class DropoutOp : public rt::Op {
             std::copy(dy.data, dy.data + dy.size(), dx->data);
             return;
         }
-        kernel_->run({global(dy, ch_)}, {global(*dx, ch_)}, {seed(s), static_cast<int>(s.step)});
+        kernel_->run({global(dy, ch_, s)}, {global(*dx, ch_, s)}, {seed(s), static_cast<int>(s.step)});
     }
 
   private:
     // The tensor flattened to (channels, rest), its rows numbered from the batch's first row in the
     // global batch: the mask hashes the row index, which so counts from the global batch's start.
-    static Buf global(const rt::View& v, int ch) {
+    static Buf global(const rt::View& v, int ch, const rt::StepInfo& s) {
         Buf b = flat(v, ch);
-        if (const int64_t first = rt::batch_offset()) b.translate(1, static_cast<int>(first * (v.size() / v.shape[0] / ch)));
+        if (const int64_t first = s.first_sample) b.translate(1, static_cast<int>(first * (v.size() / v.shape[0] / ch)));
         return b;
     }
     int seed(const rt::StepInfo& s) const { return static_cast<int>((s.seed * 1000003u + static_cast<uint64_t>(layer_seed_)) & 0x7fffffff); }

@@ -147,20 +147,20 @@ std::optional<StreamedImages> streamed_source(const SourceKind& source, const So
     else if (!a.is_none("cache")) throw rt::UserError(fmt::format("{}: cache must be none, memory or a file path", u.member));
     std::vector<std::string> ignored;
     s.files = rt::list_image_folder(u.reader.path(a.text("directory")), &ignored);
-    const int64_t n = static_cast<int64_t>(s.files.paths.size());
-    const uint64_t floats = uint64_t(n) * uint64_t(s.options.height * s.options.width * s.options.channels) * sizeof(float);
+    // Preloading decodes the whole folder before the split: its size, not the subset's, decides.
+    const uint64_t floats = uint64_t(s.files.paths.size()) * uint64_t(s.options.height * s.options.width * s.options.channels) * sizeof(float);
     if (a.is_none("cache") && (s.options.skip_corrupt || floats <= preload_bound())) return std::nullopt;
+    if (auto order = member_order(a, static_cast<int64_t>(s.files.paths.size()))) {
+        rt::ImageFiles kept{{}, {}, s.files.classes};
+        for (int64_t i : *order) kept.paths.push_back(s.files.paths[size_t(i)]), kept.labels.push_back(s.files.labels[size_t(i)]);
+        s.files = std::move(kept);
+    }
     if (s.options.skip_corrupt)
         throw rt::UserError(fmt::format("{}: skip_corrupt = true needs the images decoded up front, which a cache option does not do; "
                                         "`cnnc data` names the files that do not decode",
                                         u.member));
     for (const std::string& f : ignored) fmt::print(stderr, "warning: {}: ignored {}, not an image file\n", u.member, f);
     check_class_count(u, s.files.classes);
-    if (auto order = member_order(a, n)) {
-        rt::ImageFiles kept{{}, {}, s.files.classes};
-        for (int64_t i : *order) kept.paths.push_back(s.files.paths[size_t(i)]), kept.labels.push_back(s.files.labels[size_t(i)]);
-        s.files = std::move(kept);
-    }
     if (s.cache.empty()) s.cache = "none";
     return s;
 }

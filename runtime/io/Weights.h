@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "io/AtomicFile.h"
-#include "net/KerasLayout.h"
+#include "net/KerasGroup.h"
 #include "net/Op.h"
 
 namespace cnnc::rt {
@@ -55,7 +55,7 @@ struct OptimizerVars {
     std::vector<const Tensor*> slots;
 };
 
-// What Keras saves besides the variables: every saveable's group (net/KerasLayout.h; empty: only
+// What Keras saves besides the variables: every saveable's group (net/KerasGroup.h; empty: only
 // those the params name) and the optimizer's state, when there is one.
 struct KerasState {
     std::vector<KerasGroup> groups;

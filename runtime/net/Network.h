@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "net/KerasLayout.h"
+#include "net/KerasGroup.h"
 #include "net/MemoryPlan.h"
 #include "net/Op.h"
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "io/StateFile.h"
-#include "net/KerasLayout.h"
+#include "net/KerasGroup.h"
 #include "net/Op.h"
 #include "train/Optimizer.h"
 #include "train/Progress.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "net/KerasLayout.h"
+#include "net/KerasGroup.h"
 #include "sema/Program.h"
 
 namespace cnnc::engine {

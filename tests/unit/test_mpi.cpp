@@ -24,9 +24,13 @@ namespace fs = std::filesystem;
 namespace {
 
 // mpirun for `n` ranks on this machine: as root too, and more ranks than cores (CI has 2).
+// Under scripts/test-sanitized the ranks keep every ASan check but the leak check: at exit, Open
+// MPI's components are already unloaded (dlclose), so LeakSanitizer reports the blocks MPI_Init
+// keeps in "<unknown module>" frames that no suppression can name, and a report turns the rank's
+// exit status into a failure. Single-process runs of the same code keep the leak check.
 std::string mpirun(int n) {
     if (run_shell("command -v mpirun").status != 0) skip("mpirun is not installed (scripts/install-deps installs openmpi-bin)");
-    return "timeout 300 mpirun --allow-run-as-root --oversubscribe -np " + std::to_string(n) + " ";
+    return "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" timeout 300 mpirun --allow-run-as-root --oversubscribe -np " + std::to_string(n) + " ";
 }
 
 CommandResult run_ranks(int n, const std::string& args, const fs::path& dir) {

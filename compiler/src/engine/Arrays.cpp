@@ -60,7 +60,8 @@ Arrays load_arrays(const Model& m, const DatasetMember& mem, const std::vector<O
         return t;
     };
     for (const ModelInput& in : m.inputs) {
-        rt::Tensor x = reshaped(read(file_of(mem.args.get("x"), in.name)), in.shape, files.back(), fmt::format("input '{}'", in.name));
+        rt::Tensor t = read(file_of(mem.args.get("x"), in.name));  // before files.back(): it adds the file
+        rt::Tensor x = reshaped(std::move(t), in.shape, files.back(), fmt::format("input '{}'", in.name));
         if (rescale != 1.f)
             for (int64_t i = 0; i < x.size(); ++i) x[i] *= rescale;
         a.x.push_back(std::move(x));

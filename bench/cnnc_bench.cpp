@@ -20,7 +20,6 @@
 //     and without (bnfold_*);
 //   - peak RSS (getrusage) after the MNIST part and at the end.
 #include <fmt/format.h>
-#include <immintrin.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <xmmintrin.h>
@@ -51,6 +50,8 @@
 #include "train/Optimizer.h"
 #include "train/Trainer.h"
 
+#include "Machine.h"
+
 namespace fs = std::filesystem;
 using namespace cnnc;
 
@@ -68,14 +69,9 @@ double g_peak = kPeakGflopsZen5;
 std::string g_peak_source = "constant (Zen 5)";
 constexpr int64_t kMnistEpochSteps = 938;  // ceil(60000 / 64)
 
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+using bench::median;
+using bench::now;
 
-double median(std::vector<double> v) {
-    if (v.empty()) return NAN;
-    std::sort(v.begin(), v.end());
-    size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 double mean(const std::vector<double>& v) { return v.empty() ? NAN : std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); }
 double percentile(std::vector<double> v, double q) {
     if (v.empty()) return NAN;
@@ -448,71 +444,6 @@ double train_flops(rt::Network& net, const Model& m, int64_t n) {
         trainable_before |= trainable;
     }
     return total;
-}
-
-std::string cpu_description() {
-    std::ifstream f("/proc/cpuinfo");
-    std::string line, name, family, model;
-    while (std::getline(f, line) && (name.empty() || family.empty() || model.empty())) {
-        auto val = [&] { return line.substr(line.find(':') + 2); };
-        if (line.rfind("model name", 0) == 0 && name.empty()) name = val();
-        else if (line.rfind("cpu family", 0) == 0 && family.empty()) family = val();
-        else if (line.rfind("model", 0) == 0 && line.rfind("model name", 0) != 0 && model.empty()) model = val();
-    }
-    std::string arch = family == "25" ? " (Zen 3/Zen 4)" : family == "26" ? " (Zen 5)" : "";
-    return fmt::format("CPU: {}, family {} model {}{}, {} CPUs online", name, family, model, arch, sysconf(_SC_NPROCESSORS_ONLN));
-}
-
-// ---------------------------------------------------------------------------------------------
-// FP32 peak: 16 independent FMA chains of 16 lanes per thread (12+ chains are needed to measure
-// throughput rather than latency on Zen 5).
-
-__attribute__((target("avx512f"))) double fma_chains(int64_t iters) {
-    // Distinct starting values, and every chain passed through an empty asm each iteration: the
-    // compiler can neither merge identical chains nor hoist anything out of the loop.
-#define CNNC_INIT(k) a##k = _mm512_set1_ps(1.f + 0.01f * k)
-    __m512 CNNC_INIT(0), CNNC_INIT(1), CNNC_INIT(2), CNNC_INIT(3), CNNC_INIT(4), CNNC_INIT(5), CNNC_INIT(6), CNNC_INIT(7),
-        CNNC_INIT(8), CNNC_INIT(9), CNNC_INIT(10), CNNC_INIT(11), CNNC_INIT(12), CNNC_INIT(13), CNNC_INIT(14), CNNC_INIT(15);
-#undef CNNC_INIT
-    const __m512 m = _mm512_set1_ps(0.9999f), c = _mm512_set1_ps(1e-7f);
-    for (int64_t i = 0; i < iters; ++i) {
-#define CNNC_FMA4(x, y, z, w)          \
-    x = _mm512_fmadd_ps(x, m, c);      \
-    y = _mm512_fmadd_ps(y, m, c);      \
-    z = _mm512_fmadd_ps(z, m, c);      \
-    w = _mm512_fmadd_ps(w, m, c);
-        CNNC_FMA4(a0, a1, a2, a3)
-        CNNC_FMA4(a4, a5, a6, a7)
-        CNNC_FMA4(a8, a9, a10, a11)
-        CNNC_FMA4(a12, a13, a14, a15)
-#undef CNNC_FMA4
-        __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5), "+v"(a6), "+v"(a7));
-        __asm__ volatile("" : "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11), "+v"(a12), "+v"(a13), "+v"(a14), "+v"(a15));
-    }
-    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
-                             _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)),
-                                       _mm512_add_ps(_mm512_add_ps(a12, a13), _mm512_add_ps(a14, a15))));
-    alignas(64) float lanes[16];
-    _mm512_store_ps(lanes, s);
-    return double(std::accumulate(lanes, lanes + 16, 0.0f));
-}
-
-double measure_fma_peak(int threads) {
-    if (!__builtin_cpu_supports("avx512f")) return NAN;
-    const int64_t iters = 20'000'000;  // 20M × 16 chains × 16 lanes × 2 = 10.2 GFLOP per thread
-    std::vector<double> best;
-    for (int rep = 0; rep < 3; ++rep) {
-        std::vector<std::thread> th;
-        std::vector<double> sink(static_cast<size_t>(threads));
-        double t0 = now();
-        for (int t = 0; t < threads; ++t) th.emplace_back([&, t] { sink[static_cast<size_t>(t)] = fma_chains(iters); });
-        for (auto& t : th) t.join();
-        double dt = now() - t0;
-        if (std::isnan(std::accumulate(sink.begin(), sink.end(), 0.0))) return NAN;
-        best.push_back(double(threads) * double(iters) * 16 * 16 * 2 / dt / 1e9);
-    }
-    return *std::max_element(best.begin(), best.end());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -942,15 +873,15 @@ int main(int argc, char** argv) {
     try {
         if (!o.parity_dir.empty()) return parity(o);
         if (o.only_fma) {
-            figure("fma_peak_1thread_gflops", measure_fma_peak(1), "GFLOP/s");
-            figure("fma_peak_gflops", measure_fma_peak(o.threads), "GFLOP/s", fmt::format("{} threads", o.threads));
+            figure("fma_peak_1thread_gflops", bench::measure_fma_peak(1), "GFLOP/s");
+            figure("fma_peak_gflops", bench::measure_fma_peak(o.threads), "GFLOP/s", fmt::format("{} threads", o.threads));
             return 0;
         }
         double t0 = now();
-        info(cpu_description());
+        info(bench::cpu_description());
         // The peak first, while nothing of ours runs.
         if (o.fma_peak) {
-            double p1 = measure_fma_peak(1), pn = measure_fma_peak(o.threads);
+            double p1 = bench::measure_fma_peak(1), pn = bench::measure_fma_peak(o.threads);
             figure("fma_peak_1thread_gflops", p1, "GFLOP/s", "best of 3 x 16 AVX-512 FMA chains on 1 thread");
             figure("fma_peak_gflops", pn, "GFLOP/s", fmt::format("best of 3 x 16 AVX-512 FMA chains on {} threads", o.threads));
             if (!std::isnan(pn) && o.peak <= 0) {

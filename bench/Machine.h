@@ -1,0 +1,97 @@
+// What the benchmark's machine can do: its name and its FP32 peak, measured. Shared by cnnc_bench
+// and the oneDNN peer (onednn_peer), so every fraction of peak in bench/ has the same meaning.
+#pragma once
+
+#include <immintrin.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cnnc::bench {
+
+inline double now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+inline double median(std::vector<double> v) {
+    if (v.empty()) return NAN;
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// "CPU: <model name>, family F model M (<microarchitecture>), N CPUs online", from /proc/cpuinfo.
+inline std::string cpu_description() {
+    std::ifstream f("/proc/cpuinfo");
+    std::string line, name, family, model;
+    while (std::getline(f, line) && (name.empty() || family.empty() || model.empty())) {
+        auto val = [&] { return line.substr(line.find(':') + 2); };
+        if (line.rfind("model name", 0) == 0 && name.empty()) name = val();
+        else if (line.rfind("cpu family", 0) == 0 && family.empty()) family = val();
+        else if (line.rfind("model", 0) == 0 && line.rfind("model name", 0) != 0 && model.empty()) model = val();
+    }
+    std::string arch = family == "25" ? " (Zen 3/Zen 4)" : family == "26" ? " (Zen 5)" : "";
+    return "CPU: " + name + ", family " + family + " model " + model + arch + ", " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) +
+           " CPUs online";
+}
+
+// FP32 peak: 16 independent FMA chains of 16 lanes per thread (12+ chains are needed to measure
+// throughput rather than latency on Zen 5).
+__attribute__((target("avx512f"))) inline double fma_chains(int64_t iters) {
+    // Distinct starting values, and every chain passed through an empty asm each iteration: the
+    // compiler can neither merge identical chains nor hoist anything out of the loop.
+#define CNNC_INIT(k) a##k = _mm512_set1_ps(1.f + 0.01f * k)
+    __m512 CNNC_INIT(0), CNNC_INIT(1), CNNC_INIT(2), CNNC_INIT(3), CNNC_INIT(4), CNNC_INIT(5), CNNC_INIT(6), CNNC_INIT(7),
+        CNNC_INIT(8), CNNC_INIT(9), CNNC_INIT(10), CNNC_INIT(11), CNNC_INIT(12), CNNC_INIT(13), CNNC_INIT(14), CNNC_INIT(15);
+#undef CNNC_INIT
+    const __m512 m = _mm512_set1_ps(0.9999f), c = _mm512_set1_ps(1e-7f);
+    for (int64_t i = 0; i < iters; ++i) {
+#define CNNC_FMA4(x, y, z, w)          \
+    x = _mm512_fmadd_ps(x, m, c);      \
+    y = _mm512_fmadd_ps(y, m, c);      \
+    z = _mm512_fmadd_ps(z, m, c);      \
+    w = _mm512_fmadd_ps(w, m, c);
+        CNNC_FMA4(a0, a1, a2, a3)
+        CNNC_FMA4(a4, a5, a6, a7)
+        CNNC_FMA4(a8, a9, a10, a11)
+        CNNC_FMA4(a12, a13, a14, a15)
+#undef CNNC_FMA4
+        __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5), "+v"(a6), "+v"(a7));
+        __asm__ volatile("" : "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11), "+v"(a12), "+v"(a13), "+v"(a14), "+v"(a15));
+    }
+    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                             _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)),
+                                       _mm512_add_ps(_mm512_add_ps(a12, a13), _mm512_add_ps(a14, a15))));
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, s);
+    return double(std::accumulate(lanes, lanes + 16, 0.0f));
+}
+
+// GFLOP/s of `threads` threads running fma_chains at once, best of 3; NaN without AVX-512.
+inline double measure_fma_peak(int threads) {
+    if (!__builtin_cpu_supports("avx512f")) return NAN;
+    const int64_t iters = 20'000'000;  // 20M × 16 chains × 16 lanes × 2 = 10.2 GFLOP per thread
+    std::vector<double> best;
+    for (int rep = 0; rep < 3; ++rep) {
+        std::vector<std::thread> th;
+        std::vector<double> sink(static_cast<size_t>(threads));
+        double t0 = now();
+        for (int t = 0; t < threads; ++t) th.emplace_back([&, t] { sink[static_cast<size_t>(t)] = fma_chains(iters); });
+        for (auto& t : th) t.join();
+        double dt = now() - t0;
+        if (std::isnan(std::accumulate(sink.begin(), sink.end(), 0.0))) return NAN;
+        best.push_back(double(threads) * double(iters) * 16 * 16 * 2 / dt / 1e9);
+    }
+    return *std::max_element(best.begin(), best.end());
+}
+
+}  // namespace cnnc::bench

@@ -1,8 +1,11 @@
-// What the benchmark's machine can do: its name and its FP32 peak, measured. Shared by cnnc_bench
-// and the oneDNN peer (onednn_peer), so every fraction of peak in bench/ has the same meaning.
+// What the benchmark's machine can do and how busy others keep it: its name, its FP32 peak
+// (measured), and the cores other processes use during a timed section. Shared by cnnc_bench and
+// the oneDNN peer (onednn_peer), so every fraction of peak and every load figure in bench/ means
+// the same.
 #pragma once
 
 #include <immintrin.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +30,33 @@ inline double median(std::vector<double> v) {
     size_t n = v.size();
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
+
+// This process's CPU time, all its threads.
+inline double cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_utime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec) + double(u.ru_stime.tv_sec) +
+           1e-6 * double(u.ru_stime.tv_usec);
+}
+
+// CPU time of every process on the machine (user+nice+system+irq+softirq+steal from /proc/stat),
+// so a timed section can report how much of the machine others used meanwhile.
+inline double machine_busy_seconds() {
+    std::ifstream f("/proc/stat");
+    std::string cpu;
+    double v[8] = {0};
+    f >> cpu;
+    for (double& x : v) f >> x;
+    if (!f || cpu != "cpu") return NAN;
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / double(sysconf(_SC_CLK_TCK));
+}
+struct LoadMeter {  // cores busy with other processes between construction and others()
+    double wall0 = 0, busy0 = 0, own0 = 0;
+    LoadMeter() : wall0(now()), busy0(machine_busy_seconds()), own0(cpu_seconds()) {}
+    double own_util() const { return (cpu_seconds() - own0) / elapsed(); }
+    double others() const { return std::max(0.0, (machine_busy_seconds() - busy0 - (cpu_seconds() - own0)) / elapsed()); }
+    double elapsed() const { return now() - wall0; }
+};
 
 // "CPU: <model name>, family F model M (<microarchitecture>), N CPUs online", from /proc/cpuinfo.
 inline std::string cpu_description() {

@@ -84,31 +84,7 @@ double peak_rss_mb() {
     getrusage(RUSAGE_SELF, &u);
     return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
-double cpu_seconds() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return double(u.ru_utime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec) + double(u.ru_stime.tv_sec) +
-           1e-6 * double(u.ru_stime.tv_usec);
-}
-
-// CPU time of every process on the machine (user+nice+system+irq+softirq+steal from /proc/stat),
-// so a timed section can report how much of the machine others used meanwhile.
-double machine_busy_seconds() {
-    std::ifstream f("/proc/stat");
-    std::string cpu;
-    double v[8] = {0};
-    f >> cpu;
-    for (double& x : v) f >> x;
-    if (!f || cpu != "cpu") return NAN;
-    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / double(sysconf(_SC_CLK_TCK));
-}
-struct LoadMeter {  // cores busy with other processes between construction and others()
-    double wall0 = 0, busy0 = 0, own0 = 0;
-    LoadMeter() : wall0(now()), busy0(machine_busy_seconds()), own0(cpu_seconds()) {}
-    double own_util() const { return (cpu_seconds() - own0) / elapsed(); }
-    double others() const { return std::max(0.0, (machine_busy_seconds() - busy0 - (cpu_seconds() - own0)) / elapsed()); }
-    double elapsed() const { return now() - wall0; }
-};
+using bench::LoadMeter;
 
 // One figure per line: name value unit [note]. Same format as peer_torch.py, so bench/run can
 // put them side by side.

@@ -296,6 +296,7 @@ double time_layer(Engine& e, const Options& o, const std::string& model, const L
 // Every variant of every layer of one model; then each variant's total over the layers. The
 // Winograd total takes the `any` time of the layers it does not cover (Dense; non-3x3 convolutions).
 void time_model(Engine& e, const Options& o, const std::string& model, const std::vector<Layer>& layers, bool training) {
+    const cnnc::bench::LoadMeter load;
     double flops = 0;
     for (const Layer& l : layers) {
         figure("onednn_mflop." + model + "." + l.name, l.flops() / 1e6, "MFLOP", "forward; dx and dw each as many");
@@ -313,6 +314,7 @@ void time_model(Engine& e, const Options& o, const std::string& model, const std
         figure("onednn_total_peak_frac." + model + "." + variant_name(v), flops / s / 1e9 / g_peak, "frac",
                v == Variant::wino ? "direct convolution's FLOPs: Winograd does fewer multiplies" : "");
     }
+    figure("onednn_other_load." + model, load.others(), "cores", "CPU used by other processes meanwhile (noise)");
 }
 
 std::vector<Layer> mnist_layers(int64_t n, bool training) {

@@ -16,15 +16,17 @@
 //   wino   the 3x3 convolutions with oneDNN's Winograd algorithm (blocked layouts), where offered.
 // One figure per line, `name value unit # note`, as cnnc_bench prints them (bench/run joins them).
 #include <omp.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <oneapi/dnnl/dnnl.hpp>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "Machine.h"
@@ -89,11 +91,10 @@ struct Prim {
     Engine* e = nullptr;
     dnnl::primitive p;
     std::string impl;
-    std::map<int, memory> args;
-    std::map<int, memory::desc> keras;  // each argument's Keras-layout descriptor
+    std::unordered_map<int, memory> args;          // as primitive::execute takes them
+    std::unordered_map<int, memory::desc> keras;  // each argument's Keras-layout descriptor
     void run() {
-        std::unordered_map<int, memory> a(args.begin(), args.end());
-        p.execute(e->s, a);
+        p.execute(e->s, args);
         e->s.wait();
     }
     // The argument's data, given in Keras' layout.

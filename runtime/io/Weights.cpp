@@ -409,11 +409,14 @@ std::vector<LegacyLayer> legacy_layers(const std::vector<Param*>& params, const 
             if (p->trainable != trainable) continue;
             const size_t last = p->name.rfind('/');
             const std::string layer = p->name.substr(0, last);
-            const std::string weight = layer.substr(layer.rfind('/') + 1) + "/" + p->name.substr(last + 1) + ":0";
             const std::string& key = groups.empty() ? p->name : p->keras3_path;
             size_t k = 0;
             while (k < out.size() && key.rfind(prefixes[k], 0) != 0) ++k;
             if (k == out.size()) throw UserError("internal: weight " + p->name + " is in no Keras layer");
+            // A variable's path is its layer's name and its own: the top-level layer's Keras name
+            // for its own variables, a nested model's layer's name for those inside it.
+            const bool own = !groups.empty() && key.compare(prefixes[k].size(), 5, "vars/") == 0;
+            const std::string weight = (own ? out[k].name : layer.substr(layer.rfind('/') + 1)) + "/" + p->name.substr(last + 1) + ":0";
             out[k].weights.emplace_back(weight, p);
         }
     return out;

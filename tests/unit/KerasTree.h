@@ -8,9 +8,15 @@
 #include <string>
 #include <vector>
 
-#include "Helpers.h"
+#include "EngineHelpers.h"
 
 namespace cnnc::test {
+
+// Every weight of `net` uniform in [-1, 1).
+inline void randomize(rt::Network& net, uint64_t seed) {
+    rt::Rng rng(seed);
+    for (rt::Param* p : net.params()) fill_uniform(p->value.data(), p->value.size(), rng, -1, 1);
+}
 
 inline void need_h5py() {
     if (std::system("/usr/bin/python3 -c 'import h5py, numpy' > /dev/null 2>&1") != 0)

@@ -51,11 +51,6 @@ model twice {
     Dense(1)
 })";
 
-void randomize(rt::Network& net, uint64_t seed) {
-    rt::Rng rng(seed);
-    for (rt::Param* p : net.params()) fill_uniform(p->value.data(), p->value.size(), rng, -1, 1);
-}
-
 }  // namespace
 
 TEST_CASE("a graph model's .weights.h5 has the tree Keras writes for its Functional", "[weights][keras3][graph]") {
@@ -97,9 +92,9 @@ TEST_CASE("Keras 2 .h5: layers of one cnnc name in two blocks are written and re
     randomize(*b.net, 3);
     rt::save_weights(path, b.net->params(), nullptr, {b.net->keras_groups});
     CommandResult r = run_shell("/usr/bin/python3 -c \"import h5py,sys; f=h5py.File(sys.argv[1],'r'); "
-                                "print([n.decode() for n in f.attrs['layer_names']])\" " + path);
+                                "print([n.decode() for n in f.attrs['layer_names']]); print(list(f['conv2d_3'].attrs['weight_names']))\" " + path);
     REQUIRE(r.status == 0);
-    CHECK(r.output == "['conv2d', 'conv2d_1', 'conv2d_2', 'conv2d_3', 'flatten', 'dense']\n");
+    CHECK(r.output == "['conv2d', 'conv2d_1', 'conv2d_2', 'conv2d_3', 'flatten', 'dense']\n[b'conv2d_3/kernel:0', b'conv2d_3/bias:0']\n");
     Built c = build(kTwice, 99);
     engine::load_weights_into(c.model().layers, "", "", *c.net, rt::read_weights(path), path);
     for (size_t k = 0; k < b.net->params().size(); ++k) {

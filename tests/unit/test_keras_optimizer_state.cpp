@@ -79,6 +79,11 @@ with h5py.File(sys.argv[1], "w") as f:
                 .status == 0);
 }
 
+// The optimizer state in `path` loaded into `opt`, for `net`'s weights.
+rt::OptimizerLoad load(const fs::path& path, rt::Optimizer& opt, rt::Network& net) {
+    return rt::load_keras_optimizer(rt::read_weights(path.string()), path.string(), opt, net.params());
+}
+
 // Slot `s` of trainable variable `j` holds array k of the file.
 void check_slot(const rt::Optimizer& opt, size_t j, size_t s, int k) {
     const rt::Tensor& t = opt.slots.at(j).at(s);
@@ -137,7 +142,7 @@ TEST_CASE("Adam's state written by h5py in Keras' order loads into its slots: mo
     write_flat(d, path, "adam", "[arr(2 + 2 * j + s, shapes[j]) for j in range(4) for s in range(2)]");
     Built b = build(kFlat);
     rt::Adam adam("adam", {0.01, {}, {}, {}, {}}, {0.9, 0.999, 1e-7, false});
-    const rt::OptimizerLoad o = rt::load_keras_optimizer(rt::read_weights(path.string()), path.string(), adam, b.net->params());
+    const rt::OptimizerLoad o = load(path, adam, *b.net);
     CHECK(o.loaded);
     CHECK(o.warning.empty());
     CHECK(adam.iterations == 7);
@@ -154,7 +159,7 @@ TEST_CASE("RMSprop's state written by h5py loads: velocities, then momentums, th
     write_flat(d, path, "rm_sprop", "[arr(2 + 4 * c + j, shapes[j]) for c in range(3) for j in range(4)]");
     Built b = build(kFlat);
     rt::RMSprop rms("rmsprop", {0.001, {}, {}, {}, {}}, {0.9, 0.5, 1e-7, true});
-    const rt::OptimizerLoad o = rt::load_keras_optimizer(rt::read_weights(path.string()), path.string(), rms, b.net->params());
+    const rt::OptimizerLoad o = load(path, rms, *b.net);
     CHECK(o.loaded);
     CHECK(rms.learning_rate == Approx(0.01));  // Keras assigns the saved rate
     for (size_t j = 0; j < 4; ++j) {
@@ -173,7 +178,7 @@ TEST_CASE("Nadam's state loads with its u_product, which must agree with the ste
     write_flat(d, path, "nadam", "[arr(2 + 2 * j + s, shapes[j]) for j in range(4) for s in range(2)] + " + u);
     Built b = build(kFlat);
     rt::Nadam nadam("nadam", {0.01, {}, {}, {}, {}}, {0.9, 0.999, 1e-7});
-    rt::OptimizerLoad o = rt::load_keras_optimizer(rt::read_weights(path.string()), path.string(), nadam, b.net->params());
+    rt::OptimizerLoad o = load(path, nadam, *b.net);
     CHECK(o.loaded);
     CHECK(o.warning.empty());
     CHECK(nadam.iterations == 7);
@@ -182,7 +187,7 @@ TEST_CASE("Nadam's state loads with its u_product, which must agree with the ste
     // The same file claiming 9 steps: its u_product is of 7, and cnnc says it computes its own.
     write_flat(d, path, "nadam", "[arr(2 + 2 * j + s, shapes[j]) for j in range(4) for s in range(2)] + " + u, 9);
     rt::Nadam again("nadam", {0.01, {}, {}, {}, {}}, {0.9, 0.999, 1e-7});
-    o = rt::load_keras_optimizer(rt::read_weights(path.string()), path.string(), again, b.net->params());
+    o = load(path, again, *b.net);
     CHECK(o.loaded);
     CHECK_THAT(o.warning, Catch::Contains("optimizer variable 10 is") && Catch::Contains("after 9 steps; cnnc computes it from the step count"));
 }
@@ -196,7 +201,7 @@ TEST_CASE("another optimizer's state is skipped with a warning, as Keras skips i
     Built b = build(kFlat);
     SECTION("named: Adamax has Adam's count, its name tells them apart") {
         rt::Adamax adamax("adamax", {0.01, {}, {}, {}, {}}, {0.9, 0.999, 1e-7});
-        const rt::OptimizerLoad o = rt::load_keras_optimizer(rt::read_weights(path.string()), path.string(), adamax, b.net->params());
+        const rt::OptimizerLoad o = load(path, adamax, *b.net);
         CHECK_FALSE(o.loaded);
         CHECK(o.warning == path.string() + ": the saved optimizer is 'adam', the statement trains with 'adamax'; training starts from a "
                                            "fresh optimizer state, as Keras skips the optimizer's variables then");
@@ -205,7 +210,7 @@ TEST_CASE("another optimizer's state is skipped with a warning, as Keras skips i
     SECTION("unnamed (Keras 3.0-3.5): the count differs") {
         write_flat(d, path, "", "[arr(2 + 2 * j + s, shapes[j]) for j in range(4) for s in range(2)]");
         rt::Sgd sgd("sgd", {0.01, {}, {}, {}, {}}, {0.9, false});
-        const rt::OptimizerLoad o = rt::load_keras_optimizer(rt::read_weights(path.string()), path.string(), sgd, b.net->params());
+        const rt::OptimizerLoad o = load(path, sgd, *b.net);
         CHECK_FALSE(o.loaded);
         CHECK_THAT(o.warning, Catch::Contains("optimizer 'sgd' has 6 variables, the saved optimizer has 10"));
         CHECK(sgd.iterations == 0);
@@ -214,15 +219,15 @@ TEST_CASE("another optimizer's state is skipped with a warning, as Keras skips i
     SECTION("a slot of another shape") {
         write_flat(d, path, "adam", "[arr(2 + 2 * j + s, (5,) if j == 1 else shapes[j]) for j in range(4) for s in range(2)]");
         rt::Adam adam("adam", {0.01, {}, {}, {}, {}}, {0.9, 0.999, 1e-7, false});
-        CHECK_THROWS_WITH(rt::load_keras_optimizer(rt::read_weights(path.string()), path.string(), adam, b.net->params()),
-                          path.string() + ": weight 'optimizer/vars/4' has shape (5) in the file, but optimizer 'adam' variable 4 (a slot of "
-                                          "flat/dense_1/bias) is (3)");
+        CHECK_THROWS_WITH(load(path, adam, *b.net),
+                          path.string() + ": weight 'optimizer/vars/4' has shape (5,) in the file, but optimizer 'adam' variable 4 (a slot of "
+                                          "dense/bias) is (3,)");
         CHECK(adam.iterations == 0);
     }
     SECTION("no optimizer group: fresh slots, nothing said") {
         rt::save_weights(path.string(), b.net->params(), nullptr, {b.net->keras_groups});
         rt::Adam adam("adam", {0.01, {}, {}, {}, {}}, {0.9, 0.999, 1e-7, false});
-        const rt::OptimizerLoad o = rt::load_keras_optimizer(rt::read_weights(path.string()), path.string(), adam, b.net->params());
+        const rt::OptimizerLoad o = load(path, adam, *b.net);
         CHECK_FALSE(o.loaded);
         CHECK(o.warning.empty());
     }
@@ -235,7 +240,7 @@ TEST_CASE("optimizer state round-trips exactly through .weights.h5", "[weights][
     auto check = [&](rt::Optimizer& trained, rt::Optimizer& fresh) {
         train_steps(*b.net, trained, 3, 11);
         rt::save_trained_weights(path, b.net->params(), b.net->keras_groups, &trained);
-        const rt::OptimizerLoad o = rt::load_keras_optimizer(rt::read_weights(path), path, fresh, b.net->params());
+        const rt::OptimizerLoad o = load(path, fresh, *b.net);
         CHECK(o.loaded);
         CHECK(o.warning.empty());
         CHECK(fresh.iterations == trained.iterations);

@@ -24,11 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void randomize(rt::Network& net, uint64_t seed) {
-    rt::Rng rng(seed);
-    for (rt::Param* p : net.params()) fill_uniform(p->value.data(), p->value.size(), rng, -1, 1);
-}
-
 const char* kFlat = "model flat { input(4) Dense(3, activation = relu) Dropout(0.5) Dense(2) }";
 
 // Runs `dir`/w.py (h5py) to write `path` for kFlat's variables, variable k holding 100 * k + its

@@ -158,6 +158,18 @@ void StoredArray::read_into(Tensor& into, const std::string& variable) const {
                             (std::isnan(into[i]) ? "NaN" : "an infinite value") + " at index " + std::to_string(i));
 }
 
+int64_t StoredArray::read_integer(const std::string& variable) const {
+    if (!dims.empty() && !(dims.size() == 1 && dims[0] == 1))
+        throw UserError(file->path + ": weight '" + dataset + "' has shape " + dims_str(dims) + " in the file, but " + variable + " is a scalar");
+    Quiet quiet;
+    int64_t v = 0;
+    Handle d(H5Dopen2(file->id, dataset.c_str(), H5P_DEFAULT), H5Dclose);
+    Handle type(d.id < 0 ? -1 : H5Dget_type(d.id), H5Tclose);
+    if (d.id < 0 || H5Tget_class(type.id) != H5T_INTEGER || H5Dread(d.id, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) < 0)
+        throw UserError(file->path + ": cannot read weight '" + dataset + "' as an integer (for " + variable + ")");
+    return v;
+}
+
 namespace {
 
 // tf.keras 2.13-2.15 wrote `.weights.h5` with this group where Keras 3 has "layers"; Keras 3
@@ -219,6 +231,13 @@ WeightsFile open_weights(const std::string& path, uint64_t size) {
         } walk{&out, file, root, ""};
         if (H5Ovisit(rg.id, H5_INDEX_NAME, H5_ITER_NATIVE, &Walk::visit, &walk) < 0)
             throw UserError(walk.error.empty() ? path + ": cannot read the weights" : walk.error);
+        // The optimizer's name, which Keras >= 3.6 writes (saving_lib.py master L797-798).
+        std::vector<std::string> name;
+        if (H5Lexists(rg.id, "optimizer", H5P_DEFAULT) > 0 && H5Lexists(rg.id, "optimizer/vars", H5P_DEFAULT) > 0) {
+            Handle g(H5Gopen2(rg.id, "optimizer/vars", H5P_DEFAULT), H5Gclose);
+            if (g.id >= 0 && H5Aexists(g.id, "name") > 0 && read_attribute(g.id, "name", name, size, path) && name.size() == 1)
+                out.optimizer_name = name[0];
+        }
         return out;
     }
     for (const auto& layer : out.layer_order) {
@@ -390,11 +409,14 @@ std::vector<LegacyLayer> legacy_layers(const std::vector<Param*>& params, const 
             if (p->trainable != trainable) continue;
             const size_t last = p->name.rfind('/');
             const std::string layer = p->name.substr(0, last);
-            const std::string weight = layer.substr(layer.rfind('/') + 1) + "/" + p->name.substr(last + 1) + ":0";
             const std::string& key = groups.empty() ? p->name : p->keras3_path;
             size_t k = 0;
             while (k < out.size() && key.rfind(prefixes[k], 0) != 0) ++k;
             if (k == out.size()) throw UserError("internal: weight " + p->name + " is in no Keras layer");
+            // A variable's path is its layer's name and its own: the top-level layer's Keras name
+            // for its own variables, a nested model's layer's name for those inside it.
+            const bool own = !groups.empty() && key.compare(prefixes[k].size(), 5, "vars/") == 0;
+            const std::string weight = (own ? out[k].name : layer.substr(layer.rfind('/') + 1)) + "/" + p->name.substr(last + 1) + ":0";
             out[k].weights.emplace_back(weight, p);
         }
     return out;

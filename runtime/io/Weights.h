@@ -26,6 +26,8 @@ struct StoredArray {
     // Reads the array into `into`, which must have shape(). Errors name the file and `variable`:
     // unreadable data, or a NaN or infinite value.
     void read_into(Tensor& into, const std::string& variable) const;
+    // A scalar integer (an optimizer's `iterations`: int64 as TensorFlow saves it, int32 from JAX).
+    int64_t read_integer(const std::string& variable) const;
 };
 
 // One layer's arrays, in the file's order (kernel, bias...).
@@ -39,6 +41,7 @@ struct WeightsFile {
     std::vector<std::string> layer_order;
     std::map<std::string, LayerArrays> layers;
     std::map<std::string, StoredArray> by_path;  // keras3: every dataset under its full path
+    std::string optimizer_name;                  // keras3: `optimizer/vars`' name attribute (Keras >= 3.6), "" without
 };
 
 // The file's layout and every array's shape; no array data. Every error names the file (missing,

@@ -37,6 +37,18 @@ KerasSlots keras_slots_of(const AdamaxRule& r, int64_t iterations);
 // outlive the result.
 OptimizerVars keras_optimizer_vars(const Optimizer& opt, std::vector<Tensor>& after);
 
+// Loads the optimizer state a Keras 3 `.weights.h5` carries (`optimizer/vars/<i>`: iterations,
+// learning_rate, the slots) into `opt`, built first for `params`' trainable ones, as Keras 3's
+// load_weights does into a built optimizer (saving_lib.py _load_state; base_optimizer.py
+// load_own_variables). A file without optimizer variables leaves `opt` fresh. A file of another
+// optimizer (its name, or a count of variables that differs) is skipped with `warning`, as Keras
+// warns and skips; a slot of another shape is an error naming the file, the variable and both shapes.
+struct OptimizerLoad {
+    bool loaded = false;
+    std::string warning;  // why the state was skipped, or what in it cnnc recomputes differently
+};
+OptimizerLoad load_keras_optimizer(const WeightsFile& f, const std::string& file, Optimizer& opt, const std::vector<Param*>& params);
+
 // save_weights() of a trained model: its Keras groups and, when there is one, `opt`'s state.
 void save_trained_weights(const std::string& path, const std::vector<Param*>& params, const std::vector<KerasGroup>& groups,
                           const Optimizer* opt, StagedFiles* batch = nullptr);

@@ -34,9 +34,7 @@ void Optimizer::clip(const std::vector<Param*>& params) const {
     }
 }
 
-// One step in Keras 3's order (base_optimizer.apply): gradients (regularizer penalties are part of
-// the loss, so of its gradient), clipping, decoupled weight decay, then the update rule.
-void Optimizer::step(const std::vector<Param*>& all) {
+std::vector<Param*> Optimizer::build(const std::vector<Param*>& all) {
     std::vector<Param*> params;
     for (Param* p : all)
         if (p->trainable) params.push_back(p);
@@ -48,6 +46,13 @@ void Optimizer::step(const std::vector<Param*>& all) {
                 slots[i].back().fill(static_cast<float>(slot_init_));
             }
     }
+    return params;
+}
+
+// One step in Keras 3's order (base_optimizer.apply): gradients (regularizer penalties are part of
+// the loss, so of its gradient), clipping, decoupled weight decay, then the update rule.
+void Optimizer::step(const std::vector<Param*>& all) {
+    const std::vector<Param*> params = build(all);
     // Regularizer penalties: d/dw (l1 |w| + l2 w^2) = l1 sign(w) + 2 l2 w.
     for (Param* p : params)
         if (p->l1 != 0 || p->l2 != 0)

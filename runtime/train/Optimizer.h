@@ -23,6 +23,10 @@ class Optimizer {
     virtual ~Optimizer() = default;
     // Applies one update to every trainable param from its grad (regularizer penalties included).
     void step(const std::vector<Param*>& params);
+    // Creates the slots of `params`' trainable ones, unless they exist (Keras' optimizer.build():
+    // the first step does it, and loading a saved state into the optimizer needs it first); returns
+    // those params.
+    std::vector<Param*> build(const std::vector<Param*>& params);
     double learning_rate;
     int64_t iterations = 0;
     // Per-param slots: [param index][slot] (momentum, velocity...).

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "EngineHelpers.h"
+#include "KerasTree.h"
 #include "TempDir.h"
 #include "engine/LoadWeights.h"
 #include "io/Weights.h"
@@ -22,65 +23,6 @@ using namespace cnnc::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-void need_h5py() {
-    if (std::system("/usr/bin/python3 -c 'import h5py, numpy' > /dev/null 2>&1") != 0)
-        skip("/usr/bin/python3 with h5py and numpy is not installed (scripts/install-deps installs them)");
-}
-
-std::string tool() { return "/usr/bin/python3 " + root() + "/tests/reference/keras_tree.py"; }
-
-// A tree's lines without its comments, sorted (the order keras_tree.py dumps in).
-std::vector<std::string> tree_lines(std::istream& in) {
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty() && line[0] != '#') out.push_back(line);
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-std::vector<std::string> golden(const std::string& name) {
-    std::ifstream in(root() + "/tests/golden/weights/" + name);
-    REQUIRE(in);
-    return tree_lines(in);
-}
-
-std::vector<std::string> dump(const std::string& file) {
-    CommandResult r = run_shell(tool() + " dump " + file);
-    INFO(r.output);
-    REQUIRE(r.status == 0);
-    std::istringstream in(r.output);
-    return tree_lines(in);
-}
-
-void check_tree(const std::string& file, const std::string& golden_name) {
-    std::vector<std::string> want = golden(golden_name), got = dump(file);
-    for (const std::string& l : want)
-        if (!std::binary_search(got.begin(), got.end(), l)) FAIL_CHECK("missing from cnnc's file: " << l);
-    for (const std::string& l : got)
-        if (!std::binary_search(want.begin(), want.end(), l)) FAIL_CHECK("not in Keras' file: " << l);
-}
-
-// Writes a file with the structure of golden `name` (the Keras side of a round trip).
-void write_golden(const std::string& name, const std::string& file) {
-    CommandResult r = run_shell(tool() + " write " + root() + "/tests/golden/weights/" + name + " " + file);
-    INFO(r.output);
-    REQUIRE(r.status == 0);
-}
-
-// The datasets of golden `name` in its order: the k of each one's values.
-std::vector<std::string> golden_datasets(const std::string& name) {
-    std::ifstream in(root() + "/tests/golden/weights/" + name);
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);)
-        if (line.find(" dataset ") != std::string::npos) out.push_back(line.substr(1, line.find(' ') - 1));
-    return out;
-}
-
-void randomize(rt::Network& net, uint64_t seed) {
-    rt::Rng rng(seed);
-    for (rt::Param* p : net.params()) fill_uniform(p->value.data(), p->value.size(), rng, -1, 1);
-}
 
 const char* kFlat = "model flat { input(4) Dense(3, activation = relu) Dropout(0.5) Dense(2) }";
 

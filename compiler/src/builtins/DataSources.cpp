@@ -284,6 +284,7 @@ const std::vector<ParamSpec>& train_fields() {
         optional("seed", ArgType::Int, none()),
         optional("initial_epoch", ArgType::Int, I(0)).min(0),
         optional("unfreeze", ArgType::Any, none()).about("layers of frozen blocks to train in this statement (fine-tuning)"),
+        optional("weights", ArgType::String, none()).about("a weights file to start from; a Keras 3 .weights.h5 also restores the optimizer's state"),
     };
     return list;
 }

@@ -1,6 +1,12 @@
 #include "engine/LoadWeights.h"
 
+#include <fmt/core.h>
+
+#include <cstdio>
+
 #include "Error.h"
+#include "train/KerasOptimizer.h"
+#include "train/Optimizer.h"
 
 namespace cnnc::engine {
 
@@ -17,10 +23,26 @@ static std::string within_base(const std::string& path) {
     return path;
 }
 
+// The Keras name of the model's own layer holding `params` (not a nested model's: its Keras 3 path
+// is "layers/<x>/vars/<i>"), which is its layer's name in Keras 2's layout: unique in the model,
+// where cnnc's names repeat across blocks (engine/KerasLayout.h). Null for any other.
+static const std::string* keras2_name(const rt::Network& net, const std::vector<rt::Param*>& params) {
+    if (params.empty()) return nullptr;
+    const std::string& path = params.front()->keras3_path;
+    const size_t vars = path.rfind("/vars/");
+    if (path.rfind("layers/", 0) != 0 || vars == std::string::npos || path.find('/', 7) != vars) return nullptr;
+    for (const rt::KerasGroup& g : net.keras_groups)
+        if (path.compare(0, vars, g.path) == 0 && g.path.size() == vars) return &g.name;
+    return nullptr;
+}
+
 // Weights from a Keras-layout file into the layers under `layers` (a whole model, or a block with
 // `weights = ...`). A layer's arrays are found under its own name (the published application
-// files, and cnnc's files for top-level layers) or, for a layer inside a block, under the
-// top-level layer's group as "<layer>/kernel:0" (a nested Keras model).
+// files) or its Keras name (a whole model's file: Keras' and cnnc's), or, for a layer inside a
+// nested Keras model (a base), under the top-level layer's group as "<layer>/kernel:0". Keras'
+// legacy loader by name (legacy_h5_format.py load_weights_from_hdf5_group_by_name) gives a file's
+// layer to every model layer of its name; the model's own layers' names are unique, so each gets
+// its own, and a name `layer_names` lists twice is one group, loaded once.
 void load_weights_into(const std::vector<LayerNode>& layers, const std::string& prefix, const std::string& top, rt::Network& net,
                        const rt::WeightsFile& f, const std::string& file) {
     for (const LayerNode& l : layers) {
@@ -46,6 +68,10 @@ void load_weights_into(const std::vector<LayerNode>& layers, const std::string& 
             }
             continue;
         }
+        if (const std::string* own = keras2_name(net, mine); own && f.layers.count(*own)) {
+            rt::assign_layer(file, f, *own, mine);
+            continue;
+        }
         if (f.layers.count(l.name)) {
             rt::assign_layer(file, f, l.name, mine);
             continue;
@@ -58,6 +84,16 @@ void load_weights_into(const std::vector<LayerNode>& layers, const std::string& 
             if (it->second.names[i].rfind(l.name + "/", 0) == 0) la.names.push_back(it->second.names[i]), la.arrays.push_back(it->second.arrays[i]);
         rt::assign_layer(file, sub, l.name, mine);
     }
+}
+
+void load_training_weights(const Model& m, rt::Network& net, rt::Optimizer& opt, const std::string& file) {
+    const rt::WeightsFile f = rt::read_weights(file);
+    load_weights_into(m.layers, "", "", net, f, file);
+    const rt::OptimizerLoad o = rt::load_keras_optimizer(f, file, opt, net.params());
+    if (o.loaded)
+        fmt::print("Optimizer state: {} at iteration {}, learning rate {} (from {})\n", opt.name(), opt.iterations, opt.learning_rate, file);
+    std::fflush(stdout);
+    if (!o.warning.empty()) fmt::print(stderr, "warning: {}\n", o.warning);
 }
 
 // Blocks declared with `weights = "file.h5"` (pretrained bases) get their weights after the

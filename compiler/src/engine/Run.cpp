@@ -263,6 +263,7 @@ class Runner : public SourceReader {
         rt::Network& net = network(m, seed, t.batch_size, true);
         auto& opt = optimizers_[m.name];
         opt = t.optimizer.kind->make(t.optimizer.kind->name, t.optimizer.args);
+        if (!t.fields.is_none("weights")) load_training_weights(m, net, *opt, path(t.fields.text("weights")));
         rt::FitConfig cfg = fit_config(m, t.outputs, t.batch_size, seed);
         cfg.epochs = o_.epochs ? *o_.epochs : t.epochs;
         cfg.initial_epoch = t.fields.integer("initial_epoch");

@@ -97,6 +97,7 @@ void check_data_paths(const Program& prog, const std::string& model_file, DataPa
             if (const Model* m = prog.model(t.model)) pc.model(*m);
             pc.data(t.data);
             if (t.has_validation) pc.data(t.validation);
+            pc.file(t.fields, "weights");
         }
     for (const auto& e : prog.evaluates) {
         if (const Model* m = prog.model(e.model)) pc.model(*m);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "Error.h"
 #include "data/ImageStream.h"
 #include "data/Records.h"
 #include "engine/DataChecks.h"

@@ -135,7 +135,7 @@ TEST_CASE("keyed npy arrays take the same split and shuffle as a single array", 
     fs::path d(dir.path());
     write_files(d);
     auto keyed = [&](const std::string& args) {
-        auto c = test::compile("model m {\n    v = input(1)\n    out = Dense(1, name = \"out\")(v)\n    output(out)\n}\n"
+        auto c = test::compile("model m {\n    input v(1)\n    Dense(1) as out\n    output out\n}\n"
                                "dataset d {\n    m = npy(x = {v = \"x.npy\"}, y = {out = \"y.npy\"}" + args +
                                ")\n}\ntrain m on d.m {\n    loss = mse\n}\n");
         test::require_ok(*c);

@@ -187,7 +187,10 @@ void read_payload(IdxReader& r, const std::string& path, uint64_t count, Out* ou
     r.expect_end(count, what);
 }
 
-float pixel(const unsigned char* p) { return static_cast<float>(*p); }  // as read_payload converts it
+// Pixels as read_payload converts them.
+void pixels(const unsigned char* p, int64_t n, float* dst) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(p[i]);
+}
 
 std::vector<int32_t> load_labels(const std::string& path) {
     IdxReader r(path);
@@ -223,7 +226,7 @@ RecordLayout idx_records(const std::string& images_path) {
     out.count = static_cast<int64_t>(dims[0]);
     out.sample = {static_cast<int64_t>(dims[1]), static_cast<int64_t>(dims[2]), 1};
     out.offset = 16;
-    out.to_float = pixel;
+    out.to_floats = pixels;
     if (!r.plain()) {
         out.unseekable = path + ": a gzipped IDX file cannot be read at random; gunzip it to stream it, or leave out `cache` to read it "
                                 "whole";

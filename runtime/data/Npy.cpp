@@ -239,13 +239,15 @@ double value(const Dtype& t, const unsigned char* p) {
     return v;
 }
 
-// One value of dtype kDtypes[K] as the whole-array readers convert it (through value()).
+// `n` values of dtype kDtypes[K] as the whole-array readers convert each (through value()); one
+// instance per dtype, so the dtype's branch is decided at compile time.
 template <int K>
-float to_float(const unsigned char* p) {
-    return static_cast<float>(value(kDtypes[K], p));
+void to_floats(const unsigned char* p, int64_t n, float* dst) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(value(kDtypes[K], p + i * kDtypes[K].size));
 }
-constexpr float (*kToFloat[])(const unsigned char*) = {to_float<0>, to_float<1>, to_float<2>, to_float<3>, to_float<4>};
-static_assert(std::size(kToFloat) == std::size(kDtypes), "a converter per dtype");
+constexpr void (*kToFloats[])(const unsigned char*, int64_t, float*) = {to_floats<0>, to_floats<1>, to_floats<2>, to_floats<3>,
+                                                                          to_floats<4>};
+static_assert(std::size(kToFloats) == std::size(kDtypes), "a converter per dtype");
 
 // x's shape as samples (N, ...), checked.
 Dims sample_dims(const Opened& o, const std::string& path) {
@@ -322,7 +324,7 @@ RecordLayout npy_records(const std::string& x_path) {
     r.sample.assign(dims.begin() + 1, dims.end());
     r.offset = static_cast<uint64_t>(std::ftell(o.file.f));  // open_npy stops where the data starts
     r.item = o.header.dtype->size;
-    r.to_float = kToFloat[o.header.dtype - kDtypes];
+    r.to_floats = kToFloats[o.header.dtype - kDtypes];
     return r;
 }
 

@@ -59,7 +59,7 @@ void RecordStream::fetch(const std::vector<int64_t>& ids, Batch& into) {
             have += static_cast<size_t>(r);
         }
         float* dst = x.data() + static_cast<int64_t>(i) * per;
-        for (int64_t k = 0; k < per; ++k) dst[k] = x_.to_float(buf_.data() + k * x_.item);
+        x_.to_floats(buf_.data(), per, dst);
         if (rescale_ != 1.f)
             for (int64_t k = 0; k < per; ++k) dst[k] *= rescale_;
     }

@@ -17,8 +17,9 @@ struct RecordLayout {
     Dims sample;        // one record's shape
     uint64_t offset = 0;
     int item = 1;       // bytes per value
-    // One value as the whole-file reader converts it, so streamed and preloaded samples are equal.
-    float (*to_float)(const unsigned char*) = nullptr;
+    // `n` values from `p` into `dst`, each as the whole-file reader converts it, so streamed and
+    // preloaded samples are equal.
+    void (*to_floats)(const unsigned char* p, int64_t n, float* dst) = nullptr;
     // Why the file cannot be read at random (a gzipped IDX file), or "" when it can.
     std::string unseekable;
     uint64_t float_bytes() const { return static_cast<uint64_t>(count) * static_cast<uint64_t>(product(sample)) * sizeof(float); }

@@ -432,3 +432,38 @@ TEST_CASE("npy and idx members streamed with cache = none train to the preloaded
     CHECK(bad.status != 0);
     CHECK_THAT(bad.output, Catch::Contains("d.train: cache must be none or memory"));
 }
+
+TEST_CASE("an npy member whose floats exceed the memory the process may use trains from its file", "[run][stream][records]") {
+#ifdef __SANITIZE_ADDRESS__
+    skip("ASan reserves terabytes of address space for its shadow memory, so cnnc cannot start under `ulimit -v`");
+#endif
+    TempDir dir;
+    fs::path d(dir.path());
+    // 2,400 samples of 125,000 bytes: a 300 MB file, 1.2 GB as floats, under a 1 GB address-space
+    // limit (so a preload bound of 256 MB). Sample i's first value says its class.
+    const int n = 2400, per = 125000;
+    {
+        std::ofstream x(d / "x.npy", std::ios::binary);
+        x << npy_bytes("|u1", "(2400, 125000)", "");
+        std::string row(per, '\0');
+        for (int i = 0; i < n; ++i) row[0] = static_cast<char>(i % 2 ? 255 : 0), x.write(row.data(), per);
+        std::vector<uint8_t> y(n);
+        for (int i = 0; i < n; ++i) y[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 2);
+        write_bytes((d / "y.npy").string(), npy_bytes("|u1", "(2400,)", raw_bytes(y)));
+    }
+    auto file = [](const std::string& args) {
+        return "dataset d {\n    train = npy(\"x.npy\", \"y.npy\"" + args +
+               ")\n    labels = binary\n    rescale = 1/255\n}\nmodel m {\n    input(125000)\n    Dense(1, activation = sigmoid)\n}\n"
+               "train m on d.train {\n    loss = binary_crossentropy\n    batch_size = 100\n}\n";
+    };
+    std::ofstream(d / "big.cnn") << file("");
+    CommandResult r = run_shell("cd '" + dir.path() + "' && ulimit -v 1000000 && " + CNNC_BINARY + " run big.cnn");
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("d.train: read from x.npy as training goes, 2400 samples"));
+    CHECK_THAT(r.output, Catch::Contains("24/24 ["));
+    std::ofstream(d / "whole.cnn") << file(", cache = memory");  // read whole, it cannot fit
+    CommandResult whole = run_shell("cd '" + dir.path() + "' && ulimit -v 1000000 && " + CNNC_BINARY + " run whole.cnn");
+    CHECK(whole.status == 1);
+    CHECK_THAT(whole.output, Catch::Contains("x.npy: samples of shape (2400, 125000) need 1.20 GB of memory"));
+}

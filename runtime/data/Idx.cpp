@@ -88,6 +88,8 @@ class IdxReader {
         direct_ = gzdirect(f_) != 0;  // peeks at the first bytes: plain, or gzip
     }
     ~IdxReader() { gzclose(f_); }
+    bool plain() const { return direct_; }
+    uint64_t file_size() const { return file_size_; }
     IdxReader(const IdxReader&) = delete;
     IdxReader& operator=(const IdxReader&) = delete;
 
@@ -185,6 +187,11 @@ void read_payload(IdxReader& r, const std::string& path, uint64_t count, Out* ou
     r.expect_end(count, what);
 }
 
+// Pixels as read_payload converts them.
+void pixels(const unsigned char* p, int64_t n, float* dst) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(p[i]);
+}
+
 std::vector<int32_t> load_labels(const std::string& path) {
     IdxReader r(path);
     auto dims = read_header(r, path, kLabelsMagic, 1, "label");
@@ -208,6 +215,29 @@ Tensor load_images(const std::string& path) {
 }
 
 }  // namespace
+
+RecordLayout idx_records(const std::string& images_path) {
+    const std::string path = resolve(images_path);
+    IdxReader r(path);
+    auto dims = read_header(r, path, kImagesMagic, 3, "image");
+    const uint64_t n = declared_bytes(r, path, dims, "pixels");
+    RecordLayout out;
+    out.path = path;
+    out.count = static_cast<int64_t>(dims[0]);
+    out.sample = {static_cast<int64_t>(dims[1]), static_cast<int64_t>(dims[2]), 1};
+    out.offset = 16;
+    out.to_floats = pixels;
+    if (!r.plain()) {
+        out.unseekable = path + ": a gzipped IDX file cannot be read at random; gunzip it to stream it, or leave out `cache` to read it "
+                                "whole";
+        return out;
+    }
+    if (r.file_size() != 16 + n)
+        throw UserError(fmt::format("{}: too long: header promises {} bytes of pixels, file has {}", path, n, r.file_size() - 16));
+    return out;
+}
+
+std::vector<int32_t> load_idx_labels(const std::string& labels_path) { return load_labels(resolve(labels_path)); }
 
 LabeledImages load_idx(const std::string& images_path, const std::string& labels_path) {
     // Labels first: they are small, so a wrong or missing label file fails before the big read.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "data/Records.h"
 #include "tensor/Tensor.h"
 
 namespace cnnc::rt {
@@ -22,5 +23,12 @@ struct LabeledImages {
 // length that does not match the header (truncated, or trailing bytes), a size beyond the memory
 // limit, a corrupt gzip stream, or differing image/label counts.
 LabeledImages load_idx(const std::string& images_path, const std::string& labels_path);
+
+// The image file's pixels as records read at random (data/Records.h), one image each, its header
+// checked as load_idx checks it. A gzipped file cannot be: `unseekable` says so.
+RecordLayout idx_records(const std::string& images_path);
+
+// The label file's labels, as load_idx reads them.
+std::vector<int32_t> load_idx_labels(const std::string& labels_path);
 
 }  // namespace cnnc::rt

@@ -1,11 +1,15 @@
 #include "data/ImageCache.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -85,6 +89,32 @@ uint64_t image_cache_key(const std::vector<std::string>& files, const ImageFolde
     return f.h;
 }
 
+int remove_stale_temporaries(const std::string& target) {
+    namespace fs = std::filesystem;
+    const fs::path t(target);
+    const std::string prefix = "." + t.filename().string() + ".tmp.";
+    std::vector<fs::path> found;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(t.parent_path().empty() ? fs::path(".") : t.parent_path(), ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.compare(0, prefix.size(), prefix) != 0) continue;
+        char* end = nullptr;
+        const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+        // A process of that pid may be the writer (or its pid's new owner: then the file waits).
+        if (pid <= 0 || *end != '.' || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+        found.push_back(e.path());
+    }
+    int removed = 0;
+    for (const fs::path& p : found) {
+        int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) continue;
+        // Held: a writer on another machine sharing the folder is still at it.
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::unlink(p.c_str()) == 0) ++removed;
+        ::close(fd);
+    }
+    return removed;
+}
+
 DiskImageCache::DiskImageCache(std::string path, const std::vector<std::string>& files, const ImageFolderOptions& o)
     : path_(std::move(path)),
       n_(static_cast<int64_t>(files.size())),
@@ -92,6 +122,7 @@ DiskImageCache::DiskImageCache(std::string path, const std::vector<std::string>&
       key_(image_cache_key(files, o)),
       held_(new std::atomic<uint8_t>[files.size()]),
       missing_(n_) {
+    stale_ = remove_stale_temporaries(path_);
     const int64_t size = kHeader + n_ * pixels_ + static_cast<int64_t>(sizeof kEnd);
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ >= 0) {
@@ -107,6 +138,7 @@ DiskImageCache::DiskImageCache(std::string path, const std::vector<std::string>&
     for (int64_t i = 0; i < n_; ++i) held_[static_cast<size_t>(i)].store(0, std::memory_order_relaxed);
     std::string temp = staged_.stage(path_);
     fd_ = ::open(temp.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX | LOCK_NB);  // a new file: the lock is free; held until fd_ closes
     char head[kHeader];
     std::memcpy(head, kMagic, 8);
     int64_t fields[3] = {static_cast<int64_t>(key_), n_, pixels_};
@@ -153,7 +185,9 @@ std::shared_ptr<ImageCache> open_image_cache(const std::string& spec, const std:
         return std::make_shared<MemoryImageCache>(n, pixels);
     }
     auto disk = std::make_shared<DiskImageCache>(spec, files, o);
-    said = fmt::format("{}: image cache {} ({})", member, spec, disk->reused() ? "reused" : "writing");
+    const std::string removed = disk->stale() == 0 ? ""
+                                : fmt::format("; removed {} temporary file{} of a stopped run", disk->stale(), disk->stale() == 1 ? "" : "s");
+    said = fmt::format("{}: image cache {} ({}{})", member, spec, disk->reused() ? "reused" : "writing", removed);
     return disk;
 }
 

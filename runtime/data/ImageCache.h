@@ -42,7 +42,9 @@ class MemoryImageCache : public ImageCache {
 // paths, sizes and modification times, in order, and the decode options) is read; otherwise the
 // images are written to a temporary file beside it as they are decoded, which replaces `path`
 // (fsynced, renamed) once every image is in it. A run stopped before that leaves the old file, or
-// none: a partly written cache is never read. A file of the wrong size or header is rebuilt.
+// none: a partly written cache is never read. A file of the wrong size or header is rebuilt. The
+// temporary file is locked while written; one a killed run left is removed by the next
+// (remove_stale_temporaries).
 class DiskImageCache : public ImageCache {
   public:
     DiskImageCache(std::string path, const std::vector<std::string>& files, const ImageFolderOptions& o);
@@ -50,6 +52,7 @@ class DiskImageCache : public ImageCache {
     bool get(int64_t id, uint8_t* px) override;
     void put(int64_t id, const uint8_t* px) override;
     bool reused() const { return reading_; }  // an existing cache file was found valid
+    int stale() const { return stale_; }       // temporary files of stopped runs it removed
 
   private:
     std::string path_;
@@ -57,10 +60,18 @@ class DiskImageCache : public ImageCache {
     uint64_t key_;
     int fd_ = -1;
     bool reading_ = false;
+    int stale_ = 0;
     StagedFiles staged_;  // the file being written, until every image is in it
     std::unique_ptr<std::atomic<uint8_t>[]> held_;
     std::atomic<int64_t> missing_;
 };
+
+// Removes the temporary files a killed writer of cache `target` left beside it (StagedFiles names
+// them ".<name>.tmp.<pid>.<n>"), and returns how many. One is removed only when no process of its
+// pid runs on this machine and no one holds the lock its writer takes on it (flock, which the
+// kernel drops when the writer dies): a live writer's file, on this machine or another sharing
+// the folder, stays.
+int remove_stale_temporaries(const std::string& target);
 
 // The cache a member's `cache` argument names: null for "none", a MemoryImageCache for "memory"
 // (an error naming `member` when its n x pixels bytes exceed half the memory the process may use),

@@ -114,12 +114,7 @@ void ImageStream::fetch(const std::vector<int64_t>& ids, Batch& into) {
         lock.unlock();
         decode_batch(ids, into.x[0]);
     }
-    const int64_t yr = y_.size() / std::max<int64_t>(size(), 1);
-    Dims shape = y_.shape();
-    shape[0] = into.size;
-    into.y[0].resize(shape);
-    for (size_t i = 0; i < ids.size(); ++i)
-        std::memcpy(into.y[0].data() + static_cast<int64_t>(i) * yr, y_.data() + ids[i] * yr, static_cast<size_t>(yr) * sizeof(float));
+    gather_rows(y_, ids, into.y[0]);
 }
 
 }  // namespace cnnc::rt

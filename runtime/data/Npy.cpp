@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <vector>
 
@@ -238,9 +239,18 @@ double value(const Dtype& t, const unsigned char* p) {
     return v;
 }
 
-Tensor load_samples(const std::string& path) {
-    Opened o;
-    open_npy(path, o);
+// `n` values of dtype kDtypes[K] as the whole-array readers convert each (through value()); one
+// instance per dtype, so the dtype's branch is decided at compile time.
+template <int K>
+void to_floats(const unsigned char* p, int64_t n, float* dst) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(value(kDtypes[K], p + i * kDtypes[K].size));
+}
+constexpr void (*kToFloats[])(const unsigned char*, int64_t, float*) = {to_floats<0>, to_floats<1>, to_floats<2>, to_floats<3>,
+                                                                          to_floats<4>};
+static_assert(std::size(kToFloats) == std::size(kDtypes), "a converter per dtype");
+
+// x's shape as samples (N, ...), checked.
+Dims sample_dims(const Opened& o, const std::string& path) {
     const auto& shape = o.header.shape;
     if (shape.size() < 2)
         throw UserError(fmt::format("{}: x has shape {}; samples need shape (N, ...), one axis for the samples and at least one more",
@@ -251,13 +261,23 @@ Tensor load_samples(const std::string& path) {
         if (d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) throw UserError(path + ": a dimension is too large");
         dims.push_back(static_cast<int64_t>(d));
     }
+    return dims;
+}
+
+Tensor load_samples(const std::string& path) {
+    Opened o;
+    open_npy(path, o);
+    const auto& shape = o.header.shape;
+    const Dims dims = sample_dims(o, path);
     Tensor x = allocate<Tensor>(path, o.count * sizeof(float), fmt::format("samples of shape {}", shape_str(shape)), [&] { return Tensor(dims); });
     const Dtype& t = *o.header.dtype;
     read_data(o, path, [&](uint64_t i, const unsigned char* p) { x.data()[i] = static_cast<float>(value(t, p)); });
     return x;
 }
 
-std::vector<int32_t> load_labels(const std::string& path) {
+}  // namespace
+
+std::vector<int32_t> load_npy_labels(const std::string& path) {
     Opened o;
     open_npy(path, o);
     const auto& shape = o.header.shape;
@@ -277,8 +297,6 @@ std::vector<int32_t> load_labels(const std::string& path) {
     return labels;
 }
 
-}  // namespace
-
 Tensor load_npy_array(const std::string& path) {
     Opened o;
     open_npy(path, o);
@@ -295,9 +313,24 @@ Tensor load_npy_array(const std::string& path) {
     return a;
 }
 
+RecordLayout npy_records(const std::string& x_path) {
+    Opened o;
+    open_npy(x_path, o);
+    Dims dims = sample_dims(o, x_path);
+    if (dims[0] == 0) throw UserError(x_path + ": no samples");
+    RecordLayout r;
+    r.path = x_path;
+    r.count = dims[0];
+    r.sample.assign(dims.begin() + 1, dims.end());
+    r.offset = static_cast<uint64_t>(std::ftell(o.file.f));  // open_npy stops where the data starts
+    r.item = o.header.dtype->size;
+    r.to_floats = kToFloats[o.header.dtype - kDtypes];
+    return r;
+}
+
 LabeledRows load_npy(const std::string& x_path, const std::string& y_path) {
     LabeledRows rows;
-    rows.labels = load_labels(y_path);  // small: a wrong label file fails before the big read
+    rows.labels = load_npy_labels(y_path);  // small: a wrong label file fails before the big read
     rows.x = load_samples(x_path);
     const auto n = static_cast<size_t>(rows.x.shape()[0]);
     if (n == 0) throw UserError(x_path + ": no samples");

@@ -4,6 +4,7 @@
 #pragma once
 #include <string>
 
+#include "data/Records.h"
 #include "data/Table.h"
 
 namespace cnnc::rt {
@@ -17,6 +18,13 @@ namespace cnnc::rt {
 // shape that disagrees with the file's size, labels that are not integers in int32's range, or
 // differing sample counts.
 LabeledRows load_npy(const std::string& x_path, const std::string& y_path);
+
+// x_path's samples as records read at random (data/Records.h), its header checked as load_npy
+// checks it; each value converts as load_npy converts it.
+RecordLayout npy_records(const std::string& x_path);
+
+// Labels as load_npy reads y_path's: integers of shape (N,) or (N, 1).
+std::vector<int32_t> load_npy_labels(const std::string& y_path);
 
 // One array of shape (N, ...) as floats, any supported dtype: a model input's samples or an
 // output's targets when a dataset gives one array per input and output (npy(x = {...}, y = {...})).

@@ -35,6 +35,9 @@ struct Samples {
     int64_t size() const { return x.empty() || x[0].shape().empty() ? 0 : x[0].shape()[0]; }
 };
 
+// Rows `ids` of `t` (samples along axis 0) into `out`, resized to (ids.size(), t's sample shape...).
+void gather_rows(const Tensor& t, const std::vector<int64_t>& ids, Tensor& out);
+
 // A Source over Samples it borrows (they must outlive it).
 class MemorySource : public Source {
   public:

@@ -16,6 +16,9 @@
 #include "data/ImageCache.h"
 #include "data/ImageFolder.h"
 #include "data/ImageStream.h"
+#include "data/Idx.h"
+#include "data/Npy.h"
+#include "data/Records.h"
 #include "data/Table.h"
 
 using namespace cnnc;
@@ -289,4 +292,178 @@ TEST_CASE("streamed and preloaded training give identical losses, with augmentat
     auto again = run("disk", "\"cache/MEMBER.bin\"");
     CHECK_THAT(again.first, Catch::Contains("pets.train: image cache cache/train.bin (reused)"));
     CHECK(again.second == disk.second);
+}
+
+// Records read at random (data/Records.h): npy and plain idx samples streamed from their files.
+namespace {
+
+template <class T>
+std::string raw_bytes(const std::vector<T>& v) {
+    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+// A model of 4x3 samples and 3 classes, trained on member d.train (validated on d.validation) of
+// x.npy / y.npy or of the IDX pair im / lb; MEMBER_ARGS goes into each member's call.
+std::string records_file(const std::string& source, const std::string& args) {
+    const std::string call = source == "npy" ? "npy(\"x.npy\", \"y.npy\"" : "idx(\"im\", \"lb\"";
+    return "dataset d {\n    train = " + call + ", validation_split = 0.25, subset = training, seed = 2" + args +
+           ")\n    validation = " + call + ", validation_split = 0.25, subset = validation, seed = 2" + args +
+           R"()
+    labels = one_hot(3)
+    rescale = 1/255
+}
+model m {
+    input(4, 3, 1)
+    Flatten()
+    Dense(5, activation = relu)
+    Dense(3, activation = softmax)
+}
+train m on d.train {
+    validation = d.validation
+    optimizer = adam(learning_rate = 0.01)
+    loss = categorical_crossentropy
+    metrics = [accuracy]
+    epochs = 3
+    batch_size = 4
+}
+evaluate m on d.validation
+)";
+}
+
+// 24 samples of 4x3 values whose class is the sign pattern of two of them, in .npy (float64 x,
+// int64 y: both converted) and IDX files.
+void write_records(const fs::path& d) {
+    rt::Rng rng(5);
+    std::vector<double> x;
+    std::vector<int64_t> y;
+    std::vector<unsigned char> px;
+    for (int i = 0; i < 24; ++i) {
+        for (int k = 0; k < 12; ++k) px.push_back(static_cast<unsigned char>(rng.below(256))), x.push_back(px.back());
+        y.push_back((px[px.size() - 12] > 127) + (px[px.size() - 1] > 127));
+    }
+    write_bytes((d / "x.npy").string(), npy_bytes("<f8", "(24, 4, 3)", raw_bytes(x)));
+    write_bytes((d / "y.npy").string(), npy_bytes("<i8", "(24,)", raw_bytes(y)));
+    write_idx(d / "im", d / "lb", 24, 4, 3, [&](int i, int r, int c) { return px[static_cast<size_t>(i * 12 + r * 3 + c)]; },
+              [&](int i) { return static_cast<int>(y[static_cast<size_t>(i)]); });
+}
+
+}  // namespace
+
+TEST_CASE("a record stream gives the preloaded floats of each sample asked for, npy dtypes and plain idx", "[data][stream][records]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_records(d);
+    // |u1 and <f4 too: every converter against load_npy's.
+    std::vector<uint8_t> u(24 * 12);
+    std::vector<float> f(24 * 12);
+    for (size_t i = 0; i < u.size(); ++i) u[i] = static_cast<uint8_t>(i * 7), f[i] = static_cast<float>(i) / 3.f - 20.f;
+    write_bytes((d / "u.npy").string(), npy_bytes("|u1", "(24, 4, 3)", raw_bytes(u)));
+    write_bytes((d / "f.npy").string(), npy_bytes("<f4", "(24, 4, 3)", raw_bytes(f)));
+    const std::vector<int64_t> records = {23, 0, 5, 5, 17};  // the member's samples: any records, repeats too
+    const std::vector<int64_t> ids = {4, 0, 2};
+    for (const std::string& file : {"x.npy", "u.npy", "f.npy", "im"}) {
+        INFO(file);
+        const bool idx = file == "im";
+        rt::RecordLayout layout = idx ? rt::idx_records((d / file).string()) : rt::npy_records((d / file).string());
+        rt::Tensor whole = idx ? rt::load_idx((d / "im").string(), (d / "lb").string()).images
+                               : rt::load_npy((d / file).string(), (d / "y.npy").string()).x;
+        REQUIRE(layout.count == 24);
+        CHECK(layout.sample == rt::Dims(whole.shape().begin() + 1, whole.shape().end()));
+        rt::Tensor y({5, 1});
+        for (int64_t i = 0; i < 5; ++i) y[i] = static_cast<float>(i);
+        rt::RecordStream s(layout, records, y, 0.5f);
+        rt::Batch b;
+        s.plan({ids});
+        s.fetch(ids, b);  // planned
+        rt::Batch again;
+        s.fetch({1, 3}, again);  // unplanned
+        REQUIRE(b.x[0].size() == 3 * 12);
+        for (size_t i = 0; i < ids.size(); ++i) {
+            CHECK(b.y[0][static_cast<int64_t>(i)] == static_cast<float>(ids[i]));
+            for (int64_t k = 0; k < 12; ++k)
+                CHECK(b.x[0][static_cast<int64_t>(i) * 12 + k] == whole[records[static_cast<size_t>(ids[i])] * 12 + k] * 0.5f);
+        }
+        for (int64_t k = 0; k < 12; ++k) CHECK(again.x[0][12 + k] == whole[5 * 12 + k] * 0.5f);
+    }
+    std::string plain = read_bytes((d / "im").string());
+    write_gz((d / "im.gz").string(), plain);
+    fs::remove(d / "im");
+    CHECK_THAT(rt::idx_records((d / "im").string()).unseekable, Catch::Contains("a gzipped IDX file cannot be read at random"));
+}
+
+TEST_CASE("npy and idx members streamed with cache = none train to the preloaded losses", "[run][stream][records]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_records(d);
+    const std::vector<std::string> cols = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"};
+    for (const std::string source : {"npy", "idx"}) {
+        INFO(source);
+        auto run = [&](const std::string& name, const std::string& args) {
+            std::ofstream(d / (name + ".cnn")) << records_file(source, args);
+            auto r = run_cnnc("run " + name + ".cnn --seed 4 --output-dir out_" + name, d.string());
+            INFO(r.output);
+            REQUIRE(r.status == 0);
+            return std::make_pair(r.output, history_columns((d / ("out_" + name) / "m_history.csv").string(), cols));
+        };
+        auto pre = run(source + "_pre", "");
+        auto memory = run(source + "_memory", ", cache = memory");
+        auto none = run(source + "_none", ", cache = none");
+        CHECK_THAT(none.first, Catch::Contains("d.train: read from "));
+        CHECK_THAT(none.first, Catch::Contains("as training goes, 18 samples"));
+        CHECK_THAT(pre.first, !Catch::Contains("as training goes"));
+        REQUIRE(pre.second.size() == 4);  // the header and 3 epochs
+        CHECK(none.second == pre.second);
+        CHECK(memory.second == pre.second);
+        const std::string eval = "m on d.validation";
+        CHECK(metric_on_line(none.first, eval, "loss") == metric_on_line(pre.first, eval, "loss"));
+    }
+    // A gzipped IDX file cannot be read at random: streaming it is a located error; read whole, it trains.
+    write_gz((d / "im.gz").string(), read_bytes((d / "im").string()));
+    fs::remove(d / "im");
+    std::ofstream(d / "gz.cnn") << records_file("idx", ", cache = none");
+    auto r = run_cnnc("run gz.cnn", d.string());
+    CHECK(r.status != 0);
+    CHECK_THAT(r.output, Catch::Contains("gz.cnn:2:13: error: "));
+    CHECK_THAT(r.output, Catch::Contains("im.gz: a gzipped IDX file cannot be read at random; gunzip it to stream it"));
+    std::ofstream(d / "gz_whole.cnn") << records_file("idx", "");
+    CHECK(run_cnnc("run gz_whole.cnn --epochs 1", d.string()).status == 0);
+    std::ofstream(d / "bad.cnn") << records_file("npy", ", cache = \"c.bin\"");
+    auto bad = run_cnnc("run bad.cnn", d.string());
+    CHECK(bad.status != 0);
+    CHECK_THAT(bad.output, Catch::Contains("d.train: cache must be none or memory"));
+}
+
+TEST_CASE("an npy member whose floats exceed the memory the process may use trains from its file", "[run][stream][records]") {
+#ifdef __SANITIZE_ADDRESS__
+    skip("ASan reserves terabytes of address space for its shadow memory, so cnnc cannot start under `ulimit -v`");
+#endif
+    TempDir dir;
+    fs::path d(dir.path());
+    // 2,400 samples of 125,000 bytes: a 300 MB file, 1.2 GB as floats, under a 1 GB address-space
+    // limit (so a preload bound of 256 MB). Sample i's first value says its class.
+    const int n = 2400, per = 125000;
+    {
+        std::ofstream x(d / "x.npy", std::ios::binary);
+        x << npy_bytes("|u1", "(2400, 125000)", "");
+        std::string row(per, '\0');
+        for (int i = 0; i < n; ++i) row[0] = static_cast<char>(i % 2 ? 255 : 0), x.write(row.data(), per);
+        std::vector<uint8_t> y(n);
+        for (int i = 0; i < n; ++i) y[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 2);
+        write_bytes((d / "y.npy").string(), npy_bytes("|u1", "(2400,)", raw_bytes(y)));
+    }
+    auto file = [](const std::string& args) {
+        return "dataset d {\n    train = npy(\"x.npy\", \"y.npy\"" + args +
+               ")\n    labels = binary\n    rescale = 1/255\n}\nmodel m {\n    input(125000)\n    Dense(1, activation = sigmoid)\n}\n"
+               "train m on d.train {\n    loss = binary_crossentropy\n    batch_size = 100\n}\n";
+    };
+    std::ofstream(d / "big.cnn") << file("");
+    CommandResult r = run_shell("cd '" + dir.path() + "' && ulimit -v 1000000 && " + CNNC_BINARY + " run big.cnn");
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("d.train: read from x.npy as training goes, 2400 samples"));
+    CHECK_THAT(r.output, Catch::Contains("24/24 ["));
+    std::ofstream(d / "whole.cnn") << file(", cache = memory");  // read whole, it cannot fit
+    CommandResult whole = run_shell("cd '" + dir.path() + "' && ulimit -v 1000000 && " + CNNC_BINARY + " run whole.cnn");
+    CHECK(whole.status == 1);
+    CHECK_THAT(whole.output, Catch::Contains("x.npy: samples of shape (2400, 125000) need 1.20 GB of memory"));
 }

@@ -16,6 +16,7 @@
 #include "ir/Shape.h"
 #include "ir/Schema.h"
 #include "data/ImageFolder.h"
+#include "data/Records.h"
 #include "data/Table.h"
 #include "train/Callbacks.h"
 #include "train/Loss.h"
@@ -127,18 +128,34 @@ struct SourceKind : Builtin {
     bool folders = false;
     // For a source of images, how it reads them; null otherwise.
     ImageReading (*images)(const BoundArgs& args, const SourceReader& reader) = nullptr;
+    // For a source whose samples are fixed-size records in one file (npy, idx): that file's layout
+    // (its header read and checked) and the labels, read whole; null otherwise.
+    rt::RecordLayout (*records)(const SourceUse& use) = nullptr;
+    std::vector<int32_t> (*record_labels)(const SourceUse& use) = nullptr;
 };
 
-// The member's samples: its source's, then the subset its validation_split and subset select
-// (shuffled with its seed first, as Keras does, unless shuffle = false).
+// The member's samples: its source's, in member_order's order.
 rt::LabeledRows read_source(const SourceKind& source, const SourceUse& use);
 
 // The samples a member keeps, in order, of the `n` its source reads (nullopt: all, as read): its
 // validation_split and subset (Keras' get_training_or_validation_split, the last
-// int(validation_split * n)), after a shuffle with its seed where it has one (image_directory unless
-// shuffle = false, csv, sequences, npy, as Keras' *_dataset_from_directory) or in file order where
-// it has none (idx: fit(validation_split)'s rule for arrays); with shuffle alone all, shuffled.
+// int(validation_split * n)), after a shuffle with its seed (1337 when not given) where it shuffles:
+// image_directory unless shuffle = false (image_dataset_from_directory), an array source (idx, csv,
+// sequences, npy) when given shuffle = true or a seed, else in file order (fit(validation_split)'s
+// rule for arrays); with a shuffle and no split, all of them, shuffled.
 std::optional<std::vector<int64_t>> member_order(const BoundArgs& args, int64_t n);
+
+// A member read from its records as training needs it (data/Records.h): the file's record of each
+// of its samples after the split and shuffle, and their labels in that order.
+struct StreamedRecords {
+    rt::RecordLayout x;
+    std::vector<int64_t> records;
+    std::vector<int32_t> labels;
+};
+// The member's streamed records, or nullopt when it is read whole by read_source: a source without
+// records, `cache = memory`, keyed arrays, a gzipped file without `cache`, or no `cache` and floats
+// within the preload bound. `cache = none` streams (a gzipped file is then an error).
+std::optional<StreamedRecords> streamed_records(const SourceKind& source, const SourceUse& use);
 
 // A member read from disk as training needs it (data/ImageStream.h): its image files after the
 // split, how they decode, and its cache ("none", "memory" or a file path).

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <numeric>
 
 #include "Error.h"
 #include "builtins/Builtins.h"
@@ -27,12 +28,33 @@ static std::vector<ParamSpec> cat(std::vector<ParamSpec> a, const std::vector<Pa
     return a;
 }
 
+// The arguments of a source of array data (idx, csv, sequences, npy): Keras' split arguments and a
+// `shuffle` that defaults to whether a `seed` is given. Unshuffled, validation_split takes the last
+// fraction in file order, as fit(validation_split = ...) does with arrays; shuffled, the samples are
+// shuffled with the seed before the split, as image_dataset_from_directory's files are.
+static std::vector<ParamSpec> array_split_params() {
+    return cat({optional("shuffle", ArgType::Bool, none()).about("shuffle the samples with seed before the split (default: when a seed is given)")},
+               split_params());
+}
+
 static rt::LabeledRows load_idx(const SourceUse& u) {
     auto li = rt::load_idx(u.reader.path(u.args.text("images")), u.reader.path(u.args.text("labels")));
     rt::LabeledRows rows;
     rows.x = std::move(li.images);
     rows.labels = std::move(li.labels);
     return rows;
+}
+
+static rt::RecordLayout idx_records(const SourceUse& u) { return rt::idx_records(u.reader.path(u.args.text("images"))); }
+static std::vector<int32_t> idx_labels(const SourceUse& u) { return rt::load_idx_labels(u.reader.path(u.args.text("labels"))); }
+static rt::RecordLayout npy_records(const SourceUse& u) { return rt::npy_records(u.reader.path(u.args.text("x"))); }
+static std::vector<int32_t> npy_labels(const SourceUse& u) { return rt::load_npy_labels(u.reader.path(u.args.text("y"))); }
+
+// The `cache` argument of a source of records: none streams, memory reads the member whole.
+static ParamSpec records_cache() {
+    return optional("cache", ArgType::Any, none())
+        .about("none: read the samples from the file as training goes; memory: read them whole (default: whole when their floats "
+               "take at most 2 GB, else from the file)");
 }
 
 static rt::LabeledRows load_npy(const SourceUse& u) { return rt::load_npy(u.reader.path(u.args.text("x")), u.reader.path(u.args.text("y"))); }
@@ -120,10 +142,12 @@ static rt::LabeledRows load_directory(const SourceUse& u) {
 std::optional<std::vector<int64_t>> member_order(const BoundArgs& a, int64_t n) {
     if (!a.has("validation_split")) return std::nullopt;  // a source without Keras' split arguments
     const bool has_split = !a.is_none("validation_split");  // with its subset: the checker sees to it
-    const bool shuffle = a.has("shuffle") ? a.flag("shuffle") : a.has("seed");
-    const uint64_t seed = !a.has("seed") || a.is_none("seed") ? 1337 : static_cast<uint64_t>(a.integer("seed"));
+    // image_directory shuffles unless told not to (Keras' default); an array source when told to or
+    // given a seed (array_split_params).
+    const bool shuffle = a.is_none("shuffle") ? !a.is_none("seed") : a.flag("shuffle");
+    const uint64_t seed = a.is_none("seed") ? 1337 : static_cast<uint64_t>(a.integer("seed"));
     if (has_split) return rt::subset_order(n, a.number("validation_split"), a.text("subset") == "validation", seed, shuffle);
-    if (a.has("shuffle") && shuffle) return rt::subset_order(n, 0, false, seed, true);
+    if (shuffle) return rt::subset_order(n, 0, false, seed, true);
     return std::nullopt;
 }
 
@@ -165,18 +189,47 @@ std::optional<StreamedImages> streamed_source(const SourceKind& source, const So
     return s;
 }
 
+std::optional<StreamedRecords> streamed_records(const SourceKind& source, const SourceUse& u) {
+    if (!source.records) return std::nullopt;
+    const Value& cache = u.args.get("cache");
+    const bool forced = cache.is_name() && cache.s == "none";
+    if (!u.args.is_none("cache") && !forced && !(cache.is_name() && cache.s == "memory"))
+        throw rt::UserError(fmt::format("{}: cache must be none or memory (the file itself is read at random: no cache file is needed)", u.member));
+    if (u.args.get(source.inputs_arg).kind != Value::Kind::String) {  // keyed arrays: one file per input
+        if (forced) throw rt::UserError(fmt::format("{}: cache = none reads one x file as training goes; keyed arrays are read whole", u.member));
+        return std::nullopt;
+    }
+    if (!forced && !u.args.is_none("cache")) return std::nullopt;  // memory
+    StreamedRecords s{source.records(u), {}, {}};
+    if (!s.x.unseekable.empty()) {
+        if (forced) throw rt::UserError(s.x.unseekable);
+        return std::nullopt;  // read whole: allocate() says when it cannot be
+    }
+    if (!forced && s.x.float_bytes() <= preload_bound()) return std::nullopt;
+    std::vector<int32_t> labels = source.record_labels(u);
+    if (static_cast<int64_t>(labels.size()) != s.x.count)
+        throw rt::UserError(fmt::format("{}: {} labels, but {} has {} samples", u.reader.path(u.args.text(source.labels_arg)), labels.size(),
+                                        s.x.path, s.x.count));
+    if (auto order = member_order(u.args, s.x.count)) {
+        s.records = std::move(*order);
+    } else {
+        s.records.resize(static_cast<size_t>(s.x.count));
+        std::iota(s.records.begin(), s.records.end(), int64_t{0});
+    }
+    for (int64_t r : s.records) s.labels.push_back(labels[static_cast<size_t>(r)]);
+    return s;
+}
+
 const std::vector<SourceKind>& data_sources() {
     static const std::vector<SourceKind> list = [] {
         std::vector<SourceKind> v;
         SourceKind idx;
         idx.name = "idx";
         idx.doc = "MNIST-style IDX image and label files (plain or .gz)";
-        // Array data: fit(validation_split)'s rule, the last fraction in file order (no seed).
-        idx.params = {required("images", ArgType::String), required("labels", ArgType::String),
-                      optional("validation_split", ArgType::Float, none()).above(0).below(1),
-                      optional("subset", ArgType::Name, none()).one_of({"training", "validation"})};
+        idx.params = cat({required("images", ArgType::String), required("labels", ArgType::String), records_cache()}, array_split_params());
         idx.element_shape = [](const BoundArgs&) { return std::optional<Shape>(); };  // known once read
         idx.load = load_idx;
+        idx.records = idx_records, idx.record_labels = idx_labels;
         idx.inputs_arg = "images", idx.labels_arg = "labels";
         v.push_back(idx);
 
@@ -212,7 +265,7 @@ const std::vector<SourceKind>& data_sources() {
         csv.params = cat({required("path", ArgType::String), optional("label", ArgType::Any, I(-1)),
                           optional("header", ArgType::Bool, B(true)), optional("delimiter", ArgType::String, S(",")),
                           optional("shape", ArgType::Dims, none()).min(1)},
-                         split_params());
+                         array_split_params());
         csv.element_shape = [](const BoundArgs& a) {
             if (a.is_none("shape")) return std::optional<Shape>();
             return std::optional<Shape>(Shape(a.ints("shape")));
@@ -237,7 +290,7 @@ const std::vector<SourceKind>& data_sources() {
                           optional("max_features", ArgType::Int, none()).min(1),
                           optional("padding", ArgType::Name, N("pre")).one_of({"pre", "post"}),
                           optional("truncating", ArgType::Name, N("pre")).one_of({"pre", "post"})},
-                         split_params());
+                         array_split_params());
         seq.element_shape = [](const BoundArgs& a) { return std::optional<Shape>(Shape{a.integer("max_len")}); };
         seq.load = load_sequences;
         seq.inputs_arg = seq.labels_arg = "path";
@@ -248,9 +301,10 @@ const std::vector<SourceKind>& data_sources() {
         npy.doc = "NumPy .npy arrays (np.save): samples x of shape (N, ...), integer labels y of shape (N,)";
         // x and y: a file each, or one file per model input and output keyed by name (the checker
         // sees to their types; engine/Arrays.cpp reads the keyed ones).
-        npy.params = cat({required("x", ArgType::Any), required("y", ArgType::Any)}, split_params());
+        npy.params = cat({required("x", ArgType::Any), required("y", ArgType::Any), records_cache()}, array_split_params());
         npy.element_shape = [](const BoundArgs&) { return std::optional<Shape>(); };  // known once read
         npy.load = load_npy;
+        npy.records = npy_records, npy.record_labels = npy_labels;
         npy.inputs_arg = "x", npy.labels_arg = "y";
         v.push_back(npy);
         return v;

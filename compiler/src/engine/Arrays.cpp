@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "Error.h"
+#include "builtins/Builtins.h"
 #include "data/Npy.h"
-#include "data/Table.h"
 
 namespace cnnc::engine {
 
@@ -21,7 +21,7 @@ const std::string& file_of(const Value& dict, const std::string& key) {
 }
 
 // The rows `ids` of `a`, in that order.
-rt::Tensor take(const rt::Tensor& a, const std::vector<int32_t>& ids) {
+rt::Tensor take(const rt::Tensor& a, const std::vector<int64_t>& ids) {
     rt::Dims shape = a.shape();
     const int64_t row = a.size() / shape[0];
     shape[0] = static_cast<int64_t>(ids.size());
@@ -85,15 +85,10 @@ Arrays load_arrays(const Model& m, const DatasetMember& mem, const std::vector<O
             a.y.push_back(reshaped(std::move(y), out, files.back(), what));
         }
     }
-    // Keras' validation_split: the same samples of every array (a seeded shuffle, then the split).
-    if (!mem.args.is_none("validation_split")) {
-        rt::LabeledRows ids;
-        ids.x = rt::Tensor({n, 1});
-        for (int64_t i = 0; i < n; ++i) ids.labels.push_back(static_cast<int32_t>(i));
-        uint64_t seed = mem.args.is_none("seed") ? 1337 : static_cast<uint64_t>(mem.args.integer("seed"));
-        ids = rt::take_subset(ids, mem.args.number("validation_split"), mem.args.text("subset") == "validation", seed);
-        for (auto& x : a.x) x = take(x, ids.labels);
-        for (auto& y : a.y) y = take(y, ids.labels);
+    // The member's split and shuffle (member_order): the same samples of every array.
+    if (auto order = member_order(mem.args, n)) {
+        for (auto& x : a.x) x = take(x, *order);
+        for (auto& y : a.y) y = take(y, *order);
     }
     return a;
 }

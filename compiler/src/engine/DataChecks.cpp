@@ -41,6 +41,8 @@ static const LayerNode* first_embedding(const std::vector<LayerNode>& layers) {
     return first.kind->name == "Embedding" ? &first : nullptr;
 }
 
+bool takes_token_ids(const Model& m) { return first_embedding(m.layers) != nullptr; }
+
 void check_token_ids(const Model& m, const rt::Tensor& x, const DataOrigin& origin, const std::string& statement) {
     const LayerNode* emb = first_embedding(m.layers);
     if (!emb || x.shape().empty()) return;

@@ -25,6 +25,9 @@ struct DataOrigin {
 void check_labels(const std::vector<int32_t>& labels, const DataOrigin& origin, const Dataset& ds, const LossKind& loss,
                   const Model& m, const std::string& statement);
 
+// Whether model `m`'s input feeds an Embedding (its samples are token ids).
+bool takes_token_ids(const Model& m);
+
 // When model `m`'s input feeds an Embedding: every value of `x` (samples along axis 0) an integer
 // in 0..input_dim-1. Throws UserError naming the file, the first offending sample and `statement`.
 void check_token_ids(const Model& m, const rt::Tensor& x, const DataOrigin& origin, const std::string& statement);

@@ -269,7 +269,7 @@ class Runner : public SourceReader {
         cfg.initial_epoch = t.fields.integer("initial_epoch");
         // A member with shuffle = false trains in its file order, as a Keras dataset made with it.
         const BoundArgs& member = c_.program.dataset(t.data.dataset)->member(t.data.member)->args;
-        cfg.shuffle = t.fields.flag("shuffle") && !(member.has("shuffle") && !member.flag("shuffle"));
+        cfg.shuffle = t.fields.flag("shuffle") && !(member.has("shuffle") && !member.is_none("shuffle") && !member.flag("shuffle"));
         cfg.data_wait = dynamic_cast<rt::MemorySource*>(train.get()) == nullptr;
         for (const CallbackSpec& cb : t.callbacks) cfg.callbacks.push_back(cb.kind->make(cb.args, o_.output_dir));
         fmt::print("Training {} on {}.{}: {} samples, batch {}, {} epochs ({})\n", m.name, t.data.dataset, t.data.member, train->size(),
@@ -376,11 +376,7 @@ class Runner : public SourceReader {
 
     // Keyed arrays are checked as they are read (engine/Arrays.cpp); a single input here.
     static void check_input(const Model& m, const rt::Samples& s, const DataRef& ref) {
-        if (m.inputs.size() > 1) return;
-        rt::Dims per(s.x.front().shape().begin() + 1, s.x.front().shape().end());
-        if (rt::product(per) != m.input.elements() || (per.size() == m.input.rank() && per != m.input.dims))
-            throw rt::UserError(fmt::format("{}.{} has samples of shape {} but model '{}' expects {}", ref.dataset, ref.member,
-                                            rt::dims_str(per), m.name, m.input.str(false)));
+        check_sample_shape(m, rt::Dims(s.x.front().shape().begin() + 1, s.x.front().shape().end()), ref.dataset + "." + ref.member);
     }
 
     // Samples as loaded, with what data errors name: the files and where each sample came from.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -56,7 +57,11 @@ MpiLaunch::~MpiLaunch() {
 
 int MpiLaunch::finish(int rc) {
     if (!active_) return rc;
-    if (rc != 0 && world().size() > 1) {
+    // Ctrl-C to mpirun: it sends SIGTERM to every rank, and the ranks, which sum whether a signal
+    // came at every step, stop after the same step with 128 + the signal (rank 0 having saved the
+    // state): nothing to abort, and aborting could cut rank 0's saving short.
+    const bool interrupted = rc == 128 + SIGINT || rc == 128 + SIGTERM;
+    if (rc != 0 && !interrupted && world().size() > 1) {
         std::fprintf(stderr, "cnnc: rank %d of %d failed (exit status %d): ending the job\n", world().rank(), world().size(), rc);
         std::fflush(stderr);
         MPI_Abort(MPI_COMM_WORLD, rc);

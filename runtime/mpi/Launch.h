@@ -19,7 +19,8 @@ class MpiLaunch {
     MpiLaunch& operator=(const MpiLaunch&) = delete;
     // The exit status to return, `rc`. A rank that fails (rc != 0) in a world of several has
     // printed its error already; it says which rank it is and aborts the job, so that no other
-    // rank waits for it in a collective.
+    // rank waits for it in a collective. An interrupted training (exit status 128 + SIGINT or
+    // SIGTERM) stopped every rank at the same step: MPI is finalised as after a success.
     int finish(int rc);
 
   private:

@@ -189,7 +189,8 @@ std::vector<View> Network::forward_all(const std::vector<View>& xs, const StepIn
 
 void Network::backward(const View& d_out, bool d_out_is_logits, const StepInfo& s) { backward_all({d_out}, {d_out_is_logits}, s); }
 
-void Network::backward_all(const std::vector<View>& d_outs, const std::vector<bool>& logits, const StepInfo& s) {
+void Network::backward_all(const std::vector<View>& d_outs, const std::vector<bool>& logits, const StepInfo& s,
+                           const GradientsDone& done) {
     if (d_outs.size() != outputs_.size() || logits.size() != outputs_.size())
         throw std::logic_error("internal: the network has " + std::to_string(outputs_.size()) + " outputs");
     auto buffer = [&](int b) { return arena_.data() + offsets_[static_cast<size_t>(b)]; };
@@ -219,6 +220,7 @@ void Network::backward_all(const std::vector<View>& d_outs, const std::vector<bo
             dx_ptrs_[i] = &dx_views_[i];
         }
         st.op->backward_all(xs, out_views_[k], dy, dx_ptrs_, ext >= 0 && logits[static_cast<size_t>(ext)], s);
+        if (done && !st.op->params.empty()) done(st.op->params);
         for (size_t i = 0; i < xs.size(); ++i)
             if (slots[i].kind == Slot::Scratch)
                 add_into(buffer(plan_.grad[static_cast<size_t>(plan_.root[static_cast<size_t>(st.inputs[i])])]), dx_views_[i].data, xs[i].size());

@@ -2,6 +2,7 @@
 // before them or the network's inputs. Activations and gradients live in one arena planned by
 // liveness (net/MemoryPlan.h), sized once for the largest batch so no step allocates.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,11 @@
 #include "net/Op.h"
 
 namespace cnnc::rt {
+
+// Called by backward as soon as a stage's weight gradients are complete, with that stage's params
+// (the last stage's first): data-parallel training starts summing them over the ranks while the
+// stages before still run (train/GradientBuckets.h).
+using GradientsDone = std::function<void(std::vector<Param>& params)>;
 
 class Network {
   public:
@@ -53,9 +59,11 @@ class Network {
     // With `d_out_is_logits`, the gradient is with respect to output 0's pre-activation
     // (output_owns_activation() must hold).
     void backward(const View& d_out, bool d_out_is_logits, const StepInfo& s);
-    // The same for every input and every output (`logits`: one flag per output).
+    // The same for every input and every output (`logits`: one flag per output). `done`, when
+    // set, hears of each stage whose params' gradients are complete.
     std::vector<View> forward_all(const std::vector<View>& xs, const StepInfo& s);
-    void backward_all(const std::vector<View>& d_outs, const std::vector<bool>& logits, const StepInfo& s);
+    void backward_all(const std::vector<View>& d_outs, const std::vector<bool>& logits, const StepInfo& s,
+                      const GradientsDone& done = {});
 
     // The buffers' bytes per sample, planned as prepare(…, training) would place them.
     Memory memory(bool training) const;

@@ -17,6 +17,15 @@ class Collective {
     // In place: every rank ends with the element-wise sum over all ranks.
     virtual void allreduce_sum(float* data, size_t n) = 0;
     virtual void allreduce_sum(double* data, size_t n) = 0;
+    // Non-blocking, in place: starts summing `data` over the ranks; the sum is there once
+    // wait_all() returns, and `data` must stay untouched until then. Every rank starts the same
+    // sums in the same order (MPI's rule for collectives).
+    virtual void start_sum(float* data, size_t n) = 0;
+    // Lets the started sums advance: Open MPI's shared-memory transport moves data only inside MPI
+    // calls, so a caller that computes meanwhile calls this now and then.
+    virtual void progress() = 0;
+    // Waits for every started sum.
+    virtual void wait_all() = 0;
     // In place: every rank ends with rank `root`'s values.
     virtual void broadcast(double* data, size_t n, int root) = 0;
     virtual void barrier() = 0;

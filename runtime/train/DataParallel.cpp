@@ -1,7 +1,7 @@
 #include "train/DataParallel.h"
 
 #include <algorithm>
-#include <cstring>
+#include <cstdlib>
 
 #include "Error.h"
 
@@ -24,28 +24,18 @@ std::vector<std::vector<int64_t>> DataParallel::nonempty(std::vector<std::vector
 
 int64_t DataParallel::first_sample(int64_t size) const { return shard(size, w_.rank(), w_.size()).begin; }
 
-void DataParallel::sum_gradients(const std::vector<Param*>& params, int64_t local, int64_t global) {
-    if (!active()) return;
-    size_t n = 0;
-    for (const Param* p : params)
-        if (p->trainable) n += static_cast<size_t>(p->grad.size());
-    bucket_.resize(n);
-    const float scale = static_cast<float>(static_cast<double>(local) / static_cast<double>(global));
-    size_t at = 0;
-    for (const Param* p : params) {
-        if (!p->trainable) continue;
-        const float* g = p->grad.data();
-        // A rank without samples this step (a last batch smaller than the world) ran no backward.
-        for (int64_t i = 0; i < p->grad.size(); ++i) bucket_[at + static_cast<size_t>(i)] = local ? g[i] * scale : 0.f;
-        at += static_cast<size_t>(p->grad.size());
+GradientsDone DataParallel::start_gradients(const std::vector<Param*>& params, int64_t local, int64_t global) {
+    if (!active()) return {};
+    if (!buckets_) {
+        const char* env = std::getenv("CNNC_MPI_BUCKET_BYTES");
+        buckets_ = std::make_unique<GradientBuckets>(w_, params, env && *env ? std::strtoull(env, nullptr, 10) : kBucketBytes);
     }
-    w_.allreduce_sum(bucket_.data(), n);
-    at = 0;
-    for (Param* p : params) {
-        if (!p->trainable) continue;
-        std::memcpy(p->grad.data(), bucket_.data() + at, static_cast<size_t>(p->grad.size()) * sizeof(float));
-        at += static_cast<size_t>(p->grad.size());
-    }
+    buckets_->begin(local, global);
+    return buckets_->on_done();
+}
+
+void DataParallel::sum_gradients() {
+    if (active()) buckets_->finish();
 }
 
 void DataParallel::sum(std::vector<double>& values) const {

@@ -5,10 +5,12 @@
 // figures. In a world of one every call leaves its arguments as they are.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "net/Op.h"
 #include "train/Collective.h"
+#include "train/GradientBuckets.h"
 
 namespace cnnc::rt {
 
@@ -27,10 +29,15 @@ class DataParallel {
     int64_t first_sample(int64_t size) const;
     // Each rank's gradients are those of its mean loss over `local` of the step's `global`
     // samples (zero with none): scaled by local/global and summed over the ranks, they are the
-    // gradient of the global batch's mean loss, on every rank. One allreduce over one contiguous
-    // buffer of every trainable weight's gradient. The regularizers' gradient is not in it: the
-    // optimizer adds it once, after (Optimizer::step).
-    void sum_gradients(const std::vector<Param*>& params, int64_t local, int64_t global);
+    // gradient of the global batch's mean loss, on every rank. The sums go in buckets that start
+    // during the backward pass (train/GradientBuckets.h), of CNNC_MPI_BUCKET_BYTES each (default
+    // kBucketBytes; 0: one allreduce after the backward pass). The regularizers' gradient is not in
+    // them: the optimizer adds it once, after (Optimizer::step).
+    // Before the step's backward pass: what it calls as each stage's gradients are complete.
+    GradientsDone start_gradients(const std::vector<Param*>& params, int64_t local, int64_t global);
+    // After it: the summed gradients in every trainable param's grad.
+    void sum_gradients();
+    static constexpr size_t kBucketBytes = 1 << 20;
     // Sums over the ranks, in place: a step's loss and metric sums, an evaluation's.
     void sum(std::vector<double>& values) const;
     // Layers' forward-updated state (BatchNormalization's moving statistics, from each rank's own
@@ -42,7 +49,7 @@ class DataParallel {
     void check_replicas(const std::vector<Param*>& params, int64_t epoch) const;
   private:
     Collective& w_;
-    std::vector<float> bucket_;
+    std::unique_ptr<GradientBuckets> buckets_;  // made at the first step
 };
 
 }  // namespace cnnc::rt

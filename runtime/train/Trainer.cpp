@@ -161,7 +161,9 @@ void Trainer::interrupted(const Position& at, const History& h, const std::vecto
     save_state(at, h, params);
     std::fprintf(cfg_.out, "\n");
     std::fflush(cfg_.out);
-    const int sig = InterruptGuard::pending();
+    // Zero when the signal came to another data-parallel rank (all stop at the same step): mpirun
+    // forwards Ctrl-C to the ranks as SIGTERM.
+    const int sig = InterruptGuard::pending() ? InterruptGuard::pending() : SIGTERM;
     throw Interrupted(fmt::format("interrupted by {} {}; the training state is saved in {}", signal_name(sig),
                                   where, cfg_.state_path),
                       sig);
@@ -280,8 +282,9 @@ History Trainer::fit(Source& train, Source* val) {
             // Keras' step loss: the data loss plus the penalty at the weights the step starts from;
             // the epoch's `loss` is their mean weighted by batch size (its Mean metric).
             const double penalty = regularization();
-            if (local > 0) net_.backward_all(views(grads_), fused, info);
-            ranks.sum_gradients(params, local, b);
+            GradientsDone summing = ranks.start_gradients(params, local, b);
+            if (local > 0) net_.backward_all(views(grads_), fused, info, summing);
+            ranks.sum_gradients();
             opt_.step(params);
             pos.loss_sum += (loss + penalty) * static_cast<double>(b);
             pos.seen += b;

@@ -2,7 +2,8 @@
 // part of every global batch; the results equal one process's up to summation order (1e-5
 // relative), evaluation is sharded without dropping or repeating a sample, rank 0 alone writes,
 // callbacks decide alike on every rank, and a killed rank ends the job quickly with a state that
-// resumes under another number of ranks. The reference is always the plain single process (no
+// resumes under another number of ranks, as does one stopped by Ctrl-C to mpirun; a `cnnc build`
+// executable refuses to run as several ranks. The reference is always the plain single process (no
 // mpirun), which the issue requires to be unchanged.
 #include <signal.h>
 
@@ -33,8 +34,9 @@ std::string mpirun(int n) {
     return "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" timeout 300 mpirun --allow-run-as-root --oversubscribe -np " + std::to_string(n) + " ";
 }
 
-CommandResult run_ranks(int n, const std::string& args, const fs::path& dir) {
-    return run_shell("cd '" + dir.string() + "' && " + mpirun(n) + CNNC_BINARY + " " + args);
+// `env`: assignments for every rank ("CNNC_MPI_BUCKET_BYTES=64"); mpirun passes its environment on.
+CommandResult run_ranks(int n, const std::string& args, const fs::path& dir, const std::string& env = "") {
+    return run_shell("cd '" + dir.string() + "' && " + env + " " + mpirun(n) + CNNC_BINARY + " " + args);
 }
 
 // Every number of a history CSV, row by row (the header skipped).
@@ -88,14 +90,14 @@ void write_problem(const fs::path& d, int train, int test, const std::string& fi
     write_bars_files(d, train, test, model);
 }
 
-void check_same_training(const std::string& first_layers) {
+void check_same_training(const std::string& first_layers, const std::string& env = "") {
     TempDir one, two;
     write_problem(one.path(), 70, 31, first_layers);
     write_problem(two.path(), 70, 31, first_layers);
     CommandResult single = run_cnnc("run bars.cnn --seed 5", one.path());
     INFO(single.output);
     REQUIRE(single.status == 0);
-    CommandResult ranks = run_ranks(2, "run bars.cnn --seed 5", two.path());
+    CommandResult ranks = run_ranks(2, "run bars.cnn --seed 5", two.path(), env);
     INFO(ranks.output);
     REQUIRE(ranks.status == 0);
     // loss, accuracy, val_loss, val_accuracy per epoch; the final weights; the evaluation.
@@ -103,6 +105,52 @@ void check_same_training(const std::string& first_layers) {
     check_weights_close(fs::path(one.path()) / "bar_net.weights.h5", fs::path(two.path()) / "bar_net.weights.h5");
     check_close(evaluation_numbers(single.output), evaluation_numbers(ranks.output), 1e-5);
 }
+
+// A 2-rank job stopped by a signal during epoch 2 of a 10-epoch bars problem, and the same problem
+// trained uninterrupted by one process, the reference its resumed run must end at.
+class StoppedJob {
+  public:
+    StoppedJob() {
+        // Epochs of 188 steps: long enough that the signal lands inside one, also on a fast machine.
+        write_problem(whole_.path(), 3000, 31, "", "", 10);
+        write_problem(dir(), 3000, 31, "", "", 10);
+        REQUIRE(run_cnnc("run bars.cnn --seed 5", whole_.path()).status == 0);
+    }
+    fs::path dir() const { return fs::path(job_.path()); }
+    // Runs `command` in dir() in the background and, once epoch 1's state exists, a few steps into
+    // epoch 2, sends `sig` to the pid the command wrote to `pid_file`. Returns the job's output;
+    // `seconds` is how long it ran on after the signal, `status` its exit status.
+    std::string stop(const std::string& command, const std::string& pid_file, int sig) {
+        const fs::path d = dir();
+        std::string cmd = "cd '" + d.string() + "' && " + command + " > out.txt 2>&1; echo $? > status.txt";
+        std::thread job([&] { std::system(cmd.c_str()); });
+        auto start = std::chrono::steady_clock::now();
+        while (!fs::exists(d / "bar_net.state") && std::chrono::steady_clock::now() - start < std::chrono::seconds(240))
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const bool sent = fs::exists(d / pid_file) && ::kill(static_cast<pid_t>(std::stol(slurp(d / pid_file))), sig) == 0;
+        const auto signalled = std::chrono::steady_clock::now();
+        job.join();
+        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+        REQUIRE(sent);
+        status = std::stoi(slurp(d / "status.txt"));
+        return slurp(d / "out.txt");
+    }
+    // The state on disk resumed (by `resumed`, which says `resuming`) and ended as the
+    // uninterrupted run.
+    void check_resumes(const CommandResult& resumed, const std::string& resuming) const {
+        INFO(resumed.output);
+        REQUIRE(resumed.status == 0);
+        CHECK_THAT(resumed.output, Catch::Contains(resuming));
+        check_close(history_numbers(fs::path(whole_.path()) / "bar_net_history.csv"), history_numbers(dir() / "bar_net_history.csv"), 1e-5);
+        check_weights_close(fs::path(whole_.path()) / "bar_net.weights.h5", dir() / "bar_net.weights.h5");
+    }
+    double seconds = 0;
+    int status = 0;
+
+  private:
+    TempDir whole_, job_;
+};
 
 }  // namespace
 
@@ -112,6 +160,13 @@ TEST_CASE("mpi: 2 ranks train as 1 process: losses, metrics, weights and evaluat
 
 TEST_CASE("mpi: 2 ranks train as 1 process with augmentation and Dropout (drawn per global sample)", "[mpi]") {
     check_same_training("    RandomFlip()\n    RandomRotation(0.1)\n");
+}
+
+TEST_CASE("mpi: 2 ranks train as 1 process with the gradients summed in buckets during backward, or in one after it", "[mpi]") {
+    // The bars model's 146 weights in buckets of 64 bytes: Dense's gradients (584 bytes) start
+    // summing while the convolution's backward runs, the convolution's after it.
+    SECTION("buckets overlapped with backward") { check_same_training("", "CNNC_MPI_BUCKET_BYTES=64"); }
+    SECTION("one allreduce after backward") { check_same_training("", "CNNC_MPI_BUCKET_BYTES=0"); }
 }
 
 TEST_CASE("mpi: sharded evaluation equals one process's, 31 samples on 2 and 3 ranks", "[mpi]") {
@@ -171,41 +226,17 @@ TEST_CASE("mpi: EarlyStopping stops every rank in the same epoch", "[mpi]") {
 }
 
 TEST_CASE("mpi: a rank killed mid-epoch ends the job within 10 s; 1 process resumes its state to the uninterrupted result", "[mpi][faults]") {
-    TempDir one, two;
-    fs::path d(two.path());
-    // Epochs of 188 steps: long enough that the kill lands inside one, also on a fast machine.
-    write_problem(one.path(), 3000, 31, "", "", 10);
-    write_problem(d, 3000, 31, "", "", 10);
-    CommandResult whole = run_cnnc("run bars.cnn --seed 5", one.path());
-    REQUIRE(whole.status == 0);
+    StoppedJob job;
     // Each rank writes its pid before it becomes cnnc (exec keeps the pid).
-    std::string cmd = "cd '" + d.string() + "' && " + mpirun(2) + "sh -c 'echo $$ > pid.$OMPI_COMM_WORLD_RANK; exec " +
-                      CNNC_BINARY + " run bars.cnn --seed 5' > out.txt 2>&1; echo $? > status.txt";
-    std::thread job([&] { std::system(cmd.c_str()); });
-    // After epoch 1 the state exists; then epoch 2 is under way.
-    auto start = std::chrono::steady_clock::now();
-    while (!fs::exists(d / "bar_net.state") && std::chrono::steady_clock::now() - start < std::chrono::seconds(240))
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    REQUIRE(fs::exists(d / "pid.1"));
-    const pid_t victim = static_cast<pid_t>(std::stol(slurp(d / "pid.1")));
-    REQUIRE(::kill(victim, SIGKILL) == 0);
-    const auto killed = std::chrono::steady_clock::now();
-    job.join();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
-    const std::string out = slurp(d / "out.txt");
+    const std::string out = job.stop(mpirun(2) + "sh -c 'echo $$ > pid.$OMPI_COMM_WORLD_RANK; exec " + CNNC_BINARY + " run bars.cnn --seed 5'",
+                                     "pid.1", SIGKILL);
     INFO(out);
-    CHECK(seconds < 10);
-    CHECK(std::stoi(slurp(d / "status.txt")) != 0);
+    CHECK(job.seconds < 10);
+    CHECK(job.status != 0);
     CHECK_THAT(out, Catch::Contains("rank 1"));
     CHECK_THAT(out, !Catch::Contains("Epoch 10/10"));  // it was killed, not finished
     // The state rank 0 saved resumes under 1 process, and ends as the uninterrupted run.
-    REQUIRE(fs::exists(d / "bar_net.state"));
-    CommandResult resumed = run_cnnc("run bars.cnn --seed 5 --resume", d.string());
-    INFO(resumed.output);
-    REQUIRE(resumed.status == 0);
-    CHECK_THAT(resumed.output, Catch::Contains("Resuming after epoch"));
-    check_close(history_numbers(fs::path(one.path()) / "bar_net_history.csv"), history_numbers(d / "bar_net_history.csv"), 1e-5);
-    check_weights_close(fs::path(one.path()) / "bar_net.weights.h5", d / "bar_net.weights.h5");
+    job.check_resumes(run_cnnc("run bars.cnn --seed 5 --resume", job.dir().string()), "Resuming after epoch");
 }
 
 TEST_CASE("mpi: a rank that cannot read its data stops the job with its own error", "[mpi][faults]") {
@@ -224,4 +255,43 @@ TEST_CASE("mpi: a rank that cannot read its data stops the job with its own erro
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(60));
     CHECK_THAT(r.output, Catch::Contains("missing-images"));
     CHECK_THAT(r.output, Catch::Contains("cnnc: rank 1 of 2 failed"));
+}
+
+TEST_CASE("mpi: Ctrl-C to mpirun stops every rank within seconds; the state resumes, on 2 ranks, to the uninterrupted result", "[mpi][faults]") {
+    StoppedJob job;
+    // mpirun writes its own pid (exec keeps it), as a shell's Ctrl-C reaches it.
+    const std::string out = job.stop("sh -c 'echo $$ > mpirun.pid; exec " + mpirun(2) + CNNC_BINARY + " run bars.cnn --seed 5'",
+                                     "mpirun.pid", SIGINT);
+    INFO(out);
+    CHECK(job.seconds < 10);
+    CHECK(job.status != 0);
+    // Every rank stopped after the same step: rank 0 saved, none failed or was aborted.
+    CHECK_THAT(out, Catch::Contains("the training state is saved in"));
+    CHECK_THAT(out, !Catch::Contains("failed"));
+    CHECK_THAT(out, !Catch::Contains("Epoch 10/10"));
+    // Rank 0 saved where the ranks stopped, inside the epoch.
+    job.check_resumes(run_ranks(2, "run bars.cnn --seed 5 --resume", job.dir()), "Resuming epoch");
+}
+
+TEST_CASE("mpi: a cnnc build executable refuses to run as several ranks", "[mpi][build]") {
+    TempDir dir;
+    fs::path d(dir.path());
+    write_problem(d, 40, 20);
+    // Only this CPU's kernels: the refusal needs no other variant, and the build stays short.
+    CommandResult b = run_cnnc("build bars.cnn --target host -o bars_exe", d.string());
+    INFO(b.output);
+    REQUIRE(b.status == 0);
+    // Two copies would each train alone and overwrite each other's files: each refuses at once.
+    CommandResult r = run_shell("cd '" + d.string() + "' && " + mpirun(2) + "./bars_exe train");
+    INFO(r.output);
+    CHECK(r.status != 0);
+    CHECK_THAT(r.output, Catch::Contains("a `cnnc build` executable trains as one process"));
+    CHECK_THAT(r.output, Catch::Contains("mpirun -np N cnnc run bars.cnn"));
+    CHECK_FALSE(fs::exists(d / "bar_net.weights.h5"));
+    CHECK_FALSE(fs::exists(d / "bar_net_history.csv"));
+    // As one rank of mpirun it is the one process it always is.
+    CommandResult alone = run_shell("cd '" + d.string() + "' && " + mpirun(1) + "./bars_exe train");
+    INFO(alone.output);
+    CHECK(alone.status == 0);
+    CHECK(fs::exists(d / "bar_net.weights.h5"));
 }

@@ -288,3 +288,38 @@ model m { input(4) base(weights = "base.weights.h5") Dense(1) })");
         for (int64_t i = 0; i < ps[k]->value.size(); ++i) REQUIRE(ps[k]->value[i] == static_cast<float>(100 * k + i));
     }
 }
+
+TEST_CASE("a full-model .h5 (model.save) of tf.keras 2 and of Keras 3 loads from model_weights/", "[weights][keras2]") {
+    need_h5py();
+    TempDir dir;
+    const fs::path d(dir.path());
+    // legacy_h5_format.py save_model_to_hdf5 (master L28-70): root `model_config`, `keras_version`,
+    // `backend`; the weights under `model_weights` as save_weights_to_hdf5_group writes them
+    // (L206-235: Keras 3 names a weight by its path, "dense/kernel", and adds the group
+    // `top_level_model_weights`; tf.keras 2 writes "dense/kernel:0"); the optimizer's under
+    // `optimizer_weights` (L257-271).
+    for (const char* suffix : {":0", ""}) {
+        SECTION(*suffix ? "tf.keras 2" : "Keras 3") {
+            std::ofstream(d / "w.py") << R"(import h5py, numpy as np, sys
+suffix = ")" << suffix << R"("
+with h5py.File(sys.argv[1], "w") as f:
+    f.attrs["model_config"] = b'{"class_name": "Sequential"}'
+    f.attrs["keras_version"] = b"3.6.0"
+    f.attrs["backend"] = b"tensorflow"
+    g = f.create_group("model_weights")
+    g.attrs["layer_names"] = [b"dense", b"dropout", b"dense_1"]
+    for k, (layer, shapes) in enumerate([("dense", [(4, 3), (3,)]), ("dense_1", [(3, 2), (2,)])]):
+        lg = g.create_group(layer)
+        names = ["%s/kernel%s" % (layer, suffix), "%s/bias%s" % (layer, suffix)]
+        lg.attrs["weight_names"] = [n.encode() for n in names]
+        for j, (n, s) in enumerate(zip(names, shapes)):
+            lg.create_dataset(n, data=(100 * (2 * k + j) + np.arange(int(np.prod(s)))).astype(np.float32).reshape(s))
+    g.create_group("dropout").attrs["weight_names"] = np.asarray([])
+    if not suffix:
+        g.create_group("top_level_model_weights").attrs["weight_names"] = np.asarray([])
+    f.create_group("optimizer_weights").attrs["weight_names"] = [b"iteration"]
+)";
+            check_flat_loads(d, (d / "full.h5").string());
+        }
+    }
+}

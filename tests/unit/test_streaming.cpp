@@ -385,6 +385,17 @@ TEST_CASE("a record stream gives the preloaded floats of each sample asked for, 
         }
         for (int64_t k = 0; k < 12; ++k) CHECK(again.x[0][12 + k] == whole[5 * 12 + k] * 0.5f);
     }
+    {  // A process reads only the samples it is handed (an MPI rank its shard): the others may be gone.
+        rt::RecordLayout l = rt::npy_records((d / "x.npy").string());
+        std::vector<int64_t> all(24);
+        for (int64_t i = 0; i < 24; ++i) all[static_cast<size_t>(i)] = i;
+        rt::RecordStream s(l, all, rt::Tensor({24, 1}), 1.f);
+        fs::resize_file(d / "x.npy", l.offset + 12 * 12 * sizeof(double));  // records 0..11 of 12 float64 values stay
+        rt::Batch b;
+        s.plan({{11, 0, 5}});
+        CHECK_NOTHROW(s.fetch({11, 0, 5}, b));
+        CHECK_THROWS_WITH(s.fetch({12}, b), Catch::Contains("x.npy: cannot read sample 12"));
+    }
     std::string plain = read_bytes((d / "im").string());
     write_gz((d / "im.gz").string(), plain);
     fs::remove(d / "im");

@@ -202,10 +202,27 @@ std::vector<int32_t> load_labels(const std::string& path) {
     return labels;
 }
 
+// An image file's header, (count, rows, cols), and its payload's bytes, checked. An image of no
+// pixels, or of more than 2^31, is an error: with count 0 or a zero side the payload check passes,
+// and count x rows, or a sample's rows x cols, would overflow the tensors' int64 sizes.
+struct ImageHeader {
+    std::vector<uint64_t> dims;
+    uint64_t bytes;
+};
+ImageHeader read_image_header(IdxReader& r, const std::string& path) {
+    auto dims = read_header(r, path, kImagesMagic, 3, "image");
+    const uint64_t bytes = declared_bytes(r, path, dims, "pixels");
+    if (dims[1] == 0 || dims[2] == 0 || dims[1] * dims[2] > (uint64_t{1} << 31))
+        throw UserError(fmt::format("{}: the IDX header declares images of {}x{} pixels; an image has 1 to 2^31 pixels", path,
+                                    dims[1], dims[2]));
+    return {dims, bytes};
+}
+
 Tensor load_images(const std::string& path) {
     IdxReader r(path);
-    auto dims = read_header(r, path, kImagesMagic, 3, "image");
-    uint64_t n = declared_bytes(r, path, dims, "pixels");
+    const ImageHeader h = read_image_header(r, path);
+    const std::vector<uint64_t>& dims = h.dims;
+    const uint64_t n = h.bytes;
     std::string what = fmt::format("{} images of {}x{} pixels", dims[0], dims[1], dims[2]);
     auto images = allocate<Tensor>(path, n * sizeof(float), what, [&] {
         return Tensor({static_cast<int64_t>(dims[0]), static_cast<int64_t>(dims[1]), static_cast<int64_t>(dims[2]), 1});
@@ -219,8 +236,7 @@ Tensor load_images(const std::string& path) {
 RecordLayout idx_records(const std::string& images_path) {
     const std::string path = resolve(images_path);
     IdxReader r(path);
-    auto dims = read_header(r, path, kImagesMagic, 3, "image");
-    const uint64_t n = declared_bytes(r, path, dims, "pixels");
+    const auto [dims, n] = read_image_header(r, path);
     RecordLayout out;
     out.path = path;
     out.count = static_cast<int64_t>(dims[0]);

@@ -143,6 +143,15 @@ TEST_CASE("IDX: lengths must match the header", "[idx]") {
     write_bytes(dir / "huge", be32(0x803) + be32(0xffffffff) + be32(0xffffffff) + be32(0xffffffff) + "abc");
     CHECK(error_of(dir / "huge", dir / "labels") ==
           dir / "huge" + ": truncated: header promises 4294967295x4294967295x4294967295 bytes of pixels, more than 2^64");
+
+    // A zero side makes the promise 0 bytes, which any file holds, while count x rows alone would
+    // overflow (the fuzzer's find); an empty set of huge images would overflow a sample's size.
+    write_bytes(dir / "flat", be32(0x803) + be32(0xbfbfbfbf) + be32(0xbfbfbfbf) + be32(0));
+    CHECK(error_of(dir / "flat", dir / "labels") ==
+          dir / "flat" + ": the IDX header declares images of 3217014719x0 pixels; an image has 1 to 2^31 pixels");
+    write_bytes(dir / "vast", be32(0x803) + be32(0) + be32(0x10000) + be32(0x10000));
+    CHECK(error_of(dir / "vast", dir / "labels") ==
+          dir / "vast" + ": the IDX header declares images of 65536x65536 pixels; an image has 1 to 2^31 pixels");
 }
 
 TEST_CASE("IDX: image and label counts must agree", "[idx]") {

@@ -45,7 +45,10 @@
 #include "data/Idx.h"
 #include "frontend/Frontend.h"
 #include "engine/Build.h"
+#include "engine/KernelList.h"
+#include "kernels/Aot.h"
 #include "kernels/Jit.h"
+#include "kernels/Tuner.h"
 #include "train/Loss.h"
 #include "train/Optimizer.h"
 #include "train/Trainer.h"
@@ -115,6 +118,7 @@ struct Options {
     uint64_t seed = 1337;  // cnnc run's default seed
     std::string parity_dir;
     int parity_steps = 20;
+    std::string tune = "quick";  // --tune: the kernels' schedules, as `cnnc run` chooses them (kernels/Tuner.h)
 };
 
 [[noreturn]] void usage(int rc) {
@@ -123,6 +127,7 @@ struct Options {
         "                  [--infer-passes N] [--stage-reps N] [--cd-steps N] [--no-catsdogs] [--no-stages]\n"
         "                  [--rn-steps N] [--no-resnet] [--app-steps N] [--no-apps] [--no-depthwise]\n"
         "                  [--no-fma-peak] [--only-fma] [--peak GFLOPS] [--epoch] [--threads N] [--seed N]\n"
+        "                  [--tune off|quick|full]\n"
         "       cnnc_bench --parity DIR [--k K] [--mnist DIR] [--seed N]\n",
         rc ? stderr : stdout);
     std::exit(rc);
@@ -166,6 +171,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--threads") o.threads = std::stoi(val());
         else if (a == "--peak") o.peak = std::stod(val());
         else if (a == "--seed") o.seed = std::stoull(val());
+        else if (a == "--tune") o.tune = val();
         else if (a == "--parity") o.parity_dir = val();
         else if (a == "--k") o.parity_steps = std::stoi(val());
         else if (a == "-h" || a == "--help") usage(0);
@@ -425,6 +431,26 @@ double train_flops(rt::Network& net, const Model& m, int64_t n) {
 // ---------------------------------------------------------------------------------------------
 // The benchmark
 
+// The schedules `cnnc run` would use for `m` at `batch` (tuned into the kernel cache's schedules
+// file the first time, read from it afterwards), installed on `cache`; the tuning's cost and gain
+// as figures `<prefix>_tune_*`.
+void use_tuned_schedules(const Options& o, const Model& m, int64_t batch, engine::KernelCache& cache, const std::string& prefix) {
+    engine::TuneOptions to;
+    to.level = engine::parse_tune_level(o.tune);
+    if (to.level == engine::TuneLevel::Off) return;
+    to.batch = static_cast<int>(batch);
+    to.dir = engine::ObjectCache::default_dir();
+    engine::RecordingKernels rec;
+    auto listed = engine::build_network(m, rec, o.seed);
+    listed->prepare(batch, true);
+    engine::DiskKernels bench(to.dir);
+    engine::TuneReport r;
+    cache.use_schedules(engine::tune_kernels(rec.specs, bench, to, r));
+    figure(prefix + "_tune_s", r.seconds, "s", r.describe());
+    figure(prefix + "_tune_changed", r.changed, "kernels", fmt::format("of {} listed, {} measured now", rec.specs.size(), r.tuned));
+    if (r.tuned > 0) figure(prefix + "_tune_gain", r.default_ms / r.best_ms, "x", "the measured kernels' summed times, default / chosen");
+}
+
 void bench_mnist(const Options& o) {
     info(fmt::format("cnnc engine, HL_NUM_THREADS={}, batch 64, RMSprop, categorical_crossentropy (softmax fused)",
                      std::getenv("HL_NUM_THREADS") ? std::getenv("HL_NUM_THREADS") : "(unset)"));
@@ -439,6 +465,7 @@ void bench_mnist(const Options& o) {
 
     // Training kernels, as `cnnc run` compiles them: build (forward kernels) and prepare (backward).
     engine::JitKernels cache;
+    use_tuned_schedules(o, m, 64, cache, "mnist");
     double w0 = now();
     auto net = engine::build_network(m, cache, o.seed);
     net->prepare(64, true);
@@ -604,6 +631,7 @@ void bench_train_step(const Options& o, const TrainBench& b, bool stages) {
     const int64_t n = b.x.shape()[0];
     figure(b.prefix + "_params", double(m.param_count()), "count");
     engine::JitKernels cache;
+    use_tuned_schedules(o, m, n, cache, b.prefix);
     auto net = engine::build_network(m, cache, o.seed);
     net->prepare(n, true);
     figure(b.prefix + "_jit_compile_s", cache.compile_seconds(), "s", fmt::format("{} kernels", cache.compiled()));

@@ -26,6 +26,7 @@ struct Bundle {
     const char* model_file;  // the absolute path the model was built from
     int n_variants;
     const char* const* variant_names;     // best first: "host", "avx2", "sse41"
+    const char* const* variant_schedules; // per variant: "tuned on <CPU> (...)" or "default (portable)"
     const uint64_t* variant_features;     // n_variants x feature_words: Halide target feature bits
     int feature_words;
     int n_kernels;
@@ -36,7 +37,7 @@ struct Bundle {
     const char* const* import_dirs;
 };
 
-constexpr int kBundleFormat = 1;
+constexpr int kBundleFormat = 2;
 
 int exe_main(int argc, char** argv, const Bundle& b);
 

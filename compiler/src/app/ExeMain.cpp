@@ -107,7 +107,7 @@ int exe_main(int argc, char** argv, const Bundle& b) {
         int variant = choose_variant(b);
         fmt::print("model file: {}\nkernels: {}\nvariants: ", cli.file, b.n_kernels);
         for (int v = 0; v < b.n_variants; ++v) fmt::print("{}{}{}", v ? ", " : "", b.variant_names[v], v == variant ? " (in use)" : "");
-        fmt::print("\n");
+        fmt::print("\nschedules: {}\n", b.variant_schedules[variant]);
         return 0;
     });
     return cli.run(argc, argv);

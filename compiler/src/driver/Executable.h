@@ -13,6 +13,7 @@ struct BuildOptions {
     std::string output;                  // default: the model file's name without .cnn
     std::string targets = "portable";    // see variants_for (Aot.h)
     std::vector<std::string> import_dirs;
+    std::string tune;  // --tune: the host variant's schedules measured here (driver/Tune.h); "" = $CNNC_TUNE or quick
 };
 
 // Prints progress and errors; returns the process exit code (1 for the user's errors).

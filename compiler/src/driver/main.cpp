@@ -11,6 +11,7 @@
 #include "app/Dump.h"
 #include "app/Graph.h"
 #include "driver/Executable.h"
+#include "driver/Tune.h"
 #include "engine/KernelList.h"
 #include "engine/Run.h"
 #include "frontend/Frontend.h"
@@ -50,21 +51,41 @@ class CompiledModels : public app::Models {
     CompiledModels(app::Cli& cli, const Common& common) : cli_(cli), common_(common) {}
     void add_args(CLI::App* cmd, bool kernels) override {
         cmd->add_option("file", cli_.file, ".cnn file")->required();
-        if (kernels)
-            cmd->add_flag("--no-cache", no_cache_, "JIT-compile every kernel in memory; neither read nor write the kernel cache");
+        if (kernels) {
+            cmd->add_flag("--no-cache", no_cache_, "JIT-compile every kernel in memory; neither read nor write the kernel cache (nor tune)");
+            cmd->add_option("--tune", tune_,
+                            "choose kernel schedules by measuring them on this CPU the first time: off (the defaults), quick (the default: 3 "
+                            "schedules a kernel), full (up to 11); the choices are kept in the kernel cache")
+                ->check(CLI::IsMember({"off", "quick", "full"}));
+        }
     }
     std::unique_ptr<Compilation> compile(DataPathCheck data_paths) override {
         return compile_file(cli_.file, common_.options(data_paths));
     }
     std::unique_ptr<engine::KernelCache> kernels(const Compilation& c) override {
         if (no_cache_) return std::make_unique<engine::JitKernels>();
+        engine::TuneLevel level;
+        try {
+            level = driver::tune_level(tune_);
+        } catch (const std::invalid_argument& e) {
+            throw rt::UserError(e.what());
+        }
         auto disk = std::make_unique<engine::DiskKernels>();
-        // What the run will ask for, compiled into the cache on every core first.
+        // What the run will ask for, with the schedules chosen for this CPU, compiled into the
+        // cache on every core first.
         engine::RecordingKernels rec;
         try {
             rt::ExitOnInterrupt compiling(cli_.file);
             engine::prepare_program(c, cli_.file, rec);
-            disk->prefetch(rec.specs);
+            engine::TuneReport report;
+            auto chosen = driver::tune_for(c, rec.specs, level, report);
+            std::vector<engine::KernelSpec> scheduled;
+            for (const auto& s : rec.specs) {
+                auto it = chosen.find(s.key());
+                scheduled.push_back(it == chosen.end() ? s : it->second);
+            }
+            disk->use_schedules(std::move(chosen));
+            disk->prefetch(scheduled);
         } catch (const rt::UserError&) {
             // the run itself reports it
         }
@@ -75,6 +96,7 @@ class CompiledModels : public app::Models {
     app::Cli& cli_;
     const Common& common_;
     bool no_cache_ = false;
+    std::string tune_;
 };
 
 }  // namespace
@@ -85,6 +107,7 @@ int main(int argc, char** argv) {
                  {{"CNNC_CACHE_DIR", "where compiled kernels are kept (default: $XDG_CACHE_HOME/cnnc, else ~/.cache/cnnc)"},
                   {"CNNC_STDLIB", "a directory searched for imports before the installed standard library"},
                   {"CNNC_PROFILE", "when set, print each kernel's total time after a run"},
+                  {"CNNC_TUNE", "off, quick (default) or full: how kernel schedules are chosen on this CPU, as --tune"},
                   {"HL_NUM_THREADS", "worker threads (--threads sets it; default: every core)"}});
     Common common;
     // One directory per -I, so that `check -I lib f.cnn` does not read f.cnn as a second directory.
@@ -108,6 +131,8 @@ int main(int argc, char** argv) {
     auto* target = build->add_option("--target", bo.targets,
                       "portable (default: this CPU, AVX2, SSE4.1, chosen at startup), host (this CPU only), or Halide target strings");
     target->allow_extra_args(false);
+    build->add_option("--tune", bo.tune, "the host variant's kernel schedules: off (the defaults), quick (default) or full, measured on this CPU")
+        ->check(CLI::IsMember({"off", "quick", "full"}));
     cli.candidates(target, [](const std::string&) { return std::vector<std::string>{"portable", "host"}; });
 
     app::DumpFlags df;

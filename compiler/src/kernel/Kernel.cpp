@@ -37,6 +37,11 @@ const std::string& KernelSpec::s(const std::string& k) const {
         if (name == k) return v;
     throw std::runtime_error("kernel spec " + key() + " has no '" + k + "'");
 }
+bool KernelSpec::has(const std::string& k) const {
+    for (const auto& a : args_)
+        if (a.first == k) return true;
+    return false;
+}
 int KernelSpec::i(const std::string& k) const { return std::stoi(s(k)); }
 int KernelSpec::i(const std::string& k, int absent) const {
     for (const auto& [name, v] : args_)
@@ -134,7 +139,8 @@ std::shared_ptr<Kernel> KernelCache::get(const KernelSpec& spec) {
     if (it != cache_.end()) return it->second;
     auto t0 = std::chrono::steady_clock::now();
     bool compiled = false;
-    std::shared_ptr<Kernel> k = make(spec, compiled);
+    auto sched = schedules_.find(key);
+    std::shared_ptr<Kernel> k = make(sched == schedules_.end() ? spec : sched->second, compiled);
     k->key = key;
     seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ++(compiled ? compiled_ : reused_);

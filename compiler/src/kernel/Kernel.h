@@ -50,6 +50,7 @@ class KernelSpec {
     const std::string& s(const std::string& k) const;
 
     std::string key() const;
+    bool has(const std::string& k) const;
     static KernelSpec parse(const std::string& key);  // throws std::runtime_error on a malformed key
 
   private:
@@ -97,6 +98,14 @@ class KernelCache {
     int size() const { return static_cast<int>(cache_.size()); }
     // A line for the user: "9 kernels compiled in 3.1 s, 4 from the cache".
     std::string describe() const;
+    // Compiles `specs` ahead of their first get(), where the backend can do it faster all at once
+    // (in parallel); by default nothing.
+    virtual void prefetch(const std::vector<KernelSpec>& specs) { (void)specs; }
+    // The schedule each kernel is compiled with: get(spec) makes `schedules[spec.key()]` (the same
+    // spec plus schedule arguments, kernels/Schedule.h: Knobs) where there is one, the builder's
+    // default schedule otherwise. The kernel keeps the op's key. Set before the first get().
+    void use_schedules(std::map<std::string, KernelSpec> schedules) { schedules_ = std::move(schedules); }
+    const std::map<std::string, KernelSpec>& schedules() const { return schedules_; }
 
   protected:
     // Time spent compiling outside get() (a backend compiling ahead, in parallel).
@@ -108,6 +117,7 @@ class KernelCache {
 
   private:
     std::map<std::string, std::shared_ptr<Kernel>> cache_;
+    std::map<std::string, KernelSpec> schedules_;
     double seconds_ = 0;
     int compiled_ = 0, reused_ = 0;
 };

@@ -109,7 +109,7 @@ class DiskKernels : public KernelCache {
     ~DiskKernels() override;
     // Compiles the missing ones of `specs` into the cache in parallel (see compile_all), so the
     // kernels asked for one by one afterwards load at once.
-    void prefetch(const std::vector<KernelSpec>& specs);
+    void prefetch(const std::vector<KernelSpec>& specs) override;
 
   protected:
     std::shared_ptr<Kernel> make(const KernelSpec& spec, bool& compiled) override;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "kernels/KernelDef.h"
+#include "kernels/Tuning.h"
 
 namespace cnnc::engine {
 
@@ -33,6 +34,28 @@ KernelDef build_kernel(const KernelSpec& spec) {
     auto it = builders.find(spec.name());
     if (it == builders.end()) throw std::runtime_error("no kernel builder named '" + spec.name() + "'");
     return it->second(spec);
+}
+
+// The builders whose schedules the tuner chooses (kernels/Tuning.h): each has a `tune_<name>`
+// beside it. Compute-bound ones; a family left out keeps its one schedule.
+#define CNNC_TUNABLE(X) \
+    X(conv_fwd) X(conv_bwd_w) X(conv_bwd_x) X(conv_t_fwd)   /* layers/conv/Kernels.cpp */ \
+    X(dense_fwd) X(dense_bwd_w) X(dense_bwd_x)              /* layers/dense/Kernels.cpp */
+
+#define CNNC_DECLARE_TUNE(N) TuneProblem tune_##N(const KernelSpec&, int, TuneLevel);
+CNNC_TUNABLE(CNNC_DECLARE_TUNE)
+#undef CNNC_DECLARE_TUNE
+
+std::optional<TuneProblem> tune_problem(const KernelSpec& spec, int batch, TuneLevel level) {
+    using TuneFn = TuneProblem (*)(const KernelSpec&, int, TuneLevel);
+    static const std::map<std::string, TuneFn> tunable = {
+#define CNNC_ENTRY(N) {#N, &tune_##N},
+        CNNC_TUNABLE(CNNC_ENTRY)
+#undef CNNC_ENTRY
+    };
+    auto it = tunable.find(spec.name());
+    if (it == tunable.end() || level == TuneLevel::Off) return std::nullopt;
+    return it->second(spec, batch, level);
 }
 
 std::vector<Halide::Argument> KernelDef::arguments() const {

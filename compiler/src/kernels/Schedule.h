@@ -2,7 +2,12 @@
 #pragma once
 #include <Halide.h>
 
+#include <algorithm>
+#include <string>
+#include <utility>
 #include <vector>
+
+#include "kernel/Kernel.h"
 
 
 namespace cnnc::engine {
@@ -40,26 +45,105 @@ inline int divisor_tile(int n, int limit) {
 // accumulators, which AVX-512's 32 registers hold with room for the operands.
 struct Tile {
     int vec, vecs, other;
+    bool operator==(const Tile& t) const { return vec == t.vec && vecs == t.vecs && other == t.other; }
 };
-// Among tiles of at most 24 accumulators, pick the one that wastes least work at the edge of
-// `other_extent` (a split of 11 by 5 computes 15) while keeping at least ~12 accumulators busy.
-// With `exact`, only tiles that divide other_extent: an update stage's split is rounded up, and a
+// How much of a tile's work is useful at the edge of `other_extent` (a split of 11 by 5 computes
+// 15) times how busy it keeps `budget` accumulators (half of them busy counts as full), with a
+// small preference for more vectors (fewer broadcasts) to break ties.
+inline double tile_score(const Tile& t, int other_extent, int budget) {
+    int tiles = (other_extent + t.other - 1) / t.other;
+    double useful = double(other_extent) / double(tiles * t.other);
+    double busy = std::min(1.0, double(t.vecs * t.other) / (budget / 2.0));
+    return useful * busy + 0.01 * t.vecs;
+}
+// The best-scoring tile of at most `budget` accumulators whose vectors have `vec` lanes. With
+// `exact`, only tiles that divide other_extent: an update stage's split is rounded up, and a
 // rounded-up tile would read past the end of what it reduces.
-inline Tile register_tile(int channels, int other_extent, bool exact = false) {
-    Tile best{sched::vector_width(channels), 1, 1};
+inline Tile best_tile(int channels, int other_extent, bool exact, int budget, int vec) {
+    Tile best{vec, 1, 1};
     double best_score = -1;
     for (int vecs = 1; vecs <= 4; ++vecs) {
-        if ((channels / best.vec) % vecs != 0) continue;
-        for (int o = 1; o <= std::min(other_extent, 24 / vecs); ++o) {
+        if ((channels / vec) % vecs != 0) continue;
+        for (int o = 1; o <= std::min(other_extent, budget / vecs); ++o) {
             if (exact && other_extent % o != 0) continue;
-            int tiles = (other_extent + o - 1) / o;
-            double useful = double(other_extent) / double(tiles * o);
-            double busy = std::min(1.0, double(vecs * o) / 12.0);
-            double score = useful * busy + 0.01 * vecs;  // ties: more vectors, fewer broadcasts
-            if (score > best_score) best_score = score, best.vecs = vecs, best.other = o;
+            Tile t{vec, vecs, o};
+            double score = tile_score(t, other_extent, budget);
+            if (score > best_score) best_score = score, best = t;
         }
     }
     return best;
+}
+// The default: among tiles of at most 24 accumulators of the widest vectors, the one that wastes
+// least at the edge while keeping at least ~12 accumulators busy. Right for AVX-512's 32
+// registers; a CPU with fewer (AVX2: 16 of 8 lanes) is what tuning (kernels/Tuner.h) is for.
+inline Tile register_tile(int channels, int other_extent, bool exact = false) {
+    return best_tile(channels, other_extent, exact, 24, sched::vector_width(channels));
+}
+
+// The schedule arguments a tuned KernelSpec carries besides the layer's (kernels/Tuner.h chooses
+// them by measurement). Each is 0 when absent: the builder's default. Named with an "s_" prefix,
+// so a spec without them has the key it always had, and the builder checks every value it reads
+// (a hand-edited schedules file gives a valid kernel, never a wrong one).
+struct Knobs {
+    int vec = 0, vecs = 0, other = 0;  // the register tile
+    int grain = 0;                     // rows of the parallel loop per task
+    int chunks = 0;                    // parallel partial sums of a reduction over the batch
+    static Knobs from(const KernelSpec& s) {
+        return {s.i("s_vec", 0), s.i("s_vecs", 0), s.i("s_other", 0), s.i("s_grain", 0), s.i("s_chunks", 0)};
+    }
+    // `s` with these knobs set (those that are 0 left out).
+    KernelSpec apply(KernelSpec s) const {
+        const std::pair<const char*, int> all[] = {{"s_vec", vec}, {"s_vecs", vecs}, {"s_other", other}, {"s_grain", grain}, {"s_chunks", chunks}};
+        for (const auto& [name, v] : all)
+            if (v > 0) s.set(name, v);
+        return s;
+    }
+    bool operator==(const Knobs& k) const {
+        return vec == k.vec && vecs == k.vecs && other == k.other && grain == k.grain && chunks == k.chunks;
+    }
+};
+
+// The knobs' tile where it is one the builder could have chosen (vec lanes dividing the channels,
+// vecs dividing their vectors, 1..32 accumulators, exact where asked), the default otherwise.
+inline Tile register_tile(const Knobs& k, int channels, int other_extent, bool exact = false) {
+    Tile d = register_tile(channels, other_extent, exact);
+    if (k.vec <= 0 || k.vecs <= 0 || k.other <= 0) return d;
+    bool ok = (k.vec == 1 || k.vec == 4 || k.vec == 8 || k.vec == 16) && channels % k.vec == 0 && (channels / k.vec) % k.vecs == 0 &&
+              k.vecs * k.other <= 32 && k.other <= other_extent && (!exact || other_extent % k.other == 0);
+    return ok ? Tile{k.vec, k.vecs, k.other} : d;
+}
+// A knob that is a positive count at most `limit`, else `fallback`.
+inline int knob_or(int value, int limit, int fallback) { return value > 0 && value <= limit ? value : fallback; }
+
+// Register tiles worth measuring, the default first: the best tile for several accumulator
+// budgets (fewer registers: AVX2, or a CPU that sustains fewer FMA chains) and, with `wide`, half-
+// width vectors too. At most `n`, no two alike.
+inline std::vector<Tile> tile_candidates(int channels, int other_extent, bool exact, size_t n, bool wide) {
+    std::vector<Tile> out = {register_tile(channels, other_extent, exact)};
+    auto add = [&](Tile t) {
+        for (const Tile& u : out)
+            if (u == t) return;
+        if (out.size() < n) out.push_back(t);
+    };
+    const int v = sched::vector_width(channels);
+    for (int budget : {12, 32, 6, 16, 20, 28, 8})
+        add(best_tile(channels, other_extent, exact, budget, v));
+    if (wide && v >= 8)
+        for (int budget : {24, 12})
+            add(best_tile(channels, other_extent, exact, budget, v / 2));
+    for (int vecs = 1; vecs <= 4; ++vecs)  // every vector count, at the default budget
+        if ((channels / v) % vecs == 0) {
+            Tile best{v, vecs, 1};
+            double bs = -1;
+            for (int o = 1; o <= std::min(other_extent, 24 / vecs); ++o) {
+                if (exact && other_extent % o != 0) continue;
+                Tile t{v, vecs, o};
+                double sc = tile_score(t, other_extent, 24);
+                if (sc > bs) bs = sc, best = t;
+            }
+            add(best);
+        }
+    return out;
 }
 
 }  // namespace cnnc::engine

@@ -8,6 +8,7 @@
 #include "kernels/Activation.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Schedule.h"
+#include "kernels/Tuning.h"
 #include "layers/conv/Config.h"
 
 namespace cnnc::engine {
@@ -56,7 +57,7 @@ Expr group_first_input(const ConvCfg& c, Expr co) {
     return c.groups == 1 ? Expr(0) : (co / c.out_per_group()) * c.in_per_group();
 }
 
-KernelDef conv_forward(const ConvCfg& c) {
+KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
     KernelDef k;
     ImageParam in(Float(32), 4, "in"), w(Float(32), 4, "w"), b(Float(32), 1, "b");
     dense_layout(in, {c.ci, c.w, c.h, 0});
@@ -71,7 +72,7 @@ KernelDef conv_forward(const ConvCfg& c) {
     Func out = activation_forward(c.act, conv, 4, c.co);
     out.output_buffer().dim(0).set_bounds(0, c.co);
 
-    Tile t = register_tile(c.co, c.ow);
+    Tile t = register_tile(kn, c.co, c.ow);
     Var yn("yn");
     const bool depthwise_strips = c.in_per_group() == 1 && padded && !activation_traits(c.act).across_channels;
     if (activation_traits(c.act).across_channels) {
@@ -86,7 +87,14 @@ KernelDef conv_forward(const ConvCfg& c) {
         src.compute_at(out, yn).vectorize(src.args()[0], sched::vector_width(c.ci));
     } else {
         register_tiled(out, conv, {r.x, r.y, r.z}, t);
-        out.fuse(out.args()[2], out.args()[3], yn).parallel(yn);
+        // Rows (of every image) in parallel, `grain` a task: one row each by default; more when
+        // rows are short and the fork/join per task shows (MNIST's 26-pixel rows).
+        const int grain = knob_or(kn.grain, c.oh, 1);
+        out.fuse(out.args()[2], out.args()[3], yn);
+        if (grain > 1)
+            out.parallel(yn, grain, TailStrategy::GuardWithIf);
+        else
+            out.parallel(yn);
     }
     if (padded && !depthwise_strips) src.compute_root().parallel(n);
     k.pipeline = Pipeline(out);
@@ -113,8 +121,8 @@ Func conv_dz(const ConvCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logits
 // registers and then adds them to the chunk's partial sum. One image's dz and input stay in L1/L2
 // while all tiles read them, instead of every tile streaming the whole batch. The chunks' partial
 // sums are added at the end.
-KernelDef conv_backward_weights(const ConvCfg& c) {
-    constexpr int kChunks = 4;
+KernelDef conv_backward_weights(const ConvCfg& c, const Knobs& kn) {
+    const int kChunks = knob_or(kn.chunks, 16, 4);
     KernelDef k;
     ImageParam in(Float(32), 4, "in"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
     Param<int> logits("logits");
@@ -164,7 +172,7 @@ KernelDef conv_backward_weights(const ConvCfg& c) {
     dense_layout(dw.output_buffer(), {c.co, K});
     db.output_buffer().dim(0).set_bounds(0, c.co);
 
-    Tile t = register_tile(c.co, K, /*exact=*/true);
+    Tile t = register_tile(kn, c.co, K, /*exact=*/true);
     Var coo("coo"), coi("coi"), ko("ko"), ki("ki");
     part.compute_root().vectorize(co, t.vec).parallel(u);
     part.update()
@@ -243,14 +251,14 @@ InputGradient input_gradient(const ConvCfg& c, ImageParam& w, Func dz, Expr init
 
 // The schedule of a stage `out` over an input gradient: register tiles, images in parallel, dz
 // padded once per image.
-void schedule_input_gradient(const ConvCfg& c, Func out, InputGradient g) {
-    Tile t = register_tile(c.ci, c.w);
+void schedule_input_gradient(const ConvCfg& c, const Knobs& kn, Func out, InputGradient g) {
+    Tile t = register_tile(kn, c.ci, c.w);
     register_tiled(out, g.acc, {g.r.x, g.r.y, g.r.z}, t);
     out.parallel(out.args()[3]);
     g.dz_padded.compute_at(out, out.args()[3]);
 }
 
-KernelDef conv_backward_input(const ConvCfg& c) {
+KernelDef conv_backward_input(const ConvCfg& c, const Knobs& kn) {
     KernelDef k;
     ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
     Param<int> logits("logits");
@@ -261,7 +269,7 @@ KernelDef conv_backward_input(const ConvCfg& c) {
     Func dx("dx");
     dx(ci, x, yy, n) = g.acc(ci, x, yy, n);
     dx.output_buffer().dim(0).set_bounds(0, c.ci);
-    schedule_input_gradient(c, dx, g);
+    schedule_input_gradient(c, kn, dx, g);
     k.pipeline = Pipeline(dx);
     k.inputs = {w, y, dy};
     k.ints = {logits};
@@ -271,7 +279,7 @@ KernelDef conv_backward_input(const ConvCfg& c) {
 // Conv2DTranspose's forward: the input-gradient of convolution `c` (whose output is the
 // transposed layer's input) at the layer's input, plus the bias (c.bias, over c.ci channels) and
 // the activation (c.act) of the transposed layer.
-KernelDef conv_transpose_forward(const ConvCfg& c) {
+KernelDef conv_transpose_forward(const ConvCfg& c, const Knobs& kn) {
     KernelDef k;
     ImageParam in(Float(32), 4, "in"), w(Float(32), 4, "w"), b(Float(32), 1, "b");
     dense_layout(in, {c.co, c.ow, c.oh, 0});
@@ -285,7 +293,7 @@ KernelDef conv_transpose_forward(const ConvCfg& c) {
         g.acc.compute_root().vectorize(g.acc.args()[0], sched::vector_width(c.ci)).parallel(g.acc.args()[3]);
         g.dz_padded.compute_at(g.acc, g.acc.args()[3]);
     } else {
-        schedule_input_gradient(c, out, g);
+        schedule_input_gradient(c, kn, out, g);
     }
     k.pipeline = Pipeline(out);
     k.inputs = {in, w, b};
@@ -294,9 +302,43 @@ KernelDef conv_transpose_forward(const ConvCfg& c) {
 
 }  // namespace
 
-KernelDef build_conv_fwd(const KernelSpec& s) { return conv_forward(ConvCfg::from(s)); }
-KernelDef build_conv_bwd_w(const KernelSpec& s) { return conv_backward_weights(ConvCfg::from(s)); }
-KernelDef build_conv_bwd_x(const KernelSpec& s) { return conv_backward_input(ConvCfg::from(s)); }
-KernelDef build_conv_t_fwd(const KernelSpec& s) { return conv_transpose_forward(ConvCfg::from(s)); }
+KernelDef build_conv_fwd(const KernelSpec& s) { return conv_forward(ConvCfg::from(s), Knobs::from(s)); }
+KernelDef build_conv_bwd_w(const KernelSpec& s) { return conv_backward_weights(ConvCfg::from(s), Knobs::from(s)); }
+KernelDef build_conv_bwd_x(const KernelSpec& s) { return conv_backward_input(ConvCfg::from(s), Knobs::from(s)); }
+KernelDef build_conv_t_fwd(const KernelSpec& s) { return conv_transpose_forward(ConvCfg::from(s), Knobs::from(s)); }
+
+// ---- what the tuner measures (kernels/Tuning.h) ----
+namespace {
+std::vector<int> weights_shape(const ConvCfg& c) { return {c.co, c.in_per_group(), c.kw, c.kh}; }
+std::vector<int> input_shape(const ConvCfg& c, int n) { return {c.ci, c.w, c.h, n}; }
+std::vector<int> output_shape(const ConvCfg& c, int n) { return {c.co, c.ow, c.oh, n}; }
+double conv_flops(const ConvCfg& c, int n) { return 2.0 * c.co * c.ow * c.oh * n * c.in_per_group() * c.kw * c.kh; }
+}  // namespace
+
+TuneProblem tune_conv_fwd(const KernelSpec& s, int n, TuneLevel level) {
+    ConvCfg c = ConvCfg::from(s);
+    TuneProblem p{{input_shape(c, n), weights_shape(c), {c.co}}, {output_shape(c, n)}, {}, tile_knobs(c.co, c.ow, false, level), conv_flops(c, n)};
+    // Coarser parallel grains for the default tile (a depthwise or softmax convolution has its
+    // own loop and ignores them).
+    for (int g : level == TuneLevel::Full ? std::vector<int>{2, 4, 8} : std::vector<int>{4})
+        if (g <= c.oh) p.candidates.push_back(Knobs{0, 0, 0, g, 0});
+    return p;
+}
+TuneProblem tune_conv_bwd_w(const KernelSpec& s, int n, TuneLevel level) {
+    ConvCfg c = ConvCfg::from(s);
+    const int K = c.in_per_group() * c.kw * c.kh;
+    TuneProblem p{{input_shape(c, n), output_shape(c, n), output_shape(c, n)}, {{c.co, K}, {c.co}}, {0}, tile_knobs(c.co, K, true, level), conv_flops(c, n)};
+    if (level == TuneLevel::Full)
+        for (int chunks : {2, 8}) p.candidates.push_back(Knobs{0, 0, 0, 0, chunks});
+    return p;
+}
+TuneProblem tune_conv_bwd_x(const KernelSpec& s, int n, TuneLevel level) {
+    ConvCfg c = ConvCfg::from(s);
+    return {{weights_shape(c), output_shape(c, n), output_shape(c, n)}, {input_shape(c, n)}, {0}, tile_knobs(c.ci, c.w, false, level), conv_flops(c, n)};
+}
+TuneProblem tune_conv_t_fwd(const KernelSpec& s, int n, TuneLevel level) {
+    ConvCfg c = ConvCfg::from(s);
+    return {{output_shape(c, n), weights_shape(c), {c.ci}}, {input_shape(c, n)}, {}, tile_knobs(c.ci, c.w, false, level), conv_flops(c, n)};
+}
 
 }  // namespace cnnc::engine

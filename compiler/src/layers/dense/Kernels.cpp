@@ -4,6 +4,7 @@
 #include "kernels/Activation.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Schedule.h"
+#include "kernels/Tuning.h"
 #include "layers/dense/Config.h"
 
 namespace cnnc::engine {
@@ -11,7 +12,7 @@ using namespace Halide;
 
 namespace {
 
-KernelDef dense_forward(const DenseCfg& c) {
+KernelDef dense_forward(const DenseCfg& c, const Knobs& kn) {
     KernelDef k;
     ImageParam x(Float(32), 2, "x"), w(Float(32), 2, "w"), b(Float(32), 1, "b");
     dense_layout(x, {c.in, 0});
@@ -23,7 +24,7 @@ KernelDef dense_forward(const DenseCfg& c) {
     z(u, r) += w(u, kk) * x(kk, r);
     Func out = activation_forward(c.act, z, 2, c.units);
     out.output_buffer().dim(0).set_bounds(0, c.units);
-    Tile t = register_tile(c.units, 8);
+    Tile t = register_tile(kn, c.units, 8);
     Var uo("uo"), ui("ui"), ro("ro"), ri("ri");
     if (activation_traits(c.act).across_channels) {
         z.compute_root().vectorize(u, t.vec).parallel(r).update().vectorize(u, t.vec).parallel(r);
@@ -52,7 +53,7 @@ Func dense_dz(const DenseCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logi
     return dz;
 }
 
-KernelDef dense_backward_weights(const DenseCfg& c) {
+KernelDef dense_backward_weights(const DenseCfg& c, const Knobs& kn) {
     KernelDef k;
     ImageParam x(Float(32), 2, "x"), y(Float(32), 2, "y"), dy(Float(32), 2, "dy");
     Param<int> logits("logits");
@@ -72,8 +73,11 @@ KernelDef dense_backward_weights(const DenseCfg& c) {
     dw.output_buffer().dim(0).set_bounds(0, c.units);
     dw.output_buffer().dim(1).set_bounds(0, c.in);
     db.output_buffer().dim(0).set_bounds(0, c.units);
+    // Tiles of units × inputs; the inputs' extent must divide (the update's split is rounded up).
     Tile t = register_tile(c.units, 1);
     int tk = divisor_tile(c.in, std::max(1, 20 / t.vecs));
+    if (Tile k = register_tile(kn, c.units, c.in, /*exact=*/true); kn.vecs > 0 && !(k == register_tile(c.units, c.in, true)))
+        t = k, tk = k.other;
     Var uo("uo"), ui("ui"), ko("ko"), ki("ki");
     dw.split(u, uo, ui, t.vec * t.vecs)
         .split(kk, ko, ki, tk)
@@ -90,7 +94,7 @@ KernelDef dense_backward_weights(const DenseCfg& c) {
     return k;
 }
 
-KernelDef dense_backward_input(const DenseCfg& c) {
+KernelDef dense_backward_input(const DenseCfg& c, const Knobs& kn) {
     KernelDef k;
     ImageParam w(Float(32), 2, "w"), y(Float(32), 2, "y"), dy(Float(32), 2, "dy");
     Param<int> logits("logits");
@@ -107,7 +111,7 @@ KernelDef dense_backward_input(const DenseCfg& c) {
     acc(kk, r) += wt(kk, ru) * dz(ru, r);
     dx(kk, r) = acc(kk, r);
     dx.output_buffer().dim(0).set_bounds(0, c.in);
-    Tile t = register_tile(c.in, 8);
+    Tile t = register_tile(kn, c.in, 8);
     Var ko("ko"), ki("ki"), ro("ro"), ri("ri");
     dx.split(kk, ko, ki, t.vec * t.vecs).reorder(ki, ko, r).vectorize(ki, t.vec).unroll(ki);
     dx.specialize(dy.dim(1).extent() >= t.other).split(r, ro, ri, t.other).reorder(ki, ri, ko, ro).parallel(ro);
@@ -121,8 +125,22 @@ KernelDef dense_backward_input(const DenseCfg& c) {
 
 }  // namespace
 
-KernelDef build_dense_fwd(const KernelSpec& s) { return dense_forward(DenseCfg::from(s)); }
-KernelDef build_dense_bwd_w(const KernelSpec& s) { return dense_backward_weights(DenseCfg::from(s)); }
-KernelDef build_dense_bwd_x(const KernelSpec& s) { return dense_backward_input(DenseCfg::from(s)); }
+KernelDef build_dense_fwd(const KernelSpec& s) { return dense_forward(DenseCfg::from(s), Knobs::from(s)); }
+KernelDef build_dense_bwd_w(const KernelSpec& s) { return dense_backward_weights(DenseCfg::from(s), Knobs::from(s)); }
+KernelDef build_dense_bwd_x(const KernelSpec& s) { return dense_backward_input(DenseCfg::from(s), Knobs::from(s)); }
+
+// ---- what the tuner measures (kernels/Tuning.h); rows = the batch (a rank > 2 input has more) ----
+TuneProblem tune_dense_fwd(const KernelSpec& s, int n, TuneLevel level) {
+    DenseCfg c = DenseCfg::from(s);
+    return {{{c.in, n}, {c.units, c.in}, {c.units}}, {{c.units, n}}, {}, tile_knobs(c.units, 8, false, level), 2.0 * c.in * c.units * n};
+}
+TuneProblem tune_dense_bwd_w(const KernelSpec& s, int n, TuneLevel level) {
+    DenseCfg c = DenseCfg::from(s);
+    return {{{c.in, n}, {c.units, n}, {c.units, n}}, {{c.units, c.in}, {c.units}}, {0}, tile_knobs(c.units, c.in, true, level), 2.0 * c.in * c.units * n};
+}
+TuneProblem tune_dense_bwd_x(const KernelSpec& s, int n, TuneLevel level) {
+    DenseCfg c = DenseCfg::from(s);
+    return {{{c.units, c.in}, {c.units, n}, {c.units, n}}, {{c.in, n}}, {0}, tile_knobs(c.in, 8, false, level), 2.0 * c.in * c.units * n};
+}
 
 }  // namespace cnnc::engine

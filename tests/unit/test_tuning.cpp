@@ -1,0 +1,308 @@
+// Schedules chosen by measurement (kernels/Tuner.h): every schedule the tuner may choose computes
+// what the default computes; a choice is measured once per CPU, kept in a schedules file beside
+// the kernel cache and read back by the next run; a damaged file or an impossible schedule costs a
+// new measurement or the default, never a wrong kernel; `cnnc run` and `cnnc build` use and report it.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+#include "Bars.h"
+#include "Helpers.h"
+#include "TempDir.h"
+#include "kernels/Jit.h"
+#include "kernels/Tuner.h"
+#include "layers/conv/Config.h"
+#include "layers/dense/Config.h"
+
+using namespace cnnc;
+using namespace cnnc::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+void fill(engine::Buf& b, uint32_t seed) {
+    uint32_t x = seed;
+    b.for_each_value([&](float& v) {
+        x = x * 1664525u + 1013904223u;
+        v = static_cast<float>(x >> 8) / static_cast<float>(1 << 23) - 1.0f;
+    });
+}
+
+// A 3x3 convolution that needs the padding and has an odd width, so tiles leave edges.
+engine::ConvCfg small_conv(const std::string& act) {
+    return engine::ConvCfg{16, 11, 7, 32, 11, 7, 3, 3, 1, 1, 1, 1, 1, 1, true, act};
+}
+
+// The outputs of `spec` with knobs `k` on the problem's inputs.
+std::vector<engine::Buf> outputs_of(engine::KernelCache& jit, const engine::KernelSpec& spec, const engine::Knobs& k,
+                                    const engine::TuneProblem& p) {
+    std::vector<engine::Buf> in, out;
+    uint32_t seed = 7;
+    for (const auto& shape : p.inputs) in.emplace_back(shape), fill(in.back(), seed++);
+    for (const auto& shape : p.outputs) out.emplace_back(shape), out.back().fill(NAN);
+    jit.get(k.apply(spec))->run(in, out, p.ints);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("every schedule the tuner may choose computes what the default computes", "[tuning]") {
+    engine::JitKernels jit;
+    const int batch = 5;  // not a multiple of any tile or grain
+    engine::DenseCfg dense{40, 24, true, "relu"};
+    std::vector<engine::KernelSpec> specs = {
+        small_conv("relu").spec("conv_fwd"), small_conv("relu").spec("conv_bwd_w"), small_conv("relu").spec("conv_bwd_x"),
+        small_conv("linear").spec("conv_t_fwd"), dense.spec("dense_fwd"), dense.spec("dense_bwd_w"), dense.spec("dense_bwd_x")};
+    for (const auto& spec : specs) {
+        auto p = engine::tune_problem(spec, batch, engine::TuneLevel::Quick);
+        REQUIRE(p);
+        REQUIRE(p->candidates.size() >= 2);
+        CHECK(p->candidates.front() == engine::Knobs{});
+        // The knobs no quick search tries, on the kernels that read them.
+        if (spec.name() == "conv_fwd") p->candidates.push_back({0, 0, 0, 2, 0}), p->candidates.push_back({8, 2, 3, 0, 0});
+        if (spec.name() == "conv_bwd_w") p->candidates.push_back({0, 0, 0, 0, 2}), p->candidates.push_back({0, 0, 0, 0, 7});
+        auto want = outputs_of(jit, spec, p->candidates.front(), *p);
+        for (size_t c = 1; c < p->candidates.size(); ++c) {
+            const engine::Knobs& k = p->candidates[c];
+            INFO(k.apply(spec).key());
+            auto got = outputs_of(jit, spec, k, *p);
+            REQUIRE(got.size() == want.size());
+            for (size_t o = 0; o < got.size(); ++o) {
+                double worst = 0;
+                bool all_finite = true;
+                auto* g = got[o].data();
+                auto* w = want[o].data();
+                for (size_t i = 0; i < got[o].number_of_elements(); ++i) {
+                    all_finite &= std::isfinite(g[i]);
+                    worst = std::max(worst, std::abs(double(g[i]) - double(w[i])) / (1.0 + std::abs(double(w[i]))));
+                }
+                CHECK(all_finite);  // every element written
+                CHECK(worst < 1e-5);
+            }
+        }
+    }
+}
+
+TEST_CASE("schedule knobs: absent ones leave the key alone, impossible ones give the default tile", "[tuning]") {
+    engine::KernelSpec s = small_conv("relu").spec("conv_fwd");
+    CHECK(engine::Knobs{}.apply(s).key() == s.key());
+    engine::Knobs k{16, 2, 5, 4, 0};
+    engine::KernelSpec t = k.apply(s);
+    CHECK(t.key() == s.key().substr(0, s.key().size() - 1) + ",s_vec=16,s_vecs=2,s_other=5,s_grain=4)");
+    CHECK(engine::Knobs::from(engine::KernelSpec::parse(t.key())) == k);
+    const engine::Tile d = engine::register_tile(32, 26);
+    CHECK(engine::register_tile(engine::Knobs{16, 2, 5}, 32, 26) == engine::Tile{16, 2, 5});
+    CHECK(engine::register_tile(engine::Knobs{16, 3, 5}, 32, 26) == d);   // 3 vectors do not divide 2
+    CHECK(engine::register_tile(engine::Knobs{12, 1, 5}, 36, 26) == engine::register_tile(36, 26));  // no 12-lane vectors
+    CHECK(engine::register_tile(engine::Knobs{16, 2, 20}, 32, 26) == d);  // 40 accumulators
+    CHECK(engine::register_tile(engine::Knobs{16, 1, 5}, 32, 26, true) == engine::register_tile(32, 26, true));  // 5 does not divide 26
+    CHECK(engine::knob_or(0, 8, 3) == 3);
+    CHECK(engine::knob_or(9, 8, 3) == 3);
+    CHECK(engine::knob_or(2, 8, 3) == 2);
+    // The default stays what it was before tuning existed: ~12-24 accumulators of full vectors.
+    CHECK(d.vec == 16);
+    CHECK(d.vecs * d.other >= 12);
+    CHECK(d.vecs * d.other <= 24);
+    // Quick tries 3 tiles, full more; none twice.
+    auto quick = engine::tile_candidates(64, 26, false, 3, false), full = engine::tile_candidates(64, 26, false, 8, true);
+    CHECK(quick.size() == 3);
+    CHECK(full.size() > quick.size());
+    for (size_t i = 0; i < full.size(); ++i)
+        for (size_t j = i + 1; j < full.size(); ++j) CHECK_FALSE(full[i] == full[j]);
+}
+
+TEST_CASE("tuning measures a kernel once per CPU and keeps the choice in the cache's directory", "[tuning]") {
+    TempDir dir;
+    engine::KernelSpec conv = small_conv("relu").spec("conv_fwd");
+    engine::KernelSpec pool = engine::KernelSpec("act_fwd").set("act", "relu").set("c", 8);  // not a tuned family
+    engine::TuneOptions o;
+    o.dir = dir.path();
+    o.batch = 4;
+    o.min_mflop = 0;
+    engine::TuneReport first;
+    std::map<std::string, engine::KernelSpec> chosen;
+    {
+        engine::JitKernels bench;
+        chosen = engine::tune_kernels({conv, pool}, bench, o, first);
+    }
+    CHECK(first.tuned == 1);
+    CHECK(first.known == 0);
+    CHECK(first.compiled == 4);  // 3 tiles and one coarser grain
+    CHECK(first.default_ms > 0);
+    CHECK(first.best_ms <= first.default_ms);
+    CHECK(chosen.count(pool.key()) == 0);
+    CHECK(static_cast<int>(chosen.size()) == first.changed);
+    for (const auto& [key, s] : chosen) CHECK(s.key().rfind(key.substr(0, key.size() - 1), 0) == 0);  // the op's spec plus knobs
+    REQUIRE(fs::exists(first.book));
+    CHECK(fs::path(first.book).parent_path() == fs::path(dir.path()) / "schedules");
+    std::ifstream f(first.book);
+    std::string header;
+    std::getline(f, header);
+    CHECK(header == "# cnnc schedules for: " + engine::cpu_identity());
+    CHECK_THAT(first.describe(), Catch::Contains("tuned 1 kernel for this CPU"));
+
+    // The next run reads the choice and compiles nothing to time.
+    engine::TuneReport second;
+    engine::JitKernels bench2;
+    auto again = engine::tune_kernels({conv, pool}, bench2, o, second);
+    CHECK(second.tuned == 0);
+    CHECK(second.known == 1);
+    CHECK(second.compiled == 0);
+    CHECK(bench2.size() == 0);
+    CHECK(again.size() == chosen.size());
+    for (const auto& [key, s] : chosen) CHECK(again.at(key).key() == s.key());
+
+    // A fuller search measures again what a quick one chose; then a quick one reads it.
+    o.level = engine::TuneLevel::Full;
+    engine::TuneReport full;
+    engine::tune_kernels({conv}, bench2, o, full);
+    CHECK(full.tuned == 1);
+    CHECK(full.compiled > first.compiled);
+    o.level = engine::TuneLevel::Quick;
+    engine::TuneReport after;
+    engine::tune_kernels({conv}, bench2, o, after);
+    CHECK(after.tuned == 0);
+    CHECK(after.known == 1);
+
+    // Another CPU (or thread count) has a book of its own; off reads nothing.
+    CHECK(engine::ScheduleBook(dir.path(), "another CPU; x86-64-linux; 2 threads").size() == 0);
+    CHECK(engine::ScheduleBook(dir.path(), engine::cpu_identity()).size() == 1);
+    o.level = engine::TuneLevel::Off;
+    engine::TuneReport off;
+    CHECK(engine::tune_kernels({conv}, bench2, o, off).empty());
+    CHECK(off.tuned + off.known == 0);
+    o.level = engine::TuneLevel::Quick;
+
+    // A rank of an MPI job only reads: a kernel the book lacks keeps the default.
+    engine::KernelSpec other = small_conv("relu").spec("conv_bwd_x");
+    o.measure = false;
+    engine::TuneReport rank;
+    CHECK(engine::tune_kernels({other}, bench2, o, rank).empty());
+    CHECK(rank.tuned == 0);
+}
+
+TEST_CASE("a damaged schedules file is measured again, never trusted", "[tuning]") {
+    TempDir dir;
+    engine::KernelSpec conv = small_conv("relu").spec("conv_fwd");
+    const std::string id = engine::cpu_identity();
+    engine::ScheduleBook book(dir.path(), id);
+    fs::create_directories(fs::path(book.path()).parent_path());
+    {
+        std::ofstream f(book.path());
+        f << "# cnnc schedules for: " << id << "\n"
+          << "garbage without tabs\n"
+          << conv.key() << "\ts_vec=16,s_vecs=\t1\t1\t3\tquick\n"          // a malformed value
+          << "conv_fwd(ci=\ts_vec=16\t1\t1\t3\tquick\n"                     // a malformed key
+          << conv.key() << "\tdefault\t1\t1\t3\tsometimes\n"               // a malformed level
+          << conv.key() << "\tdefault\t1\t1\t3\n"                           // a column short
+          << "dense_fwd(in=8,units=8,bias=1,act=relu)\ts_vecs=7,s_vec=8,s_other=1\t0.1\t0.05\t3\tfull\n";  // valid text, impossible tile
+    }
+    // A temporary of a process killed while saving is removed; a live process's is not.
+    const fs::path dead = fs::path(book.path()).parent_path() / "0123456789abcdef.tsv.tmp2147483646";
+    const fs::path live = fs::path(book.path()).parent_path() / ("0123456789abcdef.tsv.tmp" + std::to_string(getpid()));
+    std::ofstream(dead) << "half";
+    std::ofstream(live) << "half";
+    engine::ScheduleBook read(dir.path(), id);
+    CHECK_FALSE(fs::exists(dead));
+    CHECK(fs::exists(live));
+    CHECK(read.size() == 1);
+    CHECK(read.find(conv.key()) == nullptr);
+    // The impossible tile builds the default kernel (register_tile checks every knob).
+    const auto* e = read.find("dense_fwd(in=8,units=8,bias=1,act=relu)");
+    REQUIRE(e);
+    CHECK(engine::register_tile(e->knobs, 8, 8) == engine::register_tile(8, 8));
+    // The conv is measured again and the book rewritten whole.
+    engine::TuneOptions o;
+    o.dir = dir.path();
+    o.batch = 2;
+    o.min_mflop = 0;
+    engine::TuneReport r;
+    engine::JitKernels bench;
+    engine::tune_kernels({conv}, bench, o, r);
+    CHECK(r.tuned == 1);
+    CHECK(engine::ScheduleBook(dir.path(), id).size() == 2);
+    // A book whose header names another CPU (a hash collision, a copied file) is not read.
+    {
+        std::ofstream f(book.path());
+        f << "# cnnc schedules for: some other CPU\n" << conv.key() << "\tdefault\t1\t1\t3\tquick\n";
+    }
+    CHECK(engine::ScheduleBook(dir.path(), id).size() == 0);
+}
+
+namespace {
+// Big enough that the second convolution's kernels are tuned (~40 MFLOP at batch 16), small enough
+// to train in a second.
+const char* kTunedModel = R"(
+dataset bars {
+    train = idx("train-images", "train-labels")
+    rescale = 1/255
+    labels = one_hot(2)
+}
+model wide_net {
+    input(8, 8, 1)
+    Conv2D(64, 3, padding = same, activation = relu)
+    Conv2D(64, 3, activation = relu)
+    Flatten()
+    Dense(2, activation = softmax)
+}
+train wide_net on bars.train {
+    optimizer = adam(learning_rate = 0.01)
+    loss = categorical_crossentropy
+    epochs = 1
+    batch_size = 16
+}
+)";
+}  // namespace
+
+TEST_CASE("cnnc run --tune: measured on the first run, read on the next; a bad level is refused", "[tuning][cli]") {
+    TempDir dir;
+    fs::path d = dir.path();
+    write_bars(d / "train-images", d / "train-labels", 64, 1);
+    std::ofstream(d / "wide.cnn") << kTunedModel;
+    const std::string env = "CNNC_CACHE_DIR='" + (d / "cache").string() + "'";
+
+    CommandResult first = run_cnnc("run wide.cnn --tune quick", d.string(), env);
+    INFO(first.output);
+    REQUIRE(first.status == 0);
+    CHECK_THAT(first.output, Catch::Contains("schedules: tuned 3 kernels for this CPU"));
+    REQUIRE(fs::exists(d / "cache" / "schedules"));
+
+    CommandResult second = run_cnnc("run wide.cnn", d.string(), env + " CNNC_TUNE=quick");
+    INFO(second.output);
+    REQUIRE(second.status == 0);
+    CHECK(second.output.find("schedules: tuned") == std::string::npos);
+    CHECK_THAT(second.output, Catch::Contains("from the cache"));
+
+    CommandResult bad = run_cnnc("run wide.cnn --tune fast", d.string(), env);
+    CHECK(bad.status != 0);
+    CHECK_THAT(bad.output, Catch::Contains("--tune"));
+    CommandResult bad_env = run_cnnc("run wide.cnn", d.string(), env + " CNNC_TUNE=fast");
+    CHECK(bad_env.status == 1);
+    CHECK_THAT(bad_env.output, Catch::Contains("CNNC_TUNE: 'fast' is not off, quick or full"));
+}
+
+TEST_CASE("cnnc build: the host variant carries this CPU's schedules and says so", "[tuning][cli][build]") {
+    TempDir dir;
+    fs::path d = dir.path();
+    write_bars(d / "train-images", d / "train-labels", 64, 1);
+    std::ofstream(d / "wide.cnn") << kTunedModel;
+    const std::string env = "CNNC_CACHE_DIR='" + (d / "cache").string() + "'";
+
+    CommandResult b = run_cnnc("build wide.cnn -o tuned --target host --tune quick", d.string(), env);
+    INFO(b.output);
+    REQUIRE(b.status == 0);
+    CommandResult info = run_shell("cd '" + d.string() + "' && ./tuned info");
+    INFO(info.output);
+    CHECK_THAT(info.output, Catch::Contains("schedules: tuned on " + engine::cpu_identity()));
+    CommandResult train = run_shell("cd '" + d.string() + "' && ./tuned train");
+    INFO(train.output);
+    CHECK(train.status == 0);
+
+    CommandResult p = run_cnnc("build wide.cnn -o plain --target host --tune off", d.string(), env);
+    REQUIRE(p.status == 0);
+    CommandResult pinfo = run_shell("cd '" + d.string() + "' && ./plain info");
+    CHECK_THAT(pinfo.output, Catch::Contains("schedules: the builders' defaults (portable)"));
+}

@@ -184,6 +184,38 @@ TEST_CASE("tuning measures a kernel once per CPU and keeps the choice in the cac
     CHECK(rank.tuned == 0);
 }
 
+TEST_CASE("schedules are measured only where they can be kept, and two runs saving at once keep both", "[tuning]") {
+    TempDir dir;
+    engine::KernelSpec conv = small_conv("relu").spec("conv_fwd");
+    // A cache "directory" that is a file: nothing is measured (every run would pay it again).
+    std::ofstream(dir / "not-a-dir") << "x";
+    engine::TuneOptions o;
+    o.dir = dir / "not-a-dir";
+    o.batch = 2;
+    o.min_mflop = 0;
+    engine::TuneReport r;
+    engine::JitKernels bench;
+    CHECK(engine::tune_kernels({conv}, bench, o, r).empty());
+    CHECK(r.unsaved);
+    CHECK(r.tuned == 0);
+    CHECK(r.compiled == 0);
+    CHECK(bench.size() == 0);
+    CHECK_THAT(r.describe(), Catch::Contains("not tuned, since"));
+
+    // Two books read before either saved: the second save keeps the first one's kernel.
+    const std::string id = engine::cpu_identity();
+    engine::ScheduleBook a(dir.path(), id), b(dir.path(), id);
+    a.put("conv_fwd(x=1)", {engine::Knobs{16, 1, 4}, 2.0, 1.5, 3, engine::TuneLevel::Quick});
+    b.put("dense_fwd(x=2)", {engine::Knobs{}, 1.0, 1.0, 3, engine::TuneLevel::Full});
+    a.save();
+    b.save();
+    engine::ScheduleBook both(dir.path(), id);
+    REQUIRE(both.size() == 2);
+    REQUIRE(both.find("conv_fwd(x=1)"));
+    CHECK(both.find("conv_fwd(x=1)")->knobs == engine::Knobs{16, 1, 4});
+    CHECK(both.find("dense_fwd(x=2)")->level == engine::TuneLevel::Full);
+}
+
 TEST_CASE("a damaged schedules file is measured again, never trusted", "[tuning]") {
     TempDir dir;
     engine::KernelSpec conv = small_conv("relu").spec("conv_fwd");
@@ -275,6 +307,16 @@ TEST_CASE("cnnc run --tune: measured on the first run, read on the next; a bad l
     REQUIRE(second.status == 0);
     CHECK(second.output.find("schedules: tuned") == std::string::npos);
     CHECK_THAT(second.output, Catch::Contains("from the cache"));
+
+    // A cache that cannot be written: nothing measured (every run would pay it again), said once.
+    std::ofstream(d / "cache-file") << "x";
+    std::string model_only = kTunedModel;
+    model_only = model_only.substr(0, model_only.find("train wide_net"));
+    std::ofstream(d / "model_only.cnn") << model_only;
+    CommandResult ro = run_cnnc("run model_only.cnn --tune quick", d.string(), "CNNC_CACHE_DIR='" + (d / "cache-file").string() + "'");
+    INFO(ro.output);
+    CHECK(ro.status == 0);
+    CHECK_THAT(ro.output, Catch::Contains("schedules: not tuned, since"));
 
     CommandResult bad = run_cnnc("run wide.cnn --tune fast", d.string(), env);
     CHECK(bad.status != 0);

@@ -4,8 +4,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 #include "kernels/Aot.h"
+#include "kernels/Jit.h"
 #include "mpi/Launch.h"
 
 namespace cnnc::driver {
@@ -30,9 +32,15 @@ std::map<std::string, engine::KernelSpec> tune_for(const Compilation& c, const s
     o.batch = c.program.trains.empty() ? 32 : static_cast<int>(std::min<int64_t>(c.program.trains.front().batch_size, 4096));
     o.dir = engine::ObjectCache::default_dir();
     o.measure = !rt::launched_by_mpirun();
-    engine::DiskKernels bench(o.dir);  // the candidates' kernels: compiled into the cache, not the run's
-    auto chosen = engine::tune_kernels(specs, bench, o, report);
-    if (report.tuned > 0) {
+    // The candidates' kernels: compiled into the cache, not the run's. Where the cache cannot be
+    // written nothing is measured (tune_kernels checks), and the run's own cache says why once.
+    std::unique_ptr<engine::KernelCache> bench;
+    if (engine::ScheduleBook(o.dir, engine::cpu_identity()).writable())
+        bench = std::make_unique<engine::DiskKernels>(o.dir);
+    else
+        bench = std::make_unique<engine::JitKernels>();
+    auto chosen = engine::tune_kernels(specs, *bench, o, report);
+    if (report.tuned > 0 || report.unsaved) {
         fmt::print("{}\n", report.describe());
         std::fflush(stdout);
     }

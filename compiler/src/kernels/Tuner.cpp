@@ -128,7 +128,18 @@ const ScheduleBook::Entry* ScheduleBook::find(const std::string& key) const {
     return it == entries_.end() ? nullptr : &it->second;
 }
 
-void ScheduleBook::save() const {
+bool ScheduleBook::writable() const {
+    std::error_code ec;
+    auto dir = std::filesystem::path(path_).parent_path();
+    std::filesystem::create_directories(dir, ec);
+    return std::filesystem::is_directory(dir, ec) && access(dir.c_str(), W_OK) == 0;
+}
+
+void ScheduleBook::save() {
+    // What another process saved since this book was read (two runs tuning at once) is kept,
+    // except where this one measured the same kernel.
+    ScheduleBook now(std::filesystem::path(path_).parent_path().parent_path().string(), identity_);
+    for (const auto& [key, e] : now.entries_) entries_.emplace(key, e);
     std::string out = "# cnnc schedules for: " + identity_ + "\n";
     out += "# kernel\tschedule\tdefault ms\tbest ms\tschedules tried\tsearch (written by cnnc's tuner, kernels/Tuner.h; delete to measure again)\n";
     for (const auto& [key, e] : entries_)
@@ -155,6 +166,7 @@ void ScheduleBook::save() const {
 }
 
 std::string TuneReport::describe() const {
+    if (unsaved) return fmt::format("schedules: not tuned, since {} cannot be written; the builders' defaults are used", book);
     if (tuned == 0) return fmt::format("schedules: {} kernel{} tuned for this CPU earlier ({} changed; {})", known, known == 1 ? "" : "s", changed, book);
     double gain = best_ms > 0 ? default_ms / best_ms : 1.0;
     return fmt::format("schedules: tuned {} kernel{} for this CPU in {:.1f} s ({} schedules compiled and timed): {} changed, "
@@ -183,6 +195,12 @@ std::map<std::string, KernelSpec> tune_kernels(const std::vector<KernelSpec>& sp
         if (!p || p->candidates.size() < 2 || p->flops < o.min_mflop * 1e6 || !o.measure) continue;
         for (const Knobs& k : p->candidates) compile.push_back(k.apply(s));
         jobs.push_back({s, std::move(*p)});
+    }
+    // Measuring pays only when the choice can be kept: with a schedules directory that cannot be
+    // written (a read-only or broken cache), every run would pay the search again.
+    if (!jobs.empty() && !book.writable()) {
+        report.unsaved = true;
+        jobs.clear();
     }
     if (!jobs.empty()) {
         bench.prefetch(compile);  // every candidate at once, on every core

@@ -40,8 +40,11 @@ class ScheduleBook {
     const std::string& path() const { return path_; }
     const Entry* find(const std::string& key) const;
     void put(const std::string& key, const Entry& e) { entries_[key] = e; }
-    // Writes the book atomically; throws rt::UserError when it cannot (the caller warns).
-    void save() const;
+    // Whether its directory exists (made now if missing) and can be written.
+    bool writable() const;
+    // Writes the book atomically, with what another process saved meanwhile for other kernels;
+    // throws rt::UserError when it cannot (the caller warns).
+    void save();
     size_t size() const { return entries_.size(); }
 
   private:
@@ -57,6 +60,7 @@ struct TuneReport {
     double seconds = 0;   // compiling and timing, wall clock
     double default_ms = 0, best_ms = 0;  // the measured kernels' summed times, one call each
     std::string book;     // the schedules file
+    bool unsaved = false; // kernels needed measuring, but the book could not be written: none was
     // "tuned 8 kernels for this CPU in 6.1 s: 3 changed, 4.41 -> 3.92 ms a step (1.13x)"
     std::string describe() const;
 };
@@ -69,7 +73,7 @@ struct TuneOptions {
     double min_mflop = 2.0;          // kernels smaller than this at `batch` keep the default
 };
 
-// Measures, with kernels made by `bench` (a backend of its own: the candidates' kernels are not the
+// Measures (where the schedules file can be written), with kernels made by `bench` (a backend of its own: the candidates' kernels are not the
 // run's), the tunable kernels of `specs` that the book lacks; returns the scheduled spec of every
 // kernel of `specs` whose choice is not the default (for KernelCache::use_schedules).
 std::map<std::string, KernelSpec> tune_kernels(const std::vector<KernelSpec>& specs, KernelCache& bench, const TuneOptions& o,

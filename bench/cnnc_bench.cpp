@@ -119,7 +119,11 @@ struct Options {
     std::string parity_dir;
     int parity_steps = 20;
     std::string tune = "quick";  // --tune: the kernels' schedules, as `cnnc run` chooses them (kernels/Tuner.h)
+    std::string target;          // --target: a Halide target string instead of this CPU's (e.g. AVX2 on an AVX-512 CPU)
 };
+
+// The target every kernel is compiled for: this CPU's, or --target's.
+Halide::Target g_target = engine::host_target();
 
 [[noreturn]] void usage(int rc) {
     std::fputs(
@@ -127,7 +131,7 @@ struct Options {
         "                  [--infer-passes N] [--stage-reps N] [--cd-steps N] [--no-catsdogs] [--no-stages]\n"
         "                  [--rn-steps N] [--no-resnet] [--app-steps N] [--no-apps] [--no-depthwise]\n"
         "                  [--no-fma-peak] [--only-fma] [--peak GFLOPS] [--epoch] [--threads N] [--seed N]\n"
-        "                  [--tune off|quick|full]\n"
+        "                  [--tune off|quick|full] [--target HALIDE-TARGET]\n"
         "       cnnc_bench --parity DIR [--k K] [--mnist DIR] [--seed N]\n",
         rc ? stderr : stdout);
     std::exit(rc);
@@ -172,6 +176,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--peak") o.peak = std::stod(val());
         else if (a == "--seed") o.seed = std::stoull(val());
         else if (a == "--tune") o.tune = val();
+        else if (a == "--target") o.target = val();
         else if (a == "--parity") o.parity_dir = val();
         else if (a == "--k") o.parity_steps = std::stoi(val());
         else if (a == "-h" || a == "--help") usage(0);
@@ -440,10 +445,11 @@ void use_tuned_schedules(const Options& o, const Model& m, int64_t batch, engine
     if (to.level == engine::TuneLevel::Off) return;
     to.batch = static_cast<int>(batch);
     to.dir = engine::ObjectCache::default_dir();
+    to.target = g_target;
     engine::RecordingKernels rec;
     auto listed = engine::build_network(m, rec, o.seed);
     listed->prepare(batch, true);
-    engine::DiskKernels bench(to.dir);
+    engine::DiskKernels bench(to.dir, g_target);
     engine::TuneReport r;
     cache.use_schedules(engine::tune_kernels(rec.specs, bench, to, r));
     figure(prefix + "_tune_s", r.seconds, "s", r.describe());
@@ -464,7 +470,7 @@ void bench_mnist(const Options& o) {
     figure("mnist_fwd_mflop_per_sample", m.flop_count() / 1e6, "MFLOP");
 
     // Training kernels, as `cnnc run` compiles them: build (forward kernels) and prepare (backward).
-    engine::JitKernels cache;
+    engine::JitKernels cache(g_target);
     use_tuned_schedules(o, m, 64, cache, "mnist");
     double w0 = now();
     auto net = engine::build_network(m, cache, o.seed);
@@ -608,7 +614,7 @@ void bench_mnist(const Options& o) {
 
     // Inference kernels alone, in a cache of their own (what an inference-only program pays).
     {
-        engine::JitKernels c2;
+        engine::JitKernels c2(g_target);
         auto n2 = engine::build_network(m, c2, o.seed);
         n2->prepare(o.infer_batches[0], false);
         n2->forward(data.test.x.view().rows(0, o.infer_batches[0]), rt::StepInfo{false, o.seed, 0});
@@ -630,7 +636,7 @@ void bench_train_step(const Options& o, const TrainBench& b, bool stages) {
     const Model& m = comp->program.models.front();
     const int64_t n = b.x.shape()[0];
     figure(b.prefix + "_params", double(m.param_count()), "count");
-    engine::JitKernels cache;
+    engine::JitKernels cache(g_target);
     use_tuned_schedules(o, m, n, cache, b.prefix);
     auto net = engine::build_network(m, cache, o.seed);
     net->prepare(n, true);
@@ -716,7 +722,7 @@ void bench_depthwise(const Options& o) {
     auto comp = compile_text("model dw { input(56, 56, 144) DepthwiseConv2D(3, padding = same, use_bias = false) }", "depthwise");
     if (!comp->ok()) throw std::runtime_error("the depthwise model does not check:\n" + comp->diags.render(false));
     const Model& m = comp->program.models.front();
-    engine::JitKernels cache;
+    engine::JitKernels cache(g_target);
     auto net = engine::build_network(m, cache, o.seed);
     rt::Op& op = *net->stages().at(0).op;
     op.prepare_backward(true);
@@ -758,7 +764,7 @@ void bench_bn_fold(const Options& o) {
                           " GlobalAveragePooling2D()\n Dense(10)\n}\n", "bnfold.cnn", FrontendOptions{});
     if (!c->ok()) throw std::runtime_error("the BatchNormalization folding model does not check:\n" + c->diags.render(false));
     const Model& m = c->program.models.at(0);
-    engine::JitKernels cache;
+    engine::JitKernels cache(g_target);
     const int64_t n = 64;
     rt::Tensor x({n, 32, 32, 16});
     std::mt19937 rng(5);
@@ -819,7 +825,7 @@ int parity(const Options& o) {
     Mnist data = load_mnist(o.mnist_dir);
     auto comp = load_model_file(o.root + "/models/mnist.cnn");
     const Model& m = comp->program.models.front();
-    engine::JitKernels cache;
+    engine::JitKernels cache(g_target);
     auto net = engine::build_network(m, cache, o.seed);
     net->prepare(bs, true);
     Stepper st(*net, m, "categorical_crossentropy", o.seed);
@@ -874,6 +880,10 @@ int main(int argc, char** argv) {
     Options o = parse(argc, argv);
     // Halide's JIT reads HL_NUM_THREADS when its pool starts (the first kernel run).
     if (!std::getenv("HL_NUM_THREADS")) setenv("HL_NUM_THREADS", std::to_string(o.threads).c_str(), 1);
+    if (!o.target.empty()) {
+        g_target = Halide::Target(o.target);
+        info("kernels compiled for " + g_target.to_string() + " (--target), not this CPU's " + engine::host_target().to_string());
+    }
     try {
         if (!o.parity_dir.empty()) return parity(o);
         if (o.only_fma) {

@@ -57,7 +57,7 @@ TEST_CASE("every schedule the tuner may choose computes what the default compute
         small_conv("relu").spec("conv_fwd"), small_conv("relu").spec("conv_bwd_w"), small_conv("relu").spec("conv_bwd_x"),
         small_conv("linear").spec("conv_t_fwd"), dense.spec("dense_fwd"), dense.spec("dense_bwd_w"), dense.spec("dense_bwd_x")};
     for (const auto& spec : specs) {
-        auto p = engine::tune_problem(spec, batch, engine::TuneLevel::Quick);
+        auto p = engine::tune_problem(spec, engine::TuneRequest{batch, engine::TuneLevel::Quick, {}});
         REQUIRE(p);
         REQUIRE(p->candidates.size() >= 2);
         CHECK(p->candidates.front() == engine::Knobs{});
@@ -112,6 +112,24 @@ TEST_CASE("schedule knobs: absent ones leave the key alone, impossible ones give
     CHECK(full.size() > quick.size());
     for (size_t i = 0; i < full.size(); ++i)
         for (size_t j = i + 1; j < full.size(); ++j) CHECK_FALSE(full[i] == full[j]);
+
+    // An AVX2 CPU has 16 registers of 8 floats: its candidates are tiles that fit them (the
+    // default, 24 accumulators of 16 floats, would need 48 and spills).
+    const engine::VectorUnit avx2 = engine::vector_unit(Halide::Target("x86-64-linux-avx-avx2-f16c-fma-sse41"));
+    CHECK(avx2.lanes == 8);
+    CHECK(avx2.registers == 16);
+    CHECK(engine::vector_unit(Halide::Target("x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41")).lanes == 16);
+    CHECK(engine::vector_unit(Halide::Target("x86-64-linux-sse41")).lanes == 4);
+    for (bool exact : {false, true}) {
+        auto t = engine::tile_candidates(64, 26, exact, 8, true, avx2);
+        REQUIRE(t.size() >= 3);
+        CHECK(t[0] == engine::register_tile(64, 26, exact));
+        for (size_t i = 1; i < t.size(); ++i) {
+            INFO(i);
+            CHECK(t[i].vec <= 8);
+            CHECK(t[i].vecs * t[i].other * (t[i].vec > 8 ? 2 : 1) <= 16);
+        }
+    }
 }
 
 TEST_CASE("tuning measures a kernel once per CPU and keeps the choice in the cache's directory", "[tuning]") {

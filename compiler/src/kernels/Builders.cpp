@@ -42,20 +42,20 @@ KernelDef build_kernel(const KernelSpec& spec) {
     X(conv_fwd) X(conv_bwd_w) X(conv_bwd_x) X(conv_t_fwd)   /* layers/conv/Kernels.cpp */ \
     X(dense_fwd) X(dense_bwd_w) X(dense_bwd_x)              /* layers/dense/Kernels.cpp */
 
-#define CNNC_DECLARE_TUNE(N) TuneProblem tune_##N(const KernelSpec&, int, TuneLevel);
+#define CNNC_DECLARE_TUNE(N) TuneProblem tune_##N(const KernelSpec&, const TuneRequest&);
 CNNC_TUNABLE(CNNC_DECLARE_TUNE)
 #undef CNNC_DECLARE_TUNE
 
-std::optional<TuneProblem> tune_problem(const KernelSpec& spec, int batch, TuneLevel level) {
-    using TuneFn = TuneProblem (*)(const KernelSpec&, int, TuneLevel);
+std::optional<TuneProblem> tune_problem(const KernelSpec& spec, const TuneRequest& q) {
+    using TuneFn = TuneProblem (*)(const KernelSpec&, const TuneRequest&);
     static const std::map<std::string, TuneFn> tunable = {
 #define CNNC_ENTRY(N) {#N, &tune_##N},
         CNNC_TUNABLE(CNNC_ENTRY)
 #undef CNNC_ENTRY
     };
     auto it = tunable.find(spec.name());
-    if (it == tunable.end() || level == TuneLevel::Off) return std::nullopt;
-    return it->second(spec, batch, level);
+    if (it == tunable.end() || q.level == TuneLevel::Off) return std::nullopt;
+    return it->second(spec, q);
 }
 
 std::vector<Halide::Argument> KernelDef::arguments() const {

@@ -115,30 +115,45 @@ inline Tile register_tile(const Knobs& k, int channels, int other_extent, bool e
 // A knob that is a positive count at most `limit`, else `fallback`.
 inline int knob_or(int value, int limit, int fallback) { return value > 0 && value <= limit ? value : fallback; }
 
+// The vector registers of a target: AVX-512 has 32 of 16 floats; AVX/AVX2 16 of 8; SSE 16 of 4.
+// A 16-lane vector of the default tiles takes two AVX2 registers, so a default tile of 24 of them
+// needs 48 there and spills: the candidates for such a CPU are counted in its own registers.
+struct VectorUnit {
+    int lanes = 16, registers = 32;
+};
+inline VectorUnit vector_unit(const Halide::Target& t) {
+    if (t.has_feature(Halide::Target::AVX512) || t.has_feature(Halide::Target::AVX512_Skylake) || t.has_feature(Halide::Target::AVX512_Cannonlake))
+        return {16, 32};
+    if (t.has_feature(Halide::Target::AVX) || t.has_feature(Halide::Target::AVX2)) return {8, 16};
+    return {4, 16};
+}
+
 // Register tiles worth measuring, the default first: the best tile for several accumulator
-// budgets (fewer registers: AVX2, or a CPU that sustains fewer FMA chains) and, with `wide`, half-
-// width vectors too. At most `n`, no two alike.
-inline std::vector<Tile> tile_candidates(int channels, int other_extent, bool exact, size_t n, bool wide) {
+// budgets, counted in the target's registers (fewer: AVX2, or a CPU that sustains fewer FMA
+// chains), in vectors of its width, and, with `wide`, half-width vectors too. At most `n`, no two alike.
+inline std::vector<Tile> tile_candidates(int channels, int other_extent, bool exact, size_t n, bool wide, VectorUnit unit = {}) {
     std::vector<Tile> out = {register_tile(channels, other_extent, exact)};
     auto add = [&](Tile t) {
         for (const Tile& u : out)
             if (u == t) return;
         if (out.size() < n) out.push_back(t);
     };
-    const int v = sched::vector_width(channels);
-    for (int budget : {12, 32, 6, 16, 20, 28, 8})
-        add(best_tile(channels, other_extent, exact, budget, v));
+    const int v = std::min(sched::vector_width(channels), std::max(1, unit.lanes));
+    // Accumulator budgets for 32 registers; scaled to the target's (AVX2: 12, 16, 6, ...).
+    for (int budget : {24, 12, 32, 6, 16, 20, 28, 8})
+        add(best_tile(channels, other_extent, exact, std::max(2, budget * unit.registers / 32), v));
+    const int full = std::max(2, 24 * unit.registers / 32);  // the default's budget, in this target's registers
     if (wide && v >= 8)
-        for (int budget : {24, 12})
+        for (int budget : {full, full / 2})
             add(best_tile(channels, other_extent, exact, budget, v / 2));
     for (int vecs = 1; vecs <= 4; ++vecs)  // every vector count, at the default budget
         if ((channels / v) % vecs == 0) {
             Tile best{v, vecs, 1};
             double bs = -1;
-            for (int o = 1; o <= std::min(other_extent, 24 / vecs); ++o) {
+            for (int o = 1; o <= std::min(other_extent, full / vecs); ++o) {
                 if (exact && other_extent % o != 0) continue;
                 Tile t{v, vecs, o};
-                double sc = tile_score(t, other_extent, 24);
+                double sc = tile_score(t, other_extent, full);
                 if (sc > bs) bs = sc, best = t;
             }
             add(best);

@@ -77,7 +77,7 @@ void fill(Buf& b, uint32_t seed) {
 
 }  // namespace
 
-std::string cpu_identity() {
+std::string cpu_identity(const Halide::Target& t) {
     std::ifstream f("/proc/cpuinfo");
     std::stringstream ss;
     ss << f.rdbuf();
@@ -89,7 +89,7 @@ std::string cpu_identity() {
     if (const char* t = std::getenv("HL_NUM_THREADS"); t && std::atoi(t) > 0) threads = std::atoi(t);
     std::string id = model;
     if (!fam.empty()) id += " (family " + fam + " model " + mod + ")";
-    return fmt::format("{}; {}; {} thread{}", id, host_target().to_string(), threads, threads == 1 ? "" : "s");
+    return fmt::format("{}; {}; {} thread{}", id, t.to_string(), threads, threads == 1 ? "" : "s");
 }
 
 ScheduleBook::ScheduleBook(std::string dir, std::string identity) : identity_(std::move(identity)) {
@@ -179,7 +179,7 @@ std::map<std::string, KernelSpec> tune_kernels(const std::vector<KernelSpec>& sp
     std::map<std::string, KernelSpec> chosen;
     if (o.level == TuneLevel::Off) return chosen;
     const double t0 = now_s();
-    ScheduleBook book(o.dir, cpu_identity());
+    ScheduleBook book(o.dir, cpu_identity(o.target));
     report.book = book.path();
 
     struct Job {
@@ -191,7 +191,7 @@ std::map<std::string, KernelSpec> tune_kernels(const std::vector<KernelSpec>& sp
     for (const auto& s : specs) {
         // Chosen by a search at least as thorough as this one: kept.
         if (const auto* e = book.find(s.key()); e && (e->level == TuneLevel::Full || o.level == TuneLevel::Quick)) continue;
-        auto p = tune_problem(s, o.batch, o.level);
+        auto p = tune_problem(s, TuneRequest{o.batch, o.level, vector_unit(o.target)});
         if (!p || p->candidates.size() < 2 || p->flops < o.min_mflop * 1e6 || !o.measure) continue;
         for (const Knobs& k : p->candidates) compile.push_back(k.apply(s));
         jobs.push_back({s, std::move(*p)});

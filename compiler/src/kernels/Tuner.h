@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernel/Kernel.h"
+#include "kernels/Jit.h"
 #include "kernels/Tuning.h"
 
 namespace cnnc::engine {
@@ -21,9 +22,9 @@ namespace cnnc::engine {
 TuneLevel parse_tune_level(const std::string& s);
 const char* tune_level_name(TuneLevel l);
 
-// What the schedules of this machine are keyed by: "AMD EPYC (family 26 model 2); x86-64-linux-avx...;
-// 2 threads".
-std::string cpu_identity();
+// What the schedules of this machine are keyed by, for kernels compiled for `t`: "AMD EPYC
+// (family 26 model 2); x86-64-linux-avx...; 2 threads".
+std::string cpu_identity(const Halide::Target& t = host_target());
 
 // The choices of one CPU: kernel key -> knobs, with the default's and the winner's times.
 class ScheduleBook {
@@ -67,6 +68,7 @@ struct TuneReport {
 
 struct TuneOptions {
     TuneLevel level = TuneLevel::Quick;
+    Halide::Target target = host_target();  // the target `bench` compiles for: the schedules file is its own
     int batch = 32;                  // the batch the kernels are timed at
     std::string dir;                 // where the schedules files are kept
     bool measure = true;             // false: only read the book (ranks of an MPI job)

@@ -13,6 +13,14 @@ namespace cnnc::engine {
 
 enum class TuneLevel { Off, Quick, Full };
 
+// What a search is for: the batch the kernels are timed at, how thorough it is, and the vector
+// registers of the target the kernels are compiled for.
+struct TuneRequest {
+    int batch = 32;
+    TuneLevel level = TuneLevel::Quick;
+    VectorUnit unit;
+};
+
 struct TuneProblem {
     std::vector<std::vector<int>> inputs, outputs;  // each innermost first, as the kernel sees it
     std::vector<int> ints;
@@ -20,14 +28,16 @@ struct TuneProblem {
     double flops = 0;               // per call at this batch, to skip kernels too small to matter
 };
 
-// The family's problem for `spec` at `batch`, or nullopt when its family is not tuned.
-std::optional<TuneProblem> tune_problem(const KernelSpec& spec, int batch, TuneLevel level);
+// The family's problem for `spec`, or nullopt when its family is not tuned (or q.level is Off).
+std::optional<TuneProblem> tune_problem(const KernelSpec& spec, const TuneRequest& q);
 
 // Candidate knob sets for a register tile over `channels` × `other_extent` positions: the default
-// tile (as Knobs{}), then others: 3 in all at Quick, up to 8 (half-width vectors too) at Full.
-inline std::vector<Knobs> tile_knobs(int channels, int other_extent, bool exact, TuneLevel level) {
+// tile (as Knobs{}), then others for q's target: 3 in all at Quick, up to 8 (half-width vectors
+// too) at Full.
+inline std::vector<Knobs> tile_knobs(int channels, int other_extent, bool exact, const TuneRequest& q) {
     std::vector<Knobs> out;
-    auto tiles = tile_candidates(channels, other_extent, exact, level == TuneLevel::Full ? 8 : 3, level == TuneLevel::Full);
+    const bool full = q.level == TuneLevel::Full;
+    auto tiles = tile_candidates(channels, other_extent, exact, full ? 8 : 3, full, q.unit);
     for (size_t i = 0; i < tiles.size(); ++i) {
         Knobs k;
         if (i > 0) k.vec = tiles[i].vec, k.vecs = tiles[i].vecs, k.other = tiles[i].other;

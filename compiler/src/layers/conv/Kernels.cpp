@@ -315,30 +315,34 @@ std::vector<int> output_shape(const ConvCfg& c, int n) { return {c.co, c.ow, c.o
 double conv_flops(const ConvCfg& c, int n) { return 2.0 * c.co * c.ow * c.oh * n * c.in_per_group() * c.kw * c.kh; }
 }  // namespace
 
-TuneProblem tune_conv_fwd(const KernelSpec& s, int n, TuneLevel level) {
+TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
+    const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
-    TuneProblem p{{input_shape(c, n), weights_shape(c), {c.co}}, {output_shape(c, n)}, {}, tile_knobs(c.co, c.ow, false, level), conv_flops(c, n)};
+    TuneProblem p{{input_shape(c, n), weights_shape(c), {c.co}}, {output_shape(c, n)}, {}, tile_knobs(c.co, c.ow, false, q), conv_flops(c, n)};
     // Coarser parallel grains for the default tile (a depthwise or softmax convolution has its
     // own loop and ignores them).
-    for (int g : level == TuneLevel::Full ? std::vector<int>{2, 4, 8} : std::vector<int>{4})
+    for (int g : q.level == TuneLevel::Full ? std::vector<int>{2, 4, 8} : std::vector<int>{4})
         if (g <= c.oh) p.candidates.push_back(Knobs{0, 0, 0, g, 0});
     return p;
 }
-TuneProblem tune_conv_bwd_w(const KernelSpec& s, int n, TuneLevel level) {
+TuneProblem tune_conv_bwd_w(const KernelSpec& s, const TuneRequest& q) {
+    const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
     const int K = c.in_per_group() * c.kw * c.kh;
-    TuneProblem p{{input_shape(c, n), output_shape(c, n), output_shape(c, n)}, {{c.co, K}, {c.co}}, {0}, tile_knobs(c.co, K, true, level), conv_flops(c, n)};
-    if (level == TuneLevel::Full)
+    TuneProblem p{{input_shape(c, n), output_shape(c, n), output_shape(c, n)}, {{c.co, K}, {c.co}}, {0}, tile_knobs(c.co, K, true, q), conv_flops(c, n)};
+    if (q.level == TuneLevel::Full)
         for (int chunks : {2, 8}) p.candidates.push_back(Knobs{0, 0, 0, 0, chunks});
     return p;
 }
-TuneProblem tune_conv_bwd_x(const KernelSpec& s, int n, TuneLevel level) {
+TuneProblem tune_conv_bwd_x(const KernelSpec& s, const TuneRequest& q) {
+    const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
-    return {{weights_shape(c), output_shape(c, n), output_shape(c, n)}, {input_shape(c, n)}, {0}, tile_knobs(c.ci, c.w, false, level), conv_flops(c, n)};
+    return {{weights_shape(c), output_shape(c, n), output_shape(c, n)}, {input_shape(c, n)}, {0}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
 }
-TuneProblem tune_conv_t_fwd(const KernelSpec& s, int n, TuneLevel level) {
+TuneProblem tune_conv_t_fwd(const KernelSpec& s, const TuneRequest& q) {
+    const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
-    return {{output_shape(c, n), weights_shape(c), {c.ci}}, {input_shape(c, n)}, {}, tile_knobs(c.ci, c.w, false, level), conv_flops(c, n)};
+    return {{output_shape(c, n), weights_shape(c), {c.ci}}, {input_shape(c, n)}, {}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
 }
 
 }  // namespace cnnc::engine

@@ -130,17 +130,20 @@ KernelDef build_dense_bwd_w(const KernelSpec& s) { return dense_backward_weights
 KernelDef build_dense_bwd_x(const KernelSpec& s) { return dense_backward_input(DenseCfg::from(s), Knobs::from(s)); }
 
 // ---- what the tuner measures (kernels/Tuning.h); rows = the batch (a rank > 2 input has more) ----
-TuneProblem tune_dense_fwd(const KernelSpec& s, int n, TuneLevel level) {
+TuneProblem tune_dense_fwd(const KernelSpec& s, const TuneRequest& q) {
+    const int n = q.batch;
     DenseCfg c = DenseCfg::from(s);
-    return {{{c.in, n}, {c.units, c.in}, {c.units}}, {{c.units, n}}, {}, tile_knobs(c.units, 8, false, level), 2.0 * c.in * c.units * n};
+    return {{{c.in, n}, {c.units, c.in}, {c.units}}, {{c.units, n}}, {}, tile_knobs(c.units, 8, false, q), 2.0 * c.in * c.units * n};
 }
-TuneProblem tune_dense_bwd_w(const KernelSpec& s, int n, TuneLevel level) {
+TuneProblem tune_dense_bwd_w(const KernelSpec& s, const TuneRequest& q) {
+    const int n = q.batch;
     DenseCfg c = DenseCfg::from(s);
-    return {{{c.in, n}, {c.units, n}, {c.units, n}}, {{c.units, c.in}, {c.units}}, {0}, tile_knobs(c.units, c.in, true, level), 2.0 * c.in * c.units * n};
+    return {{{c.in, n}, {c.units, n}, {c.units, n}}, {{c.units, c.in}, {c.units}}, {0}, tile_knobs(c.units, c.in, true, q), 2.0 * c.in * c.units * n};
 }
-TuneProblem tune_dense_bwd_x(const KernelSpec& s, int n, TuneLevel level) {
+TuneProblem tune_dense_bwd_x(const KernelSpec& s, const TuneRequest& q) {
+    const int n = q.batch;
     DenseCfg c = DenseCfg::from(s);
-    return {{{c.units, c.in}, {c.units, n}, {c.units, n}}, {{c.in, n}}, {0}, tile_knobs(c.in, 8, false, level), 2.0 * c.in * c.units * n};
+    return {{{c.units, c.in}, {c.units, n}, {c.units, n}}, {{c.in, n}}, {0}, tile_knobs(c.in, 8, false, q), 2.0 * c.in * c.units * n};
 }
 
 }  // namespace cnnc::engine

@@ -75,6 +75,19 @@ void fill(Buf& b, uint32_t seed) {
     });
 }
 
+constexpr double kMaxTuneBytes = 1024.0 * 1024 * 1024;
+
+double problem_bytes(const TuneProblem& p) {
+    double floats = 0;
+    for (const auto* list : {&p.inputs, &p.outputs})
+        for (const auto& shape : *list) {
+            double n = 1;
+            for (int d : shape) n *= d;
+            floats += n;
+        }
+    return 4 * floats;
+}
+
 }  // namespace
 
 std::string cpu_identity(const Halide::Target& t) {
@@ -192,6 +205,12 @@ std::map<std::string, KernelSpec> tune_kernels(const std::vector<KernelSpec>& sp
         // Chosen by a search at least as thorough as this one: kept.
         if (const auto* e = book.find(s.key()); e && (e->level == TuneLevel::Full || o.level == TuneLevel::Quick)) continue;
         auto p = tune_problem(s, TuneRequest{o.batch, o.level, vector_unit(o.target)});
+        // The buffers are allocated to time the kernel: a large batch of large images (a batch of
+        // 512 at 180x180x32 is 2.6 GB a tensor) is timed at a smaller batch, which ranks the
+        // schedules alike, rather than exhausting the memory.
+        for (int b = o.batch; p && problem_bytes(*p) > kMaxTuneBytes && b > 1;)
+            b = std::max(1, b / 2), p = tune_problem(s, TuneRequest{b, o.level, vector_unit(o.target)});
+        if (p && problem_bytes(*p) > kMaxTuneBytes) continue;
         if (!p || p->candidates.size() < 2 || p->flops < o.min_mflop * 1e6 || !o.measure) continue;
         for (const Knobs& k : p->candidates) compile.push_back(k.apply(s));
         jobs.push_back({s, std::move(*p)});

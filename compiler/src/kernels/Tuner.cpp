@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -200,6 +201,7 @@ std::map<std::string, KernelSpec> tune_kernels(const std::vector<KernelSpec>& sp
         TuneProblem problem;
     };
     std::vector<Job> jobs;
+    std::set<std::string> measured;  // the keys timed now (a job whose default failed to run is not)
     std::vector<KernelSpec> compile = specs;  // with the candidates: one parallel compile of everything the run needs
     for (const auto& s : specs) {
         // Chosen by a search at least as thorough as this one: kept.
@@ -264,6 +266,7 @@ std::map<std::string, KernelSpec> tune_kernels(const std::vector<KernelSpec>& sp
             // The default keeps its place unless beaten by more than timing noise on a shared machine.
             if (best[win] > 0.97 * best[0]) win = 0;
             book.put(job.spec.key(), {p.candidates[win], 1e3 * best[0], 1e3 * best[win], static_cast<int>(kernels.size()), o.level});
+            measured.insert(job.spec.key());
             report.default_ms += 1e3 * best[0];
             report.best_ms += 1e3 * best[win];
             ++report.tuned;
@@ -277,9 +280,7 @@ std::map<std::string, KernelSpec> tune_kernels(const std::vector<KernelSpec>& sp
     for (const auto& s : specs) {
         const ScheduleBook::Entry* e = book.find(s.key());
         if (!e) continue;
-        bool measured_now = false;
-        for (const auto& j : jobs) measured_now |= j.spec.key() == s.key();
-        if (!measured_now) ++report.known;
+        if (!measured.count(s.key())) ++report.known;
         if (!(e->knobs == Knobs{})) chosen.emplace(s.key(), e->knobs.apply(s)), ++report.changed;
     }
     report.seconds = now_s() - t0;

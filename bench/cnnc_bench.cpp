@@ -61,11 +61,11 @@ using namespace cnnc;
 namespace {
 
 // The machine's FP32 peak, against which every "fraction of peak" is taken. It is MEASURED at
-// start-up (fma_peak_gflops: 16 independent AVX-512 FMA chains per thread, best of 3, on --threads
+// start-up (fma_peak_gflops: 16 independent AVX-512 FMA chains per thread, or 12 AVX2 ones, best of 3, on --threads
 // threads), because the machines differ: ../shared/design/HALIDE-NOTES.md describes Zen 5 (two
 // 512-bit FMA pipes per core, ≈ 215 GFLOP/s per core, ≈ 430 on two), while a Zen 4 EPYC (family
 // 25) executes a 512-bit FMA as two 256-bit halves, one per cycle: ≈ 117 GFLOP/s per core at
-// 3.66 GHz, ≈ 234 on two. --peak G sets it by hand; without AVX-512 (or with --no-fma-peak) the
+// 3.66 GHz, ≈ 234 on two. --peak G sets it by hand; without AVX2 + FMA (or with --no-fma-peak) the
 // Zen 5 figure below is used.
 constexpr double kPeakGflopsZen5 = 430.0;
 double g_peak = kPeakGflopsZen5;
@@ -896,8 +896,9 @@ int main(int argc, char** argv) {
         // The peak first, while nothing of ours runs.
         if (o.fma_peak) {
             double p1 = bench::measure_fma_peak(1), pn = bench::measure_fma_peak(o.threads);
-            figure("fma_peak_1thread_gflops", p1, "GFLOP/s", "best of 3 x 16 AVX-512 FMA chains on 1 thread");
-            figure("fma_peak_gflops", pn, "GFLOP/s", fmt::format("best of 3 x 16 AVX-512 FMA chains on {} threads", o.threads));
+            const std::string how = bench::fma_peak_method().empty() ? "no AVX2 + FMA on this CPU" : "best of 3 x " + bench::fma_peak_method();
+            figure("fma_peak_1thread_gflops", p1, "GFLOP/s", how + " on 1 thread");
+            figure("fma_peak_gflops", pn, "GFLOP/s", fmt::format("{} on {} threads", how, o.threads));
             if (!std::isnan(pn) && o.peak <= 0) {
                 g_peak = pn;
                 g_peak_source = "measured (fma_peak_gflops)";

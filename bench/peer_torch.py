@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 EPOCH_STEPS = 938  # ceil(60000 / 64)
 # The machine's FP32 peak for the fractions of peak. bench/run passes --peak with the value
-# cnnc_bench measured (16 AVX-512 FMA chains per thread) so both sides use the same number; alone,
+# cnnc_bench measured (16 AVX-512 or 12 AVX2 FMA chains per thread) so both sides use the same number; alone,
 # this script uses 430 GFLOP/s, the Zen 5 figure of ../shared/design/HALIDE-NOTES.md (two cores, two
 # 512-bit FMA pipes each). A Zen 4 EPYC (cpu family 25) reaches about 234 on two cores.
 PEAK_GFLOPS = 430.0

@@ -123,11 +123,49 @@ TEST_CASE("schedule knobs: absent ones leave the key alone, impossible ones give
     for (bool exact : {false, true}) {
         auto t = engine::tile_candidates(64, 26, exact, 8, true, avx2);
         REQUIRE(t.size() >= 3);
-        CHECK(t[0] == engine::register_tile(64, 26, exact));
-        for (size_t i = 1; i < t.size(); ++i) {
+        CHECK(t[0] == engine::default_tile(64, 26, exact, avx2));  // the target's default first
+        CHECK(t[0].vecs * t[0].other <= 12);
+        for (size_t i = 0; i < t.size(); ++i) {
             INFO(i);
             CHECK(t[i].vec <= 8);
             CHECK(t[i].vecs * t[i].other * (t[i].vec > 8 ? 2 : 1) <= 16);
+        }
+    }
+}
+
+TEST_CASE("a kernel that names no tile is compiled with one that fits the target's registers", "[tuning]") {
+    const Halide::Target avx2("x86-64-linux-avx-avx2-f16c-fma-sse41"), avx512("x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41");
+    engine::DenseCfg dense{40, 32, true, "relu"};
+    const engine::KernelSpec conv = small_conv("relu").spec("conv_fwd"), bwd_w = dense.spec("dense_bwd_w");
+    // AVX-512: the builders' own default, the key unchanged.
+    CHECK(engine::fit_to_target(conv, avx512).key() == conv.key());
+    CHECK(engine::fit_to_target(bwd_w, avx512).key() == bwd_w.key());
+    // AVX2: a tile of 8-float vectors and at most 12 accumulators, the other knobs kept.
+    for (const auto& spec : {conv, bwd_w, engine::Knobs{0, 0, 0, 2, 0}.apply(conv)}) {
+        INFO(spec.key());
+        engine::Knobs k = engine::Knobs::from(engine::fit_to_target(spec, avx2));
+        CHECK(k.vec == 8);
+        CHECK(k.vecs * k.other <= 12);
+        CHECK(k.vecs * k.other >= 6);
+        CHECK(k.grain == engine::Knobs::from(spec).grain);
+    }
+    // A tile chosen already, and a family with no tile, are left alone.
+    const engine::KernelSpec chosen = engine::Knobs{16, 2, 5}.apply(conv), pool("pool_fwd");
+    CHECK(engine::fit_to_target(chosen, avx2).key() == chosen.key());
+    CHECK(engine::fit_to_target(pool, avx2).key() == pool.key());
+    // The AVX2 kernels compute what this CPU's do (every x86-64 CPU these tests meet has AVX2).
+    if (engine::host_target().has_feature(Halide::Target::AVX2)) {
+        engine::JitKernels host, jit2(avx2);
+        for (const auto& spec : {conv, bwd_w}) {
+            INFO(spec.key());
+            auto p = engine::tune_problem(spec, engine::TuneRequest{5, engine::TuneLevel::Quick, {}});
+            REQUIRE(p);
+            auto want = outputs_of(host, spec, {}, *p), got = outputs_of(jit2, spec, {}, *p);
+            for (size_t o = 0; o < got.size(); ++o)
+                for (size_t i = 0; i < got[o].number_of_elements(); ++i) {
+                    double g = got[o].data()[i], w = want[o].data()[i];
+                    REQUIRE(std::abs(g - w) / (1.0 + std::abs(w)) < 1e-5);
+                }
         }
     }
 }
@@ -364,5 +402,5 @@ TEST_CASE("cnnc build: the host variant carries this CPU's schedules and says so
     CommandResult p = run_cnnc("build wide.cnn -o plain --target host --tune off", d.string(), env);
     REQUIRE(p.status == 0);
     CommandResult pinfo = run_shell("cd '" + d.string() + "' && ./plain info");
-    CHECK_THAT(pinfo.output, Catch::Contains("schedules: the builders' defaults (portable)"));
+    CHECK_THAT(pinfo.output, Catch::Contains("schedules: the defaults for each target's registers (portable)"));
 }

@@ -48,7 +48,8 @@ std::vector<uint64_t> feature_words(const Halide::Target& t) {
 }
 
 // A variant's kernels: the tuned spec of each kernel for the variant built for this CPU ("host"),
-// where tuning chose one; the builders' defaults for the portable fallbacks.
+// where tuning chose one; for the portable fallbacks the defaults, which every backend fits to
+// the variant's target as it compiles (kernels/Tuning.h: fit_to_target).
 KernelSpec scheduled(const KernelSpec& s, const Variant& v, const std::map<std::string, KernelSpec>& tuned) {
     auto it = tuned.find(s.key());
     return v.name == "host" && it != tuned.end() ? it->second : s;
@@ -73,7 +74,7 @@ std::string entry_point(const Compilation& c, const std::string& model_file, con
     for (const auto& v : variants) o += literal(v.name) + ", ";
     o += "};\nconst char* const variant_schedules[] = {";
     for (const auto& v : variants)
-        o += literal(v.name == "host" && !tuned_on.empty() ? tuned_on : "the builders' defaults (portable)") + ", ";
+        o += literal(v.name == "host" && !tuned_on.empty() ? tuned_on : "the defaults for each target's registers (portable)") + ", ";
     o += "};\nconst uint64_t variant_features[] = {";
     size_t words = 0;
     for (const auto& v : variants) {

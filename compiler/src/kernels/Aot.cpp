@@ -24,6 +24,7 @@
 
 #include "kernels/Jit.h"
 #include "kernels/KernelDef.h"
+#include "kernels/Tuning.h"
 #include "kernels/Sha256.h"
 
 #ifndef CNNC_VERSION
@@ -343,7 +344,7 @@ std::string ObjectCache::object(const KernelSpec& spec, const Halide::Target& t,
     if (intact(path)) return path;
     write(path, [&](const std::string& tmp) {
         in_child([&] {
-            KernelDef d = build_kernel(spec);
+            KernelDef d = build_kernel(fit_to_target(spec, t));
             d.pipeline.compile_to_object(tmp, d.arguments(), fn, t.with_feature(Halide::Target::NoRuntime));
         });
     });

@@ -58,6 +58,16 @@ std::optional<TuneProblem> tune_problem(const KernelSpec& spec, const TuneReques
     return it->second(spec, q);
 }
 
+KernelSpec fit_to_target(const KernelSpec& spec, const Halide::Target& target) {
+    if (spec.has("s_vec")) return spec;  // a tile chosen by measurement, or by the caller
+    auto p = tune_problem(spec, TuneRequest{1, TuneLevel::Quick, vector_unit(target)});
+    if (!p || p->candidates.empty()) return spec;
+    Knobs k = Knobs::from(spec);
+    const Knobs& d = p->candidates.front();  // all zero where the builder's default fits
+    k.vec = d.vec, k.vecs = d.vecs, k.other = d.other;
+    return k.apply(spec);
+}
+
 std::vector<Halide::Argument> KernelDef::arguments() const {
     std::vector<Halide::Argument> args;
     for (const auto& p : inputs) args.emplace_back(p);

@@ -1,6 +1,7 @@
 #include "kernels/Jit.h"
 
 #include "kernels/KernelDef.h"
+#include "kernels/Tuning.h"
 
 namespace cnnc::engine {
 
@@ -34,7 +35,7 @@ class JitKernel : public Kernel {
 }  // namespace
 
 std::shared_ptr<Kernel> JitKernels::make(const KernelSpec& spec, bool& compiled) {
-    KernelDef d = build_kernel(spec);
+    KernelDef d = build_kernel(fit_to_target(spec, target_));
     d.pipeline.set_custom_allocator(cached_malloc, cached_free);
     d.pipeline.compile_jit(target_);  // now, so the time is counted here and not in the first step
     compiled = true;

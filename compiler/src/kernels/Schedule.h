@@ -73,9 +73,9 @@ inline Tile best_tile(int channels, int other_extent, bool exact, int budget, in
     }
     return best;
 }
-// The default: among tiles of at most 24 accumulators of the widest vectors, the one that wastes
-// least at the edge while keeping at least ~12 accumulators busy. Right for AVX-512's 32
-// registers; a CPU with fewer (AVX2: 16 of 8 lanes) is what tuning (kernels/Tuner.h) is for.
+// The builders' default: among tiles of at most 24 accumulators of the widest vectors, the one that
+// wastes least at the edge while keeping at least ~12 accumulators busy. Right for AVX-512's 32
+// registers; default_tile (below) fits a CPU with fewer, and tuning (kernels/Tuner.h) measures.
 inline Tile register_tile(int channels, int other_extent, bool exact = false) {
     return best_tile(channels, other_extent, exact, 24, sched::vector_width(channels));
 }
@@ -128,11 +128,20 @@ inline VectorUnit vector_unit(const Halide::Target& t) {
     return {4, 16};
 }
 
-// Register tiles worth measuring, the default first: the best tile for several accumulator
+// The default tile for a target: the builders' default where the vectors are AVX-512's; elsewhere
+// the same choice counted in the target's registers (AVX2: at most 12 accumulators of 8 floats),
+// where the AVX-512-shaped default would spill. kernels/Tuning.h: fit_to_target applies it.
+inline Tile default_tile(int channels, int other_extent, bool exact, VectorUnit unit) {
+    if (unit.lanes >= 16 && unit.registers >= 32) return register_tile(channels, other_extent, exact);
+    const int v = std::min(sched::vector_width(channels), std::max(1, unit.lanes));
+    return best_tile(channels, other_extent, exact, std::max(2, 24 * unit.registers / 32), v);
+}
+
+// Register tiles worth measuring, the target's default first: the best tile for several accumulator
 // budgets, counted in the target's registers (fewer: AVX2, or a CPU that sustains fewer FMA
 // chains), in vectors of its width, and, with `wide`, half-width vectors too. At most `n`, no two alike.
 inline std::vector<Tile> tile_candidates(int channels, int other_extent, bool exact, size_t n, bool wide, VectorUnit unit = {}) {
-    std::vector<Tile> out = {register_tile(channels, other_extent, exact)};
+    std::vector<Tile> out = {default_tile(channels, other_extent, exact, unit)};
     auto add = [&](Tile t) {
         for (const Tile& u : out)
             if (u == t) return;

@@ -68,7 +68,11 @@ TEST_CASE("cnnc build: a standalone executable that trains, evaluates and predic
     CommandResult b = run_cnnc("build bars.cnn -o bars_exe", d.string(), env);
     INFO(b.output);
     REQUIRE(b.status == 0);
-    CHECK_THAT(b.output, Catch::Contains("for 3 targets"));  // portable: this CPU, AVX2, SSE4.1
+    // portable: this CPU, AVX2, SSE4.1; on an AVX2 CPU (Zen 3) this CPU's target is the AVX2 one.
+    const auto portable = engine::variants_for("portable");
+    const bool avx2_separate = portable.size() == 3;
+    CHECK(portable.size() == (engine::host_target() == Halide::Target("x86-64-linux-avx-avx2-f16c-fma-sse41") ? 2u : 3u));
+    CHECK_THAT(b.output, Catch::Contains("for " + std::to_string(portable.size()) + " targets"));
     const std::string exe = (d / "bars_exe").string();
     REQUIRE(fs::exists(exe));
 
@@ -104,8 +108,9 @@ TEST_CASE("cnnc build: a standalone executable that trains, evaluates and predic
     INFO(t3.output);
     REQUIRE(t3.status == 0);
     check_close(losses(d / "exe_out" / "bar_net_history.csv"), losses(d / "sse_out" / "bar_net_history.csv"), 1e-4);
-    CommandResult info = run_shell("cd '" + d.string() + "' && CNNC_VARIANT=avx2 ./bars_exe info");
-    CHECK_THAT(info.output, Catch::Contains("avx2 (in use)"));
+    const std::string second = avx2_separate ? "avx2" : "sse41";  // a variant chosen by hand over this CPU's
+    CommandResult info = run_shell("cd '" + d.string() + "' && CNNC_VARIANT=" + second + " ./bars_exe info");
+    CHECK_THAT(info.output, Catch::Contains(second + " (in use)"));
 
     // Evaluation from the saved weights gives what the training run's evaluation printed.
     const std::string weights = (d / "exe_out" / "bar_net.weights.h5").string();

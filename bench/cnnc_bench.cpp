@@ -918,6 +918,14 @@ int main(int argc, char** argv) {
         }
         if (o.depthwise) bench_depthwise(o);
         bench_bn_fold(o);
+        // Once more at the end: a virtual machine's clock can move during a run (a Zen 3 VM measured
+        // 120 and 174 GFLOP/s an hour apart), and every fraction above used the figure of the start.
+        if (o.fma_peak) {
+            double end = bench::measure_fma_peak(o.threads), start = g_peak_source == "measured (fma_peak_gflops)" ? g_peak : NAN;
+            figure("fma_peak_end_gflops", end, "GFLOP/s", "measured again after the benchmarks");
+            if (std::isfinite(end) && std::isfinite(start) && std::abs(end / start - 1) > 0.1)
+                info(fmt::format("the FMA peak moved during this run ({:.0f} -> {:.0f} GFLOP/s): the fractions of peak are off by as much", start, end));
+        }
         figure("peak_rss_mb", peak_rss_mb(), "MB", "whole process");
         figure("bench_wall_s", now() - t0, "s");
     } catch (const std::exception& e) {

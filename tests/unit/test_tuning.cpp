@@ -240,6 +240,33 @@ TEST_CASE("tuning measures a kernel once per CPU and keeps the choice in the cac
     CHECK(rank.tuned == 0);
 }
 
+TEST_CASE("a batch whose buffers would pass the memory cap is timed smaller; a kernel past it at batch 1 is not timed", "[tuning]") {
+    // One sample of this convolution is 11x7x16 in and 11x7x32 out: 14.8 KB with the weights' 18 KB once.
+    engine::KernelSpec conv = small_conv("relu").spec("conv_fwd");
+    TempDir dir;
+    engine::TuneOptions o;
+    o.dir = dir.path();
+    o.batch = 1 << 24;  // 250 GB of buffers at this batch: allocating them would end the test
+    o.min_mflop = 0;
+    o.max_bytes = 200e3;  // a batch of at most 12
+    engine::TuneReport report;
+    {
+        engine::JitKernels bench;
+        engine::tune_kernels({conv}, bench, o, report);
+    }
+    CHECK(report.tuned == 1);
+    CHECK(report.compiled == 4);
+    // A cap below one sample: nothing is measured, the default stays.
+    TempDir dir2;
+    o.dir = dir2.path();
+    o.max_bytes = 10e3;
+    engine::TuneReport none;
+    engine::JitKernels bench2;
+    CHECK(engine::tune_kernels({conv}, bench2, o, none).empty());
+    CHECK(none.tuned == 0);
+    CHECK(none.compiled == 0);
+}
+
 TEST_CASE("schedules are measured only where they can be kept, and two runs saving at once keep both", "[tuning]") {
     TempDir dir;
     engine::KernelSpec conv = small_conv("relu").spec("conv_fwd");

@@ -76,8 +76,6 @@ void fill(Buf& b, uint32_t seed) {
     });
 }
 
-constexpr double kMaxTuneBytes = 1024.0 * 1024 * 1024;
-
 double problem_bytes(const TuneProblem& p) {
     double floats = 0;
     for (const auto* list : {&p.inputs, &p.outputs})
@@ -210,9 +208,9 @@ std::map<std::string, KernelSpec> tune_kernels(const std::vector<KernelSpec>& sp
         // The buffers are allocated to time the kernel: a large batch of large images (a batch of
         // 512 at 180x180x32 is 2.6 GB a tensor) is timed at a smaller batch, which ranks the
         // schedules alike, rather than exhausting the memory.
-        for (int b = o.batch; p && problem_bytes(*p) > kMaxTuneBytes && b > 1;)
+        for (int b = o.batch; p && problem_bytes(*p) > o.max_bytes && b > 1;)
             b = std::max(1, b / 2), p = tune_problem(s, TuneRequest{b, o.level, vector_unit(o.target)});
-        if (p && problem_bytes(*p) > kMaxTuneBytes) continue;
+        if (p && problem_bytes(*p) > o.max_bytes) continue;
         if (!p || p->candidates.size() < 2 || p->flops < o.min_mflop * 1e6 || !o.measure) continue;
         for (const Knobs& k : p->candidates) compile.push_back(k.apply(s));
         jobs.push_back({s, std::move(*p)});

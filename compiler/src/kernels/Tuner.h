@@ -73,6 +73,9 @@ struct TuneOptions {
     std::string dir;                 // where the schedules files are kept
     bool measure = true;             // false: only read the book (ranks of an MPI job)
     double min_mflop = 2.0;          // kernels smaller than this at `batch` keep the default
+    // The buffers one kernel is timed on, at most: past it the batch is halved until they fit
+    // (ranking schedules needs no 2.6 GB tensor); a kernel past it at batch 1 is not measured.
+    double max_bytes = 1024.0 * 1024 * 1024;
 };
 
 // Measures (where the schedules file can be written), with kernels made by `bench` (a backend of its own: the candidates' kernels are not the

@@ -62,8 +62,12 @@ TEST_CASE("every schedule the tuner may choose computes what the default compute
         REQUIRE(p->candidates.size() >= 2);
         CHECK(p->candidates.front() == engine::Knobs{});
         // The knobs no quick search tries, on the kernels that read them.
-        if (spec.name() == "conv_fwd") p->candidates.push_back({0, 0, 0, 2, 0}), p->candidates.push_back({8, 2, 3, 0, 0});
+        if (spec.name() == "conv_fwd")
+            for (engine::Knobs k : {engine::Knobs{0, 0, 0, 2, 0}, engine::Knobs{8, 2, 3, 0, 0}, engine::Knobs{0, 0, 0, 0, 0, 1}, engine::Knobs{8, 2, 3, 0, 0, 1}})
+                p->candidates.push_back(k);
         if (spec.name() == "conv_bwd_w") p->candidates.push_back({0, 0, 0, 0, 2}), p->candidates.push_back({0, 0, 0, 0, 7});
+        if (spec.name() == "conv_bwd_x" || spec.name() == "conv_t_fwd")
+            p->candidates.push_back({0, 0, 0, 0, 0, 1}), p->candidates.push_back({8, 1, 4, 0, 0, 1});
         auto want = outputs_of(jit, spec, p->candidates.front(), *p);
         for (size_t c = 1; c < p->candidates.size(); ++c) {
             const engine::Knobs& k = p->candidates[c];
@@ -82,6 +86,41 @@ TEST_CASE("every schedule the tuner may choose computes what the default compute
                 CHECK(all_finite);  // every element written
                 CHECK(worst < 1e-5);
             }
+        }
+    }
+}
+
+TEST_CASE("Dense dW with fewer units than a vector (vectors along the inputs) against the definition", "[tuning]") {
+    engine::JitKernels jit;
+    const int batch = 5;
+    for (int units : {1, 3, 10}) {
+        for (int in : {48, 64}) {
+            engine::DenseCfg dense{in, units, true, "linear"};  // linear: dz is dy
+            engine::KernelSpec spec = dense.spec("dense_bwd_w");
+            INFO(spec.key());
+            auto p = engine::tune_problem(spec, engine::TuneRequest{batch, engine::TuneLevel::Quick, {}});
+            REQUIRE(p);
+            CHECK(p->candidates.size() == 1);  // nothing to search
+            std::vector<engine::Buf> bufs;
+            uint32_t seed = 3;
+            for (const auto& shape : p->inputs) bufs.emplace_back(shape), fill(bufs.back(), seed++);
+            std::vector<engine::Buf> out;
+            for (const auto& shape : p->outputs) out.emplace_back(shape), out.back().fill(NAN);
+            jit.get(spec)->run(bufs, out, p->ints);
+            const float* x = bufs[0].data();   // (in, batch)
+            const float* dy = bufs[2].data();  // (units, batch)
+            double worst = 0;
+            for (int u = 0; u < units; ++u) {
+                double db = 0;
+                for (int r = 0; r < batch; ++r) db += dy[u + units * r];
+                worst = std::max(worst, std::abs(db - out[1].data()[u]));
+                for (int k = 0; k < in; ++k) {
+                    double dw = 0;
+                    for (int r = 0; r < batch; ++r) dw += double(dy[u + units * r]) * x[k + in * r];
+                    worst = std::max(worst, std::abs(dw - out[0].data()[u + units * k]));  // dW is (units, in), units innermost
+                }
+            }
+            CHECK(worst < 1e-5);
         }
     }
 }

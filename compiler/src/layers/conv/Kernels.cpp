@@ -85,6 +85,14 @@ KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
         Var yo("yo"), yi("yi");
         out.split(out.args()[2], yo, yi, 8, TailStrategy::GuardWithIf).fuse(yo, out.args()[3], yn).parallel(yn);
         src.compute_at(out, yn).vectorize(src.args()[0], sched::vector_width(c.ci));
+    } else if (kn.order == 1) {
+        // Weights-stationary: one tile of output channels runs over every row of one image before
+        // the next tile, and (image, tile) pairs are the parallel tasks. A row then reads only its
+        // tile's weights, not all of them: the deep layers' weights (cats vs dogs' conv2d_3, 1.2 MB)
+        // outgrow L2, and the default order streams them from L3 once per output row.
+        register_tiled(out, conv, {r.x, r.y, r.z}, t);
+        Var co("tile_co"), xo("tile_xo"), task("task");  // register_tiled's outer loops (Halide matches names)
+        out.reorder(xo, out.args()[2], co, out.args()[3]).fuse(co, out.args()[3], task).parallel(task);
     } else {
         register_tiled(out, conv, {r.x, r.y, r.z}, t);
         // Rows (of every image) in parallel, `grain` a task: one row each by default; more when
@@ -254,6 +262,8 @@ InputGradient input_gradient(const ConvCfg& c, ImageParam& w, Func dz, Expr init
 void schedule_input_gradient(const ConvCfg& c, const Knobs& kn, Func out, InputGradient g) {
     Tile t = register_tile(kn, c.ci, c.w);
     register_tiled(out, g.acc, {g.r.x, g.r.y, g.r.z}, t);
+    // Weights-stationary (as the forward's): a tile of input channels over all of an image's rows.
+    if (kn.order == 1) out.reorder(Var("tile_xo"), out.args()[2], Var("tile_co"), out.args()[3]);
     out.parallel(out.args()[3]);
     g.dz_padded.compute_at(out, out.args()[3]);
 }
@@ -313,6 +323,19 @@ std::vector<int> weights_shape(const ConvCfg& c) { return {c.co, c.in_per_group(
 std::vector<int> input_shape(const ConvCfg& c, int n) { return {c.ci, c.w, c.h, n}; }
 std::vector<int> output_shape(const ConvCfg& c, int n) { return {c.co, c.ow, c.oh, n}; }
 double conv_flops(const ConvCfg& c, int n) { return 2.0 * c.co * c.ow * c.oh * n * c.in_per_group() * c.kw * c.kh; }
+// The weights-stationary order (s_order=1) with each tile of `knobs`, at Full only: where weights
+// outgrow L2 the row order reads all of them once per output row, but on a Zen 5 (1 MB of L2) no
+// quick search chose it for any of cats-vs-dogs' layers (weights up to 2.4 MB), so quick tuning
+// does not pay for compiling it.
+void add_weights_stationary(const ConvCfg&, const TuneRequest& q, std::vector<Knobs>& knobs) {
+    const size_t tiles = q.level == TuneLevel::Full ? knobs.size() : 0;
+    for (size_t i = 0; i < tiles; ++i)
+        if (knobs[i].grain == 0) {
+            Knobs k = knobs[i];
+            k.order = 1;
+            knobs.push_back(k);
+        }
+}
 }  // namespace
 
 TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
@@ -323,6 +346,7 @@ TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
     // own loop and ignores them).
     for (int g : q.level == TuneLevel::Full ? std::vector<int>{2, 4, 8} : std::vector<int>{4})
         if (g <= c.oh) p.candidates.push_back(Knobs{0, 0, 0, g, 0});
+    add_weights_stationary(c, q, p.candidates);
     return p;
 }
 TuneProblem tune_conv_bwd_w(const KernelSpec& s, const TuneRequest& q) {
@@ -337,12 +361,16 @@ TuneProblem tune_conv_bwd_w(const KernelSpec& s, const TuneRequest& q) {
 TuneProblem tune_conv_bwd_x(const KernelSpec& s, const TuneRequest& q) {
     const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
-    return {{weights_shape(c), output_shape(c, n), output_shape(c, n)}, {input_shape(c, n)}, {0}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
+    TuneProblem p{{weights_shape(c), output_shape(c, n), output_shape(c, n)}, {input_shape(c, n)}, {0}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
+    add_weights_stationary(c, q, p.candidates);
+    return p;
 }
 TuneProblem tune_conv_t_fwd(const KernelSpec& s, const TuneRequest& q) {
     const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
-    return {{output_shape(c, n), weights_shape(c), {c.ci}}, {input_shape(c, n)}, {}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
+    TuneProblem p{{output_shape(c, n), weights_shape(c), {c.ci}}, {input_shape(c, n)}, {}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
+    add_weights_stationary(c, q, p.candidates);
+    return p;
 }
 
 }  // namespace cnnc::engine

@@ -53,6 +53,13 @@ Func dense_dz(const DenseCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logi
     return dz;
 }
 
+// Whether dW's tile runs along the inputs rather than the units: fewer units than a vector of
+// the inputs, all of them in one tile, and inputs that vectors divide.
+bool narrow_units(const DenseCfg& c) {
+    const int vk = sched::vector_width(c.in);
+    return vk >= 4 && sched::vector_width(c.units) < vk && c.units <= 12;
+}
+
 KernelDef dense_backward_weights(const DenseCfg& c, const Knobs& kn) {
     KernelDef k;
     ImageParam x(Float(32), 2, "x"), y(Float(32), 2, "y"), dy(Float(32), 2, "dy");
@@ -73,6 +80,26 @@ KernelDef dense_backward_weights(const DenseCfg& c, const Knobs& kn) {
     dw.output_buffer().dim(0).set_bounds(0, c.units);
     dw.output_buffer().dim(1).set_bounds(0, c.in);
     db.output_buffer().dim(0).set_bounds(0, c.units);
+    if (narrow_units(c)) {
+        // Fewer units than a vector (a binary classifier's Dense(1), MNIST's Dense(10)): a tile of
+        // units would be scalar and would gather x(k, r) across rows. Vectors run along the
+        // inputs instead, where x is contiguous, with every unit in the tile and dz(u, r) broadcast.
+        const int vk = sched::vector_width(c.in);
+        int kv = 1;
+        for (int v = 4; v > 1; --v)
+            if ((c.in / vk) % v == 0 && c.units * v <= 12) {  // at most 12 accumulators: AVX2 holds a 16-wide one in two registers
+                kv = v;
+                break;
+            }
+        Var ko("ko"), ki("ki");
+        dw.split(kk, ko, ki, vk * kv).reorder(u, ki, ko).vectorize(ki, vk).unroll(ki).unroll(u).parallel(ko);
+        acc.compute_at(dw, ko).vectorize(kk, vk).unroll(kk).unroll(u).update().reorder(kk, u, r).vectorize(kk, vk).unroll(kk).unroll(u);
+        bacc.compute_root();
+        k.pipeline = Pipeline({dw, db});
+        k.inputs = {x, y, dy};
+        k.ints = {logits};
+        return k;
+    }
     // Tiles of units × inputs; the inputs' extent must divide (the update's split is rounded up).
     Tile t = register_tile(c.units, 1);
     int tk = divisor_tile(c.in, std::max(1, 20 / t.vecs));
@@ -138,7 +165,9 @@ TuneProblem tune_dense_fwd(const KernelSpec& s, const TuneRequest& q) {
 TuneProblem tune_dense_bwd_w(const KernelSpec& s, const TuneRequest& q) {
     const int n = q.batch;
     DenseCfg c = DenseCfg::from(s);
-    return {{{c.in, n}, {c.units, n}, {c.units, n}}, {{c.units, c.in}, {c.units}}, {0}, tile_knobs(c.units, c.in, true, q), 2.0 * c.in * c.units * n};
+    // The narrow schedule has no tile knobs: its one candidate is not searched.
+    auto knobs = narrow_units(c) ? std::vector<Knobs>{Knobs{}} : tile_knobs(c.units, c.in, true, q);
+    return {{{c.in, n}, {c.units, n}, {c.units, n}}, {{c.units, c.in}, {c.units}}, {0}, knobs, 2.0 * c.in * c.units * n};
 }
 TuneProblem tune_dense_bwd_x(const KernelSpec& s, const TuneRequest& q) {
     const int n = q.batch;

@@ -26,7 +26,23 @@ KernelDef pool_forward(const PoolCfg& c) {
     Func out("pool");
     RDom r(0, c.pw, 0, c.ph, "r");
     Expr ix = x * c.sx + r.x - c.pl, iy = y * c.sy + r.y - c.pt;
-    if (c.max) {
+    const bool fits = c.pl == 0 && c.pt == 0 && (c.ow - 1) * c.sx + c.pw <= c.w && (c.oh - 1) * c.sy + c.ph <= c.h;
+    if (c.pw * c.ph <= 16) {
+        // A small window written out as one expression: an inline reduction (maximum, sum) is a
+        // function of its own computed inside the vector loop, one lane at a time. Where every
+        // window fits in the image, the input is read directly, with no boundary condition.
+        Func read = fits ? Func(in) : src;
+        Expr m, total, count = 0;
+        for (int ky = 0; ky < c.ph; ++ky)
+            for (int kx = 0; kx < c.pw; ++kx) {
+                Expr jx = x * c.sx + kx - c.pl, jy = y * c.sy + ky - c.pt;
+                Expr v = read(ch, jx, jy, n);
+                m = m.defined() ? max(m, v) : v;
+                total = total.defined() ? total + v : v;
+                count = count + select(inside(c, jx, jy), 1, 0);
+            }
+        out(ch, x, y, n) = c.max ? m : total / cast<float>(count);
+    } else if (c.max) {
         out(ch, x, y, n) = maximum(src(ch, ix, iy, n));
     } else {
         // TF/Keras average only over the window's cells inside the image.
@@ -34,6 +50,7 @@ KernelDef pool_forward(const PoolCfg& c) {
         out(ch, x, y, n) = sum(src(ch, ix, iy, n)) / count;
     }
     int vec = sched::vector_width(c.c);
+    out.output_buffer().dim(0).set_bounds(0, c.c);
     out.vectorize(ch, vec).parallel(n);
     k.pipeline = Pipeline(out);
     k.inputs = {in};
@@ -65,7 +82,14 @@ KernelDef pool_backward(const PoolCfg& c) {
         Expr valid = ox < c.ow && oy < c.oh;
         Func dx("dx");
         dx(ch, x, y, n) = select(valid && in(ch, x, y, n) == m && !earlier, dy(ch, cx, cy, n), 0.f);
-        dx.vectorize(ch, sched::vector_width(c.c)).parallel(n);
+        // A window's cells unrolled together: x / sx and the cell's place in its window are then
+        // constants the simplifier folds (the `earlier` chain with them), instead of being worked
+        // out for every vector (twice the time, cats-vs-dogs' first pooling: 15 -> 8 ms).
+        dense_layout(dx.output_buffer(), {c.c, c.w, c.h, 0});
+        Var xo("xo"), xi("xi"), yo("yo"), yi("yi");
+        const TailStrategy tail = c.w % c.sx == 0 && c.h % c.sy == 0 ? TailStrategy::Auto : TailStrategy::GuardWithIf;
+        dx.split(x, xo, xi, c.sx, tail).split(y, yo, yi, c.sy, tail).reorder(ch, xi, yi, xo, yo, n);
+        dx.vectorize(ch, sched::vector_width(c.c)).unroll(xi).unroll(yi).parallel(n);
         k.pipeline = Pipeline(dx);
         k.inputs = {in, yout, dy};
         return k;

@@ -19,14 +19,17 @@ namespace {
 // The register-blocked schedule of a convolution-shaped stage `out(c, x, y, n) = acc(...)` whose
 // update reduces over `red`: a tile of channels (t.vecs vectors) × t.other x positions lives in
 // registers while the reduction runs around it (apps/conv_layer's CPU schedule). Leaves the
-// (y, n) loops to the caller.
-void register_tiled(Func out, Func acc, std::vector<RVar> red, const Tile& t) {
+// (y, n) loops to the caller. With `weights_stationary` (the s_order=1 knob), one channel tile
+// runs over all of an image's rows before the next, so a row reads only that tile's weights: deep
+// layers' weights (cats vs dogs' conv2d_3, 1.2 MB) outgrow L2, and the row order streams all of
+// them once per row. Returns the channel-tile loop, which then sits just inside the image loop.
+Var register_tiled(Func out, Func acc, std::vector<RVar> red, const Tile& t, bool weights_stationary = false) {
     Var oc = out.args()[0], ox = out.args()[1], oy = out.args()[2], on = out.args()[3];
     Var ac = acc.args()[0], ax = acc.args()[1];
     Var co("tile_co"), ci("tile_ci"), xo("tile_xo"), xi("tile_xi");
     out.split(oc, co, ci, t.vec * t.vecs)
         .split(ox, xo, xi, t.other)
-        .reorder(ci, xi, xo, co, oy, on)
+        .reorder(ci, xi, xo, weights_stationary ? oy : co, weights_stationary ? co : oy, on)
         .vectorize(ci, t.vec)
         .unroll(ci)
         .unroll(xi);
@@ -34,6 +37,7 @@ void register_tiled(Func out, Func acc, std::vector<RVar> red, const Tile& t) {
     for (const RVar& r : red) order.emplace_back(r);
     acc.compute_at(out, xo).vectorize(ac, t.vec).unroll(ac).unroll(ax);
     acc.update().reorder(order).vectorize(ac, t.vec).unroll(ac).unroll(ax);
+    return co;
 }
 
 // The input as the convolution reads it: shifted by the 'same' padding and zero outside, or the
@@ -86,13 +90,9 @@ KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
         out.split(out.args()[2], yo, yi, 8, TailStrategy::GuardWithIf).fuse(yo, out.args()[3], yn).parallel(yn);
         src.compute_at(out, yn).vectorize(src.args()[0], sched::vector_width(c.ci));
     } else if (kn.order == 1) {
-        // Weights-stationary: one tile of output channels runs over every row of one image before
-        // the next tile, and (image, tile) pairs are the parallel tasks. A row then reads only its
-        // tile's weights, not all of them: the deep layers' weights (cats vs dogs' conv2d_3, 1.2 MB)
-        // outgrow L2, and the default order streams them from L3 once per output row.
-        register_tiled(out, conv, {r.x, r.y, r.z}, t);
-        Var co("tile_co"), xo("tile_xo"), task("task");  // register_tiled's outer loops (Halide matches names)
-        out.reorder(xo, out.args()[2], co, out.args()[3]).fuse(co, out.args()[3], task).parallel(task);
+        // Weights-stationary: (image, channel tile) pairs are the parallel tasks.
+        Var tile = register_tiled(out, conv, {r.x, r.y, r.z}, t, true);
+        out.fuse(tile, out.args()[3], yn).parallel(yn);
     } else {
         register_tiled(out, conv, {r.x, r.y, r.z}, t);
         // Rows (of every image) in parallel, `grain` a task: one row each by default; more when
@@ -261,9 +261,7 @@ InputGradient input_gradient(const ConvCfg& c, ImageParam& w, Func dz, Expr init
 // padded once per image.
 void schedule_input_gradient(const ConvCfg& c, const Knobs& kn, Func out, InputGradient g) {
     Tile t = register_tile(kn, c.ci, c.w);
-    register_tiled(out, g.acc, {g.r.x, g.r.y, g.r.z}, t);
-    // Weights-stationary (as the forward's): a tile of input channels over all of an image's rows.
-    if (kn.order == 1) out.reorder(Var("tile_xo"), out.args()[2], Var("tile_co"), out.args()[3]);
+    register_tiled(out, g.acc, {g.r.x, g.r.y, g.r.z}, t, kn.order == 1);
     out.parallel(out.args()[3]);
     g.dz_padded.compute_at(out, out.args()[3]);
 }
@@ -327,9 +325,9 @@ double conv_flops(const ConvCfg& c, int n) { return 2.0 * c.co * c.ow * c.oh * n
 // outgrow L2 the row order reads all of them once per output row, but on a Zen 5 (1 MB of L2) no
 // quick search chose it for any of cats-vs-dogs' layers (weights up to 2.4 MB), so quick tuning
 // does not pay for compiling it.
-void add_weights_stationary(const ConvCfg&, const TuneRequest& q, std::vector<Knobs>& knobs) {
-    const size_t tiles = q.level == TuneLevel::Full ? knobs.size() : 0;
-    for (size_t i = 0; i < tiles; ++i)
+void add_weights_stationary(const TuneRequest& q, std::vector<Knobs>& knobs) {
+    if (q.level != TuneLevel::Full) return;
+    for (size_t i = 0, tiles = knobs.size(); i < tiles; ++i)
         if (knobs[i].grain == 0) {
             Knobs k = knobs[i];
             k.order = 1;
@@ -346,7 +344,7 @@ TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
     // own loop and ignores them).
     for (int g : q.level == TuneLevel::Full ? std::vector<int>{2, 4, 8} : std::vector<int>{4})
         if (g <= c.oh) p.candidates.push_back(Knobs{0, 0, 0, g, 0});
-    add_weights_stationary(c, q, p.candidates);
+    add_weights_stationary(q, p.candidates);
     return p;
 }
 TuneProblem tune_conv_bwd_w(const KernelSpec& s, const TuneRequest& q) {
@@ -362,14 +360,14 @@ TuneProblem tune_conv_bwd_x(const KernelSpec& s, const TuneRequest& q) {
     const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
     TuneProblem p{{weights_shape(c), output_shape(c, n), output_shape(c, n)}, {input_shape(c, n)}, {0}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
-    add_weights_stationary(c, q, p.candidates);
+    add_weights_stationary(q, p.candidates);
     return p;
 }
 TuneProblem tune_conv_t_fwd(const KernelSpec& s, const TuneRequest& q) {
     const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
     TuneProblem p{{output_shape(c, n), weights_shape(c), {c.ci}}, {input_shape(c, n)}, {}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
-    add_weights_stationary(c, q, p.candidates);
+    add_weights_stationary(q, p.candidates);
     return p;
 }
 

@@ -80,6 +80,7 @@ KernelDef dense_backward_weights(const DenseCfg& c, const Knobs& kn) {
     dw.output_buffer().dim(0).set_bounds(0, c.units);
     dw.output_buffer().dim(1).set_bounds(0, c.in);
     db.output_buffer().dim(0).set_bounds(0, c.units);
+    Var ko("ko"), ki("ki");
     if (narrow_units(c)) {
         // Fewer units than a vector (a binary classifier's Dense(1), MNIST's Dense(10)): a tile of
         // units would be scalar and would gather x(k, r) across rows. Vectors run along the
@@ -91,30 +92,26 @@ KernelDef dense_backward_weights(const DenseCfg& c, const Knobs& kn) {
                 kv = v;
                 break;
             }
-        Var ko("ko"), ki("ki");
         dw.split(kk, ko, ki, vk * kv).reorder(u, ki, ko).vectorize(ki, vk).unroll(ki).unroll(u).parallel(ko);
         acc.compute_at(dw, ko).vectorize(kk, vk).unroll(kk).unroll(u).update().reorder(kk, u, r).vectorize(kk, vk).unroll(kk).unroll(u);
         bacc.compute_root();
-        k.pipeline = Pipeline({dw, db});
-        k.inputs = {x, y, dy};
-        k.ints = {logits};
-        return k;
+    } else {
+        // Tiles of units × inputs; the inputs' extent must divide (the update's split is rounded up).
+        Tile t = register_tile(c.units, 1);
+        int tk = divisor_tile(c.in, std::max(1, 20 / t.vecs));
+        if (Tile k = register_tile(kn, c.units, c.in, /*exact=*/true); kn.vecs > 0 && !(k == register_tile(c.units, c.in, true)))
+            t = k, tk = k.other;
+        Var uo("uo"), ui("ui");
+        dw.split(u, uo, ui, t.vec * t.vecs)
+            .split(kk, ko, ki, tk)
+            .reorder(ui, ki, uo, ko)
+            .vectorize(ui, t.vec)
+            .unroll(ui)
+            .unroll(ki)
+            .parallel(ko);
+        acc.compute_at(dw, uo).vectorize(u, t.vec).unroll(u).unroll(kk).update().reorder(u, kk, r).vectorize(u, t.vec).unroll(u).unroll(kk);
+        bacc.compute_root().vectorize(u, t.vec).update().vectorize(u, t.vec);
     }
-    // Tiles of units × inputs; the inputs' extent must divide (the update's split is rounded up).
-    Tile t = register_tile(c.units, 1);
-    int tk = divisor_tile(c.in, std::max(1, 20 / t.vecs));
-    if (Tile k = register_tile(kn, c.units, c.in, /*exact=*/true); kn.vecs > 0 && !(k == register_tile(c.units, c.in, true)))
-        t = k, tk = k.other;
-    Var uo("uo"), ui("ui"), ko("ko"), ki("ki");
-    dw.split(u, uo, ui, t.vec * t.vecs)
-        .split(kk, ko, ki, tk)
-        .reorder(ui, ki, uo, ko)
-        .vectorize(ui, t.vec)
-        .unroll(ui)
-        .unroll(ki)
-        .parallel(ko);
-    acc.compute_at(dw, uo).vectorize(u, t.vec).unroll(u).unroll(kk).update().reorder(u, kk, r).vectorize(u, t.vec).unroll(u).unroll(kk);
-    bacc.compute_root().vectorize(u, t.vec).update().vectorize(u, t.vec);
     k.pipeline = Pipeline({dw, db});
     k.inputs = {x, y, dy};
     k.ints = {logits};

@@ -125,6 +125,62 @@ TEST_CASE("Dense dW with fewer units than a vector (vectors along the inputs) ag
     }
 }
 
+TEST_CASE("conv dW with the bias as a column of ones, as its own pass, and without a bias, against the definition", "[tuning]") {
+    engine::JitKernels jit;
+    const int batch = 5;
+    struct Case {
+        engine::ConvCfg c;
+        int columns;
+    };
+    const Case cases[] = {
+        {{1, 10, 9, 32, 10, 9, 3, 3, 1, 1, 1, 1, 1, 1, true, "relu"}, 10},     // a first convolution: K + 1
+        {{32, 6, 5, 64, 2, 2, 3, 3, 2, 2, 1, 1, 0, 0, true, "relu"}, 288},    // 289 = 17^2 tiles badly: own pass
+        {{1, 10, 9, 32, 10, 9, 3, 3, 1, 1, 1, 1, 1, 1, false, "relu"}, 9},    // no bias: no column, no pass
+    };
+    for (const Case& k : cases) {
+        const engine::ConvCfg& c = k.c;
+        engine::KernelSpec spec = c.spec("conv_bwd_w");
+        INFO(spec.key());
+        CHECK(engine::dw_columns(c) == k.columns);
+        auto p = engine::tune_problem(spec, engine::TuneRequest{batch, engine::TuneLevel::Quick, {}});
+        REQUIRE(p);
+        std::vector<engine::Buf> bufs;
+        uint32_t seed = 11;
+        for (const auto& shape : p->inputs) bufs.emplace_back(shape), fill(bufs.back(), seed++);
+        std::vector<engine::Buf> out;
+        for (const auto& shape : p->outputs) out.emplace_back(shape), out.back().fill(NAN);
+        jit.get(spec)->run(bufs, out, p->ints);
+        const float *x = bufs[0].data(), *y = bufs[1].data(), *dy = bufs[2].data();  // (c, w, h, n), channels innermost
+        auto dz = [&](int o, int ox, int oy, int n) {
+            const size_t i = o + size_t(c.co) * (ox + size_t(c.ow) * (oy + size_t(c.oh) * n));
+            return y[i] > 0 ? double(dy[i]) : 0.0;  // relu's derivative, from the stored output
+        };
+        double worst = 0;
+        for (int o = 0; o < c.co; ++o) {
+            double db = 0;
+            for (int n = 0; n < batch; ++n)
+                for (int oy = 0; oy < c.oh; ++oy)
+                    for (int ox = 0; ox < c.ow; ++ox) db += dz(o, ox, oy, n);
+            worst = std::max(worst, std::abs((c.bias ? db : 0.0) - out[1].data()[o]));
+            for (int ky = 0; ky < c.kh; ++ky)
+                for (int kx = 0; kx < c.kw; ++kx)
+                    for (int i = 0; i < c.ci; ++i) {
+                        double dw = 0;
+                        for (int n = 0; n < batch; ++n)
+                            for (int oy = 0; oy < c.oh; ++oy)
+                                for (int ox = 0; ox < c.ow; ++ox) {
+                                    const int ix = ox * c.sx + kx * c.dx - c.pl, iy = oy * c.sy + ky * c.dy - c.pt;
+                                    if (ix < 0 || iy < 0 || ix >= c.w || iy >= c.h) continue;  // zero padding
+                                    dw += dz(o, ox, oy, n) * x[i + size_t(c.ci) * (ix + size_t(c.w) * (iy + size_t(c.h) * n))];
+                                }
+                        const size_t kk = i + size_t(c.ci) * (kx + size_t(c.kw) * ky);  // Keras' (kh, kw, ci) order
+                        worst = std::max(worst, std::abs(dw - out[0].data()[o + c.co * kk]));
+                    }
+        }
+        CHECK(worst < 1e-4);
+    }
+}
+
 TEST_CASE("schedule knobs: absent ones leave the key alone, impossible ones give the default tile", "[tuning]") {
     engine::KernelSpec s = small_conv("relu").spec("conv_fwd");
     CHECK(engine::Knobs{}.apply(s).key() == s.key());

@@ -35,4 +35,8 @@ struct ConvCfg {
     int out_per_group() const { return co / groups; }
 };
 
+// The columns that conv_bwd_w's register tiles reduce: K = (C_in / groups) * kw * kh, or K + 1 when
+// the bias gradient is computed as one more column (Kernels.cpp says when).
+int dw_columns(const ConvCfg& c);
+
 }  // namespace cnnc::engine

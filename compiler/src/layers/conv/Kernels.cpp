@@ -110,7 +110,6 @@ KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
     return k;
 }
 
-// dL/dz from the stored output and dL/dy, materialised once: both backward products read it.
 // dL/dz from the stored output and dL/dy (inlined into its consumer unless scheduled).
 Func conv_dz(const ConvCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logits) {
     Func fy("fy"), fdy("fdy");
@@ -119,6 +118,22 @@ Func conv_dz(const ConvCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logits
     fdy(co, x, yy, n) = dy(co, x, yy, n);
     return activation_backward(c.act, fy, fdy, 4, c.co, logits != 0);
 }
+
+}  // namespace
+
+// The columns of dW's matrix that the tiles reduce: K, or K + 1 where the bias gradient rides along
+// as a column of ones appended to the input patches. Then it comes out of the dz block the tiles
+// already read from L1, instead of a second pass over y and dy in memory (cats vs dogs' first
+// convolution, K = 27: that pass cost as much as the whole dW). Only where a register tile divides
+// K + 1 as well as one divides K: 289 columns (K = 288) would leave a one-vector tile of 17.
+int dw_columns(const ConvCfg& c) {
+    const int K = c.in_per_group() * c.kw * c.kh;
+    const Tile plain = register_tile(c.co, K, true), fused = register_tile(c.co, K + 1, true);
+    const bool better_or_equal = fused.vecs >= plain.vecs && tile_score(fused, K + 1, 24) >= tile_score(plain, K, 24);
+    return c.bias && better_or_equal ? K + 1 : K;
+}
+
+namespace {
 
 // dL/dW as a (Co, Ci*KW*KH) matrix — exactly the memory of Keras' (kh, kw, ci, co) kernel — so
 // the register tile runs over output channels × any mix of input channels and taps: a first
@@ -142,7 +157,11 @@ KernelDef conv_backward_weights(const ConvCfg& c, const Knobs& kn) {
     Var co("co"), kk("kk"), ci("ci"), x("x"), yy("y"), n("n"), u("u");
     bool padded = false;
     Func src = conv_source(c, in, padded);
-    Expr kci = kk % cpg, kx = (kk / cpg) % c.kw, ky = kk / (cpg * c.kw);
+    const int cols = dw_columns(c);
+    const bool bias_column = cols == K + 1;
+    // Column K (the bias's) reads the last tap's address, so bounds stay those of the convolution.
+    Expr kc = bias_column ? min(kk, K - 1) : Expr(kk);
+    Expr kci = kc % cpg, kx = (kc / cpg) % c.kw, ky = kc / (cpg * c.kw);
     // One block of rows of one image, reduced over its output positions. A block's dz (about 32 KB)
     // stays in L1 while every tile reads it; a large image (cats vs dogs: 178 x 178 x 32) is cut
     // into several blocks instead of streaming 4 MB through each tile.
@@ -155,7 +174,10 @@ KernelDef conv_backward_weights(const ConvCfg& c, const Knobs& kn) {
     Expr cy = min(oy, c.oh - 1);  // for bounds inference; `where` skips the rows past the end
     Func img("dw_block");
     img(co, kk, n, b) = 0.f;
-    img(co, kk, n, b) += dz(co, rp.x, cy, n) * src(group_first_input(c, co) + kci, rp.x * c.sx + kx * c.dx, cy * c.sy + ky * c.dy, n);
+    Expr patch = src(group_first_input(c, co) + kci, rp.x * c.sx + kx * c.dx, cy * c.sy + ky * c.dy, n);
+    // likely(): Halide partitions the tile loop, so only the last tile carries the select.
+    if (bias_column) patch = select(likely(kk < K), patch, 1.f);
+    img(co, kk, n, b) += dz(co, rp.x, cy, n) * patch;
     // A chunk's partial sum over its images' blocks.
     Expr batch = in.dim(3).extent(), chunk = (batch + kChunks - 1) / kChunks;
     RDom rc(0, blocks, 0, chunk, "rc");
@@ -167,20 +189,27 @@ KernelDef conv_backward_weights(const ConvCfg& c, const Knobs& kn) {
     Func dw("dw"), db("db");
     dw(co, kk) = 0.f;
     dw(co, kk) += part(co, kk, ru);
-    // The bias gradient: the same chunks in parallel, then their sum.
-    Func dz_for_bias = conv_dz(c, y, dy, logits);  // its own copy: dz is computed per block for the tiles
-    RDom rb(0, c.ow, 0, c.oh, 0, chunk, "rb");
-    rb.where(u * chunk + rb.z < batch);
+    // The bias gradient: column K of the chunks' sums, or its own pass (the same chunks in
+    // parallel, then their sum).
     Func bpart("db_part"), dbias("db_acc");
-    bpart(co, u) = 0.f;
-    bpart(co, u) += dz_for_bias(co, rb.x, rb.y, min(u * chunk + rb.z, batch - 1));
+    if (!c.bias) {
+        bpart(co, u) = 0.f;  // no bias to differentiate (a convolution before BatchNormalization): no pass
+    } else if (bias_column) {
+        bpart(co, u) = part(co, K, u);
+    } else {
+        Func dz_for_bias = conv_dz(c, y, dy, logits);  // its own copy: dz is computed per block for the tiles
+        RDom rb(0, c.ow, 0, c.oh, 0, chunk, "rb");
+        rb.where(u * chunk + rb.z < batch);
+        bpart(co, u) = 0.f;
+        bpart(co, u) += dz_for_bias(co, rb.x, rb.y, min(u * chunk + rb.z, batch - 1));
+    }
     dbias(co) = 0.f;
     dbias(co) += bpart(co, ru);
     db(co) = dbias(co);
     dense_layout(dw.output_buffer(), {c.co, K});
     db.output_buffer().dim(0).set_bounds(0, c.co);
 
-    Tile t = register_tile(kn, c.co, K, /*exact=*/true);
+    Tile t = register_tile(kn, c.co, cols, /*exact=*/true);
     Var coo("coo"), coi("coi"), ko("ko"), ki("ki");
     part.compute_root().vectorize(co, t.vec).parallel(u);
     part.update()
@@ -203,7 +232,7 @@ KernelDef conv_backward_weights(const ConvCfg& c, const Knobs& kn) {
     // The activation's derivative once per image, shared by every tile.
     dz.compute_at(part, rc.x).vectorize(dz.args()[0], sched::vector_width(c.co));
     dw.vectorize(co, t.vec).update().vectorize(co, t.vec);
-    bpart.compute_root().vectorize(co, t.vec).parallel(u).update().vectorize(co, t.vec).parallel(u);
+    if (c.bias && !bias_column) bpart.compute_root().vectorize(co, t.vec).parallel(u).update().vectorize(co, t.vec).parallel(u);
     dbias.compute_root().vectorize(co, t.vec).update().vectorize(co, t.vec);
     if (padded) src.compute_root().parallel(n);
     k.pipeline = Pipeline({dw, db});
@@ -351,7 +380,7 @@ TuneProblem tune_conv_bwd_w(const KernelSpec& s, const TuneRequest& q) {
     const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
     const int K = c.in_per_group() * c.kw * c.kh;
-    TuneProblem p{{input_shape(c, n), output_shape(c, n), output_shape(c, n)}, {{c.co, K}, {c.co}}, {0}, tile_knobs(c.co, K, true, q), conv_flops(c, n)};
+    TuneProblem p{{input_shape(c, n), output_shape(c, n), output_shape(c, n)}, {{c.co, K}, {c.co}}, {0}, tile_knobs(c.co, dw_columns(c), true, q), conv_flops(c, n)};
     if (q.level == TuneLevel::Full)
         for (int chunks : {2, 8}) p.candidates.push_back(Knobs{0, 0, 0, 0, chunks});
     return p;

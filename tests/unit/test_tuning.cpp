@@ -36,15 +36,22 @@ engine::ConvCfg small_conv(const std::string& act) {
     return engine::ConvCfg{16, 11, 7, 32, 11, 7, 3, 3, 1, 1, 1, 1, 1, 1, true, act};
 }
 
-// The outputs of `spec` with knobs `k` on the problem's inputs.
+// `spec` with knobs `k` run on the problem's inputs (filled from `seed` on), its outputs
+// starting as NaN so that an element the kernel leaves unwritten shows.
+struct Run {
+    std::vector<engine::Buf> in, out;
+};
+Run run_problem(engine::KernelCache& jit, const engine::KernelSpec& spec, const engine::Knobs& k, const engine::TuneProblem& p,
+                uint32_t seed = 7) {
+    Run r;
+    for (const auto& shape : p.inputs) r.in.emplace_back(shape), fill(r.in.back(), seed++);
+    for (const auto& shape : p.outputs) r.out.emplace_back(shape), r.out.back().fill(NAN);
+    jit.get(k.apply(spec))->run(r.in, r.out, p.ints);
+    return r;
+}
 std::vector<engine::Buf> outputs_of(engine::KernelCache& jit, const engine::KernelSpec& spec, const engine::Knobs& k,
                                     const engine::TuneProblem& p) {
-    std::vector<engine::Buf> in, out;
-    uint32_t seed = 7;
-    for (const auto& shape : p.inputs) in.emplace_back(shape), fill(in.back(), seed++);
-    for (const auto& shape : p.outputs) out.emplace_back(shape), out.back().fill(NAN);
-    jit.get(k.apply(spec))->run(in, out, p.ints);
-    return out;
+    return run_problem(jit, spec, k, p).out;
 }
 
 }  // namespace
@@ -101,12 +108,7 @@ TEST_CASE("Dense dW with fewer units than a vector (vectors along the inputs) ag
             auto p = engine::tune_problem(spec, engine::TuneRequest{batch, engine::TuneLevel::Quick, {}});
             REQUIRE(p);
             CHECK(p->candidates.size() == 1);  // nothing to search
-            std::vector<engine::Buf> bufs;
-            uint32_t seed = 3;
-            for (const auto& shape : p->inputs) bufs.emplace_back(shape), fill(bufs.back(), seed++);
-            std::vector<engine::Buf> out;
-            for (const auto& shape : p->outputs) out.emplace_back(shape), out.back().fill(NAN);
-            jit.get(spec)->run(bufs, out, p->ints);
+            auto [bufs, out] = run_problem(jit, spec, engine::Knobs{}, *p, 3);
             const float* x = bufs[0].data();   // (in, batch)
             const float* dy = bufs[2].data();  // (units, batch)
             double worst = 0;
@@ -144,12 +146,7 @@ TEST_CASE("conv dW with the bias as a column of ones, as its own pass, and witho
         CHECK(engine::dw_columns(c) == k.columns);
         auto p = engine::tune_problem(spec, engine::TuneRequest{batch, engine::TuneLevel::Quick, {}});
         REQUIRE(p);
-        std::vector<engine::Buf> bufs;
-        uint32_t seed = 11;
-        for (const auto& shape : p->inputs) bufs.emplace_back(shape), fill(bufs.back(), seed++);
-        std::vector<engine::Buf> out;
-        for (const auto& shape : p->outputs) out.emplace_back(shape), out.back().fill(NAN);
-        jit.get(spec)->run(bufs, out, p->ints);
+        auto [bufs, out] = run_problem(jit, spec, engine::Knobs{}, *p, 11);
         const float *x = bufs[0].data(), *y = bufs[1].data(), *dy = bufs[2].data();  // (c, w, h, n), channels innermost
         auto dz = [&](int o, int ox, int oy, int n) {
             const size_t i = o + size_t(c.co) * (ox + size_t(c.ow) * (oy + size_t(c.oh) * n));

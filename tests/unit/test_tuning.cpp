@@ -60,9 +60,13 @@ TEST_CASE("every schedule the tuner may choose computes what the default compute
     engine::JitKernels jit;
     const int batch = 5;  // not a multiple of any tile or grain
     engine::DenseCfg dense{40, 24, true, "relu"};
+    // A first convolution (one input channel, K = 9): its dW tiles carry the bias as column 10.
+    const engine::ConvCfg first{1, 12, 7, 32, 10, 5, 3, 3, 1, 1, 1, 1, 0, 0, true, "relu"};
+    REQUIRE(engine::dw_columns(first) == 10);
     std::vector<engine::KernelSpec> specs = {
         small_conv("relu").spec("conv_fwd"), small_conv("relu").spec("conv_bwd_w"), small_conv("relu").spec("conv_bwd_x"),
-        small_conv("linear").spec("conv_t_fwd"), dense.spec("dense_fwd"), dense.spec("dense_bwd_w"), dense.spec("dense_bwd_x")};
+        small_conv("linear").spec("conv_t_fwd"), first.spec("conv_bwd_w"), dense.spec("dense_fwd"), dense.spec("dense_bwd_w"),
+        dense.spec("dense_bwd_x")};
     for (const auto& spec : specs) {
         auto p = engine::tune_problem(spec, engine::TuneRequest{batch, engine::TuneLevel::Quick, {}});
         REQUIRE(p);

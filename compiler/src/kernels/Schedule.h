@@ -73,11 +73,13 @@ inline Tile best_tile(int channels, int other_extent, bool exact, int budget, in
     }
     return best;
 }
+// The accumulators of the builders' default tile, counted in AVX-512's 32 registers.
+inline constexpr int kDefaultAccumulators = 24;
 // The builders' default: among tiles of at most 24 accumulators of the widest vectors, the one that
 // wastes least at the edge while keeping at least ~12 accumulators busy. Right for AVX-512's 32
 // registers; default_tile (below) fits a CPU with fewer, and tuning (kernels/Tuner.h) measures.
 inline Tile register_tile(int channels, int other_extent, bool exact = false) {
-    return best_tile(channels, other_extent, exact, 24, sched::vector_width(channels));
+    return best_tile(channels, other_extent, exact, kDefaultAccumulators, sched::vector_width(channels));
 }
 
 // The schedule arguments a tuned KernelSpec carries besides the layer's (kernels/Tuner.h chooses
@@ -135,7 +137,7 @@ inline VectorUnit vector_unit(const Halide::Target& t) {
 inline Tile default_tile(int channels, int other_extent, bool exact, VectorUnit unit) {
     if (unit.lanes >= 16 && unit.registers >= 32) return register_tile(channels, other_extent, exact);
     const int v = std::min(sched::vector_width(channels), std::max(1, unit.lanes));
-    return best_tile(channels, other_extent, exact, std::max(2, 24 * unit.registers / 32), v);
+    return best_tile(channels, other_extent, exact, std::max(2, kDefaultAccumulators * unit.registers / 32), v);
 }
 
 // Register tiles worth measuring, the target's default first: the best tile for several accumulator
@@ -152,7 +154,7 @@ inline std::vector<Tile> tile_candidates(int channels, int other_extent, bool ex
     // Accumulator budgets for 32 registers; scaled to the target's (AVX2: 12, 16, 6, ...).
     for (int budget : {24, 12, 32, 6, 16, 20, 28, 8})
         add(best_tile(channels, other_extent, exact, std::max(2, budget * unit.registers / 32), v));
-    const int full = std::max(2, 24 * unit.registers / 32);  // the default's budget, in this target's registers
+    const int full = std::max(2, kDefaultAccumulators * unit.registers / 32);  // the default's budget, in this target's registers
     if (wide && v >= 8)
         for (int budget : {full, full / 2})
             add(best_tile(channels, other_extent, exact, budget, v / 2));

@@ -129,7 +129,8 @@ Func conv_dz(const ConvCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logits
 int dw_columns(const ConvCfg& c) {
     const int K = c.in_per_group() * c.kw * c.kh;
     const Tile plain = register_tile(c.co, K, true), fused = register_tile(c.co, K + 1, true);
-    const bool better_or_equal = fused.vecs >= plain.vecs && tile_score(fused, K + 1, 24) >= tile_score(plain, K, 24);
+    const bool better_or_equal = fused.vecs >= plain.vecs && tile_score(fused, K + 1, kDefaultAccumulators) >=
+                                 tile_score(plain, K, kDefaultAccumulators);
     return c.bias && better_or_equal ? K + 1 : K;
 }
 

@@ -99,6 +99,20 @@ Network::Schedule Network::schedule(bool training) const {
             }
         }
     }
+    // Pairs for the backward fusion (Op::output_activation): a stage whose output's gradient is
+    // the dL/dx of one reader alone, written directly (no other reader adds to it, it is no
+    // output), and a reader of that one tensor that can apply the stage's activation derivative.
+    p.input_act.assign(S, ""), p.preactivated.assign(S, false);
+    for (int k = 0; k < S && training; ++k) {
+        const Stage& st = stages_[k];
+        if (!p.runs[k] || st.inputs.size() != 1 || p.slots[k][0].kind != Slot::Direct) continue;
+        const int r = st.inputs[0];
+        if (r < 0 || root_of(r) != r || !p.runs[r] || writes[r] != 1 || out_count[r] != 0) continue;
+        const std::string act = stages_[r].op->output_activation();
+        if (act.empty() || !st.op->accepts_input_activation(act)) continue;
+        p.input_act[k] = act;
+        p.preactivated[r] = true;
+    }
     for (const PlannedBuffer& b : p.buffers) p.gradient_floats += b.size;
     for (size_t j = 0; j < outs.size(); ++j) {
         const int r = root_of(outs[j]);
@@ -142,7 +156,12 @@ void Network::prepare(int64_t max_batch, bool training) {
     offsets_ = std::move(m.offsets);
     arena_.resize({m.peak});
     if (training)
-        for (size_t i = 0; i < stages_.size(); ++i) stages_[i].op->prepare_backward(plan_.needs_dx[i]);
+        for (size_t i = 0; i < stages_.size(); ++i) {
+            Op& op = *stages_[i].op;
+            op.set_input_activation(plan_.input_act[i]);
+            op.set_preactivation_gradient(plan_.preactivated[i]);
+            op.prepare_backward(plan_.needs_dx[i]);
+        }
     in_views_.resize(stages_.size());
     out_views_.resize(stages_.size());
 }
@@ -219,7 +238,8 @@ void Network::backward_all(const std::vector<View>& d_outs, const std::vector<bo
             dx_views_[i] = View{buffer(b), xs[i].shape};
             dx_ptrs_[i] = &dx_views_[i];
         }
-        st.op->backward_all(xs, out_views_[k], dy, dx_ptrs_, ext >= 0 && logits[static_cast<size_t>(ext)], s);
+        const bool dz = plan_.preactivated[k] || (ext >= 0 && logits[static_cast<size_t>(ext)]);
+        st.op->backward_all(xs, out_views_[k], dy, dx_ptrs_, dz, s);
         if (done && !st.op->params.empty()) done(st.op->params);
         for (size_t i = 0; i < xs.size(); ++i)
             if (slots[i].kind == Slot::Scratch)

@@ -75,6 +75,9 @@ class Network {
     // True when output k is made by a stage that applies the model's final activation and that
     // nothing else reads, so a fused loss may hand it dL/dlogits.
     bool output_owns_activation(size_t k = 0) const;
+    // After prepare(…, true): stage k's backward receives dL/dz, because the only reader of its
+    // output applies its activation's derivative (Op::output_activation).
+    bool receives_preactivation_gradient(size_t k) const { return k < plan_.preactivated.size() && plan_.preactivated[k]; }
     const std::vector<Stage>& stages() const { return stages_; }
     // The model's and its layers' groups in Keras 3's weights file, in Keras' order (the compiler
     // fills it; a weights file written from the params alone has only their groups).
@@ -96,6 +99,10 @@ class Network {
         std::vector<bool> needs_dx;    // a trainable param lies upstream of one of its inputs
         std::vector<std::vector<Slot>> slots;
         std::vector<int> out_grad;     // per output: 0 nothing, 1 copied into its gradient buffer, 2 added
+        // The backward fusion of Op::output_activation: per stage, the activation whose derivative
+        // it applies to its dL/dx ("" none), and whether its own dy arrives as dL/dz.
+        std::vector<std::string> input_act;
+        std::vector<bool> preactivated;
         std::vector<PlannedBuffer> buffers;
         int64_t activation_floats = 0, gradient_floats = 0;
     };

@@ -3,6 +3,8 @@
 #pragma once
 #include <cmath>
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 #include "net/Network.h"
 
@@ -18,10 +20,14 @@ inline rt::Param weight(const std::string& name, rt::Dims shape, float value) {
     return p;
 }
 
-// y = w ⊙ x, w one weight per value of a sample.
+// y = w ⊙ x, w one weight per value of a sample. Where its input is a Tanh's output that it alone
+// reads, the network has it apply tanh's derivative to dx (Op::output_activation).
 class Scale : public rt::Op {
   public:
     explicit Scale(rt::Dims per_sample) { params.push_back(weight("w", per_sample, 0.5f)); }
+    bool accepts_input_activation(const std::string& act) const override { return act == "tanh"; }
+    void set_input_activation(const std::string& act) override { tanh_ = act == "tanh"; }
+    bool applies_tanh() const { return tanh_; }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override {
         const int64_t k = params[0].value.size();
         for (int64_t i = 0; i < x.size(); ++i) y[i] = params[0].value[i % k] * x[i];
@@ -32,20 +38,31 @@ class Scale : public rt::Op {
         w.grad.fill(0);
         for (int64_t i = 0; i < x.size(); ++i) w.grad[i % k] += x[i] * dy[i];
         if (dx)
-            for (int64_t i = 0; i < x.size(); ++i) (*dx)[i] = w.value[i % k] * dy[i];
+            for (int64_t i = 0; i < x.size(); ++i) (*dx)[i] = w.value[i % k] * dy[i] * (tanh_ ? 1 - x[i] * x[i] : 1.f);
     }
+
+  private:
+    bool tanh_ = false;
 };
 
-// y = tanh(x); its backward reads y.
+// y = tanh(x); its backward reads y, unless dy arrives as dL/dx already (a Scale applied the
+// derivative: dz_given).
 class Tanh : public rt::Op {
   public:
+    std::string output_activation() const override { return "tanh"; }
+    void set_preactivation_gradient(bool on) override { given_ = on; }
+    bool dz_given() const { return given_; }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override {
         for (int64_t i = 0; i < x.size(); ++i) y[i] = std::tanh(x[i]);
     }
-    void backward(const rt::View&, const rt::View& y, const rt::View& dy, const rt::View* dx, bool, const rt::StepInfo&) override {
+    void backward(const rt::View&, const rt::View& y, const rt::View& dy, const rt::View* dx, bool dz, const rt::StepInfo&) override {
+        if (dz != given_) throw std::logic_error("Tanh: dy_is_logits disagrees with set_preactivation_gradient");
         if (dx)
-            for (int64_t i = 0; i < y.size(); ++i) (*dx)[i] = (1 - y[i] * y[i]) * dy[i];
+            for (int64_t i = 0; i < y.size(); ++i) (*dx)[i] = (dz ? 1 : 1 - y[i] * y[i]) * dy[i];
     }
+
+  private:
+    bool given_ = false;
 };
 
 // A merge of n inputs of one shape: y = Σ (i+1)·x_i + x_0·x_{n-1}. The weights tell the inputs

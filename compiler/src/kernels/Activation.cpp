@@ -1,5 +1,7 @@
 #include "kernels/Activation.h"
 
+#include "ir/Activation.h"
+
 #include <functional>
 #include <limits>
 #include <map>
@@ -205,6 +207,12 @@ Func activation_forward(const std::string& a, Func z, int dims, int channels) {
     }
     y(v) = f.forward(z(args));
     return y;
+}
+
+Expr activation_gradient(const std::string& a, Expr y, Expr dy) {
+    const Elementwise& f = elementwise(a);
+    if (!f.backward || activation_traits(a).needs_input) throw std::logic_error("internal: activation '" + a + "' has no derivative from its output");
+    return f.backward(y, dy);
 }
 
 Func activation_backward(const std::string& a, Func val, Func dy, int dims, int channels, Expr dy_is_logits) {

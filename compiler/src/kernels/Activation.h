@@ -20,4 +20,9 @@ Halide::Func activation_forward(const std::string& act, Halide::Func z, int dims
 Halide::Func activation_backward(const std::string& act, Halide::Func v, Halide::Func dy, int dims, int channels,
                                  Halide::Expr dy_is_logits);
 
+// dL/dz = act'(z) dL/dy for one value, from the activation's output `y`: for a stage that applies
+// its producer's derivative to the gradient it hands back (rt::Op::output_activation). `act` must
+// be elementwise and determined by y (not softmax, not needs_input: a logic_error).
+Halide::Expr activation_gradient(const std::string& act, Halide::Expr y, Halide::Expr dy);
+
 }  // namespace cnnc::engine

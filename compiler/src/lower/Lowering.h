@@ -27,6 +27,10 @@ std::string layer_activation(const LayerNode& l);
 // The activation a Conv/Dense kernel fuses: layer_activation, or "linear" when that one's
 // derivative needs its input (activation_traits(act).needs_input); it then runs as activation_stage after it.
 std::string fused_activation(const LayerNode& l);
+// `act` itself where a reader of the output can apply its derivative from that output alone
+// (rt::Op::output_activation): elementwise, determined by y, and not "linear" (nothing to apply).
+// "" otherwise.
+std::string derivative_from_output(const std::string& act);
 // That separate Activation stage after a layer whose activation is not fused; null otherwise.
 std::unique_ptr<rt::Op> activation_stage(const LowerContext& ctx);
 

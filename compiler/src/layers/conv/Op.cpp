@@ -15,7 +15,9 @@ class ConvOp : public rt::Op, public FoldsAffine {
         conv_.prepare_forward();
     }
     bool owns_activation() const override { return true; }
-    void prepare_backward(bool need_dx) override { conv_.prepare_backward(any_trainable(*this), need_dx); }
+    std::string output_activation() const override { return derivative_from_output(conv_.cfg().act); }
+    void set_preactivation_gradient(bool on) override { given_dz_ = on; }
+    void prepare_backward(bool need_dx) override { conv_.prepare_backward(any_trainable(*this), need_dx, given_dz_); }
 
     KernelSpec folded_spec() const override {
         ConvCfg biased = conv_.cfg();
@@ -48,6 +50,7 @@ class ConvOp : public rt::Op, public FoldsAffine {
   private:
     rt::Param* bias_param() { return params.size() > 1 ? &params[1] : nullptr; }
     ConvKernels conv_;
+    bool given_dz_ = false;
 };
 
 }  // namespace

@@ -12,10 +12,12 @@ void ConvKernels::prepare_forward() {
     zero_bias_.fill(0);
 }
 
-void ConvKernels::prepare_backward(bool weights, bool input) {
+void ConvKernels::prepare_backward(bool weights, bool input, bool given_dz) {
     db_scratch_ = rt::Tensor({cfg_.co});
-    if (weights) bwd_w_ = cache_->get(cfg_.spec("conv_bwd_w"));
-    if (input) bwd_x_ = cache_->get(cfg_.spec("conv_bwd_x"));
+    ConvCfg c = cfg_;
+    if (given_dz) c.act = "linear";
+    bwd_w_ = weights ? cache_->get(c.spec("conv_bwd_w")) : nullptr;
+    bwd_x_ = input ? cache_->get(c.spec("conv_bwd_x")) : nullptr;
 }
 
 Buf ConvKernels::image(const rt::View& v, int c, int w, int h) { return to_halide(v, {v.shape[0], h, w, c}); }

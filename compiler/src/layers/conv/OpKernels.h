@@ -18,7 +18,9 @@ class ConvKernels {
     ConvKernels(KernelCache& cache, ConvCfg cfg) : cfg_(std::move(cfg)), cache_(&cache) {}
     // Compile the kernels an op will run (an op using only some of them asks for those only).
     void prepare_forward();
-    void prepare_backward(bool weights, bool input);
+    // With `given_dz`, every backward's dy is dL/dz already (Op::set_preactivation_gradient): the
+    // kernels are then those of the same convolution without an activation, which never read y.
+    void prepare_backward(bool weights, bool input, bool given_dz = false);
     // y = conv(x; kernel, bias) with the configuration's activation; no bias when `bias` is null.
     void forward(const rt::View& x, const rt::View& kernel, const rt::View* bias, const rt::View& y);
     // dL/dkernel (Keras' layout) and dL/dbias (when non-null) from x and the output's y and dy

@@ -1,5 +1,6 @@
 // Layers that map values one by one: Activation, Dropout, SpatialDropout2D, Rescaling, PreprocessInput; and the
 // separate activation stage of a layer that does not fuse its activation (Lowering.h).
+#include <algorithm>
 #include <stdexcept>
 
 #include "Error.h"
@@ -21,20 +22,28 @@ class ActivationOp : public rt::Op {
         fwd_ = cache_->get(KernelSpec("act_fwd").set("act", act_).set("c", ch_));
     }
     bool owns_activation() const override { return true; }
+    std::string output_activation() const override { return derivative_from_output(act_); }
+    void set_preactivation_gradient(bool on) override { given_dz_ = on; }
     void prepare_backward(bool need_dx) override {
-        if (!need_dx) return;
+        if (!need_dx || given_dz_) return;
         bwd_ = cache_->get(KernelSpec("act_bwd").set("act", act_).set("c", ch_));
     }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override { fwd_->run({flat(x, ch_)}, {flat(y, ch_)}); }
     void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool logits,
                   const rt::StepInfo&) override {
+        if (!dx) return;
+        if (given_dz_) {  // the reader applied the derivative: dL/dx is dy as it came
+            std::copy(dy.data, dy.data + dy.size(), dx->data);
+            return;
+        }
         const rt::View& v = activation_traits(act_).needs_input ? x : y;
-        if (dx) bwd_->run({flat(v, ch_), flat(dy, ch_)}, {flat(*dx, ch_)}, {logits ? 1 : 0});
+        bwd_->run({flat(v, ch_), flat(dy, ch_)}, {flat(*dx, ch_)}, {logits ? 1 : 0});
     }
 
   private:
     std::string act_;
     int ch_;
+    bool given_dz_ = false;
     KernelCache* cache_;
     std::shared_ptr<Kernel> fwd_, bwd_;
 };
@@ -116,6 +125,11 @@ std::string layer_activation(const LayerNode& l) {
 std::string fused_activation(const LayerNode& l) {
     std::string a = layer_activation(l);
     return activation_traits(a).needs_input ? "linear" : a;
+}
+
+std::string derivative_from_output(const std::string& act) {
+    const ActivationTraits t = activation_traits(act);
+    return act == "linear" || t.needs_input || t.across_channels ? "" : act;
 }
 
 std::unique_ptr<rt::Op> activation_stage(const LowerContext& ctx) {

@@ -57,6 +57,10 @@ KernelDef pool_forward(const PoolCfg& c) {
     return k;
 }
 
+// The gradient `g` for input cell (ch, x, y, n), with the producer's activation derivative
+// applied where the op took one (PoolCfg::input_act): `in` is that activation's output.
+Expr to_input(const std::string& act, Expr g, Expr in) { return act.empty() ? g : activation_gradient(act, in, g); }
+
 KernelDef pool_backward(const PoolCfg& c) {
     KernelDef k;
     ImageParam in(Float(32), 4, "in"), yout(Float(32), 4, "y"), dy(Float(32), 4, "dy");
@@ -81,7 +85,8 @@ KernelDef pool_backward(const PoolCfg& c) {
             earlier = earlier || (pos > q && in(ch, cx * c.sx + q % c.pw, cy * c.sy + q / c.pw, n) == m);
         Expr valid = ox < c.ow && oy < c.oh;
         Func dx("dx");
-        dx(ch, x, y, n) = select(valid && in(ch, x, y, n) == m && !earlier, dy(ch, cx, cy, n), 0.f);
+        Expr v = in(ch, x, y, n);
+        dx(ch, x, y, n) = to_input(c.input_act, select(valid && v == m && !earlier, dy(ch, cx, cy, n), 0.f), v);
         // A window's cells unrolled together: x / sx and the cell's place in its window are then
         // constants the simplifier folds (the `earlier` chain with them), instead of being worked
         // out for every vector (twice the time, cats-vs-dogs' first pooling: 15 -> 8 ms).
@@ -119,7 +124,7 @@ KernelDef pool_backward(const PoolCfg& c) {
             }
         }
     Func dx("dx");
-    dx(ch, x, y, n) = g;
+    dx(ch, x, y, n) = to_input(c.input_act, g, in(ch, x, y, n));
     dx.vectorize(ch, sched::vector_width(c.c)).parallel(n);
     k.pipeline = Pipeline(dx);
     k.inputs = {in, yout, dy};
@@ -154,9 +159,9 @@ KernelDef global_backward(const GlobalCfg& c) {
         Func arg("argmax");
         arg(ch, n) = argmax(in(ch, r, n))[0];
         arg.compute_root().vectorize(ch, sched::vector_width(c.c));
-        dx(ch, p, n) = select(arg(ch, n) == p, dy(ch, n), 0.f);
+        dx(ch, p, n) = to_input(c.input_act, select(arg(ch, n) == p, dy(ch, n), 0.f), in(ch, p, n));
     } else {
-        dx(ch, p, n) = dy(ch, n) / static_cast<float>(c.positions);
+        dx(ch, p, n) = to_input(c.input_act, dy(ch, n) / static_cast<float>(c.positions), in(ch, p, n));
     }
     dx.vectorize(ch, sched::vector_width(c.c)).parallel(n);
     k.pipeline = Pipeline(dx);

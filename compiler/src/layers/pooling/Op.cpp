@@ -11,6 +11,10 @@ class PoolOp : public rt::Op {
     PoolOp(const LowerContext& ctx, PoolCfg c) : c_(std::move(c)), cache_(&ctx.cache) {
         fwd_ = cache_->get(c_.spec("pool_fwd"));
     }
+    // Any activation a producer offers (Op::output_activation): pool_bwd multiplies by its
+    // derivative as it writes each input cell.
+    bool accepts_input_activation(const std::string&) const override { return true; }
+    void set_input_activation(const std::string& act) override { c_.input_act = act; }
     void prepare_backward(bool need_dx) override {
         if (need_dx) bwd_ = cache_->get(c_.spec("pool_bwd"));
     }
@@ -58,6 +62,8 @@ class GlobalPoolOp : public rt::Op {
     GlobalPoolOp(const LowerContext& ctx, GlobalCfg c) : c_(std::move(c)), cache_(&ctx.cache) {
         fwd_ = cache_->get(c_.spec("global_fwd"));
     }
+    bool accepts_input_activation(const std::string&) const override { return true; }
+    void set_input_activation(const std::string& act) override { c_.input_act = act; }
     void prepare_backward(bool need_dx) override {
         if (need_dx) bwd_ = cache_->get(c_.spec("global_bwd"));
     }

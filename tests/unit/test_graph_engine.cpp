@@ -89,52 +89,45 @@ TEST_CASE("a stage whose output's only reader applies its activation's derivativ
           "[graph][gradients]") {
     auto tanh_at = [](const rt::Network& net, int k) -> const Tanh& { return dynamic_cast<const Tanh&>(*net.stages()[static_cast<size_t>(k)].op); };
     auto scale_at = [](const rt::Network& net, int k) -> const Scale& { return dynamic_cast<const Scale&>(*net.stages()[static_cast<size_t>(k)].op); };
+    auto paired = [](const rt::Network& net, int k) { return net.receives_preactivation_gradient(static_cast<size_t>(k)); };
+    // s0 = Scale → s1 = tanh → s2 = Scale(s1): the pair, before what each section adds.
+    rt::Network net({6});
+    const int s0 = net.add("s0", std::make_unique<Scale>(rt::Dims{6}), {6});
+    const int s1 = net.add("s1", std::make_unique<Tanh>(), {6}, {s0});
     SECTION("a chain: the inner tanh pairs with its Scale, the output's tanh cannot") {
-        rt::Network net({6});
-        int s0 = net.add("s0", std::make_unique<Scale>(rt::Dims{6}), {6});
-        int s1 = net.add("s1", std::make_unique<Tanh>(), {6}, {s0});
         int s2 = net.add("s2", std::make_unique<Scale>(rt::Dims{6}), {6}, {s1});
         int s3 = net.add("s3", std::make_unique<Tanh>(), {6}, {s2});
         check_network(net, 3, 31);
-        CHECK(net.receives_preactivation_gradient(static_cast<size_t>(s1)));
+        CHECK(paired(net, s1));
         CHECK(tanh_at(net, s1).dz_given());
         CHECK(scale_at(net, s2).applies_tanh());
-        CHECK_FALSE(net.receives_preactivation_gradient(static_cast<size_t>(s3)));
+        CHECK_FALSE(paired(net, s3));
         CHECK_FALSE(scale_at(net, s0).applies_tanh());
     }
     SECTION("the tanh is also an output") {
-        rt::Network net({6});
-        int s0 = net.add("s0", std::make_unique<Scale>(rt::Dims{6}), {6});
-        int s1 = net.add("s1", std::make_unique<Tanh>(), {6}, {s0});
         int s2 = net.add("s2", std::make_unique<Scale>(rt::Dims{6}), {6}, {s1});
         net.set_outputs({s2, s1});
         check_network(net, 2, 32);
-        CHECK_FALSE(net.receives_preactivation_gradient(static_cast<size_t>(s1)));
+        CHECK_FALSE(paired(net, s1));
         CHECK_FALSE(scale_at(net, s2).applies_tanh());
     }
     SECTION("the tanh fans out, to a Scale and to a merge") {
-        rt::Network net({6});
-        int s0 = net.add("s0", std::make_unique<Scale>(rt::Dims{6}), {6});
-        int s1 = net.add("s1", std::make_unique<Tanh>(), {6}, {s0});
         int s2 = net.add("s2", std::make_unique<Scale>(rt::Dims{6}), {6}, {s1});
         net.add("s3", std::make_unique<Mix>(), {6}, {s2, s1});
         check_network(net, 2, 33);
-        CHECK_FALSE(net.receives_preactivation_gradient(static_cast<size_t>(s1)));
+        CHECK_FALSE(paired(net, s1));
         CHECK_FALSE(scale_at(net, s2).applies_tanh());
     }
     SECTION("the tanh is read through a view, or by a stage that does not take its derivative") {
-        rt::Network net({6});
-        int s0 = net.add("s0", std::make_unique<Scale>(rt::Dims{6}), {6});
-        int s1 = net.add("s1", std::make_unique<Tanh>(), {6}, {s0});
         int v2 = net.add("v2", std::make_unique<Reshape>(), {2, 3}, {s1});
         int s3 = net.add("s3", std::make_unique<Scale>(rt::Dims{2, 3}), {2, 3}, {v2});
         int v4 = net.add("v4", std::make_unique<Reshape>(), {6}, {s3});
         int s5 = net.add("s5", std::make_unique<Tanh>(), {6}, {v4});
         net.add("s6", std::make_unique<Mix>(), {6}, {s5});
         check_network(net, 2, 34);
-        CHECK_FALSE(net.receives_preactivation_gradient(static_cast<size_t>(s1)));
+        CHECK_FALSE(paired(net, s1));
         CHECK_FALSE(scale_at(net, s3).applies_tanh());
-        CHECK_FALSE(net.receives_preactivation_gradient(static_cast<size_t>(s5)));
+        CHECK_FALSE(paired(net, s5));
     }
 }
 

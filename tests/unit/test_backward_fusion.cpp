@@ -1,8 +1,9 @@
-// The backward fusion of an activation into the pooling that reads it (rt::Op::output_activation):
-// the pooling's kernel applies the activation's derivative to the dL/dx it writes, and the stage
-// before it (a convolution, or an Activation layer) takes dL/dz and never reads y. The gradients
-// must be those of the two stages run apart, for every pooling kernel (tiled and general max,
-// average with padding, global, 1-D) and for activations whose derivatives differ in form.
+// The backward fusion of an activation into the stage that reads it (rt::Op::output_activation):
+// the reader's kernel (a pooling's, or a convolution's input gradient) applies the activation's
+// derivative to the dL/dx it writes, and the stage before it (a convolution, or an Activation
+// layer) takes dL/dz and never reads y. The gradients must be those of the two stages run apart,
+// for every pooling kernel (tiled and general max, average with padding, global, 1-D), for
+// convolutions (strided, depthwise) and for activations whose derivatives differ in form.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -22,27 +23,27 @@ rt::Tensor batch(int64_t n, const rt::Dims& per_sample) {
 }
 
 // The producer's dL/dx and its params' gradients, after forward and backward through the first two
-// stages of `b` run as ops, with the fusion (the pooling applies the producer's derivative, the
+// stages of `b` run as ops, with the fusion (the reader applies the producer's derivative, the
 // producer takes dL/dz) or without it. `x` and the output gradient `d` are the same for both.
 std::vector<rt::Tensor> gradients(Built& b, const rt::Tensor& x, const rt::Tensor& d, bool fused) {
     const auto& stages = b.net->stages();
     rt::Op& producer = *stages.at(0).op;
-    rt::Op& pool = *stages.at(1).op;
+    rt::Op& reader = *stages.at(1).op;
     const std::string act = producer.output_activation();
     REQUIRE_FALSE(act.empty());
-    REQUIRE(pool.accepts_input_activation(act));
-    pool.set_input_activation(fused ? act : "");
+    REQUIRE(reader.accepts_input_activation(act));
+    reader.set_input_activation(fused ? act : "");
     producer.set_preactivation_gradient(fused);
     producer.prepare_backward(true);
-    pool.prepare_backward(true);
+    reader.prepare_backward(true);
     const int64_t n = x.shape()[0];
     rt::Tensor y = batch(n, stages[0].out_shape), p = batch(n, stages[1].out_shape), g = batch(n, stages[0].out_shape),
                dx = batch(n, rt::Dims(x.shape().begin() + 1, x.shape().end()));
     rt::StepInfo s{true, 1, 1};
     producer.forward(x.view(), y.view(), s);
-    pool.forward(y.view(), p.view(), s);
+    reader.forward(y.view(), p.view(), s);
     rt::View gv = g.view(), dxv = dx.view();
-    pool.backward(y.view(), p.view(), d.view(), &gv, false, s);
+    reader.backward(y.view(), p.view(), d.view(), &gv, false, s);
     producer.backward(x.view(), y.view(), g.view(), &dxv, fused, s);
     std::vector<rt::Tensor> out = {dx};
     for (rt::Param& w : producer.params) out.push_back(w.grad);
@@ -51,7 +52,8 @@ std::vector<rt::Tensor> gradients(Built& b, const rt::Tensor& x, const rt::Tenso
 
 }  // namespace
 
-TEST_CASE("a pooling that applies its producer's activation derivative gives the unfused gradients", "[engine][gradients][fusion]") {
+TEST_CASE("a pooling or a convolution that applies its producer's activation derivative gives the unfused gradients",
+          "[engine][gradients][fusion]") {
     const char* models[] = {
         "input(9, 9, 3) Conv2D(8, 3, activation = relu) MaxPooling2D(2)",  // tiled windows, a ragged edge
         "input(9, 9, 3) Conv2D(8, 3, activation = relu) MaxPooling2D(3, strides = 2)",  // overlapping: argmax
@@ -61,6 +63,9 @@ TEST_CASE("a pooling that applies its producer's activation derivative gives the
         "input(9, 9, 3) Conv2D(8, 3, activation = elu) MaxPooling2D(3, strides = 2)",
         "input(20, 3) Conv1D(8, 3, activation = tanh) MaxPooling1D(3)",
         "input(7, 7, 8) Activation(sigmoid) MaxPooling2D(2)",
+        "input(9, 9, 3) Conv2D(8, 3, activation = relu) Conv2D(6, 3, padding = same)",
+        "input(9, 9, 3) Conv2D(8, 3, activation = relu) Conv2D(6, 3, strides = 2)",  // dx's taps between dz's pixels
+        "input(9, 9, 3) Conv2D(8, 3, activation = tanh) DepthwiseConv2D(3, padding = same)",
     };
     for (const char* code : models) {
         DYNAMIC_SECTION(code) {
@@ -88,18 +93,21 @@ TEST_CASE("a pooling that applies its producer's activation derivative gives the
     }
 }
 
-TEST_CASE("training pairs a convolution's relu with the max pooling after it, and the network's gradients still match finite differences",
+TEST_CASE("training pairs each activation with the convolution or pooling after it, and the network's gradients still match "
+          "finite differences",
           "[engine][gradients][fusion]") {
     Built b = build(R"(model m {
-        input(8, 8, 2)
-        Conv2D(4, 3, activation = relu)
+        input(10, 10, 2)
+        Conv2D(4, 3, activation = tanh)
+        Conv2D(5, 3, activation = relu)
         MaxPooling2D(2)
         Conv2D(6, 2, padding = same, activation = sigmoid)
         GlobalAveragePooling2D()
         Dense(3, activation = softmax)
     })", 4);
     check_network_gradient(b, 3, 8);
-    CHECK(b.net->receives_preactivation_gradient(0));  // conv2d_1 → max_pooling2d_1
-    CHECK(b.net->receives_preactivation_gradient(2));  // conv2d_2 → global_average_pooling2d_1
-    CHECK_FALSE(b.net->receives_preactivation_gradient(4));  // the output: the loss hands it dL/dlogits
+    CHECK(b.net->receives_preactivation_gradient(0));  // → the next convolution's input gradient
+    CHECK(b.net->receives_preactivation_gradient(1));  // → max pooling
+    CHECK(b.net->receives_preactivation_gradient(3));  // → global average pooling
+    CHECK_FALSE(b.net->receives_preactivation_gradient(5));  // the output: the loss hands it dL/dlogits
 }

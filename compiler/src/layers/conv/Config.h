@@ -20,16 +20,21 @@ struct ConvCfg {
     bool bias;
     std::string act;
     int groups = 1;  // input channel c feeds outputs of group c / (ci / groups) only
+    // conv_bwd_x only: the activation whose derivative dL/dx is multiplied by, taken from the input
+    // (which is that activation's output: rt::Op::output_activation); "" for none.
+    std::string input_act;
     KernelSpec spec(const std::string& name) const {
         KernelSpec k = KernelSpec(name).set("ci", ci).set("w", w).set("h", h).set("co", co).set("ow", ow).set("oh", oh).set("kw", kw)
             .set("kh", kh).set("sx", sx).set("sy", sy).set("dx", dx).set("dy", dy).set("pl", pl).set("pt", pt).set("bias", bias)
             .set("act", act);
         if (groups != 1) k.set("groups", groups);  // ungrouped keys as before the argument existed
+        if (!input_act.empty() && name == "conv_bwd_x") k.set("input_act", input_act);
         return k;
     }
     static ConvCfg from(const KernelSpec& s) {
         return {s.i("ci"), s.i("w"), s.i("h"), s.i("co"), s.i("ow"), s.i("oh"), s.i("kw"), s.i("kh"), s.i("sx"),
-                s.i("sy"), s.i("dx"), s.i("dy"), s.i("pl"), s.i("pt"), s.b("bias"), s.s("act"), s.i("groups", 1)};
+                s.i("sy"), s.i("dx"), s.i("dy"), s.i("pl"), s.i("pt"), s.b("bias"), s.s("act"), s.i("groups", 1),
+                s.has("input_act") ? s.s("input_act") : ""};
     }
     int in_per_group() const { return ci / groups; }
     int out_per_group() const { return co / groups; }

@@ -298,18 +298,25 @@ void schedule_input_gradient(const ConvCfg& c, const Knobs& kn, Func out, InputG
 
 KernelDef conv_backward_input(const ConvCfg& c, const Knobs& kn) {
     KernelDef k;
-    ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
+    ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy"), in(Float(32), 4, "in");
     Param<int> logits("logits");
     dense_layout(y, {c.co, c.ow, c.oh, 0});
     dense_layout(dy, {c.co, c.ow, c.oh, 0});
     InputGradient g = input_gradient(c, w, conv_dz(c, y, dy, logits), 0.f);
     Var ci("ci"), x("x"), yy("y"), n("n");
     Func dx("dx");
-    dx(ci, x, yy, n) = g.acc(ci, x, yy, n);
+    if (c.input_act.empty()) {
+        dx(ci, x, yy, n) = g.acc(ci, x, yy, n);
+    } else {
+        // The producer's activation derivative, from the input it made, as each tile is stored.
+        dense_layout(in, {c.ci, c.w, c.h, 0});
+        dx(ci, x, yy, n) = activation_gradient(c.input_act, in(ci, x, yy, n), g.acc(ci, x, yy, n));
+    }
     dx.output_buffer().dim(0).set_bounds(0, c.ci);
     schedule_input_gradient(c, kn, dx, g);
     k.pipeline = Pipeline(dx);
     k.inputs = {w, y, dy};
+    if (!c.input_act.empty()) k.inputs.push_back(in);
     k.ints = {logits};
     return k;
 }
@@ -390,6 +397,7 @@ TuneProblem tune_conv_bwd_x(const KernelSpec& s, const TuneRequest& q) {
     const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
     TuneProblem p{{weights_shape(c), output_shape(c, n), output_shape(c, n)}, {input_shape(c, n)}, {0}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
+    if (!c.input_act.empty()) p.inputs.push_back(input_shape(c, n));
     add_weights_stationary(q, p.candidates);
     return p;
 }

@@ -17,6 +17,9 @@ class ConvOp : public rt::Op, public FoldsAffine {
     bool owns_activation() const override { return true; }
     std::string output_activation() const override { return derivative_from_output(conv_.cfg().act); }
     void set_preactivation_gradient(bool on) override { given_dz_ = on; }
+    // The input-gradient kernel applies it as it stores each tile (conv_bwd_x's input_act).
+    bool accepts_input_activation(const std::string&) const override { return true; }
+    void set_input_activation(const std::string& act) override { conv_.set_input_activation(act); }
     void prepare_backward(bool need_dx) override { conv_.prepare_backward(any_trainable(*this), need_dx, given_dz_); }
 
     KernelSpec folded_spec() const override {
@@ -44,7 +47,7 @@ class ConvOp : public rt::Op, public FoldsAffine {
             rt::View db = bias_param() ? bias_param()->grad.view() : rt::View{};
             conv_.weight_gradient(x, y, dy, params[0].grad.view(), bias_param() ? &db : nullptr, logits);
         }
-        if (dx) conv_.input_gradient(params[0].value.view(), y, dy, *dx, logits);
+        if (dx) conv_.input_gradient(params[0].value.view(), x, y, dy, *dx, logits);
     }
 
   private:

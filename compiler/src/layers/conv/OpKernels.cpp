@@ -36,9 +36,11 @@ void ConvKernels::weight_gradient(const rt::View& x, const rt::View& y, const rt
                 {logits ? 1 : 0});
 }
 
-void ConvKernels::input_gradient(const rt::View& kernel_value, const rt::View& y, const rt::View& dy, const rt::View& dx, bool logits) {
-    bwd_x_->run({kernel(kernel_value), image(y, cfg_.co, cfg_.ow, cfg_.oh), image(dy, cfg_.co, cfg_.ow, cfg_.oh)},
-                {image(dx, cfg_.ci, cfg_.w, cfg_.h)}, {logits ? 1 : 0});
+void ConvKernels::input_gradient(const rt::View& kernel_value, const rt::View& x, const rt::View& y, const rt::View& dy,
+                                 const rt::View& dx, bool logits) {
+    std::vector<Buf> in = {kernel(kernel_value), image(y, cfg_.co, cfg_.ow, cfg_.oh), image(dy, cfg_.co, cfg_.ow, cfg_.oh)};
+    if (!cfg_.input_act.empty()) in.push_back(image(x, cfg_.ci, cfg_.w, cfg_.h));
+    bwd_x_->run(in, {image(dx, cfg_.ci, cfg_.w, cfg_.h)}, {logits ? 1 : 0});
 }
 
 }  // namespace cnnc::engine

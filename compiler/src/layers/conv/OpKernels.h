@@ -27,8 +27,12 @@ class ConvKernels {
     // (dy already dL/dz when `logits`).
     void weight_gradient(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View& dkernel,
                          const rt::View* dbias, bool logits);
-    // dL/dx from the kernel and the output's y and dy.
-    void input_gradient(const rt::View& kernel, const rt::View& y, const rt::View& dy, const rt::View& dx, bool logits);
+    // dL/dx from the kernel and the output's y and dy; `x`, the input, is read where dL/dx takes
+    // its producer's activation derivative (set_input_activation).
+    void input_gradient(const rt::View& kernel, const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View& dx,
+                        bool logits);
+    // Before prepare_backward: the activation whose derivative dL/dx is multiplied by ("" none).
+    void set_input_activation(const std::string& act) { cfg_.input_act = act; }
     const ConvCfg& cfg() const { return cfg_; }
 
     // A (N, H, W, C) or (N, steps, C) tensor as Halide (C, W, H, N).

@@ -38,10 +38,10 @@ class SeparableOp : public rt::Op {
             pointwise_.weight_gradient(mid_.view(), y, dy, params[1].grad.view(), bias() ? &db : nullptr, logits);
         }
         if (!params[0].trainable && !dx) return;
-        pointwise_.input_gradient(params[1].value.view(), y, dy, dmid_.view(), logits);
+        pointwise_.input_gradient(params[1].value.view(), mid_.view(), y, dy, dmid_.view(), logits);
         // The depthwise part has no activation: its dL/dz is dmid, whatever its "output" argument.
         if (params[0].trainable) depthwise_.weight_gradient(x, mid_.view(), dmid_.view(), params[0].grad.view(), nullptr, false);
-        if (dx) depthwise_.input_gradient(params[0].value.view(), mid_.view(), dmid_.view(), *dx, false);
+        if (dx) depthwise_.input_gradient(params[0].value.view(), x, mid_.view(), dmid_.view(), *dx, false);
     }
 
   private:

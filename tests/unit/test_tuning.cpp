@@ -63,10 +63,14 @@ TEST_CASE("every schedule the tuner may choose computes what the default compute
     // A first convolution (one input channel, K = 9): its dW tiles carry the bias as column 10.
     const engine::ConvCfg first{1, 12, 7, 32, 10, 5, 3, 3, 1, 1, 1, 1, 0, 0, true, "relu"};
     REQUIRE(engine::dw_columns(first) == 10);
+    // An input gradient that applies its producer's relu (the backward fusion): one input more.
+    engine::ConvCfg paired = small_conv("linear");
+    paired.input_act = "relu";
     std::vector<engine::KernelSpec> specs = {
         small_conv("relu").spec("conv_fwd"), small_conv("relu").spec("conv_bwd_w"), small_conv("relu").spec("conv_bwd_x"),
-        small_conv("linear").spec("conv_t_fwd"), first.spec("conv_bwd_w"), dense.spec("dense_fwd"), dense.spec("dense_bwd_w"),
-        dense.spec("dense_bwd_x")};
+        small_conv("linear").spec("conv_t_fwd"), first.spec("conv_bwd_w"), paired.spec("conv_bwd_x"), dense.spec("dense_fwd"),
+        dense.spec("dense_bwd_w"), dense.spec("dense_bwd_x")};
+    REQUIRE(specs[5].has("input_act"));
     for (const auto& spec : specs) {
         auto p = engine::tune_problem(spec, engine::TuneRequest{batch, engine::TuneLevel::Quick, {}});
         REQUIRE(p);

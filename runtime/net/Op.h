@@ -68,8 +68,8 @@ class Op {
     // where a stage's output has one reader, that reader may multiply the dL/dx it computes by the
     // derivative of the activation the stage applied last, taken from its own input (which is that
     // activation's output). The stage then receives dL/dz, its pre-activation gradient, and its
-    // backward reads neither y nor dy twice: for cats vs dogs' first convolution, 130 MB a step
-    // less (a max pooling reads y anyway, to find each window's maximum).
+    // backward kernels never read y: for cats vs dogs' first convolution, 130 MB a step less (a
+    // max pooling reads y anyway, to find each window's maximum).
     //
     // The activation this op applies last, by Keras' canonical name, when its derivative is a
     // function of the output alone ("relu", "sigmoid"; never softmax, nor one needing its input);

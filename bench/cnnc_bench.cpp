@@ -101,6 +101,8 @@ void info(const std::string& s) {
     std::fflush(stdout);
 }
 
+bool g_pool_fusion = true;  // false: --no-pool-fusion
+
 struct Options {
     std::string root = CNNC_ROOT;
     std::string mnist_dir;  // default: root/data/mnist
@@ -128,7 +130,7 @@ Halide::Target g_target = engine::host_target();
 [[noreturn]] void usage(int rc) {
     std::fputs(
         "usage: cnnc_bench [--root DIR] [--mnist DIR] [--steps N] [--warmup N] [--infer-batch N[,N...]]\n"
-        "                  [--infer-passes N] [--stage-reps N] [--cd-steps N] [--no-catsdogs] [--no-stages]\n"
+        "                  [--infer-passes N] [--stage-reps N] [--cd-steps N] [--no-catsdogs] [--no-stages] [--no-pool-fusion]\n"
         "                  [--rn-steps N] [--no-resnet] [--app-steps N] [--no-apps] [--no-depthwise]\n"
         "                  [--no-fma-peak] [--only-fma] [--peak GFLOPS] [--epoch] [--threads N] [--seed N]\n"
         "                  [--tune off|quick|full] [--target HALIDE-TARGET]\n"
@@ -170,6 +172,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--no-apps") o.apps = false;
         else if (a == "--app-steps") o.app_steps = std::stoi(val());
         else if (a == "--no-stages") o.stages = false;
+        else if (a == "--no-pool-fusion") g_pool_fusion = false;
         else if (a == "--no-fma-peak") o.fma_peak = false;
         else if (a == "--epoch") o.epoch = true;
         else if (a == "--threads") o.threads = std::stoi(val());
@@ -306,6 +309,14 @@ struct Stepper {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Every network of the benchmark, built as `cnnc run` builds it; --no-pool-fusion plans them
+// without Op::tiled_max_pooling's fusion, to measure what it gains (g_pool_fusion).
+std::unique_ptr<rt::Network> network(const Model& m, engine::KernelCache& cache, uint64_t seed) {
+    auto net = engine::build_network(m, cache, seed);
+    net->set_pool_fusion(g_pool_fusion);
+    return net;
+}
+
 // Per-stage timing: every Op run on buffers of our own, so each is timed alone.
 
 struct StageTime {
@@ -324,12 +335,19 @@ std::vector<StageTime> time_stages(rt::Network& net, const Model& m, const rt::V
     std::vector<rt::View> ins(stages.size()), outs(stages.size());
     rt::StepInfo info{true, 1, 0};
     rt::View cur = x;
+    // A stage that does the pooling after it (Network::pooling_done_by) writes the pooling's
+    // output, and is timed with it; the pooling stage itself runs nothing.
+    std::vector<bool> done_before(stages.size(), false);
+    for (size_t i = 0; i < stages.size(); ++i)
+        if (net.pooling_done_by(i) >= 0) done_before[static_cast<size_t>(net.pooling_done_by(i))] = true;
+    auto pooled = [&](size_t i) { return done_before[i]; };
     for (size_t i = 0; i < stages.size(); ++i) {
         ins[i] = cur;
-        if (stages[i].op->is_view()) {
+        const int pool = net.pooling_done_by(i);
+        if (stages[i].op->is_view() || pooled(i)) {
             outs[i] = cur.reshaped(with_batch(n, stages[i].out_shape));
         } else {
-            acts[i].resize(with_batch(n, stages[i].out_shape));
+            acts[i].resize(with_batch(n, stages[pool >= 0 ? static_cast<size_t>(pool) : i].out_shape));
             outs[i] = acts[i].view();
             stages[i].op->forward(cur, outs[i], info);
         }
@@ -347,7 +365,7 @@ std::vector<StageTime> time_stages(rt::Network& net, const Model& m, const rt::V
     std::vector<StageTime> r;
     for (size_t i = 0; i < stages.size(); ++i) {
         const auto& st = stages[i];
-        if (st.op->is_view()) continue;
+        if (st.op->is_view() || pooled(i)) continue;
         StageTime t;
         t.name = st.name;
         auto it = leaves.find(st.name);
@@ -447,7 +465,7 @@ void use_tuned_schedules(const Options& o, const Model& m, int64_t batch, engine
     to.dir = engine::ObjectCache::default_dir();
     to.target = g_target;
     engine::RecordingKernels rec;
-    auto listed = engine::build_network(m, rec, o.seed);
+    auto listed = network(m, rec, o.seed);
     listed->prepare(batch, true);
     engine::DiskKernels bench(to.dir, g_target);
     engine::TuneReport r;
@@ -473,7 +491,7 @@ void bench_mnist(const Options& o) {
     engine::JitKernels cache(g_target);
     use_tuned_schedules(o, m, 64, cache, "mnist");
     double w0 = now();
-    auto net = engine::build_network(m, cache, o.seed);
+    auto net = network(m, cache, o.seed);
     net->prepare(64, true);
     double train_compile = cache.compile_seconds();
     figure("jit_compile_train_s", train_compile, "s", fmt::format("{} kernels, {:.2f} s wall", cache.compiled(), now() - w0));
@@ -591,7 +609,7 @@ void bench_mnist(const Options& o) {
     if (o.epoch) {
         // The user-level path: one full epoch through rt::Trainer (shuffled, partial last batch,
         // metrics and progress line), with fresh weights.
-        auto net2 = engine::build_network(m, cache, o.seed);
+        auto net2 = network(m, cache, o.seed);
         net2->prepare(64, true);
         auto opt = make_optimizer({"rmsprop"});
         rt::FitConfig cfg;
@@ -615,7 +633,7 @@ void bench_mnist(const Options& o) {
     // Inference kernels alone, in a cache of their own (what an inference-only program pays).
     {
         engine::JitKernels c2(g_target);
-        auto n2 = engine::build_network(m, c2, o.seed);
+        auto n2 = network(m, c2, o.seed);
         n2->prepare(o.infer_batches[0], false);
         n2->forward(data.test.x.view().rows(0, o.infer_batches[0]), rt::StepInfo{false, o.seed, 0});
         figure("jit_compile_infer_s", c2.compile_seconds(), "s", "inference kernels alone, fresh cache");
@@ -638,7 +656,7 @@ void bench_train_step(const Options& o, const TrainBench& b, bool stages) {
     figure(b.prefix + "_params", double(m.param_count()), "count");
     engine::JitKernels cache(g_target);
     use_tuned_schedules(o, m, n, cache, b.prefix);
-    auto net = engine::build_network(m, cache, o.seed);
+    auto net = network(m, cache, o.seed);
     net->prepare(n, true);
     figure(b.prefix + "_jit_compile_s", cache.compile_seconds(), "s", fmt::format("{} kernels", cache.compiled()));
     Stepper st(*net, m, b.loss, o.seed);
@@ -723,7 +741,7 @@ void bench_depthwise(const Options& o) {
     if (!comp->ok()) throw std::runtime_error("the depthwise model does not check:\n" + comp->diags.render(false));
     const Model& m = comp->program.models.front();
     engine::JitKernels cache(g_target);
-    auto net = engine::build_network(m, cache, o.seed);
+    auto net = network(m, cache, o.seed);
     rt::Op& op = *net->stages().at(0).op;
     op.prepare_backward(true);
     const int64_t n = 16;
@@ -771,7 +789,7 @@ void bench_bn_fold(const Options& o) {
     std::uniform_real_distribution<float> u(-1.f, 1.f);
     for (int64_t i = 0; i < x.size(); ++i) x[i] = u(rng);
     auto time_inference = [&](bool folded) {
-        auto net = engine::build_network(m, cache, o.seed);
+        auto net = network(m, cache, o.seed);
         net->prepare(n, !folded);
         std::vector<double> ms;
         for (int r = 0; r < 23; ++r) {
@@ -826,7 +844,7 @@ int parity(const Options& o) {
     auto comp = load_model_file(o.root + "/models/mnist.cnn");
     const Model& m = comp->program.models.front();
     engine::JitKernels cache(g_target);
-    auto net = engine::build_network(m, cache, o.seed);
+    auto net = network(m, cache, o.seed);
     net->prepare(bs, true);
     Stepper st(*net, m, "categorical_crossentropy", o.seed);
     if (!st.fused) throw std::runtime_error("expected the softmax to fuse with the loss");

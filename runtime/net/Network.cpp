@@ -62,11 +62,30 @@ Network::Schedule Network::schedule(bool training) const {
     p.root.assign(S, 0), p.act.assign(S, -1), p.grad.assign(S, -1), p.external.assign(S, -1);
     p.runs.assign(S, false), p.needs_dx.assign(S, false), p.slots.resize(S), p.out_grad.assign(outs.size(), 0);
     auto root_of = [&](int t) { return t < 0 ? t : p.root[t]; };
+    // The pooling fusion (Op::tiled_max_pooling), first: the pooled stage's output becomes its
+    // producer's. Only where the pooling is the one reader of a tensor that is no output, made by
+    // a stage's own kernel (not a view, nor absorbed).
+    p.pools.assign(S, -1), p.pooled_by.assign(S, -1);
+    std::vector<int> readers(S, 0);
+    for (const Stage& st : stages_)
+        for (int t : st.inputs)
+            if (t >= 0) ++readers[t];
+    for (int t : outs)
+        if (t >= 0) readers[t] += S;  // never fused away
+    for (int k = 0; k < S && pool_fusion_; ++k) {
+        const Stage& st = stages_[k];
+        const int r = st.inputs[0];
+        if (st.inputs.size() != 1 || r < 0 || readers[r] != 1 || passes_through(static_cast<size_t>(r), training)) continue;
+        const TiledMaxPool w = st.op->tiled_max_pooling();
+        if (!w || !stages_[r].op->accepts_output_pooling(w)) continue;
+        p.pools[r] = k;
+        p.pooled_by[k] = r;
+    }
     std::vector<bool> up(S, false);  // a trainable param at or upstream of the stage
     auto upstream = [&](int t) { return root_of(t) >= 0 && up[root_of(t)]; };
     for (int k = 0; k < S; ++k) {
         const Stage& st = stages_[k];
-        p.root[k] = passes_through(static_cast<size_t>(k), training) ? root_of(st.inputs[0]) : k;
+        p.root[k] = passes_through(static_cast<size_t>(k), training) || p.pooled_by[k] >= 0 ? root_of(st.inputs[0]) : k;
         for (int t : st.inputs) p.needs_dx[k] = p.needs_dx[k] || upstream(t);
         up[k] = p.needs_dx[k] || any_trainable(*st.op);
     }
@@ -75,14 +94,14 @@ Network::Schedule Network::schedule(bool training) const {
         if (upstream(t)) ++out_count[root_of(t)], first_write[root_of(t)] = S;
     for (int k = S - 1; k >= 0 && training; --k) {  // inference keeps the activations alone
         const Stage& st = stages_[k];
-        if (passes_through(static_cast<size_t>(k), training)) continue;
+        if (passes_through(p, static_cast<size_t>(k))) continue;
         if (!up[k] || out_count[k] + writes[k] == 0) continue;  // no gradient reaches it, or none is wanted
         p.runs[k] = true;
         if (out_count[k] == 1 && writes[k] == 0) {
             p.external[k] = static_cast<int>(std::find_if(outs.begin(), outs.end(), [&](int t) { return root_of(t) == k; }) - outs.begin());
         } else {
             p.grad[k] = static_cast<int>(p.buffers.size());
-            p.buffers.push_back({product(st.out_shape), first_write[k], 2 * S - 1 - k});
+            p.buffers.push_back({product(out_shape(p, static_cast<size_t>(k))), first_write[k], 2 * S - 1 - k});
         }
         p.slots[k].resize(st.inputs.size());
         for (size_t i = 0; i < st.inputs.size(); ++i) {
@@ -95,7 +114,7 @@ Network::Schedule Network::schedule(bool training) const {
             } else {
                 s.kind = Slot::Scratch;
                 s.buffer = static_cast<int>(p.buffers.size());
-                p.buffers.push_back({product(stages_[r].out_shape), step, step});
+                p.buffers.push_back({product(out_shape(p, static_cast<size_t>(r))), step, step});
             }
         }
     }
@@ -129,17 +148,18 @@ Network::Schedule Network::schedule(bool training) const {
     for (int k = 0; k < S; ++k) {
         const int used = p.runs[k] ? 2 * S - 1 - k : k;
         last[k] = used;
-        if (passes_through(static_cast<size_t>(k), training)) continue;
+        if (passes_through(p, static_cast<size_t>(k))) continue;
         for (int t : stages_[k].inputs)
             if (root_of(t) >= 0) last[root_of(t)] = std::max(last[root_of(t)], used);
     }
     for (int t : outs)
         if (root_of(t) >= 0) last[root_of(t)] = end;
     for (int k = 0; k < S; ++k) {
-        if (passes_through(static_cast<size_t>(k), training)) continue;
+        if (passes_through(p, static_cast<size_t>(k))) continue;
+        const int64_t floats = product(out_shape(p, static_cast<size_t>(k)));
         p.act[k] = static_cast<int>(p.buffers.size());
-        p.buffers.push_back({product(stages_[k].out_shape), k, last[k]});
-        p.activation_floats += product(stages_[k].out_shape);
+        p.buffers.push_back({floats, k, last[k]});
+        p.activation_floats += floats;
     }
     return p;
 }
@@ -155,8 +175,18 @@ void Network::prepare(int64_t max_batch, bool training) {
     MemoryPlan m = plan_memory(sized, 16);
     offsets_ = std::move(m.offsets);
     arena_.resize({m.peak});
+    // A stage that passes through (a view, an absorbed or a pooling done before it) runs nothing:
+    // its kernels are not made.
+    for (size_t i = 0; i < stages_.size(); ++i) {
+        if (passes_through(plan_, i)) continue;
+        Op& op = *stages_[i].op;
+        const int pool = plan_.pools[i];
+        op.set_output_pooling(pool >= 0 ? stages_[static_cast<size_t>(pool)].op->tiled_max_pooling() : TiledMaxPool{});
+        op.prepare_forward();
+    }
     if (training)
         for (size_t i = 0; i < stages_.size(); ++i) {
+            if (passes_through(plan_, i)) continue;
             Op& op = *stages_[i].op;
             op.set_input_activation(plan_.input_act[i]);
             op.set_preactivation_gradient(plan_.preactivated[i]);
@@ -193,12 +223,13 @@ std::vector<View> Network::forward_all(const std::vector<View>& xs, const StepIn
         std::vector<View>& ins = in_views_[k];
         ins.resize(st.inputs.size());
         for (size_t i = 0; i < st.inputs.size(); ++i) ins[i] = tensor_view(st.inputs[i], xs);
-        if (passes_through(k, training_)) {
-            if (s.training && !st.op->is_view()) throw std::logic_error("internal: a training forward through a folded layer, planned for inference");
+        if (passes_through(plan_, k)) {
+            if (s.training && !st.op->is_view() && plan_.pooled_by[k] < 0)
+                throw std::logic_error("internal: a training forward through a folded layer, planned for inference");
             out_views_[k] = ins[0].reshaped(with_batch(n, st.out_shape));
             continue;
         }
-        out_views_[k] = View{arena_.data() + offsets_[static_cast<size_t>(plan_.act[k])], with_batch(n, st.out_shape)};
+        out_views_[k] = View{arena_.data() + offsets_[static_cast<size_t>(plan_.act[k])], with_batch(n, out_shape(plan_, k))};
         st.op->forward_all(ins, out_views_[k], step);
     }
     std::vector<View> out;
@@ -226,8 +257,8 @@ void Network::backward_all(const std::vector<View>& d_outs, const std::vector<bo
         if (!plan_.runs[k]) continue;
         Stage& st = stages_[k];
         const int ext = plan_.external[k];
-        View dy = ext >= 0 ? d_outs[static_cast<size_t>(ext)].reshaped(with_batch(n, st.out_shape))
-                           : View{buffer(plan_.grad[k]), with_batch(n, st.out_shape)};
+        View dy = ext >= 0 ? d_outs[static_cast<size_t>(ext)].reshaped(with_batch(n, out_shape(plan_, k)))
+                           : View{buffer(plan_.grad[k]), with_batch(n, out_shape(plan_, k))};
         const std::vector<View>& xs = in_views_[k];
         const std::vector<Slot>& slots = plan_.slots[k];
         dx_views_.resize(xs.size());

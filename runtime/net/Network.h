@@ -78,6 +78,12 @@ class Network {
     // After prepare(…, true): stage k's backward receives dL/dz, because the only reader of its
     // output applies its activation's derivative (Op::output_activation).
     bool receives_preactivation_gradient(size_t k) const { return k < plan_.preactivated.size() && plan_.preactivated[k]; }
+    // After prepare(): the pooling stage whose work stage k does (Op::set_output_pooling), or -1.
+    // Stage k's output is then that stage's shape, and the pooling stage runs nothing.
+    int pooling_done_by(size_t k) const { return k < plan_.pools.size() ? plan_.pools[k] : -1; }
+    // Before prepare(): whether a stage may do the pooling after it (on by default); the tests
+    // and the benchmark compare the two plans.
+    void set_pool_fusion(bool on) { pool_fusion_ = on; }
     const std::vector<Stage>& stages() const { return stages_; }
     // The model's and its layers' groups in Keras 3's weights file, in Keras' order (the compiler
     // fills it; a weights file written from the params alone has only their groups).
@@ -103,6 +109,9 @@ class Network {
         // it applies to its dL/dx ("" none), and whether its own dy arrives as dL/dz.
         std::vector<std::string> input_act;
         std::vector<bool> preactivated;
+        // The pooling fusion of Op::tiled_max_pooling: per stage, the pooling stage whose work it
+        // does (-1 none), and per pooling stage, the stage that does it (-1 none).
+        std::vector<int> pools, pooled_by;
         std::vector<PlannedBuffer> buffers;
         int64_t activation_floats = 0, gradient_floats = 0;
     };
@@ -111,12 +120,19 @@ class Network {
     bool passes_through(size_t k, bool training) const {
         return stages_[k].op->is_view() || (!training && stages_[k].op->absorbed());
     }
+    // The same in a plan, where a pooling done by the stage before passes through too.
+    static bool passes_through(const Schedule& p, size_t k) { return p.pooled_by[k] >= 0 || p.root[k] != static_cast<int>(k); }
+    // Stage k's output shape per sample in a plan: its pooling's where it does one.
+    const Dims& out_shape(const Schedule& p, size_t k) const {
+        return p.pools[k] >= 0 ? stages_[static_cast<size_t>(p.pools[k])].out_shape : stages_[k].out_shape;
+    }
     View tensor_view(int t, const std::vector<View>& xs) const;
 
     std::vector<Dims> input_shapes_;
     std::vector<Stage> stages_;
     std::vector<int> outputs_;
     bool outputs_set_ = false;  // else the last stage added
+    bool pool_fusion_ = true;
     // Set by prepare().
     Schedule plan_;
     bool training_ = false;  // the plan's

@@ -41,6 +41,13 @@ struct StepInfo {
     bool folded = false;
 };
 
+// A max pooling whose windows tile its input: stride equal to the window, no padding, so each
+// input cell belongs to one window at most (the usual MaxPooling2D((2, 2))). Zero extents: none.
+struct TiledMaxPool {
+    int pw = 0, ph = 0;
+    explicit operator bool() const { return pw > 0 && ph > 0; }
+};
+
 class Op {
   public:
     virtual ~Op() = default;
@@ -60,6 +67,9 @@ class Op {
                               bool dy_is_logits, const StepInfo& s) {
         backward(xs.at(0), y, dy, dxs.at(0), dy_is_logits, s);
     }
+    // Called by every prepare(), after the fusions below are set, for every stage that runs:
+    // compile what forward() needs (an op whose kernel depends on no fusion may do it earlier).
+    virtual void prepare_forward() {}
     // Called once before training: compile what backward() needs (dL/dx only when `need_dx`:
     // for some input, when the op has several).
     virtual void prepare_backward(bool need_dx) { (void)need_dx; }
@@ -83,6 +93,20 @@ class Op {
     // Set before prepare_backward: every backward's dy is dL/dz (backward's dy_is_logits is then
     // true), so the op may prepare kernels that never read y.
     virtual void set_preactivation_gradient(bool on) { (void)on; }
+    // A fusion across two stages of forward and of backward, which the network arranges for
+    // training and inference alike (Network::schedule): where a tiled max pooling is the only
+    // reader of a stage's output, that stage pools its output as it makes it, and writes the
+    // pooled tensor alone. Its y and dy are then the pooling's (smaller) output and gradient, and
+    // its backward routes each window's gradient to the window's first maximum. The pooling
+    // stage runs nothing. The full-size output never reaches memory: for MNIST's first
+    // convolution, 5.5 MB a step written and read four times less.
+    //
+    // The reader's half: the window, when this op is a tiled max pooling (and nothing else).
+    virtual TiledMaxPool tiled_max_pooling() const { return {}; }
+    // The producer's half: whether it can pool its output by `w`.
+    virtual bool accepts_output_pooling(const TiledMaxPool& w) const { (void)w; return false; }
+    // Set by every prepare(), before prepare_forward: the pooling this op applies (none: zeros).
+    virtual void set_output_pooling(const TiledMaxPool& w) { (void)w; }
     // True for Flatten/Reshape: the output is the input under another shape; no kernel runs.
     virtual bool is_view() const { return false; }
     // True when the op before it has taken this op in, for inference (a BatchNormalization folded

@@ -100,14 +100,16 @@ TEST_CASE("training pairs each activation with the convolution or pooling after 
         input(10, 10, 2)
         Conv2D(4, 3, activation = tanh)
         Conv2D(5, 3, activation = relu)
-        MaxPooling2D(2)
+        MaxPooling2D(3, strides = 2)
         Conv2D(6, 2, padding = same, activation = sigmoid)
         GlobalAveragePooling2D()
         Dense(3, activation = softmax)
     })", 4);
     check_network_gradient(b, 3, 8);
     CHECK(b.net->receives_preactivation_gradient(0));  // → the next convolution's input gradient
-    CHECK(b.net->receives_preactivation_gradient(1));  // → max pooling
+    // → max pooling (overlapping windows: a tiled one would be done by the convolution itself,
+    // test_pool_fusion.cpp)
+    CHECK(b.net->receives_preactivation_gradient(1));
     CHECK(b.net->receives_preactivation_gradient(3));  // → global average pooling
     CHECK_FALSE(b.net->receives_preactivation_gradient(5));  // the output: the loss hands it dL/dlogits
 }

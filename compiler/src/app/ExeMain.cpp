@@ -12,6 +12,7 @@
 #include "Error.h"
 #include "app/Bundle.h"
 #include "app/Cli.h"
+#include "kernel/ParallelFor.h"
 #include "app/Commands.h"
 #include "kernel/Kernel.h"
 
@@ -93,6 +94,7 @@ int exe_main(int argc, char** argv, const Bundle& b) {
     }
     halide_set_custom_malloc(engine::cached_malloc);
     halide_set_custom_free(engine::cached_free);
+    halide_set_custom_do_par_for(engine::parallel_for);
     std::string program = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "model";
     Cli cli(program, fmt::format("{}: the model file {}, built by cnnc {}", program, b.model_file, b.cnnc_version),
             std::string("cnnc ") + b.cnnc_version,

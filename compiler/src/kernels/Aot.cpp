@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "kernels/Jit.h"
+#include "kernel/ParallelFor.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Tuning.h"
 #include "kernels/Sha256.h"
@@ -463,6 +464,9 @@ bool DiskKernels::load_runtime() {
         if (!set_malloc || !set_free) throw std::runtime_error("Halide's runtime " + path + " lacks halide_set_custom_malloc");
         set_malloc(cached_malloc);
         set_free(cached_free);
+        auto set_par_for = reinterpret_cast<halide_do_par_for_t (*)(halide_do_par_for_t)>(dlsym(runtime_, "halide_set_custom_do_par_for"));
+        if (!set_par_for) throw std::runtime_error("Halide's runtime " + path + " lacks halide_set_custom_do_par_for");
+        set_par_for(parallel_for);
         return true;
     } catch (const std::exception& e) {
         warn(fmt::format("the kernel cache in {} does not work ({}); kernels are compiled in memory for this run", cache_->dir(), e.what()));

@@ -1,5 +1,6 @@
 #include "kernels/Jit.h"
 
+#include "kernel/ParallelFor.h"
 #include "kernels/KernelDef.h"
 #include "kernels/Tuning.h"
 
@@ -37,6 +38,7 @@ class JitKernel : public Kernel {
 std::shared_ptr<Kernel> JitKernels::make(const KernelSpec& spec, bool& compiled) {
     KernelDef d = build_kernel(fit_to_target(spec, target_));
     d.pipeline.set_custom_allocator(cached_malloc, cached_free);
+    d.pipeline.set_custom_do_par_for(parallel_for);
     d.pipeline.compile_jit(target_);  // now, so the time is counted here and not in the first step
     compiled = true;
     return std::make_shared<JitKernel>(std::move(d));

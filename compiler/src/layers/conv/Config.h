@@ -23,18 +23,31 @@ struct ConvCfg {
     // conv_bwd_x only: the activation whose derivative dL/dx is multiplied by, taken from the input
     // (which is that activation's output: rt::Op::output_activation); "" for none.
     std::string input_act;
+    // The tiled max pooling applied to the activated output (rt::Op::set_output_pooling): windows
+    // of pool_w x pool_h at that stride, no padding; 0 for none. Then conv_fwd writes the pooled
+    // output and each window's first maximum, as a float 0 .. pool_w * pool_h - 1 in row-major
+    // window order; conv_bwd_w and conv_bwd_x read the pooled y and dy and that argmax, and
+    // scatter dL/dz to the full-size output as they go. (Inference writes the argmax too: one
+    // kernel for both, where two would both be compiled, and tuned, by a run that trains and then
+    // evaluates, since the kernels a file needs are listed before it runs.)
+    int pool_w = 0, pool_h = 0;
+    int pooled_w() const { return pool_w > 0 ? ow / pool_w : ow; }
+    int pooled_h() const { return pool_h > 0 ? oh / pool_h : oh; }
     KernelSpec spec(const std::string& name) const {
         KernelSpec k = KernelSpec(name).set("ci", ci).set("w", w).set("h", h).set("co", co).set("ow", ow).set("oh", oh).set("kw", kw)
             .set("kh", kh).set("sx", sx).set("sy", sy).set("dx", dx).set("dy", dy).set("pl", pl).set("pt", pt).set("bias", bias)
             .set("act", act);
         if (groups != 1) k.set("groups", groups);  // ungrouped keys as before the argument existed
         if (!input_act.empty() && name == "conv_bwd_x") k.set("input_act", input_act);
+        if (pool_w > 0) k.set("pool_w", pool_w).set("pool_h", pool_h);
         return k;
     }
     static ConvCfg from(const KernelSpec& s) {
-        return {s.i("ci"), s.i("w"), s.i("h"), s.i("co"), s.i("ow"), s.i("oh"), s.i("kw"), s.i("kh"), s.i("sx"),
-                s.i("sy"), s.i("dx"), s.i("dy"), s.i("pl"), s.i("pt"), s.b("bias"), s.s("act"), s.i("groups", 1),
-                s.has("input_act") ? s.s("input_act") : ""};
+        ConvCfg c{s.i("ci"), s.i("w"), s.i("h"), s.i("co"), s.i("ow"), s.i("oh"), s.i("kw"), s.i("kh"), s.i("sx"),
+                  s.i("sy"), s.i("dx"), s.i("dy"), s.i("pl"), s.i("pt"), s.b("bias"), s.s("act"), s.i("groups", 1),
+                  s.has("input_act") ? s.s("input_act") : ""};
+        c.pool_w = s.i("pool_w", 0), c.pool_h = s.i("pool_h", 0);
+        return c;
     }
     int in_per_group() const { return ci / groups; }
     int out_per_group() const { return co / groups; }

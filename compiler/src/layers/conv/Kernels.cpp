@@ -4,6 +4,9 @@
 // hand-written backward kernels for the input and the weights. Conv1D is Conv2D with height 1. A
 // grouped convolution (DepthwiseConv2D: one group per channel) reads the input channels of its
 // output's group; Conv2DTranspose's forward is the input-gradient with a bias and an activation.
+#include <algorithm>
+#include <cmath>
+
 #include "ir/Activation.h"
 #include "kernels/Activation.h"
 #include "kernels/KernelDef.h"
@@ -61,6 +64,15 @@ Expr group_first_input(const ConvCfg& c, Expr co) {
     return c.groups == 1 ? Expr(0) : (co / c.out_per_group()) * c.in_per_group();
 }
 
+// The pooled rows a task of conv_fwd makes where it pools (ConvCfg::pool_w): about half a MFLOP
+// of convolution, at most an image. One pooled row a task would be 30 KFLOP for MNIST's first
+// convolution, less than the cost of handing the task out: 832 such tasks took 0.47 ms where
+// 64 of 13 rows take 0.2.
+int pooled_rows_per_task(const ConvCfg& c) {
+    const double row = 2.0 * c.co * c.pooled_w() * c.pool_w * c.pool_h * c.in_per_group() * c.kw * c.kh;
+    return std::clamp(static_cast<int>(std::ceil(5e5 / std::max(row, 1.0))), 1, std::max(1, c.pooled_h()));
+}
+
 KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
     KernelDef k;
     ImageParam in(Float(32), 4, "in"), w(Float(32), 4, "w"), b(Float(32), 1, "b");
@@ -74,6 +86,41 @@ KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
     conv(co, x, y, n) = c.bias ? b(co) : 0.f;
     conv(co, x, y, n) += w(co, r.x, r.y, r.z) * src(group_first_input(c, co) + r.x, x * c.sx + r.y * c.dx, y * c.sy + r.z * c.dy, n);
     Func out = activation_forward(c.act, conv, 4, c.co);
+    if (c.pool_w > 0) {
+        // The tiled max pooling after it (ConvCfg::pool_w): a task makes pool_h rows of the
+        // activated output, which stay in L1, and pools them; the full-size output is never stored.
+        const int pw = c.pool_w, ph = c.pool_h;
+        Var px("px"), py("py"), pyn("pyn");
+        // The same max chain as pool_fwd (so the same value), and the first cell that holds it:
+        // only a strictly larger value moves the index, as pool_bwd's "no earlier cell" rule.
+        Expr best, idx = 0.f;
+        for (int q = 0; q < pw * ph; ++q) {
+            Expr v = out(co, px * pw + q % pw, py * ph + q / pw, n);
+            if (!best.defined()) {
+                best = v;
+                continue;
+            }
+            idx = select(v > best, static_cast<float>(q), idx);
+            best = max(best, v);
+        }
+        Func pooled("pooled");
+        pooled(co, px, py, n) = Tuple(best, idx);
+        // (Halide gives a second output the first's bounds.)
+        pooled.output_buffers()[0].dim(0).set_bounds(0, c.co).dim(1).set_bounds(0, c.pooled_w()).dim(2).set_bounds(0, c.pooled_h());
+        // The tile fits the columns the windows cover (an odd last one is dropped, as Keras does).
+        register_tiled(out, conv, {r.x, r.y, r.z}, register_tile(kn, c.co, c.pooled_w() * pw));
+        Var pyo("pyo"), pyi("pyi");
+        const int grain = knob_or(kn.grain, c.pooled_h(), pooled_rows_per_task(c));
+        pooled.vectorize(co, sched::vector_width(c.co))
+            .fuse(py, n, pyn)
+            .split(pyn, pyo, pyi, grain, TailStrategy::GuardWithIf)
+            .parallel(pyo);
+        out.compute_at(pooled, pyi);
+        if (padded) src.compute_root().parallel(n);
+        k.pipeline = Pipeline(pooled);
+        k.inputs = {in, w, b};
+        return k;
+    }
     out.output_buffer().dim(0).set_bounds(0, c.co);
 
     Tile t = register_tile(kn, c.co, c.ow);
@@ -110,13 +157,26 @@ KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
     return k;
 }
 
-// dL/dz from the stored output and dL/dy (inlined into its consumer unless scheduled).
-Func conv_dz(const ConvCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logits) {
+// dL/dz from the stored output and dL/dy (inlined into its consumer unless scheduled). With a
+// fused pooling (ConvCfg::pool_w), y and dy are the pooling's and `arg` each window's first
+// maximum: that cell gets the window's dL/dz (the activation's derivative taken from the pooled
+// value, which is that cell's y), every other cell zero.
+Func conv_dz(const ConvCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logits, ImageParam& arg) {
     Func fy("fy"), fdy("fdy");
     Var co("co"), x("x"), yy("y"), n("n");
+    dense_layout(y, {c.co, c.pooled_w(), c.pooled_h(), 0});
+    dense_layout(dy, {c.co, c.pooled_w(), c.pooled_h(), 0});
     fy(co, x, yy, n) = y(co, x, yy, n);
     fdy(co, x, yy, n) = dy(co, x, yy, n);
-    return activation_backward(c.act, fy, fdy, 4, c.co, logits != 0);
+    Func dz = activation_backward(c.act, fy, fdy, 4, c.co, logits != 0);
+    if (c.pool_w == 0) return dz;
+    dense_layout(arg, {c.co, c.pooled_w(), c.pooled_h(), 0});
+    const int pw = c.pool_w, ph = c.pool_h;
+    Expr px = x / pw, py = yy / ph, cx = min(px, c.pooled_w() - 1), cy = min(py, c.pooled_h() - 1);
+    Expr cell = cast<float>((x - px * pw) + (yy - py * ph) * pw);
+    Func full("dz_unpooled");
+    full(co, x, yy, n) = select(px < c.pooled_w() && py < c.pooled_h() && arg(co, cx, cy, n) == cell, dz(co, cx, cy, n), 0.f);
+    return full;
 }
 
 }  // namespace
@@ -148,12 +208,10 @@ namespace {
 KernelDef conv_backward_weights(const ConvCfg& c, const Knobs& kn) {
     const int kChunks = knob_or(kn.chunks, 16, 4);
     KernelDef k;
-    ImageParam in(Float(32), 4, "in"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy");
+    ImageParam in(Float(32), 4, "in"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy"), arg(Float(32), 4, "arg");
     Param<int> logits("logits");
     dense_layout(in, {c.ci, c.w, c.h, 0});
-    dense_layout(y, {c.co, c.ow, c.oh, 0});
-    dense_layout(dy, {c.co, c.ow, c.oh, 0});
-    Func dz = conv_dz(c, y, dy, logits);
+    Func dz = conv_dz(c, y, dy, logits, arg);
     const int cpg = c.in_per_group(), K = cpg * c.kw * c.kh;
     Var co("co"), kk("kk"), ci("ci"), x("x"), yy("y"), n("n"), u("u");
     bool padded = false;
@@ -198,7 +256,7 @@ KernelDef conv_backward_weights(const ConvCfg& c, const Knobs& kn) {
     } else if (bias_column) {
         bpart(co, u) = part(co, K, u);
     } else {
-        Func dz_for_bias = conv_dz(c, y, dy, logits);  // its own copy: dz is computed per block for the tiles
+        Func dz_for_bias = conv_dz(c, y, dy, logits, arg);  // its own copy: dz is computed per block for the tiles
         RDom rb(0, c.ow, 0, c.oh, 0, chunk, "rb");
         rb.where(u * chunk + rb.z < batch);
         bpart(co, u) = 0.f;
@@ -238,6 +296,7 @@ KernelDef conv_backward_weights(const ConvCfg& c, const Knobs& kn) {
     if (padded) src.compute_root().parallel(n);
     k.pipeline = Pipeline({dw, db});
     k.inputs = {in, y, dy};
+    if (c.pool_w > 0) k.inputs.push_back(arg);
     k.ints = {logits};
     return k;
 }
@@ -298,11 +357,9 @@ void schedule_input_gradient(const ConvCfg& c, const Knobs& kn, Func out, InputG
 
 KernelDef conv_backward_input(const ConvCfg& c, const Knobs& kn) {
     KernelDef k;
-    ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy"), in(Float(32), 4, "in");
+    ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy"), in(Float(32), 4, "in"), arg(Float(32), 4, "arg");
     Param<int> logits("logits");
-    dense_layout(y, {c.co, c.ow, c.oh, 0});
-    dense_layout(dy, {c.co, c.ow, c.oh, 0});
-    InputGradient g = input_gradient(c, w, conv_dz(c, y, dy, logits), 0.f);
+    InputGradient g = input_gradient(c, w, conv_dz(c, y, dy, logits, arg), 0.f);
     Var ci("ci"), x("x"), yy("y"), n("n");
     Func dx("dx");
     if (c.input_act.empty()) {
@@ -317,6 +374,7 @@ KernelDef conv_backward_input(const ConvCfg& c, const Knobs& kn) {
     k.pipeline = Pipeline(dx);
     k.inputs = {w, y, dy};
     if (!c.input_act.empty()) k.inputs.push_back(in);
+    if (c.pool_w > 0) k.inputs.push_back(arg);
     k.ints = {logits};
     return k;
 }
@@ -357,6 +415,8 @@ namespace {
 std::vector<int> weights_shape(const ConvCfg& c) { return {c.co, c.in_per_group(), c.kw, c.kh}; }
 std::vector<int> input_shape(const ConvCfg& c, int n) { return {c.ci, c.w, c.h, n}; }
 std::vector<int> output_shape(const ConvCfg& c, int n) { return {c.co, c.ow, c.oh, n}; }
+// What the kernels read as y and dy (and, pooled, the argmax): the fused pooling's output.
+std::vector<int> pooled_shape(const ConvCfg& c, int n) { return {c.co, c.pooled_w(), c.pooled_h(), n}; }
 double conv_flops(const ConvCfg& c, int n) { return 2.0 * c.co * c.ow * c.oh * n * c.in_per_group() * c.kw * c.kh; }
 // The weights-stationary order (s_order=1) with each tile of `knobs`, at Full only: where weights
 // outgrow L2 the row order reads all of them once per output row, but on a Zen 5 (1 MB of L2) no
@@ -376,6 +436,15 @@ void add_weights_stationary(const TuneRequest& q, std::vector<Knobs>& knobs) {
 TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
     const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
+    if (c.pool_w > 0) {  // its own loop: the tile alone is tuned
+        TuneProblem p{{input_shape(c, n), weights_shape(c), {c.co}}, {pooled_shape(c, n)}, {}, tile_knobs(c.co, c.pooled_w() * c.pool_w, false, q),
+                      conv_flops(c, n)};
+        p.outputs.push_back(pooled_shape(c, n));  // the argmax
+        const int g = pooled_rows_per_task(c);  // and tasks of a quarter and of four times the default's rows
+        for (int alt : {std::max(1, g / 4), std::min(c.pooled_h(), g * 4)})
+            if (alt != g && (q.level == TuneLevel::Full || alt < g)) p.candidates.push_back(Knobs{0, 0, 0, alt, 0});
+        return p;
+    }
     TuneProblem p{{input_shape(c, n), weights_shape(c), {c.co}}, {output_shape(c, n)}, {}, tile_knobs(c.co, c.ow, false, q), conv_flops(c, n)};
     // Coarser parallel grains for the default tile (a depthwise or softmax convolution has its
     // own loop and ignores them).
@@ -388,7 +457,8 @@ TuneProblem tune_conv_bwd_w(const KernelSpec& s, const TuneRequest& q) {
     const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
     const int K = c.in_per_group() * c.kw * c.kh;
-    TuneProblem p{{input_shape(c, n), output_shape(c, n), output_shape(c, n)}, {{c.co, K}, {c.co}}, {0}, tile_knobs(c.co, dw_columns(c), true, q), conv_flops(c, n)};
+    TuneProblem p{{input_shape(c, n), pooled_shape(c, n), pooled_shape(c, n)}, {{c.co, K}, {c.co}}, {0}, tile_knobs(c.co, dw_columns(c), true, q), conv_flops(c, n)};
+    if (c.pool_w > 0) p.inputs.push_back(pooled_shape(c, n));
     if (q.level == TuneLevel::Full)
         for (int chunks : {2, 8}) p.candidates.push_back(Knobs{0, 0, 0, 0, chunks});
     return p;
@@ -396,8 +466,9 @@ TuneProblem tune_conv_bwd_w(const KernelSpec& s, const TuneRequest& q) {
 TuneProblem tune_conv_bwd_x(const KernelSpec& s, const TuneRequest& q) {
     const int n = q.batch;
     ConvCfg c = ConvCfg::from(s);
-    TuneProblem p{{weights_shape(c), output_shape(c, n), output_shape(c, n)}, {input_shape(c, n)}, {0}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
+    TuneProblem p{{weights_shape(c), pooled_shape(c, n), pooled_shape(c, n)}, {input_shape(c, n)}, {0}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
     if (!c.input_act.empty()) p.inputs.push_back(input_shape(c, n));
+    if (c.pool_w > 0) p.inputs.push_back(pooled_shape(c, n));
     add_weights_stationary(q, p.candidates);
     return p;
 }

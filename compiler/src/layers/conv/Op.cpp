@@ -1,6 +1,7 @@
 // Conv1D, Conv2D and DepthwiseConv2D as an op: the layer's arguments become a ConvCfg (Conv1D is
 // Conv2D with height 1; a depthwise convolution is grouped, one group per input channel) and the
 // op runs the conv_fwd / conv_bwd_w / conv_bwd_x kernels (Kernels.cpp) through ConvKernels.
+#include "ir/Activation.h"
 #include "layers/conv/OpConv.h"
 #include "lower/Fold.h"
 
@@ -10,10 +11,16 @@ namespace {
 
 class ConvOp : public rt::Op, public FoldsAffine {
   public:
-    ConvOp(const LowerContext& ctx, const ConvCfg& cfg) : conv_(ctx.cache, cfg) {
-        params = make_params(ctx);
-        conv_.prepare_forward();
+    // The forward kernel is made by prepare_forward, once the network has said whether this op
+    // pools its output (an op run alone makes the plain one at its first forward).
+    ConvOp(const LowerContext& ctx, const ConvCfg& cfg) : conv_(ctx.cache, cfg) { params = make_params(ctx); }
+    void prepare_forward() override { conv_.prepare_forward(); }
+    // Op::tiled_max_pooling's fusion: conv_fwd pools each task's rows while they are in L1.
+    bool accepts_output_pooling(const rt::TiledMaxPool& w) const override {
+        const ConvCfg& c = conv_.cfg();
+        return c.groups == 1 && !activation_traits(c.act).across_channels && c.ow / w.pw >= 1 && c.oh / w.ph >= 1;
     }
+    void set_output_pooling(const rt::TiledMaxPool& w) override { conv_.set_output_pooling(w.pw, w.ph); }
     bool owns_activation() const override { return true; }
     std::string output_activation() const override { return derivative_from_output(conv_.cfg().act); }
     void set_preactivation_gradient(bool on) override { given_dz_ = on; }

@@ -12,6 +12,12 @@ void ConvKernels::prepare_forward() {
     zero_bias_.fill(0);
 }
 
+void ConvKernels::set_output_pooling(int pw, int ph) {
+    if (pw == cfg_.pool_w && ph == cfg_.pool_h) return;
+    cfg_.pool_w = pw, cfg_.pool_h = ph;
+    fwd_ = bwd_w_ = bwd_x_ = nullptr;
+}
+
 void ConvKernels::prepare_backward(bool weights, bool input, bool given_dz) {
     db_scratch_ = rt::Tensor({cfg_.co});
     ConvCfg c = cfg_;
@@ -25,21 +31,28 @@ Buf ConvKernels::image(const rt::View& v, int c, int w, int h) { return to_halid
 Buf ConvKernels::kernel(const rt::View& v) const { return to_halide(v, {cfg_.kh, cfg_.kw, cfg_.in_per_group(), cfg_.co}); }
 
 void ConvKernels::forward(const rt::View& x, const rt::View& kernel_value, const rt::View* bias, const rt::View& y) {
-    fwd_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), kernel(kernel_value), to_halide(bias ? *bias : zero_bias_.view())},
-              {image(y, cfg_.co, cfg_.ow, cfg_.oh)});
+    if (!fwd_) prepare_forward();
+    std::vector<Buf> out = {output(y)};
+    if (cfg_.pool_w > 0) {
+        argmax_.resize(y.shape);
+        out.push_back(output(argmax_.view()));
+    }
+    fwd_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), kernel(kernel_value), to_halide(bias ? *bias : zero_bias_.view())}, out);
 }
 
 void ConvKernels::weight_gradient(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View& dkernel,
                                   const rt::View* dbias, bool logits) {
-    bwd_w_->run({image(x, cfg_.ci, cfg_.w, cfg_.h), image(y, cfg_.co, cfg_.ow, cfg_.oh), image(dy, cfg_.co, cfg_.ow, cfg_.oh)},
-                {to_halide(dkernel, {cfg_.in_per_group() * cfg_.kw * cfg_.kh, cfg_.co}), to_halide(dbias ? *dbias : db_scratch_.view())},
+    std::vector<Buf> in = {image(x, cfg_.ci, cfg_.w, cfg_.h), output(y), output(dy)};
+    if (cfg_.pool_w > 0) in.push_back(output(argmax_.view()));
+    bwd_w_->run(in, {to_halide(dkernel, {cfg_.in_per_group() * cfg_.kw * cfg_.kh, cfg_.co}), to_halide(dbias ? *dbias : db_scratch_.view())},
                 {logits ? 1 : 0});
 }
 
 void ConvKernels::input_gradient(const rt::View& kernel_value, const rt::View& x, const rt::View& y, const rt::View& dy,
                                  const rt::View& dx, bool logits) {
-    std::vector<Buf> in = {kernel(kernel_value), image(y, cfg_.co, cfg_.ow, cfg_.oh), image(dy, cfg_.co, cfg_.ow, cfg_.oh)};
+    std::vector<Buf> in = {kernel(kernel_value), output(y), output(dy)};
     if (!cfg_.input_act.empty()) in.push_back(image(x, cfg_.ci, cfg_.w, cfg_.h));
+    if (cfg_.pool_w > 0) in.push_back(output(argmax_.view()));
     bwd_x_->run(in, {image(dx, cfg_.ci, cfg_.w, cfg_.h)}, {logits ? 1 : 0});
 }
 

@@ -18,6 +18,10 @@ class ConvKernels {
     ConvKernels(KernelCache& cache, ConvCfg cfg) : cfg_(std::move(cfg)), cache_(&cache) {}
     // Compile the kernels an op will run (an op using only some of them asks for those only).
     void prepare_forward();
+    // Before prepare_forward: the tiled max pooling the kernels apply to the output (rt::Op::
+    // set_output_pooling; zeros: none). y and dy are then the pooled output and its gradient.
+    void set_output_pooling(int pw, int ph);
+    bool ready() const { return fwd_ != nullptr; }
     // With `given_dz`, every backward's dy is dL/dz already (Op::set_preactivation_gradient): the
     // kernels are then those of the same convolution without an activation, which never read y.
     void prepare_backward(bool weights, bool input, bool given_dz = false);
@@ -43,8 +47,11 @@ class ConvKernels {
   private:
     ConvCfg cfg_;
     KernelCache* cache_;
+    // The images y and dy as the kernels read them: the pooled output's where pooling is fused.
+    Buf output(const rt::View& v) const { return image(v, cfg_.co, cfg_.pooled_w(), cfg_.pooled_h()); }
     std::shared_ptr<Kernel> fwd_, bwd_w_, bwd_x_;
     rt::Tensor zero_bias_, db_scratch_;  // for a convolution without bias
+    rt::Tensor argmax_;  // with a fused pooling: each window's first maximum, from the last forward
 };
 
 }  // namespace cnnc::engine

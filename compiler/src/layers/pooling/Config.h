@@ -9,7 +9,7 @@ namespace cnnc::engine {
 
 // Max/average pooling (1-D as height 1). Builders: pool_fwd, pool_bwd. `input_act`: the activation
 // whose derivative pool_bwd applies to dL/dx, taken from the input it reads (rt::Op::
-// output_activation; "" for none, and always "" in the forward's key).
+// output_activation; "" for none; only in the backward's key).
 struct PoolCfg {
     bool max;
     int c, w, h, ow, oh, pw, ph, sx, sy, pl, pt;
@@ -17,7 +17,7 @@ struct PoolCfg {
     KernelSpec spec(const std::string& name) const {
         KernelSpec s = KernelSpec(name).set("max", max).set("c", c).set("w", w).set("h", h).set("ow", ow).set("oh", oh).set("pw", pw)
             .set("ph", ph).set("sx", sx).set("sy", sy).set("pl", pl).set("pt", pt);
-        if (!input_act.empty()) s.set("input_act", input_act);
+        if (!input_act.empty() && name == "pool_bwd") s.set("input_act", input_act);
         return s;
     }
     static PoolCfg from(const KernelSpec& s) {
@@ -34,7 +34,7 @@ struct GlobalCfg {
     std::string input_act;
     KernelSpec spec(const std::string& name) const {
         KernelSpec s = KernelSpec(name).set("max", max).set("c", c).set("positions", positions);
-        if (!input_act.empty()) s.set("input_act", input_act);
+        if (!input_act.empty() && name == "global_bwd") s.set("input_act", input_act);
         return s;
     }
     static GlobalCfg from(const KernelSpec& s) { return {s.b("max"), s.i("c"), s.i("positions"), s.has("input_act") ? s.s("input_act") : ""}; }

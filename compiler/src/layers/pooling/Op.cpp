@@ -8,8 +8,16 @@ namespace {
 
 class PoolOp : public rt::Op {
   public:
-    PoolOp(const LowerContext& ctx, PoolCfg c) : c_(std::move(c)), cache_(&ctx.cache) {
-        fwd_ = cache_->get(c_.spec("pool_fwd"));
+    // The forward kernel is made by prepare_forward: none where the stage before does the pooling
+    // (an op run alone makes it at its first forward).
+    PoolOp(const LowerContext& ctx, PoolCfg c) : c_(std::move(c)), cache_(&ctx.cache) {}
+    void prepare_forward() override { fwd_ = cache_->get(c_.spec("pool_fwd")); }
+    // Windows that tile the input (stride = window, no padding) can be pooled by the stage that
+    // makes the input, as it makes it (Op::tiled_max_pooling); this op then runs nothing.
+    rt::TiledMaxPool tiled_max_pooling() const override {
+        // (A 'same' window past the edge is no tile: the fused kernels make w / pw windows.)
+        if (!c_.max || c_.sx != c_.pw || c_.sy != c_.ph || c_.pl != 0 || c_.pt != 0 || c_.ow != c_.w / c_.pw || c_.oh != c_.h / c_.ph) return {};
+        return {c_.pw, c_.ph};
     }
     // Any activation a producer offers (Op::output_activation): pool_bwd multiplies by its
     // derivative as it writes each input cell.
@@ -19,6 +27,7 @@ class PoolOp : public rt::Op {
         if (need_dx) bwd_ = cache_->get(c_.spec("pool_bwd"));
     }
     void forward(const rt::View& x, const rt::View& y, const rt::StepInfo&) override {
+        if (!fwd_) prepare_forward();
         fwd_->run({image(x, c_.w, c_.h)}, {image(y, c_.ow, c_.oh)});
     }
     void backward(const rt::View& x, const rt::View& y, const rt::View& dy, const rt::View* dx, bool, const rt::StepInfo&) override {

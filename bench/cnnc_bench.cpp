@@ -337,14 +337,13 @@ std::vector<StageTime> time_stages(rt::Network& net, const Model& m, const rt::V
     rt::View cur = x;
     // A stage that does the pooling after it (Network::pooling_done_by) writes the pooling's
     // output, and is timed with it; the pooling stage itself runs nothing.
-    std::vector<bool> done_before(stages.size(), false);
+    std::vector<bool> pooled(stages.size(), false);
     for (size_t i = 0; i < stages.size(); ++i)
-        if (net.pooling_done_by(i) >= 0) done_before[static_cast<size_t>(net.pooling_done_by(i))] = true;
-    auto pooled = [&](size_t i) { return done_before[i]; };
+        if (net.pooling_done_by(i) >= 0) pooled[static_cast<size_t>(net.pooling_done_by(i))] = true;
     for (size_t i = 0; i < stages.size(); ++i) {
         ins[i] = cur;
         const int pool = net.pooling_done_by(i);
-        if (stages[i].op->is_view() || pooled(i)) {
+        if (stages[i].op->is_view() || pooled[i]) {
             outs[i] = cur.reshaped(with_batch(n, stages[i].out_shape));
         } else {
             acts[i].resize(with_batch(n, stages[pool >= 0 ? static_cast<size_t>(pool) : i].out_shape));
@@ -365,7 +364,7 @@ std::vector<StageTime> time_stages(rt::Network& net, const Model& m, const rt::V
     std::vector<StageTime> r;
     for (size_t i = 0; i < stages.size(); ++i) {
         const auto& st = stages[i];
-        if (st.op->is_view() || pooled(i)) continue;
+        if (st.op->is_view() || pooled[i]) continue;
         StageTime t;
         t.name = st.name;
         auto it = leaves.find(st.name);

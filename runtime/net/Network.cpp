@@ -65,7 +65,8 @@ Network::Schedule Network::schedule(bool training) const {
     // The pooling fusion (Op::tiled_max_pooling), first: the pooled stage's output becomes its
     // producer's. Only where the pooling is the one reader of a tensor that is no output, made by
     // a stage's own kernel (not a view, nor absorbed).
-    p.pools.assign(S, -1), p.pooled_by.assign(S, -1);
+    p.pools.assign(S, -1);
+    std::vector<bool> pooled(S, false);  // a pooling stage whose work its producer does
     std::vector<int> readers(S, 0);
     for (const Stage& st : stages_)
         for (int t : st.inputs)
@@ -79,13 +80,13 @@ Network::Schedule Network::schedule(bool training) const {
         const TiledMaxPool w = st.op->tiled_max_pooling();
         if (!w || !stages_[r].op->accepts_output_pooling(w)) continue;
         p.pools[r] = k;
-        p.pooled_by[k] = r;
+        pooled[k] = true;
     }
     std::vector<bool> up(S, false);  // a trainable param at or upstream of the stage
     auto upstream = [&](int t) { return root_of(t) >= 0 && up[root_of(t)]; };
     for (int k = 0; k < S; ++k) {
         const Stage& st = stages_[k];
-        p.root[k] = passes_through(static_cast<size_t>(k), training) || p.pooled_by[k] >= 0 ? root_of(st.inputs[0]) : k;
+        p.root[k] = passes_through(static_cast<size_t>(k), training) || pooled[k] ? root_of(st.inputs[0]) : k;
         for (int t : st.inputs) p.needs_dx[k] = p.needs_dx[k] || upstream(t);
         up[k] = p.needs_dx[k] || any_trainable(*st.op);
     }
@@ -224,7 +225,7 @@ std::vector<View> Network::forward_all(const std::vector<View>& xs, const StepIn
         ins.resize(st.inputs.size());
         for (size_t i = 0; i < st.inputs.size(); ++i) ins[i] = tensor_view(st.inputs[i], xs);
         if (passes_through(plan_, k)) {
-            if (s.training && !st.op->is_view() && plan_.pooled_by[k] < 0)
+            if (s.training && !training_ && st.op->absorbed())
                 throw std::logic_error("internal: a training forward through a folded layer, planned for inference");
             out_views_[k] = ins[0].reshaped(with_batch(n, st.out_shape));
             continue;

@@ -110,8 +110,8 @@ class Network {
         std::vector<std::string> input_act;
         std::vector<bool> preactivated;
         // The pooling fusion of Op::tiled_max_pooling: per stage, the pooling stage whose work it
-        // does (-1 none), and per pooling stage, the stage that does it (-1 none).
-        std::vector<int> pools, pooled_by;
+        // does (-1 none). That pooling stage passes through (its root is the producer).
+        std::vector<int> pools;
         std::vector<PlannedBuffer> buffers;
         int64_t activation_floats = 0, gradient_floats = 0;
     };
@@ -121,7 +121,7 @@ class Network {
         return stages_[k].op->is_view() || (!training && stages_[k].op->absorbed());
     }
     // The same in a plan, where a pooling done by the stage before passes through too.
-    static bool passes_through(const Schedule& p, size_t k) { return p.pooled_by[k] >= 0 || p.root[k] != static_cast<int>(k); }
+    static bool passes_through(const Schedule& p, size_t k) { return p.root[k] != static_cast<int>(k); }
     // Stage k's output shape per sample in a plan: its pooling's where it does one.
     const Dims& out_shape(const Schedule& p, size_t k) const {
         return p.pools[k] >= 0 ? stages_[static_cast<size_t>(p.pools[k])].out_shape : stages_[k].out_shape;

@@ -21,7 +21,6 @@ class ConvKernels {
     // Before prepare_forward: the tiled max pooling the kernels apply to the output (rt::Op::
     // set_output_pooling; zeros: none). y and dy are then the pooled output and its gradient.
     void set_output_pooling(int pw, int ph);
-    bool ready() const { return fwd_ != nullptr; }
     // With `given_dz`, every backward's dy is dL/dz already (Op::set_preactivation_gradient): the
     // kernels are then those of the same convolution without an activation, which never read y.
     void prepare_backward(bool weights, bool input, bool given_dz = false);

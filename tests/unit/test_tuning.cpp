@@ -71,6 +71,11 @@ TEST_CASE("every schedule the tuner may choose computes what the default compute
         small_conv("linear").spec("conv_t_fwd"), first.spec("conv_bwd_w"), paired.spec("conv_bwd_x"), dense.spec("dense_fwd"),
         dense.spec("dense_bwd_w"), dense.spec("dense_bwd_x")};
     REQUIRE(specs[5].has("input_act"));
+    // A convolution that max-pools its output (ConvCfg::pool_w) over an odd width: its blocks of
+    // columns (s_cols) leave a ragged last block, and 1 is less than a register tile.
+    engine::ConvCfg pooling{8, 25, 9, 16, 23, 7, 3, 3, 1, 1, 1, 1, 0, 0, true, "relu"};
+    pooling.pool_w = 2, pooling.pool_h = 2;
+    specs.push_back(pooling.spec("conv_fwd"));
     for (const auto& spec : specs) {
         auto p = engine::tune_problem(spec, engine::TuneRequest{batch, engine::TuneLevel::Quick, {}});
         REQUIRE(p);
@@ -80,6 +85,14 @@ TEST_CASE("every schedule the tuner may choose computes what the default compute
         if (spec.name() == "conv_fwd")
             for (engine::Knobs k : {engine::Knobs{0, 0, 0, 2, 0}, engine::Knobs{8, 2, 3, 0, 0}, engine::Knobs{0, 0, 0, 0, 0, 1}, engine::Knobs{8, 2, 3, 0, 0, 1}})
                 p->candidates.push_back(k);
+        if (spec.has("pool_w"))
+            for (int cols : {1, 2, 3, 11, 12}) {
+                engine::Knobs k;
+                k.cols = cols;
+                p->candidates.push_back(k);
+                k.vec = 8, k.vecs = 1, k.other = 5;
+                p->candidates.push_back(k);
+            }
         if (spec.name() == "conv_bwd_w") p->candidates.push_back({0, 0, 0, 0, 2}), p->candidates.push_back({0, 0, 0, 0, 7});
         if (spec.name() == "conv_bwd_x" || spec.name() == "conv_t_fwd")
             p->candidates.push_back({0, 0, 0, 0, 0, 1}), p->candidates.push_back({8, 1, 4, 0, 0, 1});

@@ -91,18 +91,19 @@ struct Knobs {
     int grain = 0;                     // rows of the parallel loop per task
     int chunks = 0;                    // parallel partial sums of a reduction over the batch
     int order = 0;                     // an alternative loop order (its meaning is the family's)
+    int cols = 0;                      // columns of a row per block (the family's own blocking)
     static Knobs from(const KernelSpec& s) {
-        return {s.i("s_vec", 0), s.i("s_vecs", 0), s.i("s_other", 0), s.i("s_grain", 0), s.i("s_chunks", 0), s.i("s_order", 0)};
+        return {s.i("s_vec", 0), s.i("s_vecs", 0), s.i("s_other", 0), s.i("s_grain", 0), s.i("s_chunks", 0), s.i("s_order", 0), s.i("s_cols", 0)};
     }
     // `s` with these knobs set (those that are 0 left out).
     KernelSpec apply(KernelSpec s) const {
-        const std::pair<const char*, int> all[] = {{"s_vec", vec}, {"s_vecs", vecs}, {"s_other", other}, {"s_grain", grain}, {"s_chunks", chunks}, {"s_order", order}};
+        const std::pair<const char*, int> all[] = {{"s_vec", vec}, {"s_vecs", vecs}, {"s_other", other}, {"s_grain", grain}, {"s_chunks", chunks}, {"s_order", order}, {"s_cols", cols}};
         for (const auto& [name, v] : all)
             if (v > 0) s.set(name, v);
         return s;
     }
     bool operator==(const Knobs& k) const {
-        return vec == k.vec && vecs == k.vecs && other == k.other && grain == k.grain && chunks == k.chunks && order == k.order;
+        return vec == k.vec && vecs == k.vecs && other == k.other && grain == k.grain && chunks == k.chunks && order == k.order && cols == k.cols;
     }
 };
 

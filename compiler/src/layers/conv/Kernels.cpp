@@ -73,6 +73,30 @@ int pooled_rows_per_task(const ConvCfg& c) {
     return std::clamp(static_cast<int>(std::ceil(5e5 / std::max(row, 1.0))), 1, std::max(1, c.pooled_h()));
 }
 
+// The pooled columns a block of conv_fwd's fused pooling makes (ConvCfg::pool_w) by default. A
+// block's activated rows (co x columns x pool_h) are stored, then read back by the pooling: a whole
+// row of cats vs dogs' first convolution is 45 KB, Zen 5's L1 is 48, and blocks of 8 KB took its
+// forward from 8.0 to 5.0-6.4 ms. But every block reads all the weights again, so only where they
+// fit in L1 beside the block (that one's are 3.5 KB; its conv2d_3's 1.2 MB went from 28 to 37-47
+// ms in 8 KB blocks): whole rows otherwise. At least one register tile of columns, whole tiles
+// where possible.
+int pooled_columns(const ConvCfg& c, const Tile& t, int bytes) {
+    const int column = 4 * c.co * c.pool_h;  // bytes of one column of a block's activated rows
+    const int tiles = std::max(1, bytes / column / t.other);
+    return std::min(c.pooled_w(), (tiles * t.other + c.pool_w - 1) / c.pool_w);
+}
+int pooled_block(const ConvCfg& c, const Tile& t) {
+    const double weights = 4.0 * c.co * c.in_per_group() * c.kw * c.kh;
+    return weights > (16 << 10) ? c.pooled_w() : pooled_columns(c, t, 8 << 10);
+}
+
+// A block knob as the kernel can take it: at least one register tile of columns (a smaller block
+// would shift its tile before the row's start), at most the row.
+int pooled_block(const ConvCfg& c, const Tile& t, const Knobs& kn) {
+    const int least = std::min(c.pooled_w(), (t.other + c.pool_w - 1) / c.pool_w);
+    return std::max(least, knob_or(kn.cols, c.pooled_w(), pooled_block(c, t)));
+}
+
 KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
     KernelDef k;
     ImageParam in(Float(32), 4, "in"), w(Float(32), 4, "w"), b(Float(32), 1, "b");
@@ -88,7 +112,8 @@ KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
     Func out = activation_forward(c.act, conv, 4, c.co);
     if (c.pool_w > 0) {
         // The tiled max pooling after it (ConvCfg::pool_w): a task makes pool_h rows of the
-        // activated output, which stay in L1, and pools them; the full-size output is never stored.
+        // activated output, a block of columns at a time (pooled_block), which stays in L1 while
+        // it is pooled; the full-size output is never stored.
         const int pw = c.pool_w, ph = c.pool_h;
         Var px("px"), py("py"), pyn("pyn");
         // The same max chain as pool_fwd (so the same value), and the first cell that holds it:
@@ -108,14 +133,18 @@ KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
         // (Halide gives a second output the first's bounds.)
         pooled.output_buffers()[0].dim(0).set_bounds(0, c.co).dim(1).set_bounds(0, c.pooled_w()).dim(2).set_bounds(0, c.pooled_h());
         // The tile fits the columns the windows cover (an odd last one is dropped, as Keras does).
-        register_tiled(out, conv, {r.x, r.y, r.z}, register_tile(kn, c.co, c.pooled_w() * pw));
-        Var pyo("pyo"), pyi("pyi");
+        const Tile t = register_tile(kn, c.co, c.pooled_w() * pw);
+        register_tiled(out, conv, {r.x, r.y, r.z}, t);
+        Var pyo("pyo"), pyi("pyi"), pxo("pxo"), pxi("pxi");
         const int grain = knob_or(kn.grain, c.pooled_h(), pooled_rows_per_task(c));
+        const int block = pooled_block(c, t, kn);
         pooled.vectorize(co, sched::vector_width(c.co))
+            .split(px, pxo, pxi, block, TailStrategy::GuardWithIf)
             .fuse(py, n, pyn)
             .split(pyn, pyo, pyi, grain, TailStrategy::GuardWithIf)
+            .reorder(co, pxi, pxo, pyi, pyo)
             .parallel(pyo);
-        out.compute_at(pooled, pyi);
+        out.compute_at(pooled, pxo);
         if (padded) src.compute_root().parallel(n);
         k.pipeline = Pipeline(pooled);
         k.inputs = {in, w, b};
@@ -443,6 +472,14 @@ TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
         const int g = pooled_rows_per_task(c);  // and tasks of a quarter and of four times the default's rows
         for (int alt : {std::max(1, g / 4), std::min(c.pooled_h(), g * 4)})
             if (alt != g && (q.level == TuneLevel::Full || alt < g)) p.candidates.push_back(Knobs{0, 0, 0, alt, 0});
+        // Blocks of columns against whole rows: the default (pooled_block) guesses from the sizes
+        // of the weights and the block; where it blocks, whole rows are measured too, and at Full
+        // the blocked default where it does not.
+        const Tile t = register_tile(c.co, c.pooled_w() * c.pool_w);
+        const int block = pooled_block(c, t), whole = c.pooled_w();
+        Knobs alt;
+        alt.cols = block < whole ? whole : pooled_columns(c, t, 8 << 10);
+        if (alt.cols != block && (block < whole || q.level == TuneLevel::Full)) p.candidates.push_back(alt);
         return p;
     }
     TuneProblem p{{input_shape(c, n), weights_shape(c), {c.co}}, {output_shape(c, n)}, {}, tile_knobs(c.co, c.ow, false, q), conv_flops(c, n)};

@@ -73,21 +73,23 @@ int pooled_rows_per_task(const ConvCfg& c) {
     return std::clamp(static_cast<int>(std::ceil(5e5 / std::max(row, 1.0))), 1, std::max(1, c.pooled_h()));
 }
 
-// The pooled columns a block of conv_fwd's fused pooling makes (ConvCfg::pool_w) by default. A
-// block's activated rows (co x columns x pool_h) are stored, then read back by the pooling: a whole
-// row of cats vs dogs' first convolution is 45 KB, Zen 5's L1 is 48, and blocks of 8 KB took its
-// forward from 8.0 to 5.0-6.4 ms. But every block reads all the weights again, so only where they
-// fit in L1 beside the block (that one's are 3.5 KB; its conv2d_3's 1.2 MB went from 28 to 37-47
-// ms in 8 KB blocks): whole rows otherwise. At least one register tile of columns, whole tiles
-// where possible.
+// The pooled columns of a block of about `bytes` of conv_fwd's activated rows (ConvCfg::pool_w):
+// whole register tiles, at least one.
 int pooled_columns(const ConvCfg& c, const Tile& t, int bytes) {
     const int column = 4 * c.co * c.pool_h;  // bytes of one column of a block's activated rows
     const int tiles = std::max(1, bytes / column / t.other);
     return std::min(c.pooled_w(), (tiles * t.other + c.pool_w - 1) / c.pool_w);
 }
+// The block the fused pooling's default is made of. A block's activated rows (co x columns x
+// pool_h) are stored, then read back by the pooling: a whole row of cats vs dogs' first
+// convolution is 45 KB, Zen 5's L1 is 48, and blocks of 8 KB took its forward from 8.0 to 5.0-6.4
+// ms. But every block reads all the weights again, so only where they fit in L1 beside the block
+// (that one's are 3.5 KB; its conv2d_3's 1.2 MB went from 28 to 37-47 ms in 8 KB blocks): whole
+// rows otherwise.
+constexpr int kPoolBlockBytes = 8 << 10, kPoolBlockMaxWeights = 16 << 10;
 int pooled_block(const ConvCfg& c, const Tile& t) {
     const double weights = 4.0 * c.co * c.in_per_group() * c.kw * c.kh;
-    return weights > (16 << 10) ? c.pooled_w() : pooled_columns(c, t, 8 << 10);
+    return weights > kPoolBlockMaxWeights ? c.pooled_w() : pooled_columns(c, t, kPoolBlockBytes);
 }
 
 // A block knob as the kernel can take it: at least one register tile of columns (a smaller block
@@ -478,7 +480,7 @@ TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
         const Tile t = register_tile(c.co, c.pooled_w() * c.pool_w);
         const int block = pooled_block(c, t), whole = c.pooled_w();
         Knobs alt;
-        alt.cols = block < whole ? whole : pooled_columns(c, t, 8 << 10);
+        alt.cols = block < whole ? whole : pooled_columns(c, t, kPoolBlockBytes);
         if (alt.cols != block && (block < whole || q.level == TuneLevel::Full)) p.candidates.push_back(alt);
         return p;
     }

@@ -159,6 +159,9 @@ TEST_CASE("conv dW with the bias as a column of ones, as its own pass, and witho
         {{1, 10, 9, 32, 10, 9, 3, 3, 1, 1, 1, 1, 1, 1, true, "relu"}, 10},     // a first convolution: K + 1
         {{32, 6, 5, 64, 2, 2, 3, 3, 2, 2, 1, 1, 0, 0, true, "relu"}, 288},    // 289 = 17^2 tiles badly: own pass
         {{1, 10, 9, 32, 10, 9, 3, 3, 1, 1, 1, 1, 1, 1, false, "relu"}, 9},    // no bias: no column, no pass
+        // K = 99 is large: its own pass, though 100 columns would tile as well; and a tile of the
+        // 11 channels of one tap (dw_tile), not the default 4 x 3 across taps
+        {{11, 7, 6, 64, 5, 4, 3, 3, 1, 1, 1, 1, 0, 0, true, "relu"}, 99},
     };
     for (const Case& k : cases) {
         const engine::ConvCfg& c = k.c;

@@ -20,20 +20,13 @@
 #include "Machine.h"
 #include "kernels/Jit.h"
 #include "kernels/KernelDef.h"
+#include "kernels/Tuner.h"
 #include "kernels/Tuning.h"
 
 using namespace cnnc;
 using namespace cnnc::engine;
 
 namespace {
-
-void fill(Buf& b, uint32_t seed) {
-    uint32_t x = seed * 2654435761u + 1;
-    b.for_each_value([&](float& v) {
-        x = x * 1664525u + 1013904223u;
-        v = static_cast<float>(x >> 8) / static_cast<float>(1 << 23) - 1.0f;
-    });
-}
 
 int usage() {
     std::fprintf(stderr, "usage: cnnc_kernel_bench [--batch N] [--rounds N] [--peak GFLOPS] [--asm DIR] KEY...\n");
@@ -82,7 +75,7 @@ int main(int argc, char** argv) {
         }
         Run r{s, *p, cache.get(fit_to_target(s, cache.target())), {}, {}, {}};
         uint32_t seed = 1;
-        for (const auto& shape : r.problem.inputs) r.in.emplace_back(shape), fill(r.in.back(), seed++);
+        for (const auto& shape : r.problem.inputs) r.in.emplace_back(shape), fill_for_timing(r.in.back(), seed++);
         for (const auto& shape : r.problem.outputs) r.out.emplace_back(shape);
         r.kernel->run(r.in, r.out, r.problem.ints);  // warm-up (and the check that it runs)
         if (!asm_dir.empty()) {

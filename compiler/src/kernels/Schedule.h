@@ -3,6 +3,7 @@
 #include <Halide.h>
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,8 +59,10 @@ inline double tile_score(const Tile& t, int other_extent, int budget) {
 }
 // The best-scoring tile of at most `budget` accumulators whose vectors have `vec` lanes. With
 // `exact`, only tiles that divide other_extent: an update stage's split is rounded up, and a
-// rounded-up tile would read past the end of what it reduces.
-inline Tile best_tile(int channels, int other_extent, bool exact, int budget, int vec) {
+// rounded-up tile would read past the end of what it reduces. `accept`, where given, rules out
+// tiles a family cannot use well (when it rules out all, the result is {vec, 1, 1}).
+inline Tile best_tile(int channels, int other_extent, bool exact, int budget, int vec,
+                      const std::function<bool(const Tile&)>& accept = nullptr) {
     Tile best{vec, 1, 1};
     double best_score = -1;
     for (int vecs = 1; vecs <= 4; ++vecs) {
@@ -67,6 +70,7 @@ inline Tile best_tile(int channels, int other_extent, bool exact, int budget, in
         for (int o = 1; o <= std::min(other_extent, budget / vecs); ++o) {
             if (exact && other_extent % o != 0) continue;
             Tile t{vec, vecs, o};
+            if (accept && !accept(t)) continue;
             double score = tile_score(t, other_extent, budget);
             if (score > best_score) best_score = score, best = t;
         }

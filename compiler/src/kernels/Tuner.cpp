@@ -67,14 +67,6 @@ Knobs parse_knobs(const std::string& text) {
     return Knobs::from(s);
 }
 
-// Pseudo-random values in [-1, 1): no denormals, no NaN, the same every run.
-void fill(Buf& b, uint32_t seed) {
-    uint32_t x = seed * 2654435761u + 1;
-    b.for_each_value([&](float& v) {
-        x = x * 1664525u + 1013904223u;
-        v = static_cast<float>(x >> 8) / static_cast<float>(1 << 23) - 1.0f;
-    });
-}
 
 double problem_bytes(const TuneProblem& p) {
     double floats = 0;
@@ -88,6 +80,15 @@ double problem_bytes(const TuneProblem& p) {
 }
 
 }  // namespace
+
+// Pseudo-random values in [-1, 1): no denormals, no NaN, the same every run.
+void fill_for_timing(Buf& b, uint32_t seed) {
+    uint32_t x = seed * 2654435761u + 1;
+    b.for_each_value([&](float& v) {
+        x = x * 1664525u + 1013904223u;
+        v = static_cast<float>(x >> 8) / static_cast<float>(1 << 23) - 1.0f;
+    });
+}
 
 std::string cpu_identity(const Halide::Target& t) {
     std::ifstream f("/proc/cpuinfo");
@@ -227,7 +228,7 @@ std::map<std::string, KernelSpec> tune_kernels(const std::vector<KernelSpec>& sp
             const TuneProblem& p = job.problem;
             std::vector<Buf> in, out;
             uint32_t seed = 1;
-            for (const auto& shape : p.inputs) in.emplace_back(shape), fill(in.back(), seed++);
+            for (const auto& shape : p.inputs) in.emplace_back(shape), fill_for_timing(in.back(), seed++);
             for (const auto& shape : p.outputs) out.emplace_back(shape);
             // Each candidate once (JIT backends compile here), then rounds in turn, so a burst of
             // load on a shared machine falls on every candidate alike; the fastest call counts.

@@ -24,6 +24,9 @@ const char* tune_level_name(TuneLevel l);
 
 // What the schedules of this machine are keyed by, for kernels compiled for `t`: "AMD EPYC
 // (family 26 model 2); x86-64-linux-avx...; 2 threads".
+// Pseudo-random values in [-1, 1) for timing a kernel: no denormals, no NaN, the same every run.
+void fill_for_timing(Buf& b, uint32_t seed);
+
 std::string cpu_identity(const Halide::Target& t = host_target());
 
 // The choices of one CPU: kernel key -> knobs, with the default's and the winner's times.

@@ -139,12 +139,8 @@ KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
     const Tile t = c.pool_w > 0 ? register_tile(kn, c.co, c.pooled_w() * c.pool_w) : register_tile(kn, c.co, c.ow);
     const int T = t.vec * t.vecs;
     Expr wv = w(co, r.x, r.y, r.z);
-    if (c.groups == 1 && !activation_traits(c.act).across_channels) {
-        Var o("o"), i("i"), kx("kx"), ky("ky");
-        Func keras("w_keras");
-        keras(o, i, kx, ky) = w(o, i, kx, ky);
-        wv = tile_weights(keras, t, c.co * c.ci * c.kw * c.kh)(co % T, r.x, r.y, r.z, co / T);
-    }
+    if (c.groups == 1 && !activation_traits(c.act).across_channels)
+        wv = tile_weights(w, t, c.co * c.ci * c.kw * c.kh)(co % T, r.x, r.y, r.z, co / T);
     conv(co, x, y, n) += wv * src(group_first_input(c, co) + r.x, x * c.sx + r.y * c.dx, y * c.sy + r.z * c.dy, n);
     Func out = activation_forward(c.act, conv, 4, c.co);
     if (c.pool_w > 0) {
@@ -272,19 +268,8 @@ int dw_columns(const ConvCfg& c) {
 Tile dw_tile(const ConvCfg& c, const Knobs& kn) {
     const int cols = dw_columns(c), cpg = c.in_per_group();
     const Tile t = register_tile(kn, c.co, cols, /*exact=*/true);
-    const bool from_knobs = t == Tile{kn.vec, kn.vecs, kn.other};
-    if (from_knobs || cpg < 8 || cpg % t.other == 0) return t;
-    Tile best = t;
-    double best_score = -1;
-    for (int vecs = 1; vecs <= 4; ++vecs) {
-        if ((c.co / t.vec) % vecs != 0) continue;
-        for (int o = 1; o <= kDefaultAccumulators / vecs; ++o) {
-            if (cols % o != 0 || cpg % o != 0) continue;
-            const double score = tile_score(Tile{t.vec, vecs, o}, cols, kDefaultAccumulators);
-            if (score > best_score) best_score = score, best = Tile{t.vec, vecs, o};
-        }
-    }
-    return best;
+    if (t == Tile{kn.vec, kn.vecs, kn.other} || cpg < 8 || cpg % t.other == 0) return t;
+    return best_tile(c.co, cols, true, kDefaultAccumulators, t.vec, [cpg](const Tile& u) { return cpg % u.other == 0; });
 }
 
 namespace {
@@ -408,15 +393,10 @@ KernelDef conv_backward_weights(const ConvCfg& c, const Knobs& kn) {
 Tile dx_tile(const ConvCfg& c, const Knobs& kn) {
     const Tile t = register_tile(kn, c.ci, c.w);
     if (t == Tile{kn.vec, kn.vecs, kn.other} || c.sx != 1 || c.sy != 1 || t.other == c.w) return t;
-    Tile best = t;
-    double best_score = tile_score(t, c.w, kDefaultAccumulators) * c.ow / c.w;
-    for (int vecs = 1; vecs <= 4 && vecs * c.w <= kDefaultAccumulators; ++vecs) {
-        if ((c.ci / t.vec) % vecs != 0) continue;
-        const Tile row{t.vec, vecs, c.w};
-        const double score = tile_score(row, c.w, kDefaultAccumulators);
-        if (score > best_score) best_score = score, best = row;
-    }
-    return best;
+    const int w = c.w;
+    const Tile row = best_tile(c.ci, w, false, kDefaultAccumulators, t.vec, [w](const Tile& u) { return u.other == w; });
+    const bool better = row.other == w && tile_score(row, w, kDefaultAccumulators) > tile_score(t, w, kDefaultAccumulators) * c.ow / w;
+    return better ? row : t;
 }
 
 // Whether the input gradient's register tile spans a whole row (of a stride-1 convolution):

@@ -14,6 +14,7 @@
 // read the inner loop a schedule produced.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
         for (const auto& shape : r.problem.outputs) r.out.emplace_back(shape);
         r.kernel->run(r.in, r.out, r.problem.ints);  // warm-up (and the check that it runs)
         if (!asm_dir.empty()) {
+            std::error_code ec;
+            std::filesystem::create_directories(asm_dir, ec);  // (LLVM aborts on a path it cannot open)
             KernelDef d = build_kernel(fit_to_target(s, cache.target()));
             std::string path = asm_dir + "/" + std::to_string(runs.size()) + ".s";
             d.pipeline.compile_to_assembly(path, d.arguments(), "kernel", cache.target());

@@ -424,6 +424,7 @@ TEST_CASE("a damaged schedules file is measured again, never trusted", "[tuning]
     {
         std::ofstream f(book.path());
         f << "# cnnc schedules for: " << id << "\n"
+          << "# kernel builders: " << engine::builders_identity() << "\n"
           << "garbage without tabs\n"
           << conv.key() << "\ts_vec=16,s_vecs=\t1\t1\t3\tquick\n"          // a malformed value
           << "conv_fwd(ci=\ts_vec=16\t1\t1\t3\tquick\n"                     // a malformed key
@@ -461,6 +462,22 @@ TEST_CASE("a damaged schedules file is measured again, never trusted", "[tuning]
         f << "# cnnc schedules for: some other CPU\n" << conv.key() << "\tdefault\t1\t1\t3\tquick\n";
     }
     CHECK(engine::ScheduleBook(dir.path(), id).size() == 0);
+    // Nor is one measured with other kernel builders (an older cnnc), or written before the
+    // builders' hash was recorded: their defaults and knobs may have meant other kernels.
+    for (const std::string second : {"# kernel builders: 0123456789abcdef\n", ""}) {
+        {
+            std::ofstream f(book.path());
+            f << "# cnnc schedules for: " << id << "\n" << second << conv.key() << "\tdefault\t1\t1\t3\tquick\n";
+        }
+        CHECK(engine::ScheduleBook(dir.path(), id).size() == 0);
+    }
+    {
+        std::ofstream f(book.path());
+        f << "# cnnc schedules for: " << id << "\n# kernel builders: " << engine::builders_identity() << "\n"
+          << conv.key() << "\tdefault\t1\t1\t3\tquick\n";
+    }
+    CHECK(engine::ScheduleBook(dir.path(), id).size() == 1);
+    CHECK(engine::builders_identity().size() == 16);
 }
 
 namespace {

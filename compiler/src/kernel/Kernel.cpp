@@ -157,20 +157,46 @@ std::string KernelCache::describe() const {
 
 // ---- Halide's allocations ----
 
+// A block's size sits in a header before the memory Halide gets (128 bytes: its alignment), so a
+// free needs no lookup. Blocks of the sizes a thread freed last are kept by that thread and
+// handed back without a lock: a kernel that computes an intermediate per parallel task allocates
+// and frees it once a task (cats vs dogs' first convolution's dW: one 22 KB row of dz per row,
+// 11,400 calls a step; through one mutex and a hash map for all of them the kernel took 11 ms,
+// against 7.4 with the allocation made once an image). Other blocks go to one cache by size.
 namespace {
+constexpr size_t kHeader = 128;
+constexpr int kThreadBlocks = 8;
+
 struct BlockCache {
     std::mutex mu;
-    std::unordered_multimap<size_t, void*> free_blocks;
-    std::unordered_map<void*, size_t> sizes;
+    std::unordered_multimap<size_t, void*> free_blocks;  // size -> the memory past the header
 };
 BlockCache& blocks() {
     static BlockCache* c = new BlockCache;  // never destroyed: Halide may free after static teardown
     return *c;
 }
+size_t& size_of(void* p) { return *reinterpret_cast<size_t*>(static_cast<char*>(p) - kHeader); }
+
+struct ThreadBlocks {
+    void* p[kThreadBlocks];
+    int n = 0;
+    ~ThreadBlocks() {  // a thread that ends gives its blocks to the shared cache
+        BlockCache& c = blocks();
+        std::lock_guard<std::mutex> lock(c.mu);
+        for (int i = 0; i < n; ++i) c.free_blocks.emplace(size_of(p[i]), p[i]);
+    }
+};
+thread_local ThreadBlocks mine;
 }  // namespace
 
 void* cached_malloc(void*, size_t size) {
     size = (size + 127) / 128 * 128;  // Halide's alignment, and whole lines
+    for (int i = mine.n - 1; i >= 0; --i)
+        if (size_of(mine.p[i]) == size) {
+            void* p = mine.p[i];
+            mine.p[i] = mine.p[--mine.n];
+            return p;
+        }
     BlockCache& c = blocks();
     {
         std::lock_guard<std::mutex> lock(c.mu);
@@ -181,17 +207,22 @@ void* cached_malloc(void*, size_t size) {
             return p;
         }
     }
-    void* p = std::aligned_alloc(128, size);
-    std::lock_guard<std::mutex> lock(c.mu);
-    c.sizes[p] = size;
+    char* raw = static_cast<char*>(std::aligned_alloc(128, size + kHeader));
+    if (!raw) return nullptr;  // Halide reports the failed allocation
+    void* p = raw + kHeader;
+    size_of(p) = size;
     return p;
 }
 
 void cached_free(void*, void* p) {
     if (!p) return;
+    if (mine.n < kThreadBlocks) {
+        mine.p[mine.n++] = p;
+        return;
+    }
     BlockCache& c = blocks();
     std::lock_guard<std::mutex> lock(c.mu);
-    c.free_blocks.emplace(c.sizes.at(p), p);
+    c.free_blocks.emplace(size_of(p), p);
 }
 
 }  // namespace cnnc::engine

@@ -3,9 +3,10 @@
 // few schedules (register tiles, vector width, parallel grain, partial sums), each timed on its
 // real shapes at the run's batch size, and the fastest kept: in a schedules file in the kernel
 // cache's directory, one per CPU (its model, Halide's view of its features, and the thread count),
-// so the search is paid once per machine and kernel. A later run reads the choices and measures
-// nothing. A schedule wins only when it beats the builder's default by more than the noise
-// margin; every choice computes the same function (rounding aside: the reduction order may differ).
+// so the search is paid once per machine and kernel, and again when the kernel builders change. A
+// later run reads the choices and measures nothing. A schedule wins only when it beats the
+// builder's default by more than the noise margin; every choice computes the same function
+// (rounding aside: the reduction order may differ).
 #pragma once
 #include <map>
 #include <string>
@@ -22,12 +23,17 @@ namespace cnnc::engine {
 TuneLevel parse_tune_level(const std::string& s);
 const char* tune_level_name(TuneLevel l);
 
-// What the schedules of this machine are keyed by, for kernels compiled for `t`: "AMD EPYC
-// (family 26 model 2); x86-64-linux-avx...; 2 threads".
 // Pseudo-random values in [-1, 1) for timing a kernel: no denormals, no NaN, the same every run.
 void fill_for_timing(Buf& b, uint32_t seed);
 
+// What the schedules of this machine are keyed by, for kernels compiled for `t`: "AMD EPYC
+// (family 26 model 2); x86-64-linux-avx...; 2 threads".
 std::string cpu_identity(const Halide::Target& t = host_target());
+
+// The hash of the kernel builders' sources this cnnc was built from (compiler/CMakeLists.txt
+// computes it). A schedules file records it: choices measured with other builders (another
+// release, a changed default tile or knob) are stale, and are measured again.
+std::string builders_identity();
 
 // The choices of one CPU: kernel key -> knobs, with the default's and the winner's times.
 class ScheduleBook {

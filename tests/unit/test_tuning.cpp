@@ -2,6 +2,7 @@
 // what the default computes; a choice is measured once per CPU, kept in a schedules file beside
 // the kernel cache and read back by the next run; a damaged file or an impossible schedule costs a
 // new measurement or the default, never a wrong kernel; `cnnc run` and `cnnc build` use and report it.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -200,6 +201,28 @@ TEST_CASE("conv dW with the bias as a column of ones, as its own pass, and witho
         }
         CHECK(worst < 1e-4);
     }
+}
+
+TEST_CASE("the input gradient's default tile spans the row only where that pays, and the tuner measures the other", "[tuning]") {
+    using engine::Tile;
+    // Cats vs dogs' conv2d_4 (7 -> 9 columns, 256 channels): a 2 x 9 tile skips the border's taps.
+    const engine::ConvCfg deep{256, 9, 9, 256, 7, 7, 3, 3, 1, 1, 1, 1, 0, 0, true, "relu"};
+    CHECK(engine::dx_tile(deep, {}) == Tile{16, 2, 9});
+    // Its conv2d_3 (18 -> 20 columns, 128 channels): a row tile would be 1 x 20, a broadcast for
+    // every multiply-add; the default 4 x 4 stays.
+    const engine::ConvCfg wide{128, 20, 20, 256, 18, 18, 3, 3, 1, 1, 1, 1, 0, 0, true, "relu"};
+    const Tile wt = engine::dx_tile(wide, {});
+    CAPTURE(wt.vec, wt.vecs, wt.other);
+    CHECK(wt == Tile{16, 4, 4});
+    // MNIST's conv2d_1 (11 -> 13 columns, 32 channels): the default is a row tile of one vector.
+    const engine::ConvCfg mnist{32, 13, 13, 64, 11, 11, 3, 3, 1, 1, 1, 1, 0, 0, true, "relu"};
+    CHECK(engine::dx_tile(mnist, {}) == Tile{16, 1, 13});
+    // Where the default is a row tile, the tuner measures register_tile's as well.
+    auto p = engine::tune_problem(deep.spec("conv_bwd_x"), engine::TuneRequest{8, engine::TuneLevel::Quick, {}});
+    REQUIRE(p);
+    CHECK(p->candidates.front() == engine::Knobs{});
+    const Tile plain = engine::register_tile(deep.ci, deep.w);
+    CHECK(std::count(p->candidates.begin(), p->candidates.end(), engine::Knobs{plain.vec, plain.vecs, plain.other}) == 1);
 }
 
 TEST_CASE("schedule knobs: absent ones leave the key alone, impossible ones give the default tile", "[tuning]") {

@@ -57,4 +57,10 @@ struct ConvCfg {
 // the bias gradient is computed as one more column (Kernels.cpp says when).
 int dw_columns(const ConvCfg& c);
 
+// The register tile (vec lanes x vecs vectors of input channels, by `other` columns) of
+// conv_bwd_x: the knobs' where they name one, else the default, which may span the whole row.
+struct Tile;
+struct Knobs;
+Tile dx_tile(const ConvCfg& c, const Knobs& kn);
+
 }  // namespace cnnc::engine

@@ -634,8 +634,9 @@ TuneProblem tune_conv_bwd_x(const KernelSpec& s, const TuneRequest& q) {
     TuneProblem p{{weights_shape(c), pooled_shape(c, n), pooled_shape(c, n)}, {input_shape(c, n)}, {0}, tile_knobs(c.ci, c.w, false, q), conv_flops(c, n)};
     // tile_knobs takes the builder's default for register_tile's; where dx_tile makes a row tile
     // the default instead, register_tile's is measured too (with its knobs, as another tile).
+    // (Where the target's default has knobs of its own, AVX2's, that one is measured already.)
     const Tile plain = register_tile(c.ci, c.w);
-    if (!(dx_tile(c, Knobs{}) == plain)) {
+    if (!p.candidates.empty() && p.candidates.front() == Knobs{} && !(dx_tile(c, Knobs{}) == plain)) {
         const Knobs k{plain.vec, plain.vecs, plain.other};
         if (std::find(p.candidates.begin(), p.candidates.end(), k) == p.candidates.end()) p.candidates.push_back(k);
     }

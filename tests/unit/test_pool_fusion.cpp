@@ -84,6 +84,7 @@ TEST_CASE("a convolution that does the max pooling after it gives the unfused ou
         {"input(12, 10, 2) Conv2D(16, 3, padding = same, activation = tanh) MaxPooling2D((3, 2))", false},  // a 3 x 2 window
         {"input(11, 11, 3) Conv2D(8, 3, strides = 2, use_bias = false, activation = elu) MaxPooling2D(2)", false},
         {"input(20, 3) Conv1D(8, 3, activation = sigmoid) MaxPooling1D(3)", false},
+        {"input(21, 3) Conv1D(8, 3, activation = relu) MaxPooling1D(3)", false},  // 19 columns: the last window's unrolled columns ragged
         {"input(8, 8, 2) Conv2D(8, 3, activation = relu) MaxPooling2D(2)", true},  // every window a tie
         {"input(8, 8, 2) Conv2D(8, 3, activation = linear) MaxPooling2D(2) Conv2D(4, 2, activation = relu) MaxPooling2D(2)", false},
     };

@@ -13,7 +13,7 @@ using namespace cnnc;
 using namespace cnnc::test;
 namespace fs = std::filesystem;
 
-TEST_CASE("SpatialDropout2D: in training, each image's channel kept whole (scaled 1/(1-rate)) or zeroed; identity otherwise",
+TEST_CASE("SpatialDropout2D: in training, each image's channel kept whole (scaled 1/(1-rate)) or zeroed, identity otherwise",
           "[layers][dropout]") {
     Built b = build("model t { input(4, 5, 64) SpatialDropout2D(0.5) }");
     rt::Op& op = *b.net->stages().at(0).op;

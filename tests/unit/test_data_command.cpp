@@ -38,7 +38,7 @@ dataset digits {
     CHECK_THAT(one.output, Catch::Contains("no dataset named 'nope'"));
 }
 
-TEST_CASE("cnnc data: an image folder's classes and counts, shape and decode speed; a corrupt image named, exit 1", "[data][images][cli]") {
+TEST_CASE("cnnc data: an image folder's classes and counts, shape and decode speed, a corrupt image named, exit 1", "[data][images][cli]") {
     TempDir dir;
     fs::path d(dir.path());
     unsigned char px[4 * 4 * 3] = {};

@@ -101,7 +101,7 @@ TEST_CASE("IDX: a header that promises more than the file can hold is refused be
           dir / "long.gz" + ": too long: header promises 1 bytes of labels, file has 5");
 }
 
-TEST_CASE("CSV: a UTF-8 BOM is stripped; hex, nan, inf and empty cells are refused; a huge cell is shortened",
+TEST_CASE("CSV: a UTF-8 BOM is stripped, hex, nan, inf and empty cells are refused, a huge cell is shortened",
           "[data][csv][faults]") {
     TempDir dir;
     rt::CsvOptions o;
@@ -265,7 +265,7 @@ TEST_CASE("PNG: a flipped bit is an error (CRC, Adler-32), or skipped under skip
     }
 }
 
-TEST_CASE("PNG through libpng: the same pixels as before for gray, RGB and RGBA; 16-bit by the high byte", "[data][images]") {
+TEST_CASE("PNG through libpng: the same pixels as before for gray, RGB and RGBA, 16-bit by the high byte", "[data][images]") {
     TempDir dir;
     unsigned char px[2 * 3] = {10, 200, 30, 40, 250, 60};  // 2x1 RGB
     REQUIRE(stbi_write_png((dir / "c.png").c_str(), 2, 1, 3, px, 6));
@@ -353,7 +353,7 @@ TEST_CASE("a dataset's shuffle and seed, which did nothing, are refused", "[data
     }
 }
 
-TEST_CASE("image_directory(shuffle = false) splits the sorted files as Keras does; the split counts int(fraction * n)",
+TEST_CASE("image_directory(shuffle = false) splits the sorted files as Keras does, the split counts int(fraction * n)",
           "[data][images]") {
     rt::LabeledRows all;
     all.x = rt::Tensor({10, 1});

@@ -11,7 +11,7 @@ using namespace cnnc;
 using namespace cnnc::test;
 namespace fs = std::filesystem;
 
-TEST_CASE("cnnc check reports missing data files; summary does not look for them", "[errors][paths][cli]") {
+TEST_CASE("cnnc check reports missing data files, summary does not look for them", "[errors][paths][cli]") {
     TempDir dir;
     std::ofstream(dir / "bars.cnn") << kModel;
     CommandResult check = run_cnnc("check bars.cnn", dir.path());

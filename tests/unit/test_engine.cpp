@@ -198,7 +198,7 @@ TEST_CASE("losses: Keras' values and fused gradients", "[engine][losses]") {
           Approx(-std::log(0.7)).epsilon(1e-6));
 }
 
-TEST_CASE("a frozen layer's weights do not change in training; its successors' do", "[engine][frozen]") {
+TEST_CASE("a frozen layer's weights do not change in training, its successors' do", "[engine][frozen]") {
     Built b = build(R"(model m {
         input(6, 6, 1)
         Conv2D(4, 3, activation = relu, trainable = false)

@@ -85,7 +85,7 @@ TEST_CASE("an output that other stages also read gets the sum of its loss gradie
     check_network(net, 2, 23);
 }
 
-TEST_CASE("a stage whose output's only reader applies its activation's derivative gets dL/dz; fan-out, outputs and views keep y's",
+TEST_CASE("a stage whose output's only reader applies its activation's derivative gets dL/dz, fan-out, outputs and views keep y's",
           "[graph][gradients]") {
     auto tanh_at = [](const rt::Network& net, int k) -> const Tanh& { return dynamic_cast<const Tanh&>(*net.stages()[static_cast<size_t>(k)].op); };
     auto scale_at = [](const rt::Network& net, int k) -> const Scale& { return dynamic_cast<const Scale&>(*net.stages()[static_cast<size_t>(k)].op); };

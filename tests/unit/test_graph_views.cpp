@@ -74,7 +74,7 @@ TEST_CASE("a graph model prints Keras 3's functional summary, with Connected to"
     CHECK(render_summary(m) == want);
 }
 
-TEST_CASE("expanded, Connected to names the leaf layers by their path; a block's row lists what enters it", "[summary][graph]") {
+TEST_CASE("expanded, Connected to names the leaf layers by their path, a block's row lists what enters it", "[summary][graph]") {
     auto c = compile(kPair);
     require_ok(*c);
     Model m = skip_model(*c);
@@ -97,7 +97,7 @@ TEST_CASE("expanded, Connected to names the leaf layers by their path; a block's
                  "                                                                                              input_layer[0][0]\n"));
 }
 
-TEST_CASE("a layer reading one tensor twice lists it twice, as Keras does; a sequential model keeps its table", "[summary][graph]") {
+TEST_CASE("a layer reading one tensor twice lists it twice, as Keras does, a sequential model keeps its table", "[summary][graph]") {
     auto c = compile("model t { input(4)  Dense(4)  Dense(4) }\n");
     require_ok(*c);
     Model m = c->program.models.at(0);

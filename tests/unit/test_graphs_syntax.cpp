@@ -80,7 +80,7 @@ TEST_CASE("a merge whose shapes disagree is located at the merge and names each 
     CHECK_THAT(d.notes[1].message, Catch::Contains("(None, 8, 8, 4)"));
 }
 
-TEST_CASE("branches run from the running tensor and merge in order; an empty branch is the identity", "[graphs]") {
+TEST_CASE("branches run from the running tensor and merge in order, an empty branch is the identity", "[graphs]") {
     auto c = compile(R"(model m {
   input(16, 16, 8)
   Concatenate {
@@ -132,7 +132,7 @@ TEST_CASE("residual is an Add of its body and the identity, or of its body and i
     CHECK(l[4]->flops == 128);
 }
 
-TEST_CASE("names inside a block or a repeat iteration are local to it; a tensor parameter is visible inside", "[graphs]") {
+TEST_CASE("names inside a block or a repeat iteration are local to it, a tensor parameter is visible inside", "[graphs]") {
     auto c = compile(R"(
 block basic(filters) {
   Conv2D(filters, 3, padding = same) as a
@@ -164,7 +164,7 @@ model m {
     CHECK(m.output() == Shape{8, 8, 2 + 4});
 }
 
-TEST_CASE("several inputs start with `from`; `output a, b` lists the outputs", "[graphs]") {
+TEST_CASE("several inputs start with `from`, `output a, b` lists the outputs", "[graphs]") {
     auto c = compile(R"(model m {
   input image(8, 8, 1)
   input meta(3)

@@ -60,7 +60,7 @@ std::string decode_error(const fs::path& path) {
 
 }  // namespace
 
-TEST_CASE("JPEG: decoded by libjpeg-turbo to the picture written; a truncated file is an error", "[data][images][faults]") {
+TEST_CASE("JPEG: decoded by libjpeg-turbo to the picture written, a truncated file is an error", "[data][images][faults]") {
     TempDir dir;
     const fs::path jpg = fs::path(dir.path()) / "ramp.jpg";
     std::vector<unsigned char> px = ramp();

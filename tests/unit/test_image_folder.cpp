@@ -43,7 +43,7 @@ void make_folder(const fs::path& dir, int per_class, int side, uint64_t seed) {
 }
 }  // namespace
 
-TEST_CASE("image folders: sorted class names give the labels; PNG pixels and bilinear resizing are exact", "[data][images]") {
+TEST_CASE("image folders: sorted class names give the labels, PNG pixels and bilinear resizing are exact", "[data][images]") {
     TempDir dir;
     fs::path d(dir.path());
     // A 2x2 PNG resized to 4x4 with TF's half-pixel bilinear rule: a row 0, 100 becomes 0, 25, 75, 100.

@@ -192,7 +192,7 @@ TEST_CASE("Nadam's state loads with its u_product, which must agree with the ste
     CHECK_THAT(o.warning, Catch::Contains("optimizer variable 10 is") && Catch::Contains("after 9 steps; cnnc computes it from the step count"));
 }
 
-TEST_CASE("another optimizer's state is skipped with a warning, as Keras skips it; a slot of another shape is an error",
+TEST_CASE("another optimizer's state is skipped with a warning, as Keras skips it, a slot of another shape is an error",
           "[weights][keras3][optimizer]") {
     need_h5py();
     TempDir dir;

@@ -44,7 +44,7 @@ TEST_CASE("every layer's worked examples check out", "[layers]") {
     }
 }
 
-TEST_CASE("merges count one operation per output value for each input after the first; Concatenate none", "[layers]") {
+TEST_CASE("merges count one operation per output value for each input after the first, Concatenate none", "[layers]") {
     auto c = compile("model t {\n  input a(4, 4, 8)\n  input b(1, 1, 8)\n  input d(4, 4, 1)\n  from a\n  Add(b, d)\n}\n");
     require_ok(*c);
     CHECK(c->program.models.at(0).flop_count() == 2 * 4 * 4 * 8);  // 128 outputs, two extra inputs

@@ -17,7 +17,7 @@ TEST_CASE("the planner places the largest buffer first, each at the lowest offse
     CHECK(p.naive == 18);
 }
 
-TEST_CASE("buffers that never live together share memory; alignment rounds offsets up", "[memory]") {
+TEST_CASE("buffers that never live together share memory, alignment rounds offsets up", "[memory]") {
     rt::MemoryPlan apart = rt::plan_memory({{10, 0, 0}, {10, 1, 1}, {6, 2, 5}});
     CHECK(apart.offsets == std::vector<int64_t>{0, 0, 0});
     CHECK(apart.peak == 10);

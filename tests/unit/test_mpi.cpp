@@ -72,14 +72,14 @@ std::vector<double> evaluation_numbers(const std::string& output) {
     return out;
 }
 
-void check_weights_close(const fs::path& a, const fs::path& b) {
+void check_weights_close(const fs::path& a, const fs::path& b, double tol = 1e-5) {
     auto wa = weight_values(a), wb = weight_values(b);
     REQUIRE(wa.size() == wb.size());
     for (const auto& [name, v] : wa) {
         INFO(name);
         REQUIRE(wb.count(name));
         std::vector<double> x(v.begin(), v.end()), y(wb[name].begin(), wb[name].end());
-        check_close(x, y, 1e-5);
+        check_close(x, y, tol);
     }
 }
 
@@ -142,13 +142,13 @@ class StoppedJob {
         return slurp(d / "out.txt");
     }
     // The state on disk resumed (by `resumed`, which says `resuming`) and ended as the
-    // uninterrupted run.
-    void check_resumes(const CommandResult& resumed, const std::string& resuming) const {
+    // uninterrupted run, to `tol`.
+    void check_resumes(const CommandResult& resumed, const std::string& resuming, double tol = 1e-5) const {
         INFO(resumed.output);
         REQUIRE(resumed.status == 0);
         CHECK_THAT(resumed.output, Catch::Contains(resuming));
-        check_close(history_numbers(fs::path(whole_.path()) / "bar_net_history.csv"), history_numbers(dir() / "bar_net_history.csv"), 1e-5);
-        check_weights_close(fs::path(whole_.path()) / "bar_net.weights.h5", dir() / "bar_net.weights.h5");
+        check_close(history_numbers(fs::path(whole_.path()) / "bar_net_history.csv"), history_numbers(dir() / "bar_net_history.csv"), tol);
+        check_weights_close(fs::path(whole_.path()) / "bar_net.weights.h5", dir() / "bar_net.weights.h5", tol);
     }
     double seconds = 0;
     int status = 0;
@@ -230,7 +230,7 @@ TEST_CASE("mpi: EarlyStopping stops every rank in the same epoch", "[mpi]") {
           history_numbers(fs::path(two.path()) / "bar_net_history.csv").size());
 }
 
-TEST_CASE("mpi: a rank killed mid-epoch ends the job within 10 s; 1 process resumes its state to the uninterrupted result", "[mpi][faults]") {
+TEST_CASE("mpi: a rank killed mid-epoch ends the job within 10 s, 1 process resumes its state to the uninterrupted result", "[mpi][faults]") {
     StoppedJob job(10, 1);
     // Each rank writes its pid before it becomes cnnc (exec keeps the pid).
     const std::string out = job.stop(mpirun(2) + "sh -c 'echo $$ > pid.$OMPI_COMM_WORLD_RANK; exec " + CNNC_BINARY + " run bars.cnn --seed 5'",
@@ -241,7 +241,9 @@ TEST_CASE("mpi: a rank killed mid-epoch ends the job within 10 s; 1 process resu
     CHECK_THAT(out, Catch::Contains("rank 1"));
     CHECK_THAT(out, !Catch::Contains("Epoch 10/10"));  // it was killed, not finished
     // The state rank 0 saved resumes under 1 process, and ends as the uninterrupted run.
-    job.check_resumes(run_cnnc("run bars.cnn --seed 5 --resume", job.dir().string()), "Resuming after epoch");
+    // Its first epoch was summed by 2 ranks, the reference's by 1: rounding that 9 more epochs
+    // carry to 1-3e-5 (a resume that lost or repeated state is off by 1e-2 or more).
+    job.check_resumes(run_cnnc("run bars.cnn --seed 5 --resume", job.dir().string()), "Resuming after epoch", 2e-4);
 }
 
 TEST_CASE("mpi: a rank that cannot read its data stops the job with its own error", "[mpi][faults]") {
@@ -262,7 +264,7 @@ TEST_CASE("mpi: a rank that cannot read its data stops the job with its own erro
     CHECK_THAT(r.output, Catch::Contains("cnnc: rank 1 of 2 failed"));
 }
 
-TEST_CASE("mpi: Ctrl-C to mpirun stops every rank within seconds; the state resumes, on 2 ranks, to the uninterrupted 2-rank result", "[mpi][faults]") {
+TEST_CASE("mpi: Ctrl-C to mpirun stops every rank within seconds, the state resumes, on 2 ranks, to the uninterrupted 2-rank result", "[mpi][faults]") {
     // mpirun takes a second or two to pass the signal on: 40 epochs of a few tenths of a second each
     // leave the run under way when it arrives.
     StoppedJob job(40, 2);

@@ -102,7 +102,7 @@ TEST_CASE("gradient buckets: started in the same order whatever order the stages
     CHECK(s[0][0].grad.data()[1] == Approx(2.0));
 }
 
-TEST_CASE("gradient buckets: a rank without samples adds zeros; size 0 is one allreduce after backward", "[mpi]") {
+TEST_CASE("gradient buckets: a rank without samples adds zeros, size 0 is one allreduce after backward", "[mpi]") {
     auto s = stages();
     Recorder w;
     GradientBuckets one(w, all(s), 0);

@@ -105,7 +105,7 @@ TEST_CASE("cnnc run executes EarlyStopping and ReduceLROnPlateau from the file",
     CHECK_THAT(r.output, Catch::Contains(" - learning_rate: 0.0050\n"));  // ... halved after epoch 2's plateau
 }
 
-TEST_CASE("ModelCheckpoint(save_best_only) keeps the epoch with the lowest val_loss; evaluate loads it", "[run][weights]") {
+TEST_CASE("ModelCheckpoint(save_best_only) keeps the epoch with the lowest val_loss, evaluate loads it", "[run][weights]") {
     TempDir dir;
     fs::path d(dir.path());
     write_bars(d / "train-images", d / "train-labels", 96, 1);

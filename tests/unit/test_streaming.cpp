@@ -261,7 +261,7 @@ train pets_net on pets.train {
 
 }  // namespace
 
-TEST_CASE("streamed and preloaded training give identical losses, with augmentation; the cached runs agree with each other",
+TEST_CASE("streamed and preloaded training give identical losses, with augmentation, the cached runs agree with each other",
           "[run][stream][augmentation]") {
     TempDir dir;
     fs::path d(dir.path());

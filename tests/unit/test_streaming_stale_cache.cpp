@@ -40,7 +40,7 @@ pid_t gone_pid() {
 
 }  // namespace
 
-TEST_CASE("a disk cache's temporary file left by a killed run is removed by the next; a live writer's stays", "[data][stream][cache]") {
+TEST_CASE("a disk cache's temporary file left by a killed run is removed by the next, a live writer's stays", "[data][stream][cache]") {
     test::TempDir dir;
     const fs::path target = fs::path(dir.path()) / "pets.bin";
     rt::ImageFolderOptions o;

@@ -325,7 +325,7 @@ TEST_CASE("tuning measures a kernel once per CPU and keeps the choice in the cac
     }
     CHECK(first.tuned == 1);
     CHECK(first.known == 0);
-    CHECK(first.compiled == 4);  // 3 tiles and one coarser grain
+    CHECK(first.compiled == 5);  // 3 tiles, one coarser grain and Winograd
     CHECK(first.default_ms > 0);
     CHECK(first.best_ms <= first.default_ms);
     CHECK(chosen.count(pool.key()) == 0);
@@ -379,7 +379,7 @@ TEST_CASE("tuning measures a kernel once per CPU and keeps the choice in the cac
     CHECK(rank.tuned == 0);
 }
 
-TEST_CASE("a batch whose buffers would pass the memory cap is timed smaller; a kernel past it at batch 1 is not timed", "[tuning]") {
+TEST_CASE("a batch whose buffers would pass the memory cap is timed smaller, a kernel past it at batch 1 is not timed", "[tuning]") {
     // One sample of this convolution is 11x7x16 in and 11x7x32 out: 14.8 KB with the weights' 18 KB once.
     engine::KernelSpec conv = small_conv("relu").spec("conv_fwd");
     TempDir dir;
@@ -394,7 +394,7 @@ TEST_CASE("a batch whose buffers would pass the memory cap is timed smaller; a k
         engine::tune_kernels({conv}, bench, o, report);
     }
     CHECK(report.tuned == 1);
-    CHECK(report.compiled == 4);
+    CHECK(report.compiled == 5);  // 3 tiles, one coarser grain and Winograd
     // A cap below one sample: nothing is measured, the default stays.
     TempDir dir2;
     o.dir = dir2.path();
@@ -528,7 +528,7 @@ train wide_net on bars.train {
 )";
 }  // namespace
 
-TEST_CASE("cnnc run --tune: measured on the first run, read on the next; a bad level is refused", "[tuning][cli]") {
+TEST_CASE("cnnc run --tune: measured on the first run, read on the next, a bad level is refused", "[tuning][cli]") {
     TempDir dir;
     fs::path d = dir.path();
     write_bars(d / "train-images", d / "train-labels", 64, 1);

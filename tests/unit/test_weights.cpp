@@ -61,7 +61,7 @@ with h5py.File(sys.argv[1], "w") as f:
     CHECK_FALSE(kernel->trainable);
 }
 
-TEST_CASE("weights files: save and read back, atomically; errors name file, layer and shapes", "[weights]") {
+TEST_CASE("weights files: save and read back, atomically, errors name file, layer and shapes", "[weights]") {
     TempDir dir;
     fs::path d(dir.path());
     Built b = build("block two { Dense(3, name = \"h\") Dense(2, name = \"o\") } model m { input(4) Dense(4) two() }");

@@ -62,5 +62,11 @@ int dw_columns(const ConvCfg& c);
 struct Tile;
 struct Knobs;
 Tile dx_tile(const ConvCfg& c, const Knobs& kn);
+// The s_order knob of conv_fwd and conv_bwd_x that asks for Winograd's F(2x2, 3x3)
+// (KernelsWinograd.cpp), and where that fits: an ungrouped 3x3, stride-1, undilated convolution
+// with 8 or more input channels, no pooling or a 2x2 one, no softmax. Elsewhere the knob is
+// ignored.
+constexpr int kWinogradOrder = 2;
+bool winograd_fits(const ConvCfg& c);
 
 }  // namespace cnnc::engine

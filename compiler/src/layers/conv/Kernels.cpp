@@ -14,11 +14,10 @@
 #include "kernels/Schedule.h"
 #include "kernels/Tuning.h"
 #include "layers/conv/Config.h"
+#include "layers/conv/KernelsShared.h"
 
 namespace cnnc::engine {
 using namespace Halide;
-
-namespace {
 
 // The register-blocked schedule of a convolution-shaped stage `out(c, x, y, n) = acc(...)` whose
 // update reduces over `red`: a tile of channels (t.vecs vectors) × t.other x positions lives in
@@ -27,7 +26,7 @@ namespace {
 // runs over all of an image's rows before the next, so a row reads only that tile's weights: deep
 // layers' weights (cats vs dogs' conv2d_3, 1.2 MB) outgrow L2, and the row order streams all of
 // them once per row. Returns the channel-tile loop, which then sits just inside the image loop.
-Var register_tiled(Func out, Func acc, std::vector<RVar> red, const Tile& t, bool weights_stationary = false) {
+Var register_tiled(Func out, Func acc, std::vector<RVar> red, const Tile& t, bool weights_stationary) {
     Var oc = out.args()[0], ox = out.args()[1], oy = out.args()[2], on = out.args()[3];
     Var ac = acc.args()[0], ax = acc.args()[1];
     Var co("tile_co"), ci("tile_ci"), xo("tile_xo"), xi("tile_xi");
@@ -55,7 +54,7 @@ Var register_tiled(Func out, Func acc, std::vector<RVar> red, const Tile& t, boo
 // and repacks in the kernel, where it costs one pass over the weights (2.4 MB there).
 // With `columns_inner`, a kernel row's columns come before i (the input gradient's order where
 // its tile spans the row).
-Func tile_weights(Func w, const Tile& t, int count, bool columns_inner = false) {
+Func tile_weights(Func w, const Tile& t, int count, bool columns_inner) {
     const int T = t.vec * t.vecs;
     Var ov("ov"), i("i"), kx("kx"), ky("ky"), ob("ob");
     Func f("w_tiled");
@@ -87,6 +86,43 @@ Expr group_first_input(const ConvCfg& c, Expr co) {
     return c.groups == 1 ? Expr(0) : (co / c.out_per_group()) * c.in_per_group();
 }
 
+// A fused pooling's window (ConvCfg::pool_w): its maximum and the index of its first cell that
+// holds it, from `cell(q)`, q in row-major window order. The same max chain as pool_fwd (so the
+// same value); only a strictly larger value moves the index, as pool_bwd's "no earlier cell" rule.
+// After a relu, a window whose maximum is not positive passes no gradient (relu' is 0 there): its
+// index is -1, so the backward kernels (conv_dz) need not read y at all, a third of their memory
+// traffic (cats vs dogs' first convolution: 32 MB of 97).
+Tuple window_max(const ConvCfg& c, const std::function<Expr(int)>& cell) {
+    Expr best, idx = 0.f;
+    for (int q = 0; q < c.pool_w * c.pool_h; ++q) {
+        Expr v = cell(q);
+        if (!best.defined()) {
+            best = v;
+            continue;
+        }
+        idx = select(v > best, static_cast<float>(q), idx);
+        best = max(best, v);
+    }
+    if (c.act == "relu") idx = select(best > 0.f, idx, -1.f);
+    return Tuple(best, idx);
+}
+
+// The schedule of a fused pooling's output `pooled` (co, px, py, n): tasks of pooled rows (of
+// every image), each made `block` pooled columns at a time. Returns the block loop, where the
+// convolution's part of a block is computed.
+Var schedule_pooled(Func pooled, const ConvCfg& c, const Knobs& kn, int block) {
+    const Var co = pooled.args()[0], px = pooled.args()[1], py = pooled.args()[2], n = pooled.args()[3];
+    Var pyn("pyn"), pyo("pyo"), pyi("pyi"), pxo("pxo"), pxi("pxi");
+    const int grain = knob_or(kn.grain, c.pooled_h(), pooled_rows_per_task(c));
+    pooled.vectorize(co, sched::vector_width(c.co))
+        .split(px, pxo, pxi, block, TailStrategy::GuardWithIf)
+        .fuse(py, n, pyn)
+        .split(pyn, pyo, pyi, grain, TailStrategy::GuardWithIf)
+        .reorder(co, pxi, pxo, pyi, pyo)
+        .parallel(pyo);
+    return pxo;
+}
+
 // The pooled rows a task of conv_fwd makes where it pools (ConvCfg::pool_w): about half a MFLOP
 // of convolution, at most an image. One pooled row a task would be 30 KFLOP for MNIST's first
 // convolution, less than the cost of handing the task out: 832 such tasks took 0.47 ms where
@@ -95,6 +131,8 @@ int pooled_rows_per_task(const ConvCfg& c) {
     const double row = 2.0 * c.co * c.pooled_w() * c.pool_w * c.pool_h * c.in_per_group() * c.kw * c.kh;
     return std::clamp(static_cast<int>(std::ceil(5e5 / std::max(row, 1.0))), 1, std::max(1, c.pooled_h()));
 }
+
+namespace {
 
 // The pooled columns of a block of about `bytes` of conv_fwd's activated rows (ConvCfg::pool_w):
 // whole register tiles, at least one.
@@ -123,6 +161,7 @@ int pooled_block(const ConvCfg& c, const Tile& t, const Knobs& kn) {
 }
 
 KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
+    if (kn.order == kWinogradOrder && winograd_fits(c)) return conv_forward_winograd(c, kn);
     KernelDef k;
     ImageParam in(Float(32), 4, "in"), w(Float(32), 4, "w"), b(Float(32), 1, "b");
     dense_layout(in, {c.ci, c.w, c.h, 0});
@@ -148,39 +187,14 @@ KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
         // activated output, a block of columns at a time (pooled_block), which stays in L1 while
         // it is pooled; the full-size output is never stored.
         const int pw = c.pool_w, ph = c.pool_h;
-        Var px("px"), py("py"), pyn("pyn");
-        // The same max chain as pool_fwd (so the same value), and the first cell that holds it:
-        // only a strictly larger value moves the index, as pool_bwd's "no earlier cell" rule.
-        Expr best, idx = 0.f;
-        for (int q = 0; q < pw * ph; ++q) {
-            Expr v = out(co, px * pw + q % pw, py * ph + q / pw, n);
-            if (!best.defined()) {
-                best = v;
-                continue;
-            }
-            idx = select(v > best, static_cast<float>(q), idx);
-            best = max(best, v);
-        }
-        // After a relu, a window whose maximum is not positive passes no gradient (relu' is 0
-        // there): its index is -1, so the backward kernels (conv_dz) need not read y at all, a
-        // third of their memory traffic (cats vs dogs' first convolution: 32 MB of 97).
-        if (c.act == "relu") idx = select(best > 0.f, idx, -1.f);
+        Var px("px"), py("py");
         Func pooled("pooled");
-        pooled(co, px, py, n) = Tuple(best, idx);
+        pooled(co, px, py, n) = window_max(c, [&](int q) { return out(co, px * pw + q % pw, py * ph + q / pw, n); });
         // (Halide gives a second output the first's bounds.)
         pooled.output_buffers()[0].dim(0).set_bounds(0, c.co).dim(1).set_bounds(0, c.pooled_w()).dim(2).set_bounds(0, c.pooled_h());
         // The tile fits the columns the windows cover (an odd last one is dropped, as Keras does).
         register_tiled(out, conv, {r.x, r.y, r.z}, t);
-        Var pyo("pyo"), pyi("pyi"), pxo("pxo"), pxi("pxi");
-        const int grain = knob_or(kn.grain, c.pooled_h(), pooled_rows_per_task(c));
-        const int block = pooled_block(c, t, kn);
-        pooled.vectorize(co, sched::vector_width(c.co))
-            .split(px, pxo, pxi, block, TailStrategy::GuardWithIf)
-            .fuse(py, n, pyn)
-            .split(pyn, pyo, pyi, grain, TailStrategy::GuardWithIf)
-            .reorder(co, pxi, pxo, pyi, pyo)
-            .parallel(pyo);
-        out.compute_at(pooled, pxo);
+        out.compute_at(pooled, schedule_pooled(pooled, c, kn, pooled_block(c, t, kn)));
         if (padded) src.compute_root().parallel(n);
         k.pipeline = Pipeline(pooled);
         k.inputs = {in, w, b};
@@ -221,6 +235,8 @@ KernelDef conv_forward(const ConvCfg& c, const Knobs& kn) {
     return k;
 }
 
+}  // namespace
+
 // dL/dz from the stored output and dL/dy (inlined into its consumer unless scheduled). With a
 // fused pooling (ConvCfg::pool_w), y and dy are the pooling's and `arg` each window's first
 // maximum: that cell gets the window's dL/dz (the activation's derivative taken from the pooled
@@ -244,8 +260,6 @@ Func conv_dz(const ConvCfg& c, ImageParam& y, ImageParam& dy, Param<int>& logits
     full(co, x, yy, n) = select(px < c.pooled_w() && py < c.pooled_h() && arg(co, cx, cy, n) == cell, dz(co, cx, cy, n), 0.f);
     return full;
 }
-
-}  // namespace
 
 // The columns of dW's matrix that the tiles reduce: K, or K + 1 where the bias gradient rides along
 // as a column of ones appended to the input patches. Then it comes out of the dz block the tiles
@@ -517,6 +531,7 @@ void schedule_input_gradient(const ConvCfg& c, const Knobs& kn, Func out, InputG
 }
 
 KernelDef conv_backward_input(const ConvCfg& c, const Knobs& kn) {
+    if (kn.order == kWinogradOrder && winograd_fits(c)) return conv_backward_input_winograd(c, kn);
     KernelDef k;
     ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy"), in(Float(32), 4, "in"), arg(Float(32), 4, "arg");
     Param<int> logits("logits");
@@ -613,6 +628,8 @@ TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
         Knobs alt;
         alt.cols = block < whole ? whole : pooled_columns(c, t, kPoolBlockBytes);
         if (alt.cols != block && (block < whole || q.level == TuneLevel::Full)) p.candidates.push_back(alt);
+        // Winograd's F(2x2, 3x3) where it fits (KernelsWinograd.cpp): measured, kept where it wins.
+        if (winograd_fits(c)) p.candidates.push_back(Knobs{0, 0, 0, 0, 0, kWinogradOrder});
         return p;
     }
     TuneProblem p{{input_shape(c, n), weights_shape(c), {c.co}}, {output_shape(c, n)}, {}, tile_knobs(c.co, c.ow, false, q), conv_flops(c, n)};
@@ -621,6 +638,7 @@ TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
     for (int g : q.level == TuneLevel::Full ? std::vector<int>{2, 4, 8} : std::vector<int>{4})
         if (g <= c.oh) p.candidates.push_back(Knobs{0, 0, 0, g, 0});
     add_weights_stationary(q, p.candidates);
+    if (winograd_fits(c)) p.candidates.push_back(Knobs{0, 0, 0, 0, 0, kWinogradOrder});
     return p;
 }
 TuneProblem tune_conv_bwd_w(const KernelSpec& s, const TuneRequest& q) {
@@ -652,6 +670,7 @@ TuneProblem tune_conv_bwd_x(const KernelSpec& s, const TuneRequest& q) {
     if (!c.input_act.empty()) p.inputs.push_back(input_shape(c, n));
     if (c.pool_w > 0) p.inputs.push_back(pooled_shape(c, n));
     add_weights_stationary(q, p.candidates);
+    if (winograd_fits(c)) p.candidates.push_back(Knobs{0, 0, 0, 0, 0, kWinogradOrder});
     return p;
 }
 TuneProblem tune_conv_t_fwd(const KernelSpec& s, const TuneRequest& q) {

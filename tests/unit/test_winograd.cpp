@@ -26,7 +26,7 @@ constexpr int kWinograd = engine::kWinogradOrder;
 
 // `spec` (conv_fwd or conv_bwd_x) with Winograd against the direct kernel on the tuner's buffers:
 // within float rounding, every element written, something not zero compared; the forward's
-// pooling index the same. The pooling index the backward kernels read is made valid (-1 .. 3).
+// pooling index the same. The pooling index a pooled input gradient reads is made valid (-1 .. 3).
 void check_against_direct(engine::KernelCache& jit, const engine::KernelSpec& spec, int batch) {
     INFO(spec.key());
     auto p = engine::tune_problem(spec, engine::TuneRequest{batch, engine::TuneLevel::Quick, {}});
@@ -38,7 +38,7 @@ void check_against_direct(engine::KernelCache& jit, const engine::KernelSpec& sp
     std::vector<engine::Buf> in;
     uint32_t seed = 5;
     for (const auto& shape : p->inputs) in.emplace_back(shape), engine::fill_for_timing(in.back(), seed++);  // values in [-1, 1)
-    if (backward) {
+    if (backward && spec.has("pool_w")) {  // the last input is the pooling's index
         uint32_t h = 9;
         in.back().for_each_value([&](float& v) {
             h = h * 1664525u + 1013904223u;
@@ -89,6 +89,10 @@ TEST_CASE("Winograd's forward and input gradient give the direct kernels' values
         {"unpooled, valid, odd sizes, relu", {16, 13, 10, 32, 11, 8, 3, 3, 1, 1, 1, 1, 0, 0, true, "relu"}},
         {"unpooled, same padding, odd sizes, no bias, elu", {8, 9, 7, 16, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, false, "elu"}},
         {"unpooled, one row of 3 columns", {16, 5, 3, 16, 3, 1, 3, 3, 1, 1, 1, 1, 0, 0, true, "linear"}},
+        // Vectors of 4 lanes (12 channels in) and fewer outputs than a vector (4), padding on one
+        // side only ('same' is symmetric; a left/top pad of 1 with an odd width is not).
+        {"12 channels in, 4 out, pooled", pooled({12, 11, 9, 4, 9, 7, 3, 3, 1, 1, 1, 1, 0, 0, true, "relu"})},
+        {"12 channels in, 4 out, padded on one side", {12, 9, 7, 4, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, true, "relu"}},
     };
     for (const Case& k : cases) {
         DYNAMIC_SECTION(k.what) {
@@ -131,6 +135,30 @@ TEST_CASE("the tuner offers Winograd only to 3x3, stride-1 convolutions with 8 o
     engine::ConvCfg pool3 = base;
     pool3.pool_w = 3, pool3.pool_h = 3;
     CHECK_FALSE(offered(pool3));
-    // A knob asking for it where it does not fit gives the direct kernel (the key still builds).
-    CHECK_FALSE(engine::winograd_fits(strided));
+    engine::ConvCfg dilated = pooled({16, 13, 11, 32, 9, 7, 3, 3, 1, 1, 2, 2, 0, 0, true, "relu"});
+    CHECK_FALSE(offered(dilated));
+    engine::ConvCfg conv1d = {16, 20, 1, 32, 18, 1, 3, 1, 1, 1, 1, 1, 0, 0, true, "relu"};  // height 1
+    CHECK_FALSE(offered(conv1d));
+    // A knob asking for it where it does not fit gives the direct kernel: the same values exactly.
+    engine::JitKernels jit;
+    for (const char* builder : {"conv_fwd", "conv_bwd_x"}) {
+        const engine::KernelSpec spec = strided.spec(builder);
+        INFO(spec.key());
+        auto p = engine::tune_problem(spec, engine::TuneRequest{2, engine::TuneLevel::Quick, {}});
+        REQUIRE(p);
+        std::vector<engine::Buf> in;
+        uint32_t seed = 3;
+        for (const auto& shape : p->inputs) in.emplace_back(shape), engine::fill_for_timing(in.back(), seed++);
+        auto run = [&](const engine::Knobs& kn) {
+            std::vector<engine::Buf> out;
+            for (const auto& shape : p->outputs) out.emplace_back(shape), out.back().fill(NAN);
+            jit.get(kn.apply(spec))->run(in, out, p->ints);
+            return out;
+        };
+        engine::Knobs wino;
+        wino.order = kWinograd;
+        auto direct = run(engine::Knobs{}), asked = run(wino);
+        for (size_t o = 0; o < direct.size(); ++o)
+            for (size_t i = 0; i < direct[o].number_of_elements(); ++i) REQUIRE(asked[o].data()[i] == direct[o].data()[i]);
+    }
 }

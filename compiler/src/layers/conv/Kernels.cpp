@@ -54,7 +54,7 @@ Var register_tiled(Func out, Func acc, std::vector<RVar> red, const Tile& t, boo
 // and repacks in the kernel, where it costs one pass over the weights (2.4 MB there).
 // With `columns_inner`, a kernel row's columns come before i (the input gradient's order where
 // its tile spans the row).
-Func tile_weights(Func w, const Tile& t, int count, bool columns_inner) {
+Func tile_weights(Func w, const Tile& t, int count, bool columns_inner = false) {
     const int T = t.vec * t.vecs;
     Var ov("ov"), i("i"), kx("kx"), ky("ky"), ob("ob");
     Func f("w_tiled");
@@ -608,6 +608,10 @@ void add_weights_stationary(const TuneRequest& q, std::vector<Knobs>& knobs) {
             knobs.push_back(k);
         }
 }
+// Winograd's F(2x2, 3x3) where it fits (KernelsWinograd.cpp): measured, kept where it wins.
+void add_winograd(const ConvCfg& c, std::vector<Knobs>& knobs) {
+    if (winograd_fits(c)) knobs.push_back(Knobs{0, 0, 0, 0, 0, kWinogradOrder});
+}
 }  // namespace
 
 TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
@@ -628,8 +632,7 @@ TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
         Knobs alt;
         alt.cols = block < whole ? whole : pooled_columns(c, t, kPoolBlockBytes);
         if (alt.cols != block && (block < whole || q.level == TuneLevel::Full)) p.candidates.push_back(alt);
-        // Winograd's F(2x2, 3x3) where it fits (KernelsWinograd.cpp): measured, kept where it wins.
-        if (winograd_fits(c)) p.candidates.push_back(Knobs{0, 0, 0, 0, 0, kWinogradOrder});
+        add_winograd(c, p.candidates);
         return p;
     }
     TuneProblem p{{input_shape(c, n), weights_shape(c), {c.co}}, {output_shape(c, n)}, {}, tile_knobs(c.co, c.ow, false, q), conv_flops(c, n)};
@@ -638,7 +641,7 @@ TuneProblem tune_conv_fwd(const KernelSpec& s, const TuneRequest& q) {
     for (int g : q.level == TuneLevel::Full ? std::vector<int>{2, 4, 8} : std::vector<int>{4})
         if (g <= c.oh) p.candidates.push_back(Knobs{0, 0, 0, g, 0});
     add_weights_stationary(q, p.candidates);
-    if (winograd_fits(c)) p.candidates.push_back(Knobs{0, 0, 0, 0, 0, kWinogradOrder});
+    add_winograd(c, p.candidates);
     return p;
 }
 TuneProblem tune_conv_bwd_w(const KernelSpec& s, const TuneRequest& q) {
@@ -670,7 +673,7 @@ TuneProblem tune_conv_bwd_x(const KernelSpec& s, const TuneRequest& q) {
     if (!c.input_act.empty()) p.inputs.push_back(input_shape(c, n));
     if (c.pool_w > 0) p.inputs.push_back(pooled_shape(c, n));
     add_weights_stationary(q, p.candidates);
-    if (winograd_fits(c)) p.candidates.push_back(Knobs{0, 0, 0, 0, 0, kWinogradOrder});
+    add_winograd(c, p.candidates);
     return p;
 }
 TuneProblem tune_conv_t_fwd(const KernelSpec& s, const TuneRequest& q) {

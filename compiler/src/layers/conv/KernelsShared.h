@@ -1,6 +1,6 @@
 // What the convolution's builders share across their files (Kernels.cpp, the direct kernels;
-// KernelsWinograd.cpp, Winograd's forward): the register tile's schedule, the padded input, the
-// weights in a tile's order, a fused pooling's task size. Halide types: the `kernels` layer only.
+// KernelsWinograd.cpp, Winograd's forward and input gradient): the register tile's schedule, the
+// padded input, a fused pooling's window and schedule, dL/dz. Halide types: the `kernels` layer only.
 #pragma once
 #include <Halide.h>
 
@@ -17,13 +17,9 @@ namespace cnnc::engine {
 // (Kernels.cpp says how); returns the channel-tile loop.
 Halide::Var register_tiled(Halide::Func out, Halide::Func acc, std::vector<Halide::RVar> red, const Tile& t,
                            bool weights_stationary = false);
-// Weights (o, i, kx, ky) in register tile `t`'s order, made once per call.
-Halide::Func tile_weights(Halide::Func w, const Tile& t, int count, bool columns_inner = false);
 // The input as the convolution reads it: src(ci, x, y, n) feeds output x from x * sx + kx * dx,
 // the padding already applied (`padded`: whether it had to be, and src must be scheduled).
 Halide::Func conv_source(const ConvCfg& c, Halide::ImageParam& in, bool& padded);
-// The first input channel of output channel `co`'s group.
-Halide::Expr group_first_input(const ConvCfg& c, Halide::Expr co);
 // The pooled rows one task of a pooling conv_fwd makes.
 int pooled_rows_per_task(const ConvCfg& c);
 // The schedule of a fused pooling's output (co, px, py, n): tasks of pooled rows, `block` pooled

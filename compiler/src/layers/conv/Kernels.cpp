@@ -530,29 +530,36 @@ void schedule_input_gradient(const ConvCfg& c, const Knobs& kn, Func out, InputG
     g.dz_padded.compute_at(out, out.args()[3]);
 }
 
-KernelDef conv_backward_input(const ConvCfg& c, const Knobs& kn) {
-    if (kn.order == kWinogradOrder && winograd_fits(c)) return conv_backward_input_winograd(c, kn);
+}  // namespace
+
+Expr InputGradientArgs::dx(const ConvCfg& c, const Expr& g, const Var& ci, const Var& x, const Var& y, const Var& n) {
+    if (c.input_act.empty()) return g;
+    dense_layout(in, {c.ci, c.w, c.h, 0});
+    return activation_gradient(c.input_act, in(ci, x, y, n), g);
+}
+
+KernelDef InputGradientArgs::kernel(const ConvCfg& c, Func dx) {
     KernelDef k;
-    ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy"), in(Float(32), 4, "in"), arg(Float(32), 4, "arg");
-    Param<int> logits("logits");
-    InputGradient g = input_gradient(c, w, conv_dz(c, y, dy, logits, arg), 0.f, kn, false);
-    Var ci("ci"), x("x"), yy("y"), n("n");
-    Func dx("dx");
-    if (c.input_act.empty()) {
-        dx(ci, x, yy, n) = g.acc(ci, x, yy, n);
-    } else {
-        // The producer's activation derivative, from the input it made, as each tile is stored.
-        dense_layout(in, {c.ci, c.w, c.h, 0});
-        dx(ci, x, yy, n) = activation_gradient(c.input_act, in(ci, x, yy, n), g.acc(ci, x, yy, n));
-    }
-    dx.output_buffer().dim(0).set_bounds(0, c.ci);
-    schedule_input_gradient(c, kn, dx, g);
     k.pipeline = Pipeline(dx);
     k.inputs = {w, y, dy};
     if (!c.input_act.empty()) k.inputs.push_back(in);
     if (c.pool_w > 0) k.inputs.push_back(arg);
     k.ints = {logits};
     return k;
+}
+
+namespace {
+
+KernelDef conv_backward_input(const ConvCfg& c, const Knobs& kn) {
+    if (kn.order == kWinogradOrder && winograd_fits(c)) return conv_backward_input_winograd(c, kn);
+    InputGradientArgs a;
+    InputGradient g = input_gradient(c, a.w, conv_dz(c, a.y, a.dy, a.logits, a.arg), 0.f, kn, false);
+    Var ci("ci"), x("x"), yy("y"), n("n");
+    Func dx("dx");
+    dx(ci, x, yy, n) = a.dx(c, g.acc(ci, x, yy, n), ci, x, yy, n);  // (the activation's derivative as each tile is stored)
+    dx.output_buffer().dim(0).set_bounds(0, c.ci);
+    schedule_input_gradient(c, kn, dx, g);
+    return a.kernel(c, dx);
 }
 
 // Conv2DTranspose's forward: the input-gradient of convolution `c` (whose output is the

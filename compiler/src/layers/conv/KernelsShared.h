@@ -33,6 +33,21 @@ Halide::Tuple window_max(const ConvCfg& c, const std::function<Halide::Expr(int)
 // y, dy (pooled, with `arg` the windows' argmax, where ConvCfg::pool_w) and the activation.
 Halide::Func conv_dz(const ConvCfg& c, Halide::ImageParam& y, Halide::ImageParam& dy, Halide::Param<int>& logits, Halide::ImageParam& arg);
 
+// A conv_bwd_x kernel's arguments, in the order the op passes them (OpKernels.cpp): the weights, y,
+// dy, the input where the kernel applies its producer's activation (ConvCfg::input_act), the
+// pooling's index where it pools, and `logits`. Both input-gradient builders take them from here.
+struct InputGradientArgs {
+    Halide::ImageParam w{Halide::Float(32), 4, "w"}, y{Halide::Float(32), 4, "y"}, dy{Halide::Float(32), 4, "dy"},
+        in{Halide::Float(32), 4, "in"}, arg{Halide::Float(32), 4, "arg"};
+    Halide::Param<int> logits{"logits"};
+    // dL/dx at (ci, x, y, n) from the convolution's input gradient `g` there: times the producer's
+    // activation derivative, from the input it made, where ConvCfg::input_act.
+    Halide::Expr dx(const ConvCfg& c, const Halide::Expr& g, const Halide::Var& ci, const Halide::Var& x, const Halide::Var& y,
+                    const Halide::Var& n);
+    // The kernel whose pipeline is `dx`, with these arguments.
+    KernelDef kernel(const ConvCfg& c, Halide::Func dx);
+};
+
 // Winograd's F(2x2, 3x3) forward and input gradient, where winograd_fits (Config.h).
 KernelDef conv_forward_winograd(const ConvCfg& c, const Knobs& kn);
 KernelDef conv_backward_input_winograd(const ConvCfg& c, const Knobs& kn);

@@ -202,11 +202,10 @@ KernelDef conv_forward_winograd(const ConvCfg& c, const Knobs& kn) {
 // weights. Its 2x2 tiles cover the input's rows and columns; an odd last one is cut (its cells
 // past the edge are guarded, not stored).
 KernelDef conv_backward_input_winograd(const ConvCfg& c, const Knobs& kn) {
-    KernelDef k;
-    ImageParam w(Float(32), 4, "w"), y(Float(32), 4, "y"), dy(Float(32), 4, "dy"), in(Float(32), 4, "in"), arg(Float(32), 4, "arg");
-    Param<int> logits("logits");
+    InputGradientArgs a;
+    ImageParam& w = a.w;
     dense_layout(w, {c.co, c.ci, 3, 3});
-    Func dz = conv_dz(c, y, dy, logits, arg);
+    Func dz = conv_dz(c, a.y, a.dy, a.logits, a.arg);
     Func bounded = BoundaryConditions::constant_exterior(dz, 0.f, {{0, c.co}, {0, c.ow}, {0, c.oh}});
     Var co("co"), ci("ci"), x("x"), yy("y"), n("n");
     Func dzp("dz_padded");
@@ -221,22 +220,11 @@ KernelDef conv_backward_input_winograd(const ConvCfg& c, const Knobs& kn) {
     for (int cell = 0; cell < 4; ++cell) cells[cell] = tile_output(p, ci, x / 2, row, cell % 2, cell / 2);
     Expr g = mux(x % 2 + 2 * (yy % 2), cells);
     Func dx("dx");
-    if (c.input_act.empty()) {
-        dx(ci, x, yy, n) = g;
-    } else {
-        // The producer's activation derivative, from the input it made, as each cell is stored.
-        dense_layout(in, {c.ci, c.w, c.h, 0});
-        dx(ci, x, yy, n) = activation_gradient(c.input_act, in(ci, x, yy, n), g);
-    }
+    dx(ci, x, yy, n) = a.dx(c, g, ci, x, yy, n);
     schedule_tiled_output(p, dx, c.ci, c.w, c.h, c.co);
     // dz (unpooled by the index, zero outside) is read where the input's values are made, not
     // stored first: stored per row of tiles, cats vs dogs' conv2d_1 took 67-157 ms against 15.
-    k.pipeline = Pipeline(dx);
-    k.inputs = {w, y, dy};
-    if (!c.input_act.empty()) k.inputs.push_back(in);
-    if (c.pool_w > 0) k.inputs.push_back(arg);
-    k.ints = {logits};
-    return k;
+    return a.kernel(c, dx);
 }
 
 }  // namespace cnnc::engine

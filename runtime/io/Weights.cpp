@@ -1,13 +1,12 @@
 #include "io/Weights.h"
 
 #include <hdf5.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cmath>
-#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include <functional>
 
 #include "Error.h"
+#include "io/ChildProcess.h"
 
 namespace fs = std::filesystem;
 
@@ -272,31 +272,23 @@ void read_every_array(const WeightsFile& w, uint64_t limit) {
 }
 
 // Debian's HDF5 (1.10.8) crashes on some damaged files: a null pointer when a group's local heap
-// is corrupt, a read past an attribute's name that lacks its NUL (tests/fuzz/fuzz_weights found
-// both; reproducers in tests/fuzz/regressions/weights/). A weights file is user input, so a child
-// process reads it first as this process will, metadata and data: if HDF5 kills the child, the
-// file is refused with a clear error instead of taking cnnc down. A clear error in the child is
-// left for this process to meet and report itself.
+// is corrupt, a read past an attribute's name that lacks its NUL; and on some it does not end
+// (tests/fuzz/fuzz_weights found all three; reproducers of the first two in
+// tests/fuzz/regressions/weights/). A weights file is user input, so a child process reads it
+// first as this process will, metadata and data: if HDF5 kills the child, or keeps it past a
+// limit generous for a real file (5 s, plus a second for each 10 MB, which even a slow disk
+// reads, inflating included), the file is refused with a clear error instead of taking cnnc down
+// or hanging it. A clear error in the child is left for this process to meet and report itself.
 void read_in_a_child_first(const std::string& path, uint64_t size) {
-    pid_t child = ::fork();
-    if (child < 0) return;  // no child to spare: read in this process alone, as before
-    if (child == 0) {
-        // A crash is this child's whole answer: no handler of cnnc's (or a sanitizer's) reports it.
-        for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, SIG_DFL);
-        try {
-            // Deflate expands at most 1032:1; an array declared beyond that is refused later.
-            read_every_array(open_weights(path, size), size / sizeof(float) * 1032);
-        } catch (const std::exception&) {
-        }
-        ::_exit(0);  // no exit handlers: they belong to the parent
-    }
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFSIGNALED(status))
-        throw UserError(path + ": corrupt HDF5 file (the HDF5 library crashed reading it: " + strsignal(WTERMSIG(status)) + ")");
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-        throw UserError(path + ": corrupt HDF5 file (the HDF5 library failed reading it)");
+    const auto limit = std::chrono::seconds(5 + size / 10'000'000);
+    // Deflate expands at most 1032:1; an array declared beyond that is refused later.
+    ChildEnd end = run_in_child([&] { read_every_array(open_weights(path, size), size / sizeof(float) * 1032); }, limit);
+    if (end.how == ChildEnd::Crashed)
+        throw UserError(path + ": corrupt HDF5 file (the HDF5 library crashed reading it: " + strsignal(end.signal) + ")");
+    if (end.how == ChildEnd::Failed) throw UserError(path + ": corrupt HDF5 file (the HDF5 library failed reading it)");
+    if (end.how == ChildEnd::TimedOut)
+        throw UserError(path + ": corrupt HDF5 file (the HDF5 library did not finish reading it in " + std::to_string(limit.count()) + " s)");
+    // NoChild (no process to spare): read in this process alone, as before.
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "io/Replica.h"
 #include "mpi/MpiWorld.h"
+#include "train/Interrupt.h"
 
 namespace cnnc::rt {
 
@@ -32,6 +33,7 @@ MpiLaunch::MpiLaunch() {
     MPI_Init(nullptr, nullptr);
     active_ = true;
     set_world(mpi_world());
+    set_output_private(true);
     // The ranks on one machine share its cores: each takes its part, unless HL_NUM_THREADS (or
     // --threads, which sets it later) says otherwise.
     if (!std::getenv("HL_NUM_THREADS")) {

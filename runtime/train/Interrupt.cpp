@@ -1,5 +1,7 @@
 #include "train/Interrupt.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,8 +12,12 @@ namespace cnnc::rt {
 namespace {
 
 volatile std::sig_atomic_t g_signal = 0;
+// Whether an interrupt makes standard output non-blocking (on_signal says why), and whether it
+// is this process's own whatever it is (set_output_private).
+volatile std::sig_atomic_t g_unblock_stdout = 0;
+bool g_output_private = false;
 
-// Async-signal-safe only: a flag, write(2) and _exit(2).
+// Async-signal-safe only: a flag, fcntl(2), write(2) and _exit(2).
 void on_signal(int sig) {
     if (g_signal != 0) {
         static const char msg[] = "\nsecond interrupt: stopping now, without saving\n";
@@ -20,6 +26,18 @@ void on_signal(int sig) {
         ::_exit(128 + sig);
     }
     g_signal = sig;
+    // Output nobody reads any more must not keep the step from ending: mpirun, once Ctrl-C
+    // reaches it, stops reading the ranks' output (the terminal it made for rank 0's) while it
+    // sends them SIGCONT, SIGTERM a second later and SIGKILL a second after that, and rank 0,
+    // blocked writing its progress bar, never got to save the state (every rank waits for it at
+    // the next step). Non-blocking, the write in progress (restarted after this handler, which
+    // runs on the thread the signal interrupted) and the ones after it return at once, dropping
+    // what does not fit: the run is stopping, and its last words go to standard error. Not done
+    // to the user's terminal, whose mode the shell shares.
+    if (g_unblock_stdout) {
+        int flags = ::fcntl(STDOUT_FILENO, F_GETFL);
+        if (flags >= 0) ::fcntl(STDOUT_FILENO, F_SETFL, flags | O_NONBLOCK);
+    }
     static const char msg[] = "\ninterrupt: stopping after this step and saving the state (again to stop at once)\n";
     ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)ignored;
@@ -59,6 +77,8 @@ ExitOnInterrupt::~ExitOnInterrupt() {
 
 InterruptGuard::InterruptGuard() {
     g_signal = 0;
+    struct stat st {};
+    g_unblock_stdout = ::fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || (g_output_private && !S_ISREG(st.st_mode)));
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -73,5 +93,7 @@ InterruptGuard::~InterruptGuard() {
 }
 
 int InterruptGuard::pending() { return g_signal; }
+
+void set_output_private(bool own) { g_output_private = own; }
 
 }  // namespace cnnc::rt

@@ -24,6 +24,11 @@ class InterruptGuard {
     struct sigaction old_int_, old_term_;
 };
 
+// Standard output is this process's alone, whatever it is: an MPI rank's, which mpirun reads
+// through a terminal or pipe it made for it. An interrupt makes it non-blocking (Interrupt.cpp
+// says why), as it always does a pipe; never the user's terminal otherwise.
+void set_output_private(bool own);
+
 // While kernels compile (before training, or before an evaluation) nothing needs saving: the
 // first SIGINT or SIGTERM ends the process at once, printing "<file>: interrupted by Ctrl-C
 // (SIGINT) while compiling kernels" as an interrupted training says it, with the same exit status.

@@ -226,6 +226,10 @@ History Trainer::fit(Source& train, Source* val) {
     }
     InterruptGuard guard;
     DataParallel ranks;  // this process's part of each batch; does nothing in a process alone
+    // Whether a signal stops the run here. Ranks decide on a flag they summed, never on their own
+    // alone: mpirun signals them one after another, and a rank that stopped on a signal the
+    // others had not yet had would leave them waiting for it at the next step for ever.
+    auto stop_for_signal = [&](double summed) { return ranks.active() ? summed > 0 : InterruptGuard::pending() != 0; };
     for (int64_t epoch = at.epoch; epoch < cfg_.epochs; ++epoch) {
         std::fprintf(cfg_.out, "Epoch %lld/%lld\n", static_cast<long long>(epoch + 1), static_cast<long long>(cfg_.epochs));
         std::fflush(cfg_.out);  // seen before the epoch's work, also through a pipe
@@ -290,7 +294,7 @@ History Trainer::fit(Source& train, Source* val) {
             pos.seen += b;
             pos.step = s + 1;
             show();
-            if (InterruptGuard::pending() || sums.back() > 0)
+            if (stop_for_signal(sums.back()))
                 interrupted(pos, history, params, fmt::format("at epoch {}, step {}/{}", epoch + 1, s + 1, steps));
             if (s + 1 < steps) bar.update(s + 1, now() - t0, shown);
         }
@@ -314,7 +318,9 @@ History Trainer::fit(Source& train, Source* val) {
         if (!cfg_.state_path.empty() && !stop && epoch + 1 < cfg_.epochs) {
             save_state(at, history, params);
             // A signal during validation: the epoch is complete, and so is its state.
-            if (InterruptGuard::pending()) interrupted(at, history, params, fmt::format("after epoch {}", epoch + 1));
+            std::vector<double> signalled{InterruptGuard::pending() ? 1.0 : 0.0};
+            ranks.sum(signalled);
+            if (stop_for_signal(signalled[0])) interrupted(at, history, params, fmt::format("after epoch {}", epoch + 1));
         }
         if (epoch + 1 == cfg_.interrupt_after && !stop)
             throw UserError("interrupted after epoch " + std::to_string(epoch + 1) + " (CNNC_INTERRUPT_AFTER_EPOCH); continue with --resume");

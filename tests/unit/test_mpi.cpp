@@ -264,13 +264,13 @@ TEST_CASE("mpi: a rank that cannot read its data stops the job with its own erro
     CHECK_THAT(r.output, Catch::Contains("cnnc: rank 1 of 2 failed"));
 }
 
-// Hidden ([.]): it fails. CTest never ran it until 3 December 2026 (a ';' in its name split it);
-// run alone, the ranks print "interrupt: stopping after this step" when the signal comes right
-// after epoch 1's state is saved, and then train on until mpirun ends them ~2 s later without a
-// saved state; a signal 2 s into the run stops them as designed. Run it by its name.
-TEST_CASE("mpi: Ctrl-C to mpirun stops every rank within seconds, the state resumes, on 2 ranks, to the uninterrupted 2-rank result", "[.][mpi][faults]") {
-    // mpirun takes a second or two to pass the signal on, and the run must still be under way when
-    // it arrives: 1000 epochs, 3-4 s on a Zen 5 at 9 us a step (40, the number this test had when
+// Two faults it found once CTest ran it (a ';' in its name had kept CTest from it until 3
+// December 2026): mpirun stops reading rank 0's output when Ctrl-C reaches it, and rank 0 stayed
+// blocked writing its progress bar until mpirun's SIGKILL, with no state saved; and a rank could
+// stop on its own signal one step before the others, which then waited for it.
+TEST_CASE("mpi: Ctrl-C to mpirun stops every rank within seconds, the state resumes, on 2 ranks, to the uninterrupted 2-rank result", "[mpi][faults]") {
+    // mpirun sends the ranks SIGTERM a second after Ctrl-C (and SIGKILL a second after that), and
+    // the run must still be under way when it arrives: 1000 epochs, 3-4 s on a Zen 5 at 9 us a step (40, the number this test had when
     // CTest did not run it, were over before the signal there).
     StoppedJob job(1000, 2);
     // The shell writes its pid and becomes mpirun, which a terminal's Ctrl-C reaches alone (mpirun

@@ -1,6 +1,7 @@
 #include "train/Interrupt.h"
 
 #include <fcntl.h>
+#include <stdio_ext.h>  // __fpurge (glibc)
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,8 @@ volatile std::sig_atomic_t g_signal = 0;
 // is this process's own whatever it is (set_output_private).
 volatile std::sig_atomic_t g_unblock_stdout = 0;
 bool g_output_private = false;
+// Standard output's flags before on_signal made it non-blocking, for ~InterruptGuard; -1: not made.
+volatile std::sig_atomic_t g_stdout_flags = -1;
 
 // Async-signal-safe only: a flag, fcntl(2), write(2) and _exit(2).
 void on_signal(int sig) {
@@ -32,11 +35,12 @@ void on_signal(int sig) {
     // blocked writing its progress bar, never got to save the state (every rank waits for it at
     // the next step). Non-blocking, the write in progress (restarted after this handler, which
     // runs on the thread the signal interrupted) and the ones after it return at once, dropping
-    // what does not fit: the run is stopping, and its last words go to standard error. Not done
-    // to the user's terminal, whose mode the shell shares.
+    // what does not fit: the run is stopping, and its last words go to standard error. Until the
+    // guard ends only (its destructor). Not done to the user's terminal, whose mode the shell
+    // shares.
     if (g_unblock_stdout) {
         int flags = ::fcntl(STDOUT_FILENO, F_GETFL);
-        if (flags >= 0) ::fcntl(STDOUT_FILENO, F_SETFL, flags | O_NONBLOCK);
+        if (flags >= 0 && !(flags & O_NONBLOCK) && ::fcntl(STDOUT_FILENO, F_SETFL, flags | O_NONBLOCK) == 0) g_stdout_flags = flags;
     }
     static const char msg[] = "\ninterrupt: stopping after this step and saving the state (again to stop at once)\n";
     ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
@@ -90,6 +94,15 @@ InterruptGuard::InterruptGuard() {
 InterruptGuard::~InterruptGuard() {
     sigaction(SIGINT, &old_int_, nullptr);
     sigaction(SIGTERM, &old_term_, nullptr);
+    // Standard output blocks again, so that what is printed after training (the files written, an
+    // evaluation, this run's end) is never lost to a full pipe, nor an error of fmt::print's. The
+    // progress the signal kept from being written is dropped first: written at exit, it could
+    // wait for ever on what nobody reads.
+    if (g_stdout_flags >= 0) {
+        __fpurge(stdout);
+        ::fcntl(STDOUT_FILENO, F_SETFL, static_cast<int>(g_stdout_flags));
+        g_stdout_flags = -1;
+    }
 }
 
 int InterruptGuard::pending() { return g_signal; }

@@ -1,7 +1,9 @@
 // Issue 9, item 21: Ctrl-C (SIGINT) or SIGTERM during training stops at the end of the current
 // step, saves the state, prints the command that continues, and exits 130 or 143; that command
 // then ends the run exactly as an uninterrupted one.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,4 +71,68 @@ TEST_CASE("faults: SIGINT and SIGTERM stop training with a saved state and the c
             CHECK_FALSE(fs::exists(d / "bar_net.state"));
         }
     }
+}
+
+TEST_CASE("faults: Ctrl-C while standard output is a full pipe nobody reads stops with the saved state", "[faults][signals]") {
+    // `cnnc run | less` left unread, or mpirun, which stops reading the ranks once Ctrl-C reaches
+    // it: cnnc is blocked writing its progress when the signal comes. It used to stay blocked (the
+    // write restarts after the handler) and never reach the end of its step.
+    TempDir dir;
+    fs::path d(dir.path());
+    std::string model = kModel;
+    model.replace(model.find("epochs = 4"), 10, "epochs = 100000");
+    write_bars_files(d, 64, 16, model);
+    int out[2];
+    REQUIRE(::pipe(out) == 0);
+    ::fcntl(out[0], F_SETPIPE_SZ, 4096);  // the smallest pipe: full after a few dozen epochs' lines
+    const fs::path log = d / "stderr.txt";
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        FILE* err = std::fopen(log.c_str(), "w");
+        if (::chdir(d.c_str()) != 0 || !err) ::_exit(126);
+        ::dup2(out[1], 1);
+        ::dup2(fileno(err), 2);
+        ::close(out[0]);
+        ::execl(CNNC_BINARY, CNNC_BINARY, "run", "bars.cnn", "--seed", "3", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    struct Reaper {  // a failed REQUIRE leaves no cnnc training behind
+        pid_t pid;
+        bool reaped = false;
+        ~Reaper() {
+            if (!reaped) ::kill(pid, SIGKILL), ::waitpid(pid, nullptr, 0);
+        }
+    } reaper{pid};
+    // Full: over half the pipe queued, unchanged for half a second (a write that does not fit
+    // waits whole, so the pipe is not quite at its size; while kernels compile it holds a line).
+    const auto start = std::chrono::steady_clock::now();
+    auto since = start;
+    int queued = 0, last = -1, status = 0;
+    while (std::chrono::steady_clock::now() - start < std::chrono::minutes(2)) {
+        REQUIRE(::waitpid(pid, &status, WNOHANG) == 0);  // still training
+        REQUIRE(::ioctl(out[0], FIONREAD, &queued) == 0);
+        if (queued != last) last = queued, since = std::chrono::steady_clock::now();
+        if (queued > 2048 && std::chrono::steady_clock::now() - since > std::chrono::milliseconds(500)) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    INFO(slurp(log));
+    REQUIRE(queued > 2048);
+    REQUIRE(::kill(pid, SIGINT) == 0);
+    const auto signalled = std::chrono::steady_clock::now();
+    bool ended = false;
+    while (!(ended = ::waitpid(pid, &status, WNOHANG) == pid) && std::chrono::steady_clock::now() - signalled < std::chrono::seconds(20))
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    reaper.reaped = ended;
+    ::close(out[0]);
+    const std::string err = slurp(log);
+    INFO(err);
+    REQUIRE(ended);
+    CHECK(std::chrono::steady_clock::now() - signalled < std::chrono::seconds(10));
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 130);
+    CHECK_THAT(err, Catch::Contains("interrupted by Ctrl-C (SIGINT) "));
+    CHECK_THAT(err, Catch::Contains("the training state is saved in ./bar_net.state"));
+    CHECK(fs::exists(d / "bar_net.state"));
 }

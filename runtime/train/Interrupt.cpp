@@ -89,17 +89,25 @@ InterruptGuard::InterruptGuard() {
     sa.sa_flags = SA_RESTART;  // reads and writes in progress carry on; the step loop polls the flag
     sigaction(SIGINT, &sa, &old_int_);
     sigaction(SIGTERM, &sa, &old_term_);
+    // A reader gone does not end training: `cnnc run | tee log` and Ctrl-C, which the terminal
+    // sends tee too, killed cnnc with SIGPIPE at its next progress line, before it could say where
+    // it stopped. Ignored, the write fails (its progress is lost) and the step goes on to save.
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, &old_pipe_);
 }
 
 InterruptGuard::~InterruptGuard() {
     sigaction(SIGINT, &old_int_, nullptr);
     sigaction(SIGTERM, &old_term_, nullptr);
-    // Standard output blocks again, so that what is printed after training (the files written, an
-    // evaluation, this run's end) is never lost to a full pipe, nor an error of fmt::print's. The
-    // progress the signal kept from being written is dropped first: written at exit, it could
-    // wait for ever on what nobody reads.
+    sigaction(SIGPIPE, &old_pipe_, nullptr);
+    // After a signal, the progress not yet written is dropped: written at exit, it could wait for
+    // ever on what nobody reads, or meet the pipe's SIGPIPE. Standard output then blocks again, so
+    // that what is printed after training is never lost to a full pipe, nor an error of
+    // fmt::print's.
+    if (g_signal != 0) __fpurge(stdout);
     if (g_stdout_flags >= 0) {
-        __fpurge(stdout);
         ::fcntl(STDOUT_FILENO, F_SETFL, static_cast<int>(g_stdout_flags));
         g_stdout_flags = -1;
     }

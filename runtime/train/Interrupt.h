@@ -1,7 +1,8 @@
 // Ctrl-C (SIGINT) and SIGTERM during training: the first asks the trainer to stop at the end of the
 // current step (it saves the resumable state and says how to continue); a second one ends the
 // process at once. While kernels compile, the first one ends the process (ExitOnInterrupt).
-// Elsewhere the signals keep their default action.
+// Elsewhere the signals keep their default action. While training, SIGPIPE is ignored: a reader
+// of the output that is gone loses the progress lines, not the training.
 #pragma once
 #include <csignal>
 #include <string>
@@ -21,7 +22,7 @@ class InterruptGuard {
     static int pending();
 
   private:
-    struct sigaction old_int_, old_term_;
+    struct sigaction old_int_, old_term_, old_pipe_;
 };
 
 // Standard output is this process's alone, whatever it is: an MPI rank's, which mpirun reads

@@ -35,6 +35,55 @@ int run_and_signal(const fs::path& dir, const fs::path& log, const std::string& 
     return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 128 + WTERMSIG(r.status);
 }
 
+// `cnnc run bars.cnn --seed 3` in `dir` with its standard output into a pipe whose reading end the
+// test holds (`out`) and its standard error in dir/stderr.txt. Killed if the test ends (a failed
+// REQUIRE) before wait_for reaped it: no training is left behind.
+struct PipedRun {
+    pid_t pid = -1;
+    int out = -1;
+    int status = 0;
+    bool reaped = false;
+    explicit PipedRun(const fs::path& dir) {
+        int fds[2];
+        REQUIRE(::pipe(fds) == 0);
+        const fs::path log = dir / "stderr.txt";
+        pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            FILE* err = std::fopen(log.c_str(), "w");
+            if (::chdir(dir.c_str()) != 0 || !err) ::_exit(126);
+            ::dup2(fds[1], 1);
+            ::dup2(fileno(err), 2);
+            ::close(fds[0]);
+            ::execl(CNNC_BINARY, CNNC_BINARY, "run", "bars.cnn", "--seed", "3", static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        ::close(fds[1]);
+        out = fds[0];
+    }
+    ~PipedRun() {
+        if (!reaped) ::kill(pid, SIGKILL), ::waitpid(pid, nullptr, 0);
+        if (out >= 0) ::close(out);
+    }
+    bool running() {
+        if (!reaped && ::waitpid(pid, &status, WNOHANG) == pid) reaped = true;
+        return !reaped;
+    }
+    // Whether it ended within `limit`.
+    bool wait_for(std::chrono::seconds limit) {
+        const auto start = std::chrono::steady_clock::now();
+        while (running() && std::chrono::steady_clock::now() - start < limit) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return reaped;
+    }
+};
+
+// The bars problem training for ever (64 images, 100,000 epochs), in `dir`.
+void write_endless_bars(const fs::path& dir) {
+    std::string model = kModel;
+    model.replace(model.find("epochs = 4"), 10, "epochs = 100000");
+    write_bars_files(dir, 64, 16, model);
+}
+
 }  // namespace
 
 TEST_CASE("faults: SIGINT and SIGTERM stop training with a saved state and the command that resumes it", "[faults][signals]") {
@@ -79,60 +128,60 @@ TEST_CASE("faults: Ctrl-C while standard output is a full pipe nobody reads stop
     // write restarts after the handler) and never reach the end of its step.
     TempDir dir;
     fs::path d(dir.path());
-    std::string model = kModel;
-    model.replace(model.find("epochs = 4"), 10, "epochs = 100000");
-    write_bars_files(d, 64, 16, model);
-    int out[2];
-    REQUIRE(::pipe(out) == 0);
-    ::fcntl(out[0], F_SETPIPE_SZ, 4096);  // the smallest pipe: full after a few dozen epochs' lines
-    const fs::path log = d / "stderr.txt";
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        FILE* err = std::fopen(log.c_str(), "w");
-        if (::chdir(d.c_str()) != 0 || !err) ::_exit(126);
-        ::dup2(out[1], 1);
-        ::dup2(fileno(err), 2);
-        ::close(out[0]);
-        ::execl(CNNC_BINARY, CNNC_BINARY, "run", "bars.cnn", "--seed", "3", static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    ::close(out[1]);
-    struct Reaper {  // a failed REQUIRE leaves no cnnc training behind
-        pid_t pid;
-        bool reaped = false;
-        ~Reaper() {
-            if (!reaped) ::kill(pid, SIGKILL), ::waitpid(pid, nullptr, 0);
-        }
-    } reaper{pid};
+    write_endless_bars(d);
+    PipedRun run(d);
+    ::fcntl(run.out, F_SETPIPE_SZ, 4096);  // the smallest pipe: full after a few dozen epochs' lines
     // Full: over half the pipe queued, unchanged for half a second (a write that does not fit
     // waits whole, so the pipe is not quite at its size; while kernels compile it holds a line).
     const auto start = std::chrono::steady_clock::now();
     auto since = start;
-    int queued = 0, last = -1, status = 0;
+    int queued = 0, last = -1;
     while (std::chrono::steady_clock::now() - start < std::chrono::minutes(2)) {
-        REQUIRE(::waitpid(pid, &status, WNOHANG) == 0);  // still training
-        REQUIRE(::ioctl(out[0], FIONREAD, &queued) == 0);
+        REQUIRE(run.running());
+        REQUIRE(::ioctl(run.out, FIONREAD, &queued) == 0);
         if (queued != last) last = queued, since = std::chrono::steady_clock::now();
         if (queued > 2048 && std::chrono::steady_clock::now() - since > std::chrono::milliseconds(500)) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    INFO(slurp(log));
+    INFO(slurp(d / "stderr.txt"));
     REQUIRE(queued > 2048);
-    REQUIRE(::kill(pid, SIGINT) == 0);
-    const auto signalled = std::chrono::steady_clock::now();
-    bool ended = false;
-    while (!(ended = ::waitpid(pid, &status, WNOHANG) == pid) && std::chrono::steady_clock::now() - signalled < std::chrono::seconds(20))
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    reaper.reaped = ended;
-    ::close(out[0]);
-    const std::string err = slurp(log);
+    REQUIRE(::kill(run.pid, SIGINT) == 0);
+    const bool ended = run.wait_for(std::chrono::seconds(10));
+    const std::string err = slurp(d / "stderr.txt");
     INFO(err);
     REQUIRE(ended);
-    CHECK(std::chrono::steady_clock::now() - signalled < std::chrono::seconds(10));
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 130);
+    CHECK(WIFEXITED(run.status));
+    CHECK(WEXITSTATUS(run.status) == 130);
     CHECK_THAT(err, Catch::Contains("interrupted by Ctrl-C (SIGINT) "));
     CHECK_THAT(err, Catch::Contains("the training state is saved in ./bar_net.state"));
+    CHECK(fs::exists(d / "bar_net.state"));
+}
+
+TEST_CASE("faults: Ctrl-C that also ends the reader of the output (cnnc run | tee) stops with the saved state", "[faults][signals]") {
+    // The terminal sends Ctrl-C to the whole pipeline: tee ends at once, and cnnc's next progress
+    // line met the closed pipe's SIGPIPE, which killed it (status 141) before it said where it
+    // stopped.
+    TempDir dir;
+    fs::path d(dir.path());
+    write_endless_bars(d);
+    PipedRun run(d);
+    // The reader reads until training is under way, then ends as the signal comes.
+    std::string seen;
+    char buf[4096];
+    ssize_t n;
+    while (seen.find("Epoch 3/") == std::string::npos && (n = ::read(run.out, buf, sizeof buf)) > 0) seen.append(buf, static_cast<size_t>(n));
+    REQUIRE_THAT(seen, Catch::Contains("Epoch 3/"));
+    ::close(run.out);
+    run.out = -1;
+    REQUIRE(::kill(run.pid, SIGINT) == 0);
+    const bool ended = run.wait_for(std::chrono::seconds(10));
+    const std::string err = slurp(d / "stderr.txt");
+    INFO(err);
+    REQUIRE(ended);
+    CHECK_FALSE(WIFSIGNALED(run.status));
+    CHECK(WIFEXITED(run.status));
+    CHECK(WEXITSTATUS(run.status) == 130);
+    CHECK_THAT(err, Catch::Contains("interrupted by Ctrl-C (SIGINT) "));
+    CHECK_THAT(err, Catch::Contains("To continue where it stopped: "));
     CHECK(fs::exists(d / "bar_net.state"));
 }

@@ -35,53 +35,26 @@ int run_and_signal(const fs::path& dir, const fs::path& log, const std::string& 
     return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 128 + WTERMSIG(r.status);
 }
 
-// `cnnc run bars.cnn --seed 3` in `dir` with its standard output into a pipe whose reading end the
-// test holds (`out`) and its standard error in dir/stderr.txt. Killed if the test ends (a failed
-// REQUIRE) before wait_for reaped it: no training is left behind.
-struct PipedRun {
-    pid_t pid = -1;
-    int out = -1;
-    int status = 0;
-    bool reaped = false;
-    explicit PipedRun(const fs::path& dir) {
-        int fds[2];
-        REQUIRE(::pipe(fds) == 0);
-        const fs::path log = dir / "stderr.txt";
-        pid = ::fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            FILE* err = std::fopen(log.c_str(), "w");
-            if (::chdir(dir.c_str()) != 0 || !err) ::_exit(126);
-            ::dup2(fds[1], 1);
-            ::dup2(fileno(err), 2);
-            ::close(fds[0]);
-            ::execl(CNNC_BINARY, CNNC_BINARY, "run", "bars.cnn", "--seed", "3", static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ::close(fds[1]);
-        out = fds[0];
-    }
-    ~PipedRun() {
-        if (!reaped) ::kill(pid, SIGKILL), ::waitpid(pid, nullptr, 0);
-        if (out >= 0) ::close(out);
-    }
-    bool running() {
-        if (!reaped && ::waitpid(pid, &status, WNOHANG) == pid) reaped = true;
-        return !reaped;
-    }
-    // Whether it ended within `limit`.
-    bool wait_for(std::chrono::seconds limit) {
-        const auto start = std::chrono::steady_clock::now();
-        while (running() && std::chrono::steady_clock::now() - start < limit) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        return reaped;
-    }
-};
-
 // The bars problem training for ever (64 images, 100,000 epochs), in `dir`.
 void write_endless_bars(const fs::path& dir) {
     std::string model = kModel;
     model.replace(model.find("epochs = 4"), 10, "epochs = 100000");
     write_bars_files(dir, 64, 16, model);
+}
+
+// A run that Ctrl-C stopped within 10 s, with exit 130, the message that says where and how to
+// continue (`err`: its standard error), and the state in `dir`.
+void check_stopped_and_saved(const SignalledRun& r, const std::string& err, const fs::path& dir) {
+    INFO(err);
+    REQUIRE(r.sent);
+    CHECK(r.after_signal < std::chrono::seconds(10));
+    CHECK_FALSE(WIFSIGNALED(r.status));
+    CHECK(WIFEXITED(r.status));
+    CHECK(WEXITSTATUS(r.status) == 130);
+    CHECK_THAT(err, Catch::Contains("interrupted by Ctrl-C (SIGINT) "));
+    CHECK_THAT(err, Catch::Contains("the training state is saved in ./bar_net.state"));
+    CHECK_THAT(err, Catch::Contains("To continue where it stopped: "));
+    CHECK(fs::exists(dir / "bar_net.state"));
 }
 
 }  // namespace
@@ -129,32 +102,21 @@ TEST_CASE("faults: Ctrl-C while standard output is a full pipe nobody reads stop
     TempDir dir;
     fs::path d(dir.path());
     write_endless_bars(d);
-    PipedRun run(d);
-    ::fcntl(run.out, F_SETPIPE_SZ, 4096);  // the smallest pipe: full after a few dozen epochs' lines
+    int out[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    ::fcntl(out[0], F_SETPIPE_SZ, 4096);  // the smallest pipe: full after a few dozen epochs' lines
     // Full: over half the pipe queued, unchanged for half a second (a write that does not fit
     // waits whole, so the pipe is not quite at its size; while kernels compile it holds a line).
-    const auto start = std::chrono::steady_clock::now();
-    auto since = start;
     int queued = 0, last = -1;
-    while (std::chrono::steady_clock::now() - start < std::chrono::minutes(2)) {
-        REQUIRE(run.running());
-        REQUIRE(::ioctl(run.out, FIONREAD, &queued) == 0);
+    auto since = std::chrono::steady_clock::now();
+    auto full = [&](pid_t) {
+        if (::ioctl(out[0], FIONREAD, &queued) != 0) return false;
         if (queued != last) last = queued, since = std::chrono::steady_clock::now();
-        if (queued > 2048 && std::chrono::steady_clock::now() - since > std::chrono::milliseconds(500)) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    INFO(slurp(d / "stderr.txt"));
-    REQUIRE(queued > 2048);
-    REQUIRE(::kill(run.pid, SIGINT) == 0);
-    const bool ended = run.wait_for(std::chrono::seconds(10));
-    const std::string err = slurp(d / "stderr.txt");
-    INFO(err);
-    REQUIRE(ended);
-    CHECK(WIFEXITED(run.status));
-    CHECK(WEXITSTATUS(run.status) == 130);
-    CHECK_THAT(err, Catch::Contains("interrupted by Ctrl-C (SIGINT) "));
-    CHECK_THAT(err, Catch::Contains("the training state is saved in ./bar_net.state"));
-    CHECK(fs::exists(d / "bar_net.state"));
+        return queued > 2048 && std::chrono::steady_clock::now() - since > std::chrono::milliseconds(500);
+    };
+    SignalledRun r = run_and_signal(d, d / "stderr.txt", {"run", "bars.cnn", "--seed", "3"}, SIGINT, full, out[1]);
+    ::close(out[0]);
+    check_stopped_and_saved(r, slurp(d / "stderr.txt"), d);
 }
 
 TEST_CASE("faults: Ctrl-C that also ends the reader of the output (cnnc run | tee) stops with the saved state", "[faults][signals]") {
@@ -164,24 +126,17 @@ TEST_CASE("faults: Ctrl-C that also ends the reader of the output (cnnc run | te
     TempDir dir;
     fs::path d(dir.path());
     write_endless_bars(d);
-    PipedRun run(d);
+    int out[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC | O_NONBLOCK) == 0);
     // The reader reads until training is under way, then ends as the signal comes.
     std::string seen;
-    char buf[4096];
-    ssize_t n;
-    while (seen.find("Epoch 3/") == std::string::npos && (n = ::read(run.out, buf, sizeof buf)) > 0) seen.append(buf, static_cast<size_t>(n));
-    REQUIRE_THAT(seen, Catch::Contains("Epoch 3/"));
-    ::close(run.out);
-    run.out = -1;
-    REQUIRE(::kill(run.pid, SIGINT) == 0);
-    const bool ended = run.wait_for(std::chrono::seconds(10));
-    const std::string err = slurp(d / "stderr.txt");
-    INFO(err);
-    REQUIRE(ended);
-    CHECK_FALSE(WIFSIGNALED(run.status));
-    CHECK(WIFEXITED(run.status));
-    CHECK(WEXITSTATUS(run.status) == 130);
-    CHECK_THAT(err, Catch::Contains("interrupted by Ctrl-C (SIGINT) "));
-    CHECK_THAT(err, Catch::Contains("To continue where it stopped: "));
-    CHECK(fs::exists(d / "bar_net.state"));
+    auto under_way = [&](pid_t) {
+        char buf[4096];
+        for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) seen.append(buf, static_cast<size_t>(n));
+        if (seen.find("Epoch 3/") == std::string::npos) return false;
+        ::close(out[0]);
+        return true;
+    };
+    SignalledRun r = run_and_signal(d, d / "stderr.txt", {"run", "bars.cnn", "--seed", "3"}, SIGINT, under_way, out[1]);
+    check_stopped_and_saved(r, slurp(d / "stderr.txt"), d);
 }
